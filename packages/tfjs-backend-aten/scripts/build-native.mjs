@@ -1,0 +1,1 @@
+console.log("tfjs-backend-aten: native build not wired yet");
