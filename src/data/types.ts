@@ -27,6 +27,8 @@ export interface ArraySource {
   values: Uint8Array | Float32Array;
   /** int32 [N] class labels, when the data has them. */
   labels?: Int32Array;
+  /** How many input files were skipped as unreadable (image folders loaded with `skipBad`). */
+  skipped?: number;
 }
 
 /** Data drawn afresh on every batch from a known distribution (the 2-D toy mixtures). */
