@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { startRun, resumeRun } from '../run.js';
+import { validatePartialConfig, type RunConfig } from '../gan/config.js';
+import type { Trainer } from '../gan/trainer.js';
+import { loadGenerator, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
+import { generate, latents, samplesPng } from '../gan/sampling.js';
+import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
+import { MODELS } from '../models/registry.js';
+import { encodeNpy } from '../io/npy.js';
+import { toUint8Images } from '../io/png.js';
+import { initBackend, backendReport } from '../backend/index.js';
+import { Rng } from '../util/rng.js';
+import { UserError, unknownChoice } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { PRESETS } from './presets.js';
+import { attachProgress } from './progress.js';
+
+export async function trainCommand(model: string, flags: Partial<RunConfig>, opts: { config?: string; preset?: string; backend?: string }): Promise<void> {
+  const layers: Partial<RunConfig>[] = [];
+  if (opts.preset !== undefined) {
+    const preset = PRESETS[opts.preset];
+    if (!preset) throw unknownChoice('preset', opts.preset, Object.keys(PRESETS));
+    layers.push(preset.config);
+  }
+  if (opts.config !== undefined) layers.push(await readConfigFile(opts.config));
+  layers.push(validatePartialConfig({ ...flags, model }, 'command line'));
+  const user = Object.assign({}, ...layers) as Partial<RunConfig>;
+  await setBackend(opts.backend);
+  await runToEnd(await startRun(user));
+}
+
+export async function resumeCommand(dir: string, opts: { steps?: number; backend?: string }): Promise<void> {
+  await setBackend(opts.backend);
+  await runToEnd(await resumeRun(dir, { steps: opts.steps }));
+}
+
+async function readConfigFile(file: string): Promise<Partial<RunConfig>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`--config: cannot read '${file}'`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`--config ${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return validatePartialConfig(parsed, `--config ${file}`);
+}
+
+async function setBackend(choice: string | undefined): Promise<void> {
+  if (choice !== undefined && !['auto', 'aten', 'cpu'].includes(choice)) throw unknownChoice('backend', choice, ['auto', 'aten', 'cpu']);
+  await initBackend({ prefer: choice as 'auto' | 'aten' | 'cpu' | undefined });
+}
+
+/**
+ * Train with a progress display. The first Ctrl-C (or SIGTERM) lets the current step finish, writes a
+ * checkpoint and exits 0; a second one exits at once.
+ */
+async function runToEnd(trainer: Trainer): Promise<void> {
+  const { config } = trainer.parts;
+  process.stderr.write(`ganforge: training ${config.model} on ${trainer.data.name} [${trainer.data.shape.join('×')}] with ${tf.getBackend()} → ${config.out}\n`);
+  let signals = 0;
+  const onSignal = (sig: string) => {
+    if (++signals > 1) process.exit(130);
+    process.stderr.write(`\nganforge: ${sig}: finishing this step and writing a checkpoint (again to quit at once)\n`);
+    trainer.requestStop();
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  const detach = attachProgress(trainer);
+  try {
+    const result = await trainer.train();
+    detach();
+    const why = result.outOfTime ? ` (time limit of ${config.maxMinutes} min reached)` : result.stopped ? ' (stopped; continue with ganforge resume)' : '';
+    process.stderr.write(`ganforge: step ${result.step}/${config.steps}${why}; run folder ${config.out}\n`);
+  } finally {
+    detach();
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    trainer.dispose();
+  }
+}
+
+export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; backend?: string }): Promise<void> {
+  const ext = path.extname(opts.out).toLowerCase();
+  if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
+  if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
+  await setBackend(opts.backend);
+  const { generator, state } = await loadGenerator(target);
+  const { data, config } = state;
+  const z = latents(new Rng(opts.seed), opts.count, config.latentDim);
+  const values = generate(generator, z);
+  z.dispose();
+  generator.dispose();
+  await fs.mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
+  if (ext === '.png') {
+    await writeFileAtomic(opts.out, await samplesPng(values, opts.count, data));
+  } else if (data.kind === 'image') {
+    await writeFileAtomic(opts.out, encodeNpy(toUint8Images(values), [opts.count, ...data.shape])); // uint8 [N, H, W, C]
+  } else {
+    await writeFileAtomic(opts.out, encodeNpy(values, [opts.count, ...data.shape])); // float32 [N, 2]
+  }
+  process.stderr.write(`ganforge: wrote ${opts.count} samples from step ${state.step} to ${opts.out}\n`);
+}
+
+export async function infoCommand(dir: string): Promise<void> {
+  const run = await RunFolder.open(dir);
+  const config = JSON.parse(await fs.readFile(run.config, 'utf8')) as RunConfig;
+  const checkpoints = await listDirs(run.checkpoints, /^step-\d+$/);
+  const lines = [`run      ${dir}`, `model    ${config.model}`, `data     ${config.data}`];
+  try {
+    const state = await readCheckpointState(await resolveCheckpoint(dir));
+    lines.push(`step     ${state.step} of ${config.steps}`);
+    const last = Object.entries(state.lastStats).map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`);
+    if (last.length) lines.push(`last     ${last.join(', ')}`);
+  } catch {
+    lines.push(`step     0 of ${config.steps} (no checkpoint yet)`);
+  }
+  const logged = await new MetricsLog(run.metrics).readAll();
+  lines.push(`logged   ${logged.length} lines in metrics.jsonl`);
+  lines.push(`saved    ${checkpoints.length ? checkpoints.join(', ') : 'no checkpoints'}`);
+  lines.push('config');
+  for (const [k, v] of Object.entries(config)) lines.push(`  ${k.padEnd(16)} ${JSON.stringify(v)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function modelsCommand(): void {
+  for (const family of Object.values(MODELS)) process.stdout.write(`${family.name.padEnd(10)} ${family.summary}\n${' '.repeat(11)}${family.paper}\n`);
+}
+
+export async function doctorCommand(): Promise<void> {
+  await initBackend({ quiet: true });
+  process.stdout.write((await backendReport()).join('\n') + '\n');
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { addConfigOptions, explicitConfig } from './options.js';
+import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand } from './commands.js';
+import { PRESETS } from './presets.js';
+import { MODEL_NAMES } from '../models/registry.js';
+import { UserError } from '../util/errors.js';
+
+const program = new Command('ganforge')
+  .description('Train, sample and inspect Generative Adversarial Networks.')
+  .showSuggestionAfterError(true)
+  .exitOverride();
+
+const backendOption = () => new Option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)');
+const int = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UserError(`${flag} needs an integer, got '${v}'`);
+  return n;
+};
+
+const train = program
+  .command('train')
+  .description(`train a GAN; models: ${MODEL_NAMES.join(', ')} (see 'ganforge models')`)
+  .argument('<model>', `model family: ${MODEL_NAMES.join(' | ')}`)
+  .option('--config <file>', 'JSON file of settings (same keys as the flags, camelCase); flags override it')
+  .option('--preset <name>', `named settings: ${Object.keys(PRESETS).join(' | ')}`)
+  .addOption(backendOption());
+addConfigOptions(train).action(async (model: string, opts: { config?: string; preset?: string; backend?: string }, cmd: Command) => {
+  await trainCommand(model, explicitConfig(cmd), opts);
+});
+
+program
+  .command('resume')
+  .description('continue a run from its newest checkpoint')
+  .argument('<run-dir>', 'the --out folder of a training run')
+  .option('--steps <n>', 'train until this many steps in total (default: the run’s own target)', int('--steps'))
+  .addOption(backendOption())
+  .action((dir: string, opts: { steps?: number; backend?: string }) => resumeCommand(dir, opts));
+
+program
+  .command('sample')
+  .description('draw samples from a trained generator into .npy (uint8 [N,H,W,C] images or float32 [N,2] points) or .png')
+  .argument('<run-or-checkpoint>', 'a run folder (newest checkpoint) or a checkpoint folder')
+  .requiredOption('--out <file>', 'output file: .npy or .png')
+  .option('--count <n>', 'number of samples', int('--count'), 64)
+  .option('--seed <n>', 'seed for the latents', int('--seed'), 0)
+  .addOption(backendOption())
+  .action((target: string, opts: { count: number; seed: number; out: string; backend?: string }) => sampleCommand(target, opts));
+
+program.command('info').description('model, config, step and last losses of a run').argument('<run-dir>').action((dir: string) => infoCommand(dir));
+program.command('models').description('list the model families').action(() => modelsCommand());
+program.command('doctor').description('show the active backend, libtorch version, device, threads and BLAS').action(() => doctorCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander already printed its message (unknown option, missing argument, --help …)
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof UserError || (e instanceof Error && e.name === 'UserError')) {
+    process.stderr.write(`ganforge: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,60 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CONFIG, flagOf, type RunConfig } from '../gan/config.js';
+import { LOSS_NAMES } from '../gan/losses.js';
+
+/** What each config flag means, for --help. The flag is always flagOf(key). */
+const HELP: Record<Exclude<keyof RunConfig, 'model'>, string> = {
+  data: 'training data: fashion-mnist | mnist | folder:PATH | toy:ring8 | toy:grid25',
+  steps: 'total training steps (one D and one G update each)',
+  batchSize: 'examples per batch',
+  lrG: 'generator learning rate (Adam)',
+  lrD: 'discriminator learning rate (Adam)',
+  beta1: "Adam's β1",
+  beta2: "Adam's β2",
+  loss: `adversarial loss: ${LOSS_NAMES.join(' | ')}`,
+  latentDim: 'size of the latent vector z',
+  seed: 'seed for weights, latents and data order',
+  out: 'run folder to write',
+  sampleEvery: 'write samples/step-N.png every N steps (0 = never)',
+  checkpointEvery: 'write a checkpoint every N steps (0 = only at the end)',
+  logEvery: 'append to metrics.jsonl every N steps',
+  dataLimit: 'use only the first N training examples (0 = all)',
+  imageSize: 'resize folder images to N×N (0 = size of the first image)',
+  hidden: 'hidden width of MLP models (vanilla)',
+  width: 'base channel count of convolutional models (dcgan)',
+  keepCheckpoints: 'how many checkpoints to keep',
+  maxMinutes: 'stop after this many minutes of training (0 = no limit)',
+};
+
+function parseNumber(flag: string, integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${flag} needs ${integer ? 'an integer' : 'a number'}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** Add one flag per config key (defaults shown in --help; model families may change them, see `ganforge models`). */
+export function addConfigOptions(cmd: Command): Command {
+  for (const [key, about] of Object.entries(HELP) as [keyof RunConfig, string][]) {
+    const def = DEFAULT_CONFIG[key];
+    const flag = flagOf(key);
+    const opt = new Option(`${flag} <${typeof def === 'number' ? 'n' : 'value'}>`, about).default(def);
+    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes/.test(key)));
+    if (key === 'loss') opt.choices(LOSS_NAMES);
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+/** Only the options the user actually typed: defaults must not mask a family's or a preset's values. */
+export function explicitConfig(cmd: Command): Partial<RunConfig> {
+  const out: Record<string, unknown> = {};
+  const values = cmd.opts();
+  for (const key of Object.keys(HELP)) {
+    if (cmd.getOptionValueSource(key) === 'cli') out[key] = values[key];
+  }
+  return out as Partial<RunConfig>;
+}

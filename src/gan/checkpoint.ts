@@ -1,0 +1,124 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { DatasetInfo } from '../data/types.js';
+import type { RunConfig } from './config.js';
+import type { GanNetworks } from './family.js';
+import type { Optimizers } from './step.js';
+import type { RngState } from '../util/rng.js';
+import { loadModel, loadNamedTensors, saveModel, saveNamedTensors, type NamedTensor } from './model_io.js';
+import { RunFolder, listDirs } from './run_folder.js';
+import { UserError } from '../util/errors.js';
+import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
+
+export const CHECKPOINT_FORMAT = 'ganforge-checkpoint';
+
+/** Everything besides weights that a resume needs to continue exactly where the run stopped. */
+export interface CheckpointState {
+  format: typeof CHECKPOINT_FORMAT;
+  version: 1;
+  step: number;
+  config: RunConfig;
+  data: DatasetInfo;
+  rng: { latent: RngState };
+  /** The batch stream's position (epoch, cursor, shuffle state). */
+  stream: unknown;
+  lastStats: Record<string, number>;
+  savedAt: string;
+}
+
+/**
+ * A checkpoint is a folder: generator/ and discriminator/ in TF.js's layers-model format (loadable in a
+ * browser), optimizer-g/-d moments, state.json. It is written under a temporary name and renamed into place,
+ * so a crash mid-save leaves the previous checkpoint untouched; `latest` names the newest complete one.
+ */
+export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Optimizers, state: CheckpointState, keep: number): Promise<string> {
+  await fs.mkdir(run.checkpoints, { recursive: true });
+  const final = run.checkpointPath(state.step);
+  const tmp = path.join(run.checkpoints, `.tmp-${path.basename(final)}-${process.pid}`);
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp);
+  await saveModel(nets.generator, path.join(tmp, 'generator'));
+  await saveModel(nets.discriminator, path.join(tmp, 'discriminator'));
+  await saveNamedTensors(await opt.g.getWeights(), tmp, 'optimizer-g');
+  await saveNamedTensors(await opt.d.getWeights(), tmp, 'optimizer-d');
+  await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+  await syncDir(tmp);
+  if (await exists(final)) await fs.rm(final, { recursive: true, force: true });
+  await fs.rename(tmp, final);
+  await syncDir(run.checkpoints);
+  await writeFileAtomic(path.join(run.checkpoints, 'latest'), path.basename(final));
+  await pruneCheckpoints(run, keep);
+  return final;
+}
+
+async function pruneCheckpoints(run: RunFolder, keep: number): Promise<void> {
+  const all = await listDirs(run.checkpoints, /^step-\d+$/);
+  for (const name of all.slice(0, Math.max(0, all.length - keep))) {
+    await fs.rm(path.join(run.checkpoints, name), { recursive: true, force: true });
+  }
+}
+
+async function isComplete(dir: string): Promise<boolean> {
+  for (const f of ['state.json', 'generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'optimizer-g.json', 'optimizer-d.json']) {
+    if (!(await exists(path.join(dir, f)))) return false;
+  }
+  return true;
+}
+
+/**
+ * Accepts a run folder or a checkpoint folder and returns the checkpoint folder to load: the one `latest`
+ * names, or else the newest complete one.
+ */
+export async function resolveCheckpoint(target: string): Promise<string> {
+  if (!(await exists(target))) throw new UserError(`'${target}' does not exist; pass a run folder (the --out of 'ganforge train') or a checkpoint folder`);
+  if (await exists(path.join(target, 'state.json'))) {
+    if (!(await isComplete(target))) throw new UserError(`checkpoint '${target}' is incomplete (missing model or optimizer files)`);
+    return target;
+  }
+  const run = await RunFolder.open(target);
+  const candidates: string[] = [];
+  try {
+    candidates.push((await fs.readFile(path.join(run.checkpoints, 'latest'), 'utf8')).trim());
+  } catch {
+    /* no pointer yet: fall back to scanning */
+  }
+  candidates.push(...(await listDirs(run.checkpoints, /^step-\d+$/)).reverse());
+  for (const name of candidates) {
+    const dir = path.join(run.checkpoints, name);
+    if (name && (await isComplete(dir))) return dir;
+  }
+  throw new UserError(`run '${target}' has no checkpoint yet; train it with --checkpoint-every N, or let it finish`);
+}
+
+export async function readCheckpointState(dir: string): Promise<CheckpointState> {
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  } catch (e) {
+    throw new UserError(`checkpoint '${dir}': cannot read state.json (${(e as Error).message})`);
+  }
+  if (state.format !== CHECKPOINT_FORMAT) throw new UserError(`'${dir}/state.json' is not a ganforge checkpoint`);
+  return state;
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  state: CheckpointState;
+  nets: GanNetworks;
+  optimizerWeights: { g: NamedTensor[]; d: NamedTensor[] };
+}
+
+export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> {
+  const dir = await resolveCheckpoint(target);
+  const state = await readCheckpointState(dir);
+  const nets = { generator: await loadModel(path.join(dir, 'generator')), discriminator: await loadModel(path.join(dir, 'discriminator')) };
+  const optimizerWeights = { g: await loadNamedTensors(dir, 'optimizer-g'), d: await loadNamedTensors(dir, 'optimizer-d') };
+  return { dir, state, nets, optimizerWeights };
+}
+
+/** Only the generator and what sampling needs: no discriminator or optimizer state is read. */
+export async function loadGenerator(target: string) {
+  const dir = await resolveCheckpoint(target);
+  const state = await readCheckpointState(dir);
+  return { dir, state, generator: await loadModel(path.join(dir, 'generator')) };
+}

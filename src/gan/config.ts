@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { LOSS_NAMES } from './losses.js';
+import { UserError, editDistance } from '../util/errors.js';
+
+/**
+ * One typed config per run. CLI flags map one-to-one to these keys (camelCase key ↔ kebab-case flag);
+ * presets and model families supply partial overrides; the resolved object is written to config.json.
+ */
+export interface RunConfig {
+  /** Model family, from the registry (e.g. 'dcgan', 'vanilla'). */
+  model: string;
+  /** Data spec: fashion-mnist | mnist | folder:PATH | toy:ring8 | toy:grid25. */
+  data: string;
+  /** Total training steps (one D update and one G update each). */
+  steps: number;
+  batchSize: number;
+  /** Adam learning rates of generator and discriminator (separate rates = TTUR). */
+  lrG: number;
+  lrD: number;
+  /** Adam moment decay rates. */
+  beta1: number;
+  beta2: number;
+  loss: (typeof LOSS_NAMES)[number];
+  /** Size of the latent vector z ~ N(0, I). */
+  latentDim: number;
+  /** Seeds weights, latents and data order: same seed + same backend = same run. */
+  seed: number;
+  /** Run folder. */
+  out: string;
+  /** Write samples/step-NNNNNN.png every N steps (0 = never). */
+  sampleEvery: number;
+  /** Write a checkpoint every N steps (0 = only at the end). */
+  checkpointEvery: number;
+  /** Append to metrics.jsonl every N steps. */
+  logEvery: number;
+  /** Use only the first N training examples (0 = all). */
+  dataLimit: number;
+  /** Resize folder images to this square size (0 = keep the first image's size). */
+  imageSize: number;
+  /** Width of hidden layers for MLP models (vanilla). */
+  hidden: number;
+  /** Base channel count of convolutional models (dcgan): the generator's last hidden layer has this many. */
+  width: number;
+  /** Checkpoints kept (oldest are deleted). */
+  keepCheckpoints: number;
+  /** Stop (with a checkpoint and final.png) after this many minutes of training (0 = no limit). */
+  maxMinutes: number;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  model: 'dcgan',
+  data: 'fashion-mnist',
+  steps: 2000,
+  batchSize: 64,
+  lrG: 2e-4,
+  lrD: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  loss: 'non-saturating',
+  latentDim: 100,
+  seed: 0,
+  out: 'runs/run',
+  sampleEvery: 200,
+  checkpointEvery: 500,
+  logEvery: 10,
+  dataLimit: 0,
+  imageSize: 0,
+  hidden: 128,
+  width: 64,
+  keepCheckpoints: 3,
+  maxMinutes: 0,
+};
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const rate = z.number().positive().finite();
+const beta = z.number().min(0).lt(1);
+
+export const runConfigSchema = z
+  .object({
+    model: z.string().min(1),
+    data: z.string().min(1),
+    steps: positiveInt,
+    batchSize: positiveInt,
+    lrG: rate,
+    lrD: rate,
+    beta1: beta,
+    beta2: beta,
+    loss: z.enum(LOSS_NAMES as [string, ...string[]]),
+    latentDim: positiveInt,
+    seed: nonNegativeInt,
+    out: z.string().min(1),
+    sampleEvery: nonNegativeInt,
+    checkpointEvery: nonNegativeInt,
+    logEvery: positiveInt,
+    dataLimit: nonNegativeInt,
+    imageSize: nonNegativeInt,
+    hidden: positiveInt,
+    width: positiveInt,
+    keepCheckpoints: positiveInt,
+    maxMinutes: z.number().nonnegative().finite(),
+  })
+  .strict();
+
+export const CONFIG_KEYS = Object.keys(DEFAULT_CONFIG) as (keyof RunConfig)[];
+
+/** camelCase key → the CLI flag that sets it: lrG → --lr-g. */
+export function flagOf(key: string): string {
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/**
+ * Validate a partial config (from a file, flags or a preset). Unknown keys and wrong types become one
+ * UserError naming each key, its flag and, for unknown keys, the nearest valid one.
+ */
+export function validatePartialConfig(input: unknown, source: string): Partial<RunConfig> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new UserError(`${source}: expected a JSON object of settings, got ${Array.isArray(input) ? 'an array' : typeof input}`);
+  }
+  const result = runConfigSchema.partial().safeParse(input);
+  if (result.success) return result.data as Partial<RunConfig>;
+  const problems = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys
+        .map((key) => {
+          const nearest = [...CONFIG_KEYS].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+          return `unknown setting '${key}' (did you mean '${nearest}', flag ${flagOf(nearest)}?)`;
+        })
+        .join('; ');
+    }
+    const key = String(issue.path[0] ?? '');
+    return `${key} (${flagOf(key)}): ${issue.message}`;
+  });
+  throw new UserError(`${source}: ${problems.join('; ')}`);
+}
+
+/** Layer partial configs left to right over the defaults; the result is validated as a whole. */
+export function resolveConfig(...layers: Partial<RunConfig>[]): RunConfig {
+  const merged: RunConfig = { ...DEFAULT_CONFIG };
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+  }
+  validatePartialConfig(merged, 'config');
+  return merged;
+}

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+/** A tensor with the name it is saved under (optimizer state uses these). */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/**
+ * Saves and loads TF.js layers models as `model.json` + `weights.bin` in a folder: the layout
+ * `tf.loadLayersModel('http://…/model.json')` reads in a browser. (tfjs-node's file:// handler is not
+ * available to us, so this is the Node side of that format.)
+ */
+export function folderHandler(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      await fs.mkdir(dir, { recursive: true });
+      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+        convertedBy: 'ganforge',
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      };
+      await writeFileAtomic(path.join(dir, 'weights.bin'), Buffer.from(weights));
+      await writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const jsonPath = path.join(dir, 'model.json');
+      let modelJson: tf.io.ModelJSON;
+      try {
+        modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
+      } catch (e) {
+        throw new UserError(`cannot read model ${jsonPath}: ${(e as Error).message}`);
+      }
+      const manifest = modelJson.weightsManifest ?? [];
+      const buffers: Buffer[] = [];
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      for (const group of manifest) {
+        for (const p of group.paths) buffers.push(await fs.readFile(path.join(dir, p)));
+        specs.push(...group.weights);
+      }
+      const joined = Buffer.concat(buffers);
+      const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+      if (joined.byteLength !== expected) {
+        throw new UserError(`model ${dir}: weights file holds ${joined.byteLength} bytes, the manifest needs ${expected} (truncated or mismatched weights.bin)`);
+      }
+      return {
+        modelTopology: modelJson.modelTopology,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy,
+        weightSpecs: specs,
+        weightData: joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength),
+      };
+    },
+  };
+}
+
+export async function saveModel(model: tfl.LayersModel, dir: string): Promise<void> {
+  await model.save(folderHandler(dir));
+}
+
+export async function loadModel(dir: string): Promise<tfl.LayersModel> {
+  return tfl.loadLayersModel(folderHandler(dir));
+}
+
+/** Named tensors (e.g. optimizer moments) as `NAME.json` (specs) + `NAME.bin`. */
+export async function saveNamedTensors(tensors: NamedTensor[], dir: string, name: string): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  await writeFileAtomic(path.join(dir, `${name}.bin`), Buffer.from(tf.io.CompositeArrayBuffer.join(data)));
+  await writeFileAtomic(path.join(dir, `${name}.json`), JSON.stringify(specs));
+}
+
+export async function loadNamedTensors(dir: string, name: string): Promise<NamedTensor[]> {
+  const specs = JSON.parse(await fs.readFile(path.join(dir, `${name}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const bin = await fs.readFile(path.join(dir, `${name}.bin`));
+  const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), specs);
+  return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+}

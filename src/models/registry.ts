@@ -1,0 +1,18 @@
+import type { GanFamily } from '../gan/family.js';
+import { unknownChoice } from '../util/errors.js';
+import { vanilla } from './vanilla.js';
+import { dcgan } from './dcgan.js';
+
+/** Every trainable family by name. A new family is a new file plus one line here. */
+export const MODELS: Readonly<Record<string, GanFamily>> = {
+  vanilla,
+  dcgan,
+};
+
+export const MODEL_NAMES = Object.keys(MODELS);
+
+export function getModel(name: string): GanFamily {
+  const family = MODELS[name];
+  if (!family) throw unknownChoice('model', name, MODEL_NAMES);
+  return family;
+}

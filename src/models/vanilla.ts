@@ -1,0 +1,44 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { GanFamily } from '../gan/family.js';
+import { SeededInit } from '../nn/init.js';
+
+/**
+ * The original GAN (Goodfellow et al. 2014, "Generative Adversarial Nets", Algorithm 1): two multilayer
+ * perceptrons. G maps z ~ N(0, I) through two hidden ReLU layers to a point (or a flattened image with a
+ * tanh output); D maps a point through two hidden LeakyReLU layers to one logit. Our toy defaults follow
+ * the 2-D mixture experiments of Unrolled GAN (Metz et al. 2017): small nets, Adam, latent size 256.
+ */
+export const vanilla: GanFamily = {
+  name: 'vanilla',
+  summary: 'MLP generator and discriminator (Goodfellow et al. 2014); 2-D mixtures or flattened images',
+  paper: 'Goodfellow et al. 2014, Generative Adversarial Nets, arXiv:1406.2661',
+
+  defaults(data) {
+    return data.kind === 'points'
+      ? { latentDim: 256, hidden: 128, lrG: 1e-3, lrD: 1e-3, beta1: 0.5, batchSize: 512, steps: 3000, sampleEvery: 500, checkpointEvery: 1000 }
+      : { latentDim: 100, hidden: 256, lrG: 2e-4, lrD: 2e-4, beta1: 0.5 };
+  },
+
+  check: () => null,
+
+  build(data, config, rng) {
+    const init = new SeededInit(rng);
+    const size = data.shape.reduce((a, b) => a * b, 1);
+    const isImage = data.kind === 'image';
+
+    const generator = tfl.sequential({ name: 'generator' });
+    generator.add(tfl.layers.dense({ inputShape: [config.latentDim], units: config.hidden, activation: 'relu', kernelInitializer: init.glorotUniform() }));
+    generator.add(tfl.layers.dense({ units: config.hidden, activation: 'relu', kernelInitializer: init.glorotUniform() }));
+    generator.add(tfl.layers.dense({ units: size, activation: isImage ? 'tanh' : 'linear', kernelInitializer: init.glorotUniform() }));
+    if (isImage) generator.add(tfl.layers.reshape({ targetShape: data.shape })); // [B, H, W, C]
+
+    const discriminator = tfl.sequential({ name: 'discriminator' });
+    discriminator.add(tfl.layers.flatten({ inputShape: data.shape }));
+    discriminator.add(tfl.layers.dense({ units: config.hidden, kernelInitializer: init.glorotUniform() }));
+    discriminator.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
+    discriminator.add(tfl.layers.dense({ units: config.hidden, kernelInitializer: init.glorotUniform() }));
+    discriminator.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
+    discriminator.add(tfl.layers.dense({ units: 1, kernelInitializer: init.glorotUniform() })); // logit
+    return { generator, discriminator };
+  },
+};

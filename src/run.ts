@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs } from 'node:fs';
+import { getModel } from './models/registry.js';
+import { loadData } from './data/registry.js';
+import { BatchStream } from './data/batches.js';
+import type { DataSource } from './data/types.js';
+import { resolveConfig, type RunConfig } from './gan/config.js';
+import { Trainer } from './gan/trainer.js';
+import type { Optimizers } from './gan/step.js';
+import { loadCheckpoint } from './gan/checkpoint.js';
+import { RunFolder } from './gan/run_folder.js';
+import { Rng } from './util/rng.js';
+import { UserError } from './util/errors.js';
+import { exists, writeFileAtomic } from './util/fs.js';
+
+/**
+ * Start a fresh run: load the data, let the model family fill in its paper's defaults under the user's
+ * settings, build the networks from the seed, and write config.json. `userConfig` holds only what the user
+ * set (flags, --config file, preset); everything else comes from the family, then DEFAULT_CONFIG.
+ */
+export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer> {
+  const family = getModel(userConfig.model ?? resolveConfig().model);
+  const draft = resolveConfig(userConfig);
+  const source = await loadSource(draft);
+  const config = resolveConfig(family.defaults(source.info), userConfig);
+  const problem = family.check(source.info, config);
+  if (problem) throw new UserError(problem);
+
+  const run = new RunFolder(config.out);
+  if (await exists(run.checkpoints)) {
+    throw new UserError(`'${config.out}' already holds a run; continue it with 'ganforge resume ${config.out}' or choose another --out`);
+  }
+  await fs.mkdir(config.out, { recursive: true });
+  await writeFileAtomic(run.config, JSON.stringify(config, null, 2) + '\n');
+
+  // One seed, split per concern, so changing e.g. the data order leaves the initial weights alone.
+  const root = new Rng(config.seed);
+  const initRng = root.fork();
+  const dataRng = root.fork();
+  const latentRng = root.fork();
+  const nets = family.build(source.info, config, initRng);
+  return new Trainer({
+    config,
+    family,
+    source,
+    nets,
+    optimizers: makeOptimizers(config),
+    stream: new BatchStream(source, { batchSize: config.batchSize, rng: dataRng }),
+    latentRng,
+    step: 0,
+  });
+}
+
+/** Continue a run from its newest checkpoint, to `steps` total (default: the run's own target). */
+export async function resumeRun(dir: string, opts: { steps?: number } = {}): Promise<Trainer> {
+  const ck = await loadCheckpoint(dir);
+  const config = resolveConfig(ck.state.config, opts.steps === undefined ? {} : { steps: opts.steps });
+  if (config.steps <= ck.state.step) {
+    tf.dispose([...ck.optimizerWeights.g, ...ck.optimizerWeights.d].map((w) => w.tensor));
+    throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
+  }
+  await writeFileAtomic(new RunFolder(config.out).config, JSON.stringify(config, null, 2) + '\n');
+  const source = await loadSource(config);
+  const optimizers = makeOptimizers(config);
+  await optimizers.g.setWeights(ck.optimizerWeights.g);
+  await optimizers.d.setWeights(ck.optimizerWeights.d);
+  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
+  stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
+  return new Trainer({
+    config,
+    family: getModel(config.model),
+    source,
+    nets: ck.nets,
+    optimizers,
+    stream,
+    latentRng: Rng.fromState(ck.state.rng.latent),
+    step: ck.state.step,
+  });
+}
+
+function makeOptimizers(config: RunConfig): Optimizers {
+  return {
+    g: tf.train.adam(config.lrG, config.beta1, config.beta2),
+    d: tf.train.adam(config.lrD, config.beta1, config.beta2),
+  };
+}
+
+function loadSource(config: RunConfig): Promise<DataSource> {
+  return loadData(config.data, {
+    limit: config.dataLimit || undefined,
+    imageSize: config.imageSize || undefined,
+  });
+}
