@@ -40,7 +40,9 @@ export async function imageGrid(
       canvas.set(images.subarray(src, src + rowBytes), ((y0 + y) * W + x0) * c);
     }
   }
-  return sharp(canvas, { raw: { width: W, height: H, channels: c } }).png().toBuffer();
+  const img = sharp(canvas, { raw: { width: W, height: H, channels: c } });
+  // Without the explicit colour space sharp widens 1-channel input to an RGB PNG.
+  return (c === 1 ? img.toColourspace('b-w') : img).png().toBuffer();
 }
 
 export interface ScatterOptions {
