@@ -93,7 +93,7 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
     pipeline = c === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
     try {
       const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== c || info.width !== w || info.height !== h) {
+      if (info.channels !== c || info.width !== w || info.height !== h || data.length !== per) {
         throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×${c}`);
       }
       values.set(data, i * per);

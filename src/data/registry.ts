@@ -16,6 +16,7 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
 ];
 
 export interface LoadDataOptions {
+  /** fashion-mnist / mnist only (default 'train'); for folders, point at the split's folder instead. */
   split?: 'train' | 'test';
   /** Keep only the first N examples (image data). */
   limit?: number;
