@@ -1,0 +1,25 @@
+{
+  "targets": [{
+    "target_name": "aten_backend",
+    "sources": [
+      "native/tensor_table.cc",
+      "native/addon.cc",
+      "native/elementwise.cc",
+      "native/matmul.cc",
+      "native/conv.cc",
+      "native/pool_resize.cc",
+      "native/reduce_norm.cc",
+      "native/shape_ops.cc",
+      "native/index_ops.cc"
+    ],
+    "include_dirs": [
+      "<!(node -p \"require('node-addon-api').include_dir\")",
+      "<!@(node scripts/libtorch-paths.mjs include)"
+    ],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/libtorch-paths.mjs defines)"],
+    "libraries": ["<!@(node scripts/libtorch-paths.mjs ldflags)", "<!@(node scripts/libtorch-paths.mjs libs)"],
+    "cflags!": ["-fno-exceptions", "-O3"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20", "-O3"],
+    "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter", "-Wno-deprecated-declarations"]
+  }]
+}

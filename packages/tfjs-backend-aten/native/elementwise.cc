@@ -1,0 +1,179 @@
+// Elementwise kernels: unary ops, broadcasting binary ops, Select, AddN, Cast.
+// Unary and binary ops go through one binding each with an op index (the op name lists
+// are exported so JS maps tfjs kernel names to indices once), keeping the per-call cost low.
+#include "common.h"
+
+namespace aten_backend {
+namespace {
+
+using UnaryFn = at::Tensor (*)(const at::Tensor& x, double a, double b);
+struct UnaryOp { const char* name; UnaryFn fn; bool needsFloat; };
+
+// `a`/`b` carry the kernel's numeric attributes (alpha, clip bounds); unused by most ops.
+const UnaryOp kUnaryOps[] = {
+    {"Abs", [](const at::Tensor& x, double, double) { return at::abs(x); }, false},
+    {"Acos", [](const at::Tensor& x, double, double) { return at::acos(x); }, true},
+    {"Acosh", [](const at::Tensor& x, double, double) { return at::acosh(x); }, true},
+    {"Asin", [](const at::Tensor& x, double, double) { return at::asin(x); }, true},
+    {"Asinh", [](const at::Tensor& x, double, double) { return at::asinh(x); }, true},
+    {"Atan", [](const at::Tensor& x, double, double) { return at::atan(x); }, true},
+    {"Atanh", [](const at::Tensor& x, double, double) { return at::atanh(x); }, true},
+    {"Ceil", [](const at::Tensor& x, double, double) { return at::ceil(x); }, false},
+    {"ClipByValue", [](const at::Tensor& x, double lo, double hi) { return at::clamp(x, lo, hi); }, false},
+    {"Cos", [](const at::Tensor& x, double, double) { return at::cos(x); }, true},
+    {"Cosh", [](const at::Tensor& x, double, double) { return at::cosh(x); }, true},
+    {"Elu", [](const at::Tensor& x, double, double) { return at::elu(x); }, true},
+    {"Erf", [](const at::Tensor& x, double, double) { return at::erf(x); }, true},
+    {"Exp", [](const at::Tensor& x, double, double) { return at::exp(x); }, true},
+    {"Expm1", [](const at::Tensor& x, double, double) { return at::expm1(x); }, true},
+    {"Floor", [](const at::Tensor& x, double, double) { return at::floor(x); }, false},
+    {"IsFinite", [](const at::Tensor& x, double, double) { return at::isfinite(x); }, false},
+    {"IsInf", [](const at::Tensor& x, double, double) { return at::isinf(x); }, false},
+    {"IsNan", [](const at::Tensor& x, double, double) { return at::isnan(x); }, false},
+    {"LeakyRelu", [](const at::Tensor& x, double alpha, double) { return at::leaky_relu(x, alpha); }, true},
+    {"Log", [](const at::Tensor& x, double, double) { return at::log(x); }, true},
+    {"Log1p", [](const at::Tensor& x, double, double) { return at::log1p(x); }, true},
+    {"LogicalNot", [](const at::Tensor& x, double, double) { return at::logical_not(x); }, false},
+    {"Neg", [](const at::Tensor& x, double, double) { return at::neg(x); }, false},
+    {"Reciprocal", [](const at::Tensor& x, double, double) { return at::reciprocal(x); }, true},
+    {"Relu", [](const at::Tensor& x, double, double) { return at::relu(x); }, false},
+    {"Relu6", [](const at::Tensor& x, double, double) { return at::clamp(x, 0, 6); }, false},
+    // tfjs rounds half to even, as ATen's round does.
+    {"Round", [](const at::Tensor& x, double, double) { return at::round(x); }, false},
+    {"Rsqrt", [](const at::Tensor& x, double, double) { return at::rsqrt(x); }, true},
+    {"Selu", [](const at::Tensor& x, double, double) { return at::selu(x); }, true},
+    {"Sigmoid", [](const at::Tensor& x, double, double) { return at::sigmoid(x); }, true},
+    {"Sign", [](const at::Tensor& x, double, double) { return at::sign(x); }, false},
+    {"Sin", [](const at::Tensor& x, double, double) { return at::sin(x); }, true},
+    {"Sinh", [](const at::Tensor& x, double, double) { return at::sinh(x); }, true},
+    {"Softplus", [](const at::Tensor& x, double, double) { return at::softplus(x); }, true},
+    {"Sqrt", [](const at::Tensor& x, double, double) { return at::sqrt(x); }, true},
+    {"Square", [](const at::Tensor& x, double, double) { return at::square(x); }, false},
+    // tfjs Step: 1 where x > 0, alpha elsewhere, NaN stays NaN.
+    {"Step", [](const at::Tensor& x, double alpha, double) {
+       at::Tensor s = at::where(x > 0, at::ones({}, x.options()), at::full({}, alpha, x.options()));
+       return at::where(at::isnan(x), x, s);
+     }, true},
+    {"Tan", [](const at::Tensor& x, double, double) { return at::tan(x); }, true},
+    {"Tanh", [](const at::Tensor& x, double, double) { return at::tanh(x); }, true},
+};
+
+using BinaryFn = at::Tensor (*)(const at::Tensor& a, const at::Tensor& b);
+struct BinaryOp { const char* name; BinaryFn fn; bool needsFloat; };
+
+const BinaryOp kBinaryOps[] = {
+    {"Add", [](const at::Tensor& a, const at::Tensor& b) { return a.scalar_type() == at::kBool ? at::logical_or(a, b) : at::add(a, b); }, false},
+    {"Sub", [](const at::Tensor& a, const at::Tensor& b) { return at::sub(a, b); }, false},
+    {"Multiply", [](const at::Tensor& a, const at::Tensor& b) { return at::mul(a, b); }, false},
+    {"RealDiv", [](const at::Tensor& a, const at::Tensor& b) { return at::div(a, b); }, false},
+    {"FloorDiv", [](const at::Tensor& a, const at::Tensor& b) { return at::div(a, b, "floor"); }, false},
+    // tfjs mod takes the sign of the divisor, like ATen's remainder.
+    {"Mod", [](const at::Tensor& a, const at::Tensor& b) { return at::remainder(a, b); }, false},
+    {"Maximum", [](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }, false},
+    {"Minimum", [](const at::Tensor& a, const at::Tensor& b) { return at::minimum(a, b); }, false},
+    {"Pow", [](const at::Tensor& a, const at::Tensor& b) { return at::pow(a, b); }, false},
+    {"SquaredDifference", [](const at::Tensor& a, const at::Tensor& b) { return at::square(at::sub(a, b)); }, false},
+    {"Atan2", [](const at::Tensor& a, const at::Tensor& b) { return at::atan2(a, b); }, true},
+    {"Equal", [](const at::Tensor& a, const at::Tensor& b) { return at::eq(a, b); }, false},
+    {"NotEqual", [](const at::Tensor& a, const at::Tensor& b) { return at::ne(a, b); }, false},
+    {"Less", [](const at::Tensor& a, const at::Tensor& b) { return at::lt(a, b); }, false},
+    {"LessEqual", [](const at::Tensor& a, const at::Tensor& b) { return at::le(a, b); }, false},
+    {"Greater", [](const at::Tensor& a, const at::Tensor& b) { return at::gt(a, b); }, false},
+    {"GreaterEqual", [](const at::Tensor& a, const at::Tensor& b) { return at::ge(a, b); }, false},
+    {"LogicalAnd", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_and(a, b); }, false},
+    {"LogicalOr", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_or(a, b); }, false},
+    {"LogicalXor", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_xor(a, b); }, false},
+    {"BitwiseAnd", [](const at::Tensor& a, const at::Tensor& b) { return at::bitwise_and(a, b); }, false},
+    // Prelu: x where x >= 0, alpha * x elsewhere; alpha broadcasts against x.
+    {"Prelu", [](const at::Tensor& x, const at::Tensor& alpha) { return at::where(x < 0, x * alpha, x); }, false},
+    // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere.
+    {"EluGrad", [](const at::Tensor& dy, const at::Tensor& y) { return at::where(y < 0, dy * (y + 1), dy); }, true},
+};
+
+template <typename Table, size_t N>
+Napi::Array opNames(Napi::Env env, const Table (&table)[N]) {
+  Napi::Array names = Napi::Array::New(env, N);
+  for (size_t i = 0; i < N; ++i) names.Set(i, table[i].name);
+  return names;
+}
+
+at::Tensor toOutType(at::Tensor t, int32_t outDtype) {
+  at::ScalarType want = toScalarType(outDtype);
+  return t.scalar_type() == want ? t : t.to(want);
+}
+
+template <typename Table, size_t N>
+const Table& lookup(const Table (&table)[N], int64_t op) {
+  if (op < 0 || op >= static_cast<int64_t>(N)) throw std::invalid_argument("unknown op index " + std::to_string(op));
+  return table[op];
+}
+
+// unary(op, x, outDtype, a, b)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int64_t opIndex = info[0].As<Napi::Number>().Int64Value();
+  const char* name = opIndex >= 0 && opIndex < static_cast<int64_t>(std::size(kUnaryOps)) ? kUnaryOps[opIndex].name : "unary";
+  return guarded(info, name, [&] {
+    const UnaryOp& op = lookup(kUnaryOps, opIndex);
+    at::Tensor x = argTensor(info, 1);
+    if (op.needsFloat && !x.is_floating_point()) x = x.to(at::kFloat);
+    double a = info.Length() > 3 ? argDouble(info, 3) : 0, b = info.Length() > 4 ? argDouble(info, 4) : 0;
+    return returnTensor(info.Env(), toOutType(op.fn(x, a, b), static_cast<int32_t>(argInt(info, 2))));
+  });
+}
+
+// binary(op, a, b, outDtype)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const int64_t opIndex = info[0].As<Napi::Number>().Int64Value();
+  const char* name = opIndex >= 0 && opIndex < static_cast<int64_t>(std::size(kBinaryOps)) ? kBinaryOps[opIndex].name : "binary";
+  return guarded(info, name, [&] {
+    const BinaryOp& op = lookup(kBinaryOps, opIndex);
+    at::Tensor a = argTensor(info, 1), b = argTensor(info, 2);
+    const int32_t outDtype = static_cast<int32_t>(argInt(info, 3));
+    if (op.needsFloat || (outDtype == kFloat32 && !a.is_floating_point() && std::string(op.name) == "RealDiv")) {
+      a = a.to(at::kFloat);
+      b = b.to(at::kFloat);
+    }
+    return returnTensor(info.Env(), toOutType(op.fn(a, b), outDtype));
+  });
+}
+
+}  // namespace
+
+// cast(x, dtype)
+ATEN_BINDING(Cast, "Cast") {
+  const at::Tensor& x = argTensor(info, 0);
+  return returnTensor(info.Env(), x.to(toScalarType(static_cast<int32_t>(argInt(info, 1)))));
+}
+
+// select(condition, t, e): a rank-1 condition picks whole rows of t/e, as in tfjs.
+ATEN_BINDING(Select, "Select") {
+  at::Tensor cond = argTensor(info, 0);
+  const at::Tensor &t = argTensor(info, 1), &e = argTensor(info, 2);
+  if (cond.scalar_type() != at::kBool) cond = cond.to(at::kBool);
+  if (cond.dim() == 1 && t.dim() > 1) {
+    std::vector<int64_t> shape(t.dim(), 1);
+    shape[0] = cond.size(0);
+    cond = cond.view(shape);
+  }
+  return returnTensor(info.Env(), at::where(cond, t, e));
+}
+
+// addN([ids])
+ATEN_BINDING(AddN, "AddN") {
+  Napi::Array ids = info[0].As<Napi::Array>();
+  at::Tensor sum = tensorAt(ids.Get(0u).As<Napi::Number>().Uint32Value());
+  for (uint32_t i = 1; i < ids.Length(); ++i) sum = at::add(sum, tensorAt(ids.Get(i).As<Napi::Number>().Uint32Value()));
+  return returnTensor(info.Env(), ids.Length() == 1 ? sum.clone() : sum);
+}
+
+void registerElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("unaryOps", opNames(env, kUnaryOps));
+  exports.Set("binaryOps", opNames(env, kBinaryOps));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("cast", Napi::Function::New(env, Cast));
+  exports.Set("select", Napi::Function::New(env, Select));
+  exports.Set("addN", Napi::Function::New(env, AddN));
+}
+
+}  // namespace aten_backend

@@ -1,0 +1,123 @@
+// Indexing kernels: GatherV2, GatherNd, ScatterNd, UnsortedSegmentSum, OneHot, Einsum, TopK
+// and Multinomial (seeded through its own ATen generator).
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "common.h"
+
+namespace aten_backend {
+namespace {
+
+// Row-major linear index of the leading K axes addressed by indices[..., K].
+at::Tensor flatIndexNd(const at::Tensor& indices, at::IntArrayRef leadingShape) {
+  const int64_t k = indices.size(-1);
+  std::vector<int64_t> strides(k, 1);
+  for (int64_t d = k - 2; d >= 0; --d) strides[d] = strides[d + 1] * leadingShape[d + 1];
+  at::Tensor s = at::tensor(strides, at::TensorOptions().dtype(at::kLong)).to(indices.device());
+  return (indices.to(at::kLong) * s).sum(-1).reshape({-1});
+}
+
+int64_t product(at::IntArrayRef dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) p *= d;
+  return p;
+}
+
+}  // namespace
+
+// gather(x, indices, axis): out shape x[:axis] + indices.shape + x[axis+1:].
+ATEN_BINDING(Gather, "GatherV2") {
+  const at::Tensor &x = argTensor(info, 0), &indices = argTensor(info, 1);
+  const int64_t axis = argInt(info, 2);
+  at::Tensor picked = x.index_select(axis, indices.reshape({-1}).to(at::kLong));
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().begin() + axis);
+  shape.insert(shape.end(), indices.sizes().begin(), indices.sizes().end());
+  shape.insert(shape.end(), x.sizes().begin() + axis + 1, x.sizes().end());
+  return returnTensor(info.Env(), picked.reshape(shape));
+}
+
+// gatherNd(params, indices)
+ATEN_BINDING(GatherNd, "GatherNd") {
+  const at::Tensor &params = argTensor(info, 0), &indices = argTensor(info, 1);
+  const int64_t k = indices.size(-1);
+  at::IntArrayRef lead = params.sizes().slice(0, k), rest = params.sizes().slice(k);
+  std::vector<int64_t> flatShape{product(lead)};
+  flatShape.insert(flatShape.end(), rest.begin(), rest.end());
+  at::Tensor picked = params.reshape(flatShape).index_select(0, flatIndexNd(indices, lead));
+  std::vector<int64_t> shape(indices.sizes().begin(), indices.sizes().end() - 1);
+  shape.insert(shape.end(), rest.begin(), rest.end());
+  return returnTensor(info.Env(), picked.reshape(shape));
+}
+
+// scatterNd(indices, updates, shape): duplicates add up, as in tfjs.
+ATEN_BINDING(ScatterNd, "ScatterNd") {
+  const at::Tensor &indices = argTensor(info, 0), &updates = argTensor(info, 1);
+  std::vector<int64_t> shape = argInts(info, 2);
+  const int64_t k = indices.size(-1);
+  at::IntArrayRef lead = at::IntArrayRef(shape).slice(0, k), rest = at::IntArrayRef(shape).slice(k);
+  std::vector<int64_t> flatShape{product(lead)};
+  flatShape.insert(flatShape.end(), rest.begin(), rest.end());
+  std::vector<int64_t> updShape{-1};
+  updShape.insert(updShape.end(), rest.begin(), rest.end());
+  at::Tensor out = at::zeros(flatShape, updates.options());
+  out.index_add_(0, flatIndexNd(indices, lead), updates.reshape(updShape));
+  return returnTensor(info.Env(), out.reshape(shape));
+}
+
+// unsortedSegmentSum(x, segmentIds, numSegments)
+ATEN_BINDING(UnsortedSegmentSum, "UnsortedSegmentSum") {
+  const at::Tensor &x = argTensor(info, 0), &ids = argTensor(info, 1);
+  std::vector<int64_t> shape{argInt(info, 2)};
+  shape.insert(shape.end(), x.sizes().begin() + ids.dim(), x.sizes().end());
+  std::vector<int64_t> flat{-1};
+  flat.insert(flat.end(), x.sizes().begin() + ids.dim(), x.sizes().end());
+  at::Tensor out = at::zeros(shape, x.options());
+  out.index_add_(0, ids.reshape({-1}).to(at::kLong), x.reshape(flat));
+  return returnTensor(info.Env(), out);
+}
+
+// oneHot(indices, depth, onValue, offValue, dtype): out-of-range indices give all-off rows.
+ATEN_BINDING(OneHot, "OneHot") {
+  const at::Tensor& indices = argTensor(info, 0);
+  const int64_t depth = argInt(info, 1);
+  at::TensorOptions opts = options(static_cast<int32_t>(argInt(info, 4)));
+  at::Tensor hit = indices.unsqueeze(-1) == at::arange(depth, indices.options().dtype(at::kInt));
+  return returnTensor(info.Env(), at::where(hit, at::full({}, argDouble(info, 2), opts), at::full({}, argDouble(info, 3), opts)));
+}
+
+// einsum(equation, [ids])
+ATEN_BINDING(Einsum, "Einsum") {
+  Napi::Array ids = info[1].As<Napi::Array>();
+  std::vector<at::Tensor> operands;
+  for (uint32_t k = 0; k < ids.Length(); ++k) operands.push_back(tensorAt(ids.Get(k).As<Napi::Number>().Uint32Value()));
+  return returnTensor(info.Env(), at::einsum(argString(info, 0), operands));
+}
+
+// topK(x, k, sorted) -> [values, indices]
+ATEN_BINDING(TopK, "TopK") {
+  auto r = at::topk(argTensor(info, 0), argInt(info, 1), -1, true, true);
+  return returnTensors(info.Env(), {std::get<0>(r), std::get<1>(r)});
+}
+
+// multinomial(logitsOrProbs, numSamples, seed, normalized)
+ATEN_BINDING(Multinomial, "Multinomial") {
+  const at::Tensor& x = argTensor(info, 0);
+  const int64_t samples = argInt(info, 1);
+  const bool normalized = argBool(info, 3);
+  at::Tensor probs = normalized ? x : at::softmax(x, -1);
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(argDouble(info, 2)));
+  at::Tensor drawn = at::multinomial(probs.to(at::kCPU), samples, /*replacement=*/true, gen).to(x.device());
+  return returnTensor(info.Env(), drawn);
+}
+
+void registerIndexOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("gatherNd", Napi::Function::New(env, GatherNd));
+  exports.Set("scatterNd", Napi::Function::New(env, ScatterNd));
+  exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum));
+  exports.Set("oneHot", Napi::Function::New(env, OneHot));
+  exports.Set("einsum", Napi::Function::New(env, Einsum));
+  exports.Set("topK", Napi::Function::New(env, TopK));
+  exports.Set("multinomial", Napi::Function::New(env, Multinomial));
+}
+
+}  // namespace aten_backend

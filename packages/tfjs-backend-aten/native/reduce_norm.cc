@@ -1,0 +1,108 @@
+// Reductions (Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin), Softmax/LogSoftmax,
+// FusedBatchNorm and Cumsum/Cumprod.
+#include "common.h"
+
+namespace aten_backend {
+namespace {
+
+// Moves `axes` to the end and flattens them into one, for ATen ops that reduce one dim only.
+at::Tensor flattenAxesLast(const at::Tensor& x, const std::vector<int64_t>& axes) {
+  std::vector<int64_t> perm, keepShape;
+  std::vector<bool> reduced(x.dim(), false);
+  for (int64_t a : axes) reduced.at(a) = true;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (!reduced[d]) { perm.push_back(d); keepShape.push_back(x.size(d)); }
+  for (int64_t a : axes) perm.push_back(a);
+  keepShape.push_back(-1);
+  return x.permute(perm).reshape(keepShape);
+}
+
+std::vector<int64_t> keptShape(const at::Tensor& x, const std::vector<int64_t>& axes) {
+  std::vector<int64_t> shape = x.sizes().vec();
+  for (int64_t a : axes) shape.at(a) = 1;
+  return shape;
+}
+
+const char* const kReduceOps[] = {"Sum", "Mean", "Max", "Min", "Prod", "All", "Any", "ArgMax", "ArgMin"};
+
+at::Tensor reduce(const std::string& op, at::Tensor x, const std::vector<int64_t>& axes, bool keepDims) {
+  if (op == "ArgMax" || op == "ArgMin") {
+    if (axes.size() != 1) throw std::invalid_argument("expects exactly one axis");
+    return op == "ArgMax" ? at::argmax(x, axes[0], keepDims) : at::argmin(x, axes[0], keepDims);
+  }
+  if (axes.empty()) return x.clone();  // nothing to reduce: tfjs returns the input values
+  if (op == "Sum") return x.scalar_type() == at::kFloat ? at::sum(x, axes, keepDims) : at::sum(x, axes, keepDims, at::kInt);
+  if (op == "Mean") return at::mean(x.is_floating_point() ? x : x.to(at::kFloat), axes, keepDims);
+  if (op == "Max") return at::amax(x, axes, keepDims);
+  if (op == "Min") return at::amin(x, axes, keepDims);
+  at::Tensor flat = flattenAxesLast(x, axes), out;
+  if (op == "Prod") out = x.scalar_type() == at::kFloat ? at::prod(flat, -1) : at::prod(flat, -1, false, at::kInt);
+  else if (op == "All") out = at::all(flat, -1);
+  else if (op == "Any") out = at::any(flat, -1);
+  else throw std::invalid_argument("unknown reduction " + op);
+  return keepDims ? out.reshape(keptShape(x, axes)) : out;
+}
+
+}  // namespace
+
+// reduce(opIndex, x, axes, keepDims, outDtype)
+static Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const int64_t opIndex = info[0].As<Napi::Number>().Int64Value();
+  const bool known = opIndex >= 0 && opIndex < static_cast<int64_t>(std::size(kReduceOps));
+  return guarded(info, known ? kReduceOps[opIndex] : "reduce", [&] {
+    if (!known) throw std::invalid_argument("unknown reduction index");
+    at::Tensor out = reduce(kReduceOps[opIndex], argTensor(info, 1), argInts(info, 2), argBool(info, 3));
+    at::ScalarType want = toScalarType(static_cast<int32_t>(argInt(info, 4)));
+    return returnTensor(info.Env(), out.scalar_type() == want ? out : out.to(want));
+  });
+}
+
+// softmax(logits, dim) / logSoftmax(logits, dim)
+ATEN_BINDING(Softmax, "Softmax") { return returnTensor(info.Env(), at::softmax(argTensor(info, 0), argInt(info, 1))); }
+ATEN_BINDING(LogSoftmax, "LogSoftmax") {
+  return returnTensor(info.Env(), at::log_softmax(argTensor(info, 0), argInt(info, 1)));
+}
+
+// batchNorm(x, mean, variance, offset|0, scale|0, epsilon): one fused pass over x,
+// out = x * k + (offset - mean * k) with k = scale / sqrt(variance + epsilon).
+ATEN_BINDING(BatchNorm, "FusedBatchNorm") {
+  const at::Tensor &x = argTensor(info, 0), &mean = argTensor(info, 1), &variance = argTensor(info, 2);
+  const at::Tensor* offset = argOptionalTensor(info, 3);
+  const at::Tensor* scale = argOptionalTensor(info, 4);
+  const double epsilon = argDouble(info, 5);
+  at::Tensor k = at::rsqrt(variance + epsilon);
+  if (scale) k = k * *scale;
+  at::Tensor shift = offset ? *offset - mean * k : -mean * k;
+  return returnTensor(info.Env(), at::addcmul(shift, x, k));
+}
+
+// cumulative(x, axis, exclusive, reverse, isProduct)
+ATEN_BINDING(Cumulative, "Cumsum") {
+  at::Tensor x = argTensor(info, 0);
+  const int64_t axis = argInt(info, 1);
+  const bool exclusive = argBool(info, 2), reverse = argBool(info, 3), product = argBool(info, 4);
+  if (reverse) x = x.flip(axis);
+  const at::ScalarType type = x.scalar_type() == at::kBool ? at::kInt : x.scalar_type();
+  at::Tensor out = product ? at::cumprod(x, axis, type) : at::cumsum(x, axis, type);
+  if (exclusive) {
+    // Shift by one along the axis, starting from the identity element.
+    const int64_t n = x.size(axis);
+    at::Tensor first = product ? at::ones_like(out.narrow(axis, 0, 1)) : at::zeros_like(out.narrow(axis, 0, 1));
+    out = at::cat({first, out.narrow(axis, 0, std::max<int64_t>(n - 1, 0))}, axis);
+  }
+  if (reverse) out = out.flip(axis);
+  return returnTensor(info.Env(), out);
+}
+
+void registerReduceNorm(Napi::Env env, Napi::Object exports) {
+  Napi::Array names = Napi::Array::New(env, std::size(kReduceOps));
+  for (size_t i = 0; i < std::size(kReduceOps); ++i) names.Set(i, kReduceOps[i]);
+  exports.Set("reduceOps", names);
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
+  exports.Set("batchNorm", Napi::Function::New(env, BatchNorm));
+  exports.Set("cumulative", Napi::Function::New(env, Cumulative));
+}
+
+}  // namespace aten_backend

@@ -1,0 +1,42 @@
+// Building blocks shared by the kernel families: kernel registration with error naming,
+// and the convention that a kernel may decline (FALLBACK) to let the CPU backend run it.
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { AtenBackend } from './backend.js';
+import { runOnCpu } from './fallback.js';
+
+export const BACKEND_NAME = 'aten';
+
+/** Returned by a native kernel for inputs/attributes it does not handle: the CPU kernel runs instead. */
+export const FALLBACK = Symbol('fallback');
+
+/** Kernel inputs by name. Optional inputs (bias, preluActivationWeights...) may be absent at runtime. */
+export type KernelInputs = Record<string, TensorInfo>;
+
+export type AtenKernel = (
+  backend: AtenBackend,
+  inputs: KernelInputs,
+  attrs: NamedAttrMap,
+) => TensorInfo | TensorInfo[] | typeof FALLBACK;
+
+/** A KernelConfig for 'aten' whose errors name the kernel (`aten Conv2D: ...`). */
+export function atenKernel(kernelName: string, impl: AtenKernel): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const backend = args.backend as AtenBackend;
+    let out: ReturnType<AtenKernel>;
+    try {
+      out = impl(backend, args.inputs as KernelInputs, args.attrs ?? {});
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new Error(message.startsWith('aten ') ? message : `aten ${kernelName}: ${message}`);
+    }
+    return out === FALLBACK ? runOnCpu(kernelName, args, backend) : out;
+  };
+  return { kernelName, backendName: BACKEND_NAME, kernelFunc };
+}
+
+/** Normalises possibly-negative axes to [0, rank). */
+export function normalizeAxes(axis: number | number[] | undefined | null, rank: number): number[] {
+  if (axis == null) return Array.from({ length: rank }, (_, i) => i);
+  const list = Array.isArray(axis) ? axis : [axis];
+  return list.map((a) => (a < 0 ? a + rank : a));
+}

@@ -1,0 +1,39 @@
+// Reductions, Softmax/LogSoftmax, FusedBatchNorm, Cumsum/Cumprod.
+import { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { AtenBackend } from '../backend.js';
+import { AtenNative, dtypeCode } from '../native.js';
+import { atenKernel, normalizeAxes } from '../kernel_util.js';
+
+function reduceOutDtype(op: string, x: DataType): DataType {
+  switch (op) {
+    case 'Sum': case 'Prod': return x === 'bool' ? 'int32' : x;
+    case 'Mean': return 'float32';
+    case 'All': case 'Any': return 'bool';
+    case 'ArgMax': case 'ArgMin': return 'int32';
+    default: return x;
+  }
+}
+
+export function reduceNormKernels(native: AtenNative): KernelConfig[] {
+  const reductions = native.reduceOps.map((op, index) =>
+    atenKernel(op, (b, { x }, attrs) => {
+      // Max names its axes reductionIndices; the others call them axis.
+      const axes = normalizeAxes((op === 'Max' ? attrs.reductionIndices : attrs.axis) as number | number[], x.shape.length);
+      return b.output(native.reduce(index, b.handle(x), axes, !!attrs.keepDims, dtypeCode(reduceOutDtype(op, x.dtype))));
+    }));
+  const cumulative = (product: boolean) => (b: AtenBackend, { x }: Record<string, TensorInfo>, attrs: NamedAttrMap) =>
+    b.output(native.cumulative(b.handle(x), normalizeAxes(attrs.axis as number, x.shape.length)[0], !!attrs.exclusive,
+      !!attrs.reverse, product));
+  return [
+    ...reductions,
+    atenKernel('Softmax', (b, { logits }, { dim }) =>
+      b.output(native.softmax(b.handle(logits), normalizeAxes(dim as number, logits.shape.length)[0]))),
+    atenKernel('LogSoftmax', (b, { logits }, { axis }) =>
+      b.output(native.logSoftmax(b.handle(logits), normalizeAxes((axis as number) ?? -1, logits.shape.length)[0]))),
+    atenKernel('FusedBatchNorm', (b, { x, mean, variance, offset, scale }, { varianceEpsilon }) =>
+      b.output(native.batchNorm(b.handle(x), b.handle(mean), b.handle(variance), offset ? b.handle(offset) : 0,
+        scale ? b.handle(scale) : 0, (varianceEpsilon as number) ?? 0.001))),
+    atenKernel('Cumsum', cumulative(false)),
+    atenKernel('Cumprod', cumulative(true)),
+  ];
+}

@@ -1,0 +1,124 @@
+// Loads the N-API addon and describes its functions. Tensor handles are small integers
+// (see native/tensor_table.cc); kernel outputs report dtype and shape through `meta`.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DataType } from '@tensorflow/tfjs-core';
+
+export type Handle = number;
+
+export interface AtenNative {
+  init(meta: Int32Array, threads: number, device: string): void;
+  info(): { libtorchVersion: string; device: string; threads: number; blas: string; mkldnn: boolean };
+  write(values: ArrayBufferView, shape: number[], dtype: number): Handle;
+  read(id: Handle): ArrayBuffer;
+  free(id: Handle): void;
+  memory(): number;
+  count(): number;
+  unaryOps: string[];
+  binaryOps: string[];
+  reduceOps: string[];
+  unary(op: number, x: Handle, outDtype: number, a?: number, b?: number): Handle;
+  binary(op: number, a: Handle, b: Handle, outDtype: number): Handle;
+  cast(x: Handle, dtype: number): Handle;
+  select(c: Handle, t: Handle, e: Handle): Handle;
+  addN(ids: Handle[]): Handle;
+  matMul(a: Handle, b: Handle, ta: boolean, tb: boolean, bias: Handle, activation: string, alpha: number, prelu: Handle): Handle;
+  conv2d(x: Handle, f: Handle, strides: number[], pads: number[], dilations: number[], bias: Handle, activation: string,
+    alpha: number, prelu: Handle): Handle;
+  depthwiseConv2d(x: Handle, f: Handle, strides: number[], pads: number[], dilations: number[], bias: Handle,
+    activation: string, alpha: number, prelu: Handle): Handle;
+  conv2dBackpropInput(dy: Handle, f: Handle, inShape: number[], strides: number[], pads: number[], dilations: number[]): Handle;
+  depthwiseConv2dBackpropInput(dy: Handle, f: Handle, inShape: number[], strides: number[], pads: number[],
+    dilations: number[]): Handle;
+  conv2dBackpropFilter(x: Handle, dy: Handle, fShape: number[], strides: number[], pads: number[], dilations: number[]): Handle;
+  depthwiseConv2dBackpropFilter(x: Handle, dy: Handle, fShape: number[], strides: number[], pads: number[],
+    dilations: number[]): Handle;
+  maxPool(x: Handle, k: number[], s: number[], pads: number[]): Handle;
+  maxPoolGrad(dy: Handle, x: Handle, k: number[], s: number[], pads: number[]): Handle;
+  avgPool(x: Handle, k: number[], s: number[], pads: number[]): Handle;
+  avgPoolGrad(dy: Handle, x: Handle, k: number[], s: number[], pads: number[]): Handle;
+  resizeBilinear(x: Handle, r0: number[], r1: number[], rw: number[], c0: number[], c1: number[], cw: number[]): Handle;
+  resizeBilinearGrad(dy: Handle, inH: number, inW: number, r0: number[], r1: number[], rw: number[], c0: number[],
+    c1: number[], cw: number[]): Handle;
+  resizeNearest(x: Handle, rows: number[], cols: number[]): Handle;
+  resizeNearestGrad(dy: Handle, inH: number, inW: number, rows: number[], cols: number[]): Handle;
+  reduce(op: number, x: Handle, axes: number[], keepDims: boolean, outDtype: number): Handle;
+  softmax(x: Handle, dim: number): Handle;
+  logSoftmax(x: Handle, dim: number): Handle;
+  batchNorm(x: Handle, mean: Handle, variance: Handle, offset: Handle, scale: Handle, eps: number): Handle;
+  cumulative(x: Handle, axis: number, exclusive: boolean, reverse: boolean, product: boolean): Handle;
+  transpose(x: Handle, perm: number[]): Handle;
+  reshape(x: Handle, shape: number[]): Handle;
+  identity(x: Handle): Handle;
+  broadcastTo(x: Handle, shape: number[]): Handle;
+  slice(x: Handle, begin: number[], size: number[]): Handle;
+  stridedSlice(x: Handle, begin: number[], strides: number[], counts: number[], finalShape: number[]): Handle;
+  concat(ids: Handle[], axis: number): Handle;
+  pack(ids: Handle[], axis: number): Handle;
+  unpack(x: Handle, axis: number): Handle[];
+  splitV(x: Handle, sizes: number[], axis: number): Handle[];
+  pad(x: Handle, paddings: number[], value: number): Handle;
+  mirrorPad(x: Handle, paddings: number[], symmetric: boolean): Handle;
+  tile(x: Handle, reps: number[]): Handle;
+  reverse(x: Handle, dims: number[]): Handle;
+  fill(shape: number[], value: number, dtype: number): Handle;
+  zerosLike(x: Handle): Handle;
+  onesLike(x: Handle): Handle;
+  range(start: number, step: number, count: number, dtype: number): Handle;
+  gather(x: Handle, indices: Handle, axis: number): Handle;
+  gatherNd(params: Handle, indices: Handle): Handle;
+  scatterNd(indices: Handle, updates: Handle, shape: number[]): Handle;
+  unsortedSegmentSum(x: Handle, ids: Handle, numSegments: number): Handle;
+  oneHot(indices: Handle, depth: number, on: number, off: number, dtype: number): Handle;
+  einsum(equation: string, ids: Handle[]): Handle;
+  topK(x: Handle, k: number): Handle[];
+  multinomial(x: Handle, numSamples: number, seed: number, normalized: boolean): Handle;
+}
+
+export const DTYPE_CODES: Partial<Record<DataType, number>> = { float32: 0, int32: 1, bool: 2 };
+export const DTYPE_NAMES: DataType[] = ['float32', 'int32', 'bool'];
+
+export function dtypeCode(dtype: DataType): number {
+  const code = DTYPE_CODES[dtype];
+  if (code === undefined) throw new Error(`dtype ${dtype} is not supported natively`);
+  return code;
+}
+
+const ADDON_FILE = 'aten_backend.node';
+
+/** The package root: the nearest folder above this file holding binding.gyp. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'binding.gyp'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot locate the tfjs-backend-aten package folder');
+    dir = up;
+  }
+  return dir;
+}
+
+let loaded: AtenNative | undefined;
+let loadError: string | undefined;
+
+/** Loads the addon once; returns undefined (and records why) when it is missing or broken. */
+export function loadNative(): AtenNative | undefined {
+  if (loaded || loadError) return loaded;
+  try {
+    const root = packageRoot();
+    const file = [path.join(root, 'build', 'Release', ADDON_FILE), path.join(root, 'build', 'Debug', ADDON_FILE)]
+      .find((f) => fs.existsSync(f));
+    if (!file) {
+      throw new Error(`${ADDON_FILE} not built (libtorch missing at install time? run \`npm run build\` in ${root})`);
+    }
+    loaded = createRequire(import.meta.url)(file) as AtenNative;
+  } catch (e) {
+    loadError = e instanceof Error ? e.message : String(e);
+  }
+  return loaded;
+}
+
+export function nativeLoadError(): string | undefined {
+  return loadError;
+}
