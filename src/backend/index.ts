@@ -20,6 +20,8 @@ export interface InitBackendOptions {
   quiet?: boolean;
   /** Where the notice goes (default: stderr, so piped stdout stays clean). */
   log?: (line: string) => void;
+  /** Module specifier of the native backend (tests point it at a missing package to force a fallback). */
+  atenModule?: string;
 }
 
 /** The part of tfjs-backend-aten's API used here; typed locally so ganforge compiles before it is built. */
@@ -49,13 +51,13 @@ function firstLine(err: unknown): string {
 }
 
 /** Imports and registers the ATen backend; resolves to the module, or to the reason it is unusable. */
-async function loadAten(): Promise<{ mod: AtenModule } | { reason: string }> {
+async function loadAten(spec: string): Promise<{ mod: AtenModule } | { reason: string }> {
   let mod: AtenModule;
   try {
-    mod = (await import(ATEN_PACKAGE)) as AtenModule;
+    mod = (await import(spec)) as AtenModule;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return { reason: code === 'ERR_MODULE_NOT_FOUND' ? 'tfjs-backend-aten is not built' : firstLine(err) };
+    return { reason: code === 'ERR_MODULE_NOT_FOUND' ? `${spec} is not built` : firstLine(err) };
   }
   try {
     if (!mod.registerAtenBackend()) return { reason: mod.atenLoadError() ?? 'registerAtenBackend() returned false' };
@@ -80,7 +82,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const log = opts.log ?? ((line: string) => console.error(line));
   let reason = `cpu requested (${source})`;
   if (prefer !== 'cpu') {
-    const r = await loadAten();
+    const r = await loadAten(opts.atenModule ?? ATEN_PACKAGE);
     if ('mod' in r) {
       lastFallbackReason = undefined;
       return { name: 'aten', detail: describeAten(r.mod) };

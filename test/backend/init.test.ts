@@ -32,22 +32,28 @@ test('GANFORGE_BACKEND=cpu overrides the auto default; quiet silences the notice
   assert.deepEqual(quiet, []);
 });
 
+// A specifier that cannot resolve stands in for an unbuilt native package, whether or not it is built here.
+const MISSING = 'ganforge-no-such-native-backend';
+
 test('auto falls back to cpu with a single notice when ATen is unavailable', async () => {
   const lines: string[] = [];
-  const info = await withEnv('auto', () => initBackend({ log: (l) => lines.push(l) }));
-  if (info.name === 'aten') return; // the native package is built here: nothing to fall back from
+  const info = await withEnv('auto', () => initBackend({ atenModule: MISSING, log: (l) => lines.push(l) }));
+  assert.equal(info.name, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
   assert.equal(lines.length, 1);
   assert.match(lines[0], /^ganforge: native backend unavailable \(.+\); using the JS cpu backend \(slow\)\. Run npm run setup/);
 });
 
 test("prefer: 'aten' throws a clear error when ATen is unavailable", async () => {
-  try {
-    const info = await initBackend({ prefer: 'aten', quiet: true });
-    assert.equal(info.name, 'aten');
-  } catch (err) {
-    assert.match((err as Error).message, /native ATen backend was requested .* unavailable: .*npm run setup/);
-  }
+  await assert.rejects(initBackend({ prefer: 'aten', atenModule: MISSING, quiet: true }),
+    /native ATen backend was requested .* unavailable: .*not built.*npm run setup/);
+});
+
+test("prefer: 'aten' / auto use the real package when it is built", async () => {
+  const info = await initBackend({ quiet: true }).catch((e: Error) => e);
+  assert.ok(!(info instanceof Error), String(info));
+  if (info.name === 'aten') assert.equal(tf.getBackend(), 'aten');
+  else assert.match(info.detail, /ganforge JS kernels/);
 });
 
 test('an invalid GANFORGE_BACKEND is rejected', async () => {
