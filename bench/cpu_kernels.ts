@@ -136,7 +136,8 @@ async function main(): Promise<void> {
   stepProfile(step);
   const cpu0 = process.cpuUsage();
   const ms = timeMs(step, 3);
-  const cpuMs = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000 / 4;
+  const used = process.cpuUsage(cpu0);
+  const cpuMs = (used.user + used.system) / 1000 / 4;
   console.log(`DCGAN step (batch ${BATCH}, D+G update) on cpu with fast kernels: ${ms.toFixed(0)} ms wall (median of 3), ` +
     `${cpuMs.toFixed(0)} ms CPU (mean of 4)`);
   if (args.has('--original-step')) {
