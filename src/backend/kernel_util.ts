@@ -48,7 +48,7 @@ export function activationFn(name: unknown, alpha: unknown): ((v: number) => num
   }
 }
 
-/** Adds a bias that is a scalar or spans the last axis, then applies act, in place. False if unsupported. */
+/** Adds a bias that is a scalar or spans the last axis (see biasFits), then applies act, in place. */
 export function biasAndActivate(y: Float32Array, lastDim: number, bias: Float32Array | undefined,
   act: (v: number) => number): void {
   for (let i = 0, c = 0; i < y.length; i++, c = c + 1 === lastDim ? 0 : c + 1) {
