@@ -33,5 +33,7 @@ fi
 node packages/tfjs-backend-aten/scripts/build-native.mjs
 
 # TypeScript: incremental builds, near-instant when nothing changed.
-if [ -f packages/tfjs-backend-aten/tsconfig.json ]; then npx tsc -p packages/tfjs-backend-aten/tsconfig.json --incremental; fi
+for cfg in packages/tfjs-backend-aten/tsconfig.json packages/tfjs-backend-aten/tsconfig.test.json; do
+  if [ -f "$cfg" ]; then npx tsc -p "$cfg" --incremental; fi
+done
 npx tsc -p tsconfig.json --incremental
