@@ -97,13 +97,14 @@ ATEN_BINDING(AvgPool, "AvgPool") {
   return returnTensor(info.Env(), nchwToNhwc(out));
 }
 
-// avgPoolGrad(dy, x, filterSize, strides, pads)
+// avgPoolGrad(dy, x, filterSize, strides, pads). tfjs's gradient divides every window by the
+// full window size (its forward pass does not); counting padding here reproduces that.
 ATEN_BINDING(AvgPoolGrad, "AvgPoolGrad") {
   const at::Tensor &dy = argTensor(info, 0), &x = argTensor(info, 1);
   PoolArgs p = argPool(info, 2);
   if (!atenCanPad(p)) throw std::invalid_argument("asymmetric padding is not supported natively");
-  at::Tensor g = at::avg_pool2d_backward(nhwcToNchw(dy), nhwcToNchw(x), p.kernel, p.stride, {p.top, p.left}, false, false,
-                                         c10::nullopt);
+  at::Tensor g = at::avg_pool2d_backward(nhwcToNchw(dy), nhwcToNchw(x), p.kernel, p.stride, {p.top, p.left}, false,
+                                         /*count_include_pad=*/true, c10::nullopt);
   return returnTensor(info.Env(), nchwToNhwc(g));
 }
 

@@ -22,6 +22,10 @@ export type AtenKernel = (
 export function atenKernel(kernelName: string, impl: AtenKernel): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const backend = args.backend as AtenBackend;
+    // string and complex64 tensors live in JS: only the CPU kernels can use them.
+    for (const t of Object.values(args.inputs)) {
+      if (t != null && (t.dtype === 'string' || t.dtype === 'complex64')) return runOnCpu(kernelName, args, backend);
+    }
     let out: ReturnType<AtenKernel>;
     try {
       out = impl(backend, args.inputs as KernelInputs, args.attrs ?? {});

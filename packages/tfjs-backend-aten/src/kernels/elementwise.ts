@@ -4,20 +4,22 @@ import type { AtenBackend } from '../backend.js';
 import { AtenNative, dtypeCode } from '../native.js';
 import { atenKernel } from '../kernel_util.js';
 
-// Output dtype per unary op, as the CPU backend produces it: most math returns float32.
-const SAME_DTYPE_UNARY = new Set(['Abs', 'Neg', 'Sign', 'Square', 'Relu', 'Relu6', 'ClipByValue', 'Floor', 'Ceil', 'Round', 'LeakyRelu', 'Step']);
+// Output dtypes follow the CPU backend: unary ops keep the input dtype (int32 results are
+// truncated) except Exp and LeakyRelu, which always produce float32.
+const FLOAT_UNARY = new Set(['Exp', 'LeakyRelu']);
 const BOOL_UNARY = new Set(['IsNan', 'IsInf', 'IsFinite', 'LogicalNot']);
 const BOOL_BINARY = new Set(['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']);
 
 function unaryOutDtype(op: string, x: DataType): DataType {
   if (BOOL_UNARY.has(op)) return 'bool';
-  if (SAME_DTYPE_UNARY.has(op)) return x === 'bool' ? 'int32' : x;
-  return 'float32';
+  if (FLOAT_UNARY.has(op) || x === 'float32') return 'float32';
+  return 'int32';
 }
 
 function binaryOutDtype(op: string, a: DataType, b: DataType): DataType {
   if (BOOL_BINARY.has(op)) return 'bool';
-  if (op === 'Atan2' || op === 'EluGrad') return 'float32';
+  if (op === 'FloorDiv') return 'int32';  // as the CPU backend: even for float32 inputs
+  if (op === 'EluGrad') return 'float32';
   return upcastType(a, b);
 }
 

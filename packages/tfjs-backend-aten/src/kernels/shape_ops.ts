@@ -29,7 +29,9 @@ export function shapeKernels(native: AtenNative): KernelConfig[] {
         attrs.beginMask as number, attrs.endMask as number, attrs.ellipsisMask as number, attrs.newAxisMask as number,
         attrs.shrinkAxisMask as number);
       if (info.isIdentity) return b.output(native.reshape(b.handle(x), info.finalShape));
-      return b.output(native.stridedSlice(b.handle(x), info.begin, info.strides, info.finalShapeSparse, info.finalShape));
+      // Per-axis element counts of the dense slice (shrunk axes count 1), then the final reshape.
+      const counts = slice_util.computeOutShape(info.begin, info.end, info.strides);
+      return b.output(native.stridedSlice(b.handle(x), info.begin, info.strides, counts, info.finalShape));
     }),
     atenKernel('Concat', (b, inputs, { axis }) => {
       const tensors = listOf(inputs);
