@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, explicitConfig } from './options.js';
 import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand } from './commands.js';
 import { PRESETS } from './presets.js';
+import { registerEvalCommand } from './eval.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
 
@@ -50,6 +51,7 @@ program
 program.command('info').description('model, config, step and last losses of a run').argument('<run-dir>').action((dir: string) => infoCommand(dir));
 program.command('models').description('list the model families').action(() => modelsCommand());
 program.command('doctor').description('show the active backend, libtorch version, device, threads and BLAS').action(() => doctorCommand());
+registerEvalCommand(program, int);
 
 try {
   await program.parseAsync(process.argv);

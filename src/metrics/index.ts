@@ -1,0 +1,20 @@
+/**
+ * Evaluation metrics with their protocol: FID, KID, Inception Score, precision/recall, density/coverage,
+ * class histograms and 2-D mode coverage, the feature networks they run on, and `evaluateSets`, which
+ * attaches the network, its weights hash, the reference set, counts, resize method and seed to each number.
+ */
+export { gaussianStats, symmetricEigen, sqrtmPsd, matmulSquare, type GaussianStats, type SymmetricEigen } from './linalg.js';
+export { frechetDistance, fidFromFeatures, type FidParts } from './fid.js';
+export { kernelInceptionDistance, unbiasedMmd2, type KidResult, type KidOptions } from './kid.js';
+export { inceptionScore, softmaxRows, type InceptionScoreResult } from './inception_score.js';
+export { precisionRecallDensityCoverage, knnRadii, type PrdcResult } from './prdc.js';
+export { classHistogram, type ClassHistogram } from './class_histogram.js';
+export { mixtureModeCoverage } from './mode_coverage.js';
+export { METRICS, METRIC_NAMES, parseMetrics, type MetricDef, type MetricOptions, type MetricValue } from './registry.js';
+export { FeatureNetwork, loadClassifierNet, loadUserNet, wrapModel, shortSha256, type FeatureNetInfo, type ImageSet, type Embedding } from './features.js';
+export { buildClassifier, classifierDir, CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
+export { loadInceptionNet, inceptionWeightLayout, inceptionWeightCount, INCEPTION_CLASSES, type InceptionParam } from './inception.js';
+export {
+  evaluateSets, loadGenerated, loadReference, resolveNet, samplesFromNpy, fromGenerator, formatResult,
+  REFERENCE_SPECS, NET_NAMES, type SampleSet, type Protocol, type MetricResult, type EvaluateOptions, type NetChoice,
+} from './evaluate.js';
