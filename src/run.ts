@@ -8,6 +8,7 @@ import { resolveConfig, type RunConfig } from './gan/config.js';
 import { Trainer } from './gan/trainer.js';
 import type { Optimizers } from './gan/step.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
+import { restoreOptimizerScalars } from './gan/optimizer_state.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
@@ -64,6 +65,8 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
   const optimizers = makeOptimizers(config);
   await optimizers.g.setWeights(ck.optimizerWeights.g);
   await optimizers.d.setWeights(ck.optimizerWeights.d);
+  restoreOptimizerScalars(optimizers.g, ck.state.optimizerScalars?.g);
+  restoreOptimizerScalars(optimizers.d, ck.state.optimizerScalars?.d);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
   stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
   return new Trainer({

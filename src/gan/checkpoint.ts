@@ -7,6 +7,7 @@ import type { Optimizers } from './step.js';
 import type { RngState } from '../util/rng.js';
 import { loadModel, loadNamedTensors, saveModel, saveNamedTensors, type NamedTensor } from './model_io.js';
 import { RunFolder, listDirs } from './run_folder.js';
+import { captureOptimizerScalars, type OptimizerScalars } from './optimizer_state.js';
 import { UserError } from '../util/errors.js';
 import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
 
@@ -23,6 +24,8 @@ export interface CheckpointState {
   /** The batch stream's position (epoch, cursor, shuffle state). */
   stream: unknown;
   lastStats: Record<string, number>;
+  /** Optimizer scalars setWeights does not restore exactly (see optimizer_state.ts). */
+  optimizerScalars?: { g: OptimizerScalars; d: OptimizerScalars };
   savedAt: string;
 }
 
@@ -41,7 +44,8 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
   await saveModel(nets.discriminator, path.join(tmp, 'discriminator'));
   await saveNamedTensors(await opt.g.getWeights(), tmp, 'optimizer-g');
   await saveNamedTensors(await opt.d.getWeights(), tmp, 'optimizer-d');
-  await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+  const optimizerScalars = { g: captureOptimizerScalars(opt.g), d: captureOptimizerScalars(opt.d) };
+  await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars }, null, 1));
   await syncDir(tmp);
   if (await exists(final)) await fs.rm(final, { recursive: true, force: true });
   await fs.rename(tmp, final);

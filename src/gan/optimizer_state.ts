@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Scalar variables an optimizer keeps besides its per-weight slots (Adam's and Adamax's accumulated
+ * β powers). TF.js's `setWeights` recomputes them as β^(t+1) with `pow`, while training accumulates them
+ * by repeated multiplication; the two differ in the last float32 bits, which is enough to make a resumed
+ * run drift from an uninterrupted one. A checkpoint keeps the accumulated values and puts them back.
+ */
+export type OptimizerScalars = Record<string, number>;
+
+function scalarVariables(opt: tf.Optimizer): [string, tf.Variable][] {
+  return Object.entries(opt as unknown as Record<string, unknown>).filter(
+    (e): e is [string, tf.Variable] => e[1] instanceof tf.Variable && e[1].rank === 0,
+  );
+}
+
+export function captureOptimizerScalars(opt: tf.Optimizer): OptimizerScalars {
+  return Object.fromEntries(scalarVariables(opt).map(([name, v]) => [name, v.dataSync()[0]]));
+}
+
+/** Call after `setWeights`, which is where TF.js overwrites these. */
+export function restoreOptimizerScalars(opt: tf.Optimizer, saved: OptimizerScalars | undefined): void {
+  if (!saved) return;
+  for (const [name, v] of scalarVariables(opt)) {
+    if (name in saved) v.assign(tf.scalar(saved[name]));
+  }
+}
