@@ -67,30 +67,28 @@ at::Tensor conv2dForward(const Napi::CallbackInfo& info, bool depthwise) {
   return applyActivation(out, activation, alpha, argOptionalTensor(info, 8));
 }
 
-// Gradient of a convolution with respect to its input = transposed convolution of dy.
+// Gradient of a convolution with respect to its input, through convolution_backward: measured
+// about twice as fast here as the equivalent transposed convolution on channels-last tensors.
+// Asymmetric padding: the gradient of the explicitly padded input is computed, then cropped.
 at::Tensor conv2dBackpropInput(const Napi::CallbackInfo& info, bool depthwise) {
   const at::Tensor &dy = argTensor(info, 0), &filter = argTensor(info, 1);
   requireRank4(dy, "dy");
   std::vector<int64_t> inShape = argInts(info, 2);  // NHWC of the conv input
+  if (inShape.size() != 4) throw std::invalid_argument("inputShape must have 4 dimensions");
   ConvGeometry g = argGeometry(info, 3);
-  at::Tensor weight = weightFromFilter(filter, depthwise);
-  int64_t groups = depthwise ? inShape[3] : 1;
-  const int64_t kh = filter.size(0), kw = filter.size(1);
-  // Full-length transposed output along each axis, and the window [pad, pad + size) tfjs wants.
-  const int64_t fullH = (dy.size(1) - 1) * g.stride[0] + g.dilation[0] * (kh - 1) + 1;
-  const int64_t fullW = (dy.size(2) - 1) * g.stride[1] + g.dilation[1] * (kw - 1) + 1;
-  const int64_t opH = inShape[1] + 2 * g.top - fullH, opW = inShape[2] + 2 * g.left - fullW;
-  auto fits = [](int64_t op, int64_t s, int64_t d) { return op >= 0 && (op < s || op < d); };
-  at::Tensor dyNchw = nhwcToNchw(dy);
-  if (fits(opH, g.stride[0], g.dilation[0]) && fits(opW, g.stride[1], g.dilation[1])) {
-    // ATen crops `padding` on both sides and extends the end by output_padding: exactly the window.
-    return nchwToNhwc(at::convolution(dyNchw, weight, c10::nullopt, g.stride, {g.top, g.left}, g.dilation, true,
-                                      {opH, opW}, groups));
+  const int64_t ph = std::min(g.top, g.bottom), pw = std::min(g.left, g.right);
+  const int64_t extraTop = g.top - ph, extraBottom = g.bottom - ph, extraLeft = g.left - pw, extraRight = g.right - pw;
+  // Only the input's shape and layout are used for the input gradient: allocate, never fill.
+  at::Tensor inputShapeOnly = nhwcToNchw(at::empty(
+      {inShape[0], inShape[1] + extraTop + extraBottom, inShape[2] + extraLeft + extraRight, inShape[3]}, dy.options()));
+  const int64_t groups = depthwise ? inShape[3] : 1;
+  auto grads = at::convolution_backward(nhwcToNchw(dy), inputShapeOnly, weightFromFilter(filter, depthwise), c10::nullopt,
+                                        g.stride, {ph, pw}, g.dilation, false, {0, 0}, groups, {true, false, false});
+  at::Tensor dx = std::get<0>(grads);
+  if (extraTop || extraBottom || extraLeft || extraRight) {
+    dx = at::constant_pad_nd(dx, {-extraLeft, -extraRight, -extraTop, -extraBottom});
   }
-  at::Tensor full = at::convolution(dyNchw, weight, c10::nullopt, g.stride, {0, 0}, g.dilation, true, {0, 0}, groups);
-  // Negative pads crop; positive pads add the zero rows no output position reaches.
-  at::Tensor window = at::constant_pad_nd(full, {-g.left, g.left + inShape[2] - fullW, -g.top, g.top + inShape[1] - fullH});
-  return nchwToNhwc(window);
+  return nchwToNhwc(dx);
 }
 
 at::Tensor conv2dBackpropFilter(const Napi::CallbackInfo& info, bool depthwise) {
