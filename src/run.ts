@@ -6,9 +6,8 @@ import { BatchStream } from './data/batches.js';
 import type { DataSource } from './data/types.js';
 import { resolveConfig, type RunConfig } from './gan/config.js';
 import { Trainer } from './gan/trainer.js';
-import type { Optimizers } from './gan/step.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
-import { restoreOptimizerScalars } from './gan/optimizer_state.js';
+import { makeOptimizers, restoreOptimizers } from './gan/optimizers.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
@@ -62,11 +61,7 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
   }
   await writeFileAtomic(new RunFolder(config.out).config, JSON.stringify(config, null, 2) + '\n');
   const source = await loadSource(config);
-  const optimizers = makeOptimizers(config);
-  await optimizers.g.setWeights(ck.optimizerWeights.g);
-  await optimizers.d.setWeights(ck.optimizerWeights.d);
-  restoreOptimizerScalars(optimizers.g, ck.state.optimizerScalars?.g);
-  restoreOptimizerScalars(optimizers.d, ck.state.optimizerScalars?.d);
+  const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
   stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
   return new Trainer({
@@ -79,13 +74,6 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
     latentRng: Rng.fromState(ck.state.rng.latent),
     step: ck.state.step,
   });
-}
-
-function makeOptimizers(config: RunConfig): Optimizers {
-  return {
-    g: tf.train.adam(config.lrG, config.beta1, config.beta2),
-    d: tf.train.adam(config.lrD, config.beta1, config.beta2),
-  };
 }
 
 function loadSource(config: RunConfig): Promise<DataSource> {

@@ -75,6 +75,7 @@ async function runToEnd(trainer: Trainer): Promise<void> {
   process.on('SIGINT', sigint);
   process.on('SIGTERM', sigterm);
   const detach = attachProgress(trainer);
+  trainer.stats.onNotice((message) => process.stderr.write(`\nganforge: ${message}\n`));
   try {
     const result = await trainer.train();
     detach();

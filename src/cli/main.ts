@@ -59,7 +59,7 @@ try {
   if (e instanceof CommanderError) {
     // commander already printed its message (unknown option, missing argument, --help …)
     process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof UserError || (e instanceof Error && e.name === 'UserError')) {
+  } else if (e instanceof UserError) {
     process.stderr.write(`ganforge: ${e.message}\n`);
     process.exitCode = 2;
   } else {

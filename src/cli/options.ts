@@ -24,6 +24,9 @@ const HELP: Record<Exclude<keyof RunConfig, 'model'>, string> = {
   width: 'base channel count of convolutional models (dcgan)',
   keepCheckpoints: 'how many checkpoints to keep',
   maxMinutes: 'stop after this many minutes of training (0 = no limit)',
+  explodeLoss: 'a |loss| above this counts as divergence, like NaN (0 = NaN/Inf only)',
+  maxRollbacks: 'on divergence, roll back to the last good checkpoint this many times, then stop',
+  rollbackLrFactor: 'each rollback multiplies both learning rates by this',
 };
 
 function parseNumber(flag: string, integer: boolean) {
@@ -42,7 +45,7 @@ export function addConfigOptions(cmd: Command): Command {
     const def = DEFAULT_CONFIG[key];
     const flag = flagOf(key);
     const opt = new Option(`${flag} <${typeof def === 'number' ? 'n' : 'value'}>`, about).default(def);
-    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes/.test(key)));
+    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes|explodeLoss|rollbackLrFactor/.test(key)));
     if (key === 'loss') opt.choices(LOSS_NAMES);
     cmd.addOption(opt);
   }

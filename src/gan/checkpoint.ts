@@ -7,7 +7,7 @@ import type { Optimizers } from './step.js';
 import type { RngState } from '../util/rng.js';
 import { loadModel, loadNamedTensors, saveModel, saveNamedTensors, type NamedTensor } from './model_io.js';
 import { RunFolder, listDirs } from './run_folder.js';
-import { captureOptimizerScalars, type OptimizerScalars } from './optimizer_state.js';
+import { captureOptimizerScalars, type OptimizerScalars } from './optimizers.js';
 import { UserError } from '../util/errors.js';
 import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
 

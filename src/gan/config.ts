@@ -45,6 +45,12 @@ export interface RunConfig {
   keepCheckpoints: number;
   /** Stop (with a checkpoint and final.png) after this many minutes of training (0 = no limit). */
   maxMinutes: number;
+  /** A loss above this (in absolute value) counts as divergence, like NaN/Inf (0 = only NaN/Inf). */
+  explodeLoss: number;
+  /** Rollbacks to the last good checkpoint before the run stops with an error. */
+  maxRollbacks: number;
+  /** Each rollback multiplies both learning rates by this. */
+  rollbackLrFactor: number;
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -69,6 +75,9 @@ export const DEFAULT_CONFIG: RunConfig = {
   width: 64,
   keepCheckpoints: 3,
   maxMinutes: 0,
+  explodeLoss: 1000,
+  maxRollbacks: 3,
+  rollbackLrFactor: 0.5,
 };
 
 const positiveInt = z.number().int().positive();
@@ -99,6 +108,9 @@ export const runConfigSchema = z
     width: positiveInt,
     keepCheckpoints: positiveInt,
     maxMinutes: z.number().nonnegative().finite(),
+    explodeLoss: z.number().nonnegative().finite(),
+    maxRollbacks: nonNegativeInt,
+    rollbackLrFactor: z.number().positive().lt(1),
   })
   .strict();
 

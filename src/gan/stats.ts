@@ -7,6 +7,19 @@ export type StatListener = (step: number, stats: Readonly<Record<string, number>
 export class StatsChannel {
   private pending: Record<string, number> = {};
   private listeners: StatListener[] = [];
+  private noticeListeners: ((message: string) => void)[] = [];
+
+  /** Something a person should read (a rollback, a lowered learning rate); not a number to plot. */
+  notice(message: string): void {
+    for (const l of this.noticeListeners) l(message);
+  }
+
+  onNotice(listener: (message: string) => void): () => void {
+    this.noticeListeners.push(listener);
+    return () => {
+      this.noticeListeners = this.noticeListeners.filter((l) => l !== listener);
+    };
+  }
 
   /** Record a value for the current step (a later value with the same name replaces it). */
   report(name: string, value: number): void {

@@ -7,15 +7,19 @@ import { LOSSES } from './losses.js';
 import { StatsChannel } from './stats.js';
 import { adversarialStep, type Optimizers, type StepStats } from './step.js';
 import { generate, latents, samplesPng } from './sampling.js';
-import { CHECKPOINT_FORMAT, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { restoreOptimizers } from './optimizers.js';
+import type { BatchStreamState } from '../data/batches.js';
 import { MetricsLog, RunFolder } from './run_folder.js';
 import { BatchStream } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
-/** Raised when a loss turns NaN/Inf; the run folder keeps its last good checkpoint. */
-export class DivergenceError extends UserError {}
+/** Raised when training keeps diverging after every allowed rollback; the last good checkpoint stays. */
+export class DivergenceError extends UserError {
+  override name = 'DivergenceError';
+}
 
 /** How many samples the fixed progress grid shows. */
 const GRID = 64;
@@ -41,6 +45,7 @@ export class Trainer {
   private readonly log: MetricsLog;
   private readonly fixedZ: tf.Tensor2D;
   private stopRequested = false;
+  private rollbacks = 0;
   private lastStats: Record<string, number> = {};
 
   constructor(readonly parts: TrainerParts) {
@@ -68,6 +73,8 @@ export class Trainer {
     const { config } = this.parts;
     await fs.mkdir(this.run.samples, { recursive: true });
     await this.log.truncateAfter(this.step);
+    // A fresh run saves step 0 first, so that a divergence always has a good state to roll back to.
+    if (this.step === 0) await this.checkpoint();
     const loss = LOSSES[config.loss];
     let tick = performance.now();
     const deadline = config.maxMinutes > 0 ? Date.now() + config.maxMinutes * 60_000 : Infinity;
@@ -92,10 +99,10 @@ export class Trainer {
       this.stats.report('img/s', (config.batchSize * 1000) / (now - tick));
       tick = now;
       this.lastStats = this.stats.flush(this.step);
-      if (!Number.isFinite(s.lossD) || !Number.isFinite(s.lossG)) {
-        throw new DivergenceError(
-          `training diverged at step ${this.step} (loss/D = ${s.lossD}, loss/G = ${s.lossG}); the last checkpoint in ${this.run.checkpoints} is intact — lower --lr-g/--lr-d and resume`,
-        );
+      const diverged = this.divergence(s);
+      if (diverged) {
+        await this.rollback(diverged);
+        continue;
       }
       if (this.step % config.logEvery === 0) await this.log.append({ step: this.step, time: Date.now(), ...this.lastStats });
 
@@ -116,7 +123,64 @@ export class Trainer {
     await writeFileAtomic(file, await samplesPng(values, GRID, this.data));
   }
 
-  async checkpoint(): Promise<string> {
+  /** Why this step counts as divergence (NaN/Inf or an exploding loss), or null. */
+  private divergence(s: StepStats): string | null {
+    const limit = this.parts.config.explodeLoss;
+    for (const [name, v] of [['loss/D', s.lossD], ['loss/G', s.lossG]] as const) {
+      if (!Number.isFinite(v)) return `${name} = ${v}`;
+      if (limit > 0 && Math.abs(v) > limit) return `|${name}| = ${Math.abs(v).toPrecision(3)} > --explode-loss ${limit}`;
+    }
+    return null;
+  }
+
+  /**
+   * Go back to the newest checkpoint (always a finite one: see checkpoint()) with both learning rates
+   * lowered, and carry on from there; after `maxRollbacks` of these, stop with a DivergenceError.
+   */
+  private async rollback(reason: string): Promise<void> {
+    const config = this.parts.config;
+    const at = this.step;
+    if (++this.rollbacks > config.maxRollbacks) {
+      throw new DivergenceError(
+        `training diverged at step ${at} (${reason}) after ${config.maxRollbacks} rollback(s) with lowered learning rates; ` +
+          `stopped. The last good checkpoint in ${this.run.checkpoints} is intact: resume it with smaller --lr-g/--lr-d (now ${config.lrG}, ${config.lrD}) or another --loss`,
+      );
+    }
+    const ck = await loadCheckpoint(this.run.dir);
+    const { generator, discriminator } = this.parts.nets;
+    generator.setWeights(ck.nets.generator.getWeights());
+    discriminator.setWeights(ck.nets.discriminator.getWeights());
+    ck.nets.generator.dispose();
+    ck.nets.discriminator.dispose();
+    config.lrG *= config.rollbackLrFactor;
+    config.lrD *= config.rollbackLrFactor;
+    this.parts.optimizers.g.dispose();
+    this.parts.optimizers.d.dispose();
+    this.parts.optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars);
+    this.parts.stream.restore(ck.state.stream as BatchStreamState);
+    this.parts.latentRng.setState(ck.state.rng.latent);
+    this.parts.step = ck.state.step;
+    await writeFileAtomic(this.run.config, JSON.stringify(config, null, 2) + '\n');
+    await this.log.truncateAfter(this.step);
+    await this.log.append({ step: this.step, time: Date.now(), event: 'rollback', from: at, reason, lrG: config.lrG, lrD: config.lrD });
+    this.stats.notice(
+      `divergence at step ${at} (${reason}): rolled back to step ${this.step}, learning rates ×${config.rollbackLrFactor} → G ${config.lrG}, D ${config.lrD} (rollback ${this.rollbacks}/${config.maxRollbacks})`,
+    );
+  }
+
+  /** Are all weights of both networks finite? A checkpoint is only written when they are. */
+  private weightsFinite(): boolean {
+    const { generator, discriminator } = this.parts.nets;
+    return tf.tidy(() =>
+      [...generator.getWeights(), ...discriminator.getWeights()].every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1),
+    );
+  }
+
+  async checkpoint(): Promise<string | null> {
+    if (!this.weightsFinite()) {
+      await this.rollback('non-finite weights at checkpoint time');
+      return null;
+    }
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT,
       version: 1,

@@ -1,4 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { RunConfig } from './config.js';
+import type { Optimizers } from './step.js';
+import type { NamedTensor } from './model_io.js';
+
+/** Adam for both players, with the run's (possibly separate: TTUR) learning rates. */
+export function makeOptimizers(config: RunConfig): Optimizers {
+  return {
+    g: tf.train.adam(config.lrG, config.beta1, config.beta2),
+    d: tf.train.adam(config.lrD, config.beta1, config.beta2),
+  };
+}
+
+/** Fresh optimizers carrying a checkpoint's moments and step counters exactly. */
+export async function restoreOptimizers(
+  config: RunConfig,
+  weights: { g: NamedTensor[]; d: NamedTensor[] },
+  scalars: { g: OptimizerScalars; d: OptimizerScalars } | undefined,
+): Promise<Optimizers> {
+  const opt = makeOptimizers(config);
+  await opt.g.setWeights(weights.g);
+  await opt.d.setWeights(weights.d);
+  restoreOptimizerScalars(opt.g, scalars?.g);
+  restoreOptimizerScalars(opt.d, scalars?.d);
+  tf.dispose([...weights.g, ...weights.d].map((w) => w.tensor)); // setWeights copied them into variables
+  return opt;
+}
 
 /**
  * Scalar variables an optimizer keeps besides its per-weight slots (Adam's and Adamax's accumulated
