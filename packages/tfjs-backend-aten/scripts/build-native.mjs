@@ -33,6 +33,10 @@ if (!configured || fs.statSync(path.join(packageDir, 'binding.gyp')).mtimeMs > f
   run(['configure']);
   fs.writeFileSync(stampFile, wanted);
 }
+// Up to date (addon newer than every native source): skip node-gyp, so a repeated set-up stays quiet.
+const addon = path.join(buildDir, 'Release', 'aten_backend.node');
+const sources = [path.join(packageDir, 'binding.gyp'), ...fs.readdirSync(path.join(packageDir, 'native')).map((f) => path.join(packageDir, 'native', f))];
+if (fs.existsSync(addon) && sources.every((f) => fs.statSync(f).mtimeMs < fs.statSync(addon).mtimeMs)) process.exit(0);
 // Two compile jobs by default: each translation unit including ATen needs ~1 GB and ~5 s.
 const jobs = process.env.JOBS ?? String(Math.min(2, os.availableParallelism()));
 run(['build', '-j', jobs]);
