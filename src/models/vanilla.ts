@@ -33,8 +33,8 @@ export const vanilla: GanFamily = {
     if (isImage) generator.add(tfl.layers.reshape({ targetShape: data.shape })); // [B, H, W, C]
 
     const discriminator = tfl.sequential({ name: 'discriminator' });
-    discriminator.add(tfl.layers.flatten({ inputShape: data.shape }));
-    discriminator.add(tfl.layers.dense({ units: config.hidden, kernelInitializer: init.glorotUniform() }));
+    if (isImage) discriminator.add(tfl.layers.flatten({ inputShape: data.shape })); // [B, H·W·C]
+    discriminator.add(tfl.layers.dense({ ...(isImage ? {} : { inputShape: data.shape }), units: config.hidden, kernelInitializer: init.glorotUniform() }));
     discriminator.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
     discriminator.add(tfl.layers.dense({ units: config.hidden, kernelInitializer: init.glorotUniform() }));
     discriminator.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
