@@ -34,7 +34,8 @@ function buildInception(size: number): { model: tfl.LayersModel; params: { p: In
   // BasicConv2d: conv (no bias) → batch norm (ε = 0.001) → ReLU.
   const conv = (name: string, x: T, out: number, k: [number, number], strides = 1, padding: 'valid' | 'same' = 'valid'): T => {
     const inC = x.shape[3] as number;
-    const c = tfl.layers.conv2d({ name: safe(`${name}.conv`), filters: out, kernelSize: k, strides, padding, useBias: false });
+    // Zero initialisers: every weight is overwritten from the file, and random init of 24 M values is slow.
+    const c = tfl.layers.conv2d({ name: safe(`${name}.conv`), filters: out, kernelSize: k, strides, padding, useBias: false, kernelInitializer: 'zeros' });
     const bn = tfl.layers.batchNormalization({ name: safe(`${name}.bn`), epsilon: 0.001, axis: 3 });
     const y = tfl.layers.activation({ activation: 'relu', name: safe(`${name}.relu`) }).apply(bn.apply(c.apply(x))) as T;
     params.push({ p: { torchName: `${name}.conv.weight`, shape: [k[0], k[1], inC, out] }, layer: c, index: 0 });
@@ -113,7 +114,7 @@ function buildInception(size: number): { model: tfl.LayersModel; params: { p: In
   x = blockE('Mixed_7b', x, false);
   x = blockE('Mixed_7c', x, true);
   const pool3 = tfl.layers.globalAveragePooling2d({ name: INCEPTION_FEATURE_LAYER }).apply(x) as T;
-  const fc = tfl.layers.dense({ name: INCEPTION_LOGITS_LAYER, units: INCEPTION_CLASSES });
+  const fc = tfl.layers.dense({ name: INCEPTION_LOGITS_LAYER, units: INCEPTION_CLASSES, kernelInitializer: 'zeros' });
   const logits = fc.apply(pool3) as T;
   params.push({ p: { torchName: 'fc.weight', shape: [2048, INCEPTION_CLASSES] }, layer: fc, index: 0 });
   params.push({ p: { torchName: 'fc.bias', shape: [INCEPTION_CLASSES] }, layer: fc, index: 1 });
