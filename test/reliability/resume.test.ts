@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import '@tensorflow/tfjs-layers';
+import { initBackend } from '../../src/backend/index.js';
+import { startRun, resumeRun } from '../../src/run.js';
+import { readCheckpointState, resolveCheckpoint } from '../../src/gan/checkpoint.js';
+import type { BatchStreamState } from '../../src/data/batches.js';
+import type { RunConfig } from '../../src/gan/config.js';
+import type { Trainer } from '../../src/gan/trainer.js';
+import { metrics, tempDir } from './helpers.js';
+
+// Bit-for-bit claims only hold per backend; the JS cpu backend is the one every machine has.
+await initBackend({ prefer: 'cpu', quiet: true });
+
+const tmp = await tempDir('resume');
+test.after(() => fs.rm(tmp, { recursive: true, force: true }));
+
+/** The files of a checkpoint that hold numbers: both networks and both optimizers' moments. */
+const NUMERIC = ['generator/weights.bin', 'discriminator/weights.bin', 'optimizer-g.bin', 'optimizer-d.bin'];
+/** Their manifests. Layer and variable names carry TF.js's per-process counters, so only shapes, dtypes and order are compared. */
+const MANIFESTS = ['generator/model.json', 'discriminator/model.json', 'optimizer-g.json', 'optimizer-d.json'];
+
+async function layout(file: string): Promise<string[]> {
+  const json = JSON.parse(await fs.readFile(file, 'utf8'));
+  const specs: { shape: number[]; dtype: string }[] = Array.isArray(json) ? json : json.weightsManifest[0].weights;
+  return specs.map((s) => `${s.dtype}[${s.shape.join(',')}]`);
+}
+/** Stats that depend on the numbers (img/s and time depend on the clock). */
+const LOSSES = ['loss/D', 'loss/G', 'D(x)', 'D(G(z))'];
+
+/**
+ * Rng states as uint32. Rng keeps one word as a signed int32 between draws (`b ^ (b >>> 9)`) and setState
+ * stores it unsigned: the same bits, so the same future numbers, but deepEqual would call them different.
+ */
+function norm<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v), (k, x) => (k === 's' && Array.isArray(x) ? x.map((w: number) => w >>> 0) : x)) as T;
+}
+
+/** Train, and record the batch stream's position after every step (the data order, step by step). */
+async function trainRecording(trainer: Trainer, streams: Map<number, BatchStreamState>, stopAt?: number): Promise<void> {
+  const off = trainer.stats.subscribe((step) => {
+    streams.set(step, norm(trainer.parts.stream.state()));
+    if (step === stopAt) trainer.requestStop(); // what the CLI does on Ctrl-C
+  });
+  try {
+    await trainer.train();
+  } finally {
+    off();
+    trainer.dispose();
+  }
+}
+
+/**
+ * One run straight to `n`, one stopped at each of `stops` and resumed from its checkpoint; the final
+ * checkpoints must be byte-identical, and so must the per-step losses and the data order.
+ */
+async function compareResume(name: string, config: Partial<RunConfig>, n: number, stops: number[]): Promise<void> {
+  const straight = path.join(tmp, `${name}-straight`);
+  const resumed = path.join(tmp, `${name}-resumed`);
+  const base = { ...config, steps: n, seed: 11, logEvery: 1, sampleEvery: 0, checkpointEvery: 0, keepCheckpoints: 10 };
+
+  const straightStreams = new Map<number, BatchStreamState>();
+  await trainRecording(await startRun({ ...base, out: straight }), straightStreams);
+
+  const resumedStreams = new Map<number, BatchStreamState>();
+  await trainRecording(await startRun({ ...base, out: resumed }), resumedStreams, stops[0]);
+  for (let i = 0; i < stops.length; i++) {
+    const ck = await readCheckpointState(await resolveCheckpoint(resumed));
+    assert.equal(ck.step, stops[i], 'the stop request is honoured after the step it arrived in');
+    // The saved stream position is the one the straight run had after the same step.
+    assert.deepEqual(norm(ck.stream), straightStreams.get(stops[i]), `data order at step ${stops[i]}`);
+    await trainRecording(await resumeRun(resumed), resumedStreams, stops[i + 1]);
+  }
+
+  const a = await resolveCheckpoint(straight);
+  const b = await resolveCheckpoint(resumed);
+  assert.equal(path.basename(a), path.basename(b));
+  for (const f of NUMERIC) {
+    const [x, y] = await Promise.all([fs.readFile(path.join(a, f)), fs.readFile(path.join(b, f))]);
+    assert.ok(x.length > 0 && x.equals(y), `${name}: ${f} differs between the straight and the resumed run`);
+  }
+  for (const f of MANIFESTS) assert.deepEqual(await layout(path.join(b, f)), await layout(path.join(a, f)), f);
+  const [sa, sb] = await Promise.all([readCheckpointState(a), readCheckpointState(b)]);
+  assert.equal(sb.step, n);
+  assert.deepEqual(sb.optimizerScalars, sa.optimizerScalars, 'Adam β powers');
+  assert.deepEqual(norm(sb.rng), norm(sa.rng), 'latent RNG');
+  assert.deepEqual(norm(sb.stream), norm(sa.stream), 'batch stream');
+  for (const k of LOSSES) assert.equal(sb.lastStats[k], sa.lastStats[k], k);
+  for (let s = 1; s <= n; s++) assert.deepEqual(resumedStreams.get(s), straightStreams.get(s), `stream after step ${s}`);
+
+  const [la, lb] = await Promise.all([metrics(straight), metrics(resumed)]);
+  assert.deepEqual(lb.map((l) => l.step), Array.from({ length: n }, (_, i) => i + 1), 'one log line per step, no duplicates from the resumes');
+  for (let s = 0; s < n; s++) {
+    for (const k of LOSSES) assert.equal(lb[s][k], la[s][k], `${name} step ${s + 1} ${k}`);
+  }
+}
+
+test('dcgan: stopped at an epoch boundary and mid-epoch, resumed twice → bit-identical to a straight run', async () => {
+  // 64 examples / batch 16 = 4 batches per epoch, so the 7 steps cross an epoch boundary (a reshuffle)
+  // and the stops land on one (step 4) and inside an epoch (step 6).
+  await compareResume('dcgan', { model: 'dcgan', data: 'fashion-mnist', dataLimit: 64, batchSize: 16, width: 8, latentDim: 16 }, 7, [4, 6]);
+});
+
+test('vanilla on toy:ring8: stopped twice and resumed → bit-identical to a straight run', async () => {
+  await compareResume('vanilla', { model: 'vanilla', data: 'toy:ring8', batchSize: 32, hidden: 32 }, 12, [5, 8]);
+});
