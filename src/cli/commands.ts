@@ -5,7 +5,7 @@ import { startRun, resumeRun } from '../run.js';
 import { validatePartialConfig, type RunConfig } from '../gan/config.js';
 import type { Trainer } from '../gan/trainer.js';
 import { loadGenerator, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
-import { generate, latents, samplesPng } from '../gan/sampling.js';
+import { generate, generatorClasses, latents, oneHotLabels, samplesPng } from '../gan/sampling.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
 import { MODELS } from '../models/registry.js';
 import { encodeNpy } from '../io/npy.js';
@@ -89,16 +89,22 @@ async function runToEnd(trainer: Trainer): Promise<void> {
   }
 }
 
-export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; backend?: string }): Promise<void> {
+export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; class?: number; backend?: string }): Promise<void> {
   const ext = path.extname(opts.out).toLowerCase();
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
   await setBackend(opts.backend);
   const { generator, state } = await loadGenerator(target);
   const { data, config } = state;
+  const classes = generatorClasses(generator);
+  if (opts.class !== undefined && (classes === 0 || opts.class < 0 || opts.class >= classes)) {
+    generator.dispose();
+    throw new UserError(classes === 0 ? `--class needs a conditional model (cgan); ${config.model} is unconditional` : `--class must be in 0..${classes - 1}, got ${opts.class}`);
+  }
+  const labels = opts.class === undefined ? undefined : oneHotLabels(new Array<number>(opts.count).fill(opts.class), classes);
   const z = latents(new Rng(opts.seed), opts.count, config.latentDim);
-  const values = generate(generator, z);
-  z.dispose();
+  const values = generate(generator, z, undefined, labels);
+  tf.dispose([z, ...(labels ? [labels] : [])]);
   generator.dispose();
   await fs.mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   if (ext === '.png') {

@@ -4,6 +4,8 @@ import { addConfigOptions, explicitConfig } from './options.js';
 import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand } from './commands.js';
 import { PRESETS } from './presets.js';
 import { registerEvalCommand } from './eval.js';
+import { registerExportCommand } from './export.js';
+import { registerStudioCommand } from './studio.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
 
@@ -45,13 +47,16 @@ program
   .requiredOption('--out <file>', 'output file: .npy or .png')
   .option('--count <n>', 'number of samples', int('--count'), 64)
   .option('--seed <n>', 'seed for the latents', int('--seed'), 0)
+  .option('--class <k>', 'class to draw from a conditional model (cgan); default: cycle through the classes', int('--class'))
   .addOption(backendOption())
-  .action((target: string, opts: { count: number; seed: number; out: string; backend?: string }) => sampleCommand(target, opts));
+  .action((target: string, opts: { count: number; seed: number; out: string; class?: number; backend?: string }) => sampleCommand(target, opts));
 
 program.command('info').description('model, config, step and last losses of a run').argument('<run-dir>').action((dir: string) => infoCommand(dir));
 program.command('models').description('list the model families').action(() => modelsCommand());
 program.command('doctor').description('show the active backend, libtorch version, device, threads and BLAS').action(() => doctorCommand());
 registerEvalCommand(program, int);
+registerExportCommand(program);
+registerStudioCommand(program, int);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,13 @@ const HELP: Record<Exclude<keyof RunConfig, 'model'>, string> = {
   explodeLoss: 'a |loss| above this counts as divergence, like NaN (0 = NaN/Inf only)',
   maxRollbacks: 'on divergence, roll back to the last good checkpoint this many times, then stop',
   rollbackLrFactor: 'each rollback multiplies both learning rates by this',
+  optimizer: 'optimizer of both players: adam | rmsprop',
+  nCritic: 'D (critic) updates per G update',
+  gpWeight: 'gradient penalty λ on real/fake interpolates (WGAN-GP; 0 = off)',
+  r1Gamma: 'R1 penalty γ on real data (0 = off)',
+  r2Gamma: 'R2 penalty γ on generated data (0 = off)',
+  regInterval: 'apply R1/R2 every N steps, scaled by N (lazy regularization)',
+  clipValue: 'clip D weights to [-c, c] after each D update (WGAN; 0 = off)',
 };
 
 function parseNumber(flag: string, integer: boolean) {
@@ -45,8 +52,9 @@ export function addConfigOptions(cmd: Command): Command {
     const def = DEFAULT_CONFIG[key];
     const flag = flagOf(key);
     const opt = new Option(`${flag} <${typeof def === 'number' ? 'n' : 'value'}>`, about).default(def);
-    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes|explodeLoss|rollbackLrFactor/.test(key)));
+    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes|explodeLoss|rollbackLrFactor|gpWeight|Gamma|clipValue/.test(key)));
     if (key === 'loss') opt.choices(LOSS_NAMES);
+    if (key === 'optimizer') opt.choices(['adam', 'rmsprop']);
     cmd.addOption(opt);
   }
   return cmd;

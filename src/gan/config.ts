@@ -51,6 +51,20 @@ export interface RunConfig {
   maxRollbacks: number;
   /** Each rollback multiplies both learning rates by this. */
   rollbackLrFactor: number;
+  /** Optimizer of both players: adam (with beta1/beta2) or rmsprop (WGAN's choice). */
+  optimizer: 'adam' | 'rmsprop';
+  /** D (critic) updates per G update (WGAN: 5). */
+  nCritic: number;
+  /** WGAN-GP gradient penalty weight λ on interpolates (0 = off; wgan-gp: 10). */
+  gpWeight: number;
+  /** R1 penalty γ on real data, γ/2·E‖∇D(x)‖² (0 = off). */
+  r1Gamma: number;
+  /** R2 penalty γ on generated data (0 = off). */
+  r2Gamma: number;
+  /** Apply R1/R2 every N steps, scaled by N (lazy regularization; 1 = every step). */
+  regInterval: number;
+  /** Clip every D weight to [−c, c] after each D update (WGAN: 0.01; 0 = off). */
+  clipValue: number;
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -78,6 +92,13 @@ export const DEFAULT_CONFIG: RunConfig = {
   explodeLoss: 1000,
   maxRollbacks: 3,
   rollbackLrFactor: 0.5,
+  optimizer: 'adam',
+  nCritic: 1,
+  gpWeight: 0,
+  r1Gamma: 0,
+  r2Gamma: 0,
+  regInterval: 1,
+  clipValue: 0,
 };
 
 const positiveInt = z.number().int().positive();
@@ -111,6 +132,13 @@ export const runConfigSchema = z
     explodeLoss: z.number().nonnegative().finite(),
     maxRollbacks: nonNegativeInt,
     rollbackLrFactor: z.number().positive().lt(1),
+    optimizer: z.enum(['adam', 'rmsprop']),
+    nCritic: positiveInt,
+    gpWeight: z.number().nonnegative().finite(),
+    r1Gamma: z.number().nonnegative().finite(),
+    r2Gamma: z.number().nonnegative().finite(),
+    regInterval: positiveInt,
+    clipValue: z.number().nonnegative().finite(),
   })
   .strict();
 

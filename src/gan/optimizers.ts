@@ -3,8 +3,9 @@ import type { RunConfig } from './config.js';
 import type { Optimizers } from './step.js';
 import type { NamedTensor } from './model_io.js';
 
-/** Adam for both players, with the run's (possibly separate: TTUR) learning rates. */
+/** Adam (or RMSProp, WGAN's choice) for both players, with the run's (possibly separate: TTUR) learning rates. */
 export function makeOptimizers(config: RunConfig): Optimizers {
+  if (config.optimizer === 'rmsprop') return { g: tf.train.rmsprop(config.lrG), d: tf.train.rmsprop(config.lrD) };
   return {
     g: tf.train.adam(config.lrG, config.beta1, config.beta2),
     d: tf.train.adam(config.lrD, config.beta1, config.beta2),

@@ -2,15 +2,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { AdversarialLoss } from './losses.js';
 import type { GanNetworks } from './family.js';
+import type { RunConfig } from './config.js';
+import type { Batch } from '../data/types.js';
+import type { Rng } from '../util/rng.js';
+import { gradientPenalty, lazyWeight, r1Penalty, r2Penalty, type Critic } from './regularizers.js';
 
 /** What one adversarial step reports. Means of D's sigmoid output show who is winning. */
 export interface StepStats {
   lossD: number;
   lossG: number;
-  /** mean D(x) on the real batch, in (0, 1) */
+  /** mean σ(D(x)) on the real batch, in (0, 1) (for score-valued critics: a monotone summary of the score) */
   dReal: number;
-  /** mean D(G(z)) on the generated batch, before D's update */
+  /** mean σ(D(G(z))) on the generated batch, before D's update */
   dFake: number;
+  /** Further named numbers for the stats channel (e.g. 'reg/gp', 'critic/w-dist'). */
+  extra?: Record<string, number>;
 }
 
 export interface Optimizers {
@@ -18,11 +24,115 @@ export interface Optimizers {
   d: tf.Optimizer;
 }
 
+/**
+ * Everything a family's step may use. The trainer builds it once per step; the step draws any further real
+ * batches and latents it needs (an n_critic loop) through `nextBatch` and `latents`, whose state is
+ * checkpointed, so a resumed run draws the same ones. The step disposes what it draws; the trainer disposes
+ * `real`, `labels` and `z`.
+ */
+export interface StepContext {
+  nets: GanNetworks;
+  opt: Optimizers;
+  loss: AdversarialLoss;
+  config: RunConfig;
+  /** Steps completed before this one (0 on the first step): drives lazy regularization. */
+  step: number;
+  /** The step's real batch [B, ...shape] and its class labels [B] int32, when the data has them. */
+  real: tf.Tensor;
+  labels?: tf.Tensor1D;
+  /** The step's latents [B, latentDim]. */
+  z: tf.Tensor2D;
+  /** Another real batch from the run's stream. */
+  nextBatch(): Batch;
+  /** Fresh latents [B, latentDim] from the run's latent RNG. */
+  latents(): tf.Tensor2D;
+  /** The run's latent RNG, for other randomness a step needs (GP's ε, sampled class labels). */
+  rng: Rng;
+}
+
+/** A family's own training step (see GanFamily.step). */
+export type FamilyStep = (ctx: StepContext) => StepStats;
+
 export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 const TRAINING = { training: true };
+
+/** G(z), or G([z, y]) for a conditional generator; `y` is a one-hot [B, K] float tensor. */
+export function applyG(nets: GanNetworks, z: tf.Tensor, y?: tf.Tensor, training = true): tf.Tensor {
+  return nets.generator.apply(y ? [z, y] : z, { training }) as tf.Tensor;
+}
+
+/** D(x), or D([x, y]) for a conditional discriminator: logits [B, 1]. */
+export function applyD(nets: GanNetworks, x: tf.Tensor, y?: tf.Tensor): tf.Tensor {
+  return nets.discriminator.apply(y ? [x, y] : x, TRAINING) as tf.Tensor;
+}
+
+/** Penalties added to D's loss, by report name; built inside D's minimize so they are differentiated too. */
+export type Penalties = (critic: Critic, real: tf.Tensor, fake: tf.Tensor) => Record<string, tf.Scalar>;
+
+export interface DPhaseResult {
+  lossD: number;
+  dReal: number;
+  dFake: number;
+  /** D's logits on the real batch, kept for relativistic G losses; the caller disposes it. */
+  realLogits: tf.Tensor;
+  /** Each penalty's value, by name. */
+  penalties: Record<string, number>;
+}
+
+/**
+ * D phase: one update of D on a real batch and a generated one (G's output is a constant here), with
+ * optional penalties. `yReal`/`yFake` are one-hot labels for a conditional D.
+ */
+export function discriminatorPhase(
+  nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, fake: tf.Tensor,
+  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties } = {},
+): DPhaseResult {
+  const { yReal, yFake, penalties } = options;
+  let dReal!: tf.Scalar, dFake!: tf.Scalar, realLogits!: tf.Tensor;
+  let kept: Record<string, tf.Scalar> = {};
+  const lossD = opt.d.minimize(() => {
+    const lr = applyD(nets, real, yReal); // [B, 1]
+    const lf = applyD(nets, fake, yFake);
+    dReal = tf.keep(tf.mean(tf.sigmoid(lr)));
+    dFake = tf.keep(tf.mean(tf.sigmoid(lf)));
+    realLogits = tf.keep(lr); // read by relativistic G losses; no gradient flows through it there
+    let total = loss.d(lr, lf);
+    if (penalties) {
+      // A penalty sees D with the real batch's labels bound (conditional D); x̂ interpolates both batches.
+      const terms = penalties((x) => applyD(nets, x, yReal), real, fake);
+      for (const [name, t] of Object.entries(terms)) {
+        kept[name] = tf.keep(t);
+        total = tf.add(total, t) as tf.Scalar;
+      }
+    }
+    return total;
+  }, true, trainableVariables(nets.discriminator))!;
+  const [ld, dr, df] = [lossD, dReal, dFake].map((t) => t.dataSync()[0]);
+  const values = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
+  tf.dispose([lossD, dReal, dFake, ...Object.values(kept)]);
+  kept = {};
+  return { lossD: ld, dReal: dr, dFake: df, realLogits, penalties: values };
+}
+
+/** G phase: one update of G to raise D(G(z)); only G's variables move. */
+export function generatorPhase(
+  nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, z: tf.Tensor, realLogits: tf.Tensor, yFake?: tf.Tensor,
+): number {
+  const lossG = opt.g.minimize(() => loss.g(applyD(nets, applyG(nets, z, yFake), yFake), realLogits), true, trainableVariables(nets.generator))!;
+  const v = lossG.dataSync()[0];
+  lossG.dispose();
+  return v;
+}
+
+/** WGAN's Lipschitz device (Arjovsky et al. 2017, Algorithm 1): clamp every weight of D to [−c, c]. */
+export function clipWeights(model: tfl.LayersModel, c: number): void {
+  tf.tidy(() => {
+    for (const v of trainableVariables(model)) v.assign(tf.clipByValue(v, -c, c));
+  });
+}
 
 /**
  * One step of Algorithm 1 (Goodfellow et al. 2014) with k = 1: a discriminator update on a real batch and a
@@ -30,26 +140,63 @@ const TRAINING = { training: true };
  * tensor outlives the step except the optimizers' own state.
  */
 export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor): StepStats {
-  const { generator: G, discriminator: D } = nets;
-  const vars = { g: trainableVariables(G), d: trainableVariables(D) };
-
   // Phase 1 — D step: raise D on x, lower it on G(z). G's output is a constant here.
-  const fake = tf.tidy(() => G.apply(z, TRAINING) as tf.Tensor); // [B, ...shape]
-  let dReal!: tf.Scalar, dFake!: tf.Scalar, realLogits!: tf.Tensor;
-  const lossD = opt.d.minimize(() => {
-    const lr = D.apply(real, TRAINING) as tf.Tensor; // [B, 1]
-    const lf = D.apply(fake, TRAINING) as tf.Tensor;
-    dReal = tf.keep(tf.mean(tf.sigmoid(lr)));
-    dFake = tf.keep(tf.mean(tf.sigmoid(lf)));
-    realLogits = tf.keep(lr); // read by relativistic G losses; no gradient flows through it there
-    return loss.d(lr, lf);
-  }, true, vars.d)!;
+  const fake = tf.tidy(() => applyG(nets, z)); // [B, ...shape]
+  const d = discriminatorPhase(nets, opt, loss, real, fake);
   fake.dispose();
 
   // Phase 2 — G step: raise D(G(z)); only G's variables move.
-  const lossG = opt.g.minimize(() => loss.g(D.apply(G.apply(z, TRAINING), TRAINING) as tf.Tensor, realLogits), true, vars.g)!;
+  const lossG = generatorPhase(nets, opt, loss, z, d.realLogits);
+  d.realLogits.dispose();
+  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake };
+}
 
-  const [ld, lg, dr, df] = [lossD, lossG, dReal, dFake].map((t) => t.dataSync()[0]);
-  tf.dispose([lossD, lossG, dReal, dFake, realLogits]);
-  return { lossD: ld, lossG: lg, dReal: dr, dFake: df };
+/** The penalties the run's config asks for at this step: GP (--gp-weight), lazy R1/R2 (--r1-gamma, --r2-gamma, --reg-interval). */
+export function configuredPenalties(ctx: StepContext): Penalties | undefined {
+  const { config, step } = ctx;
+  const r1 = lazyWeight(step, config.regInterval, config.r1Gamma);
+  const r2 = lazyWeight(step, config.regInterval, config.r2Gamma);
+  const gp = config.gpWeight;
+  if (r1 === 0 && r2 === 0 && gp === 0) return undefined;
+  return (critic, real, fake) => {
+    const out: Record<string, tf.Scalar> = {};
+    if (gp > 0) out['reg/gp'] = gradientPenalty(critic, real, fake, uniform(ctx.rng, real.shape[0]), gp);
+    if (r1 > 0) out['reg/r1'] = r1Penalty(critic, real, r1);
+    if (r2 > 0) out['reg/r2'] = r2Penalty(critic, fake, r2);
+    return out;
+  };
+}
+
+/** n numbers from U[0, 1) drawn from `rng`: [n]. */
+export function uniform(rng: Rng, n: number): tf.Tensor1D {
+  return tf.tensor1d(Float32Array.from({ length: n }, () => rng.uniform()));
+}
+
+/**
+ * The step for any unconditional family without its own: `--n-critic` D updates (the first on the step's
+ * batch and latents, later ones on fresh draws), each with the configured penalties and `--clip-value`
+ * weight clipping, then one G update on the step's latents. With the defaults (n_critic 1, no penalties,
+ * no clipping) it is exactly `adversarialStep`.
+ */
+export function standardStep(ctx: StepContext): StepStats {
+  const { nets, opt, loss, config } = ctx;
+  const penalties = configuredPenalties(ctx);
+  if (config.nCritic === 1 && !penalties && config.clipValue === 0) return adversarialStep(nets, opt, loss, ctx.real, ctx.z);
+
+  let d!: DPhaseResult;
+  for (let i = 0; i < config.nCritic; i++) {
+    // D phase i: the step's own batch first, then fresh ones (drawn from the checkpointed stream and RNG).
+    const batch = i === 0 ? undefined : ctx.nextBatch();
+    const real = batch?.x ?? ctx.real;
+    const z = i === 0 ? ctx.z : ctx.latents();
+    const fake = tf.tidy(() => applyG(nets, z));
+    if (i > 0) d.realLogits.dispose();
+    d = discriminatorPhase(nets, opt, loss, real, fake, { penalties });
+    if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue);
+    tf.dispose([fake, ...(i === 0 ? [] : [z, batch!.x]), ...(batch?.labels ? [batch.labels] : [])]);
+  }
+  // G phase on the step's latents.
+  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits);
+  d.realLogits.dispose();
+  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: d.penalties };
 }

@@ -5,7 +5,7 @@ import type { GanFamily, GanNetworks } from './family.js';
 import type { RunConfig } from './config.js';
 import { LOSSES } from './losses.js';
 import { StatsChannel } from './stats.js';
-import { adversarialStep, type Optimizers, type StepStats } from './step.js';
+import { standardStep, type Optimizers, type StepStats } from './step.js';
 import { generate, latents, samplesPng } from './sampling.js';
 import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { restoreOptimizers } from './optimizers.js';
@@ -85,8 +85,15 @@ export class Trainer {
       const batch = this.parts.stream.next(); // x: [B, ...shape]
       const z = latents(this.parts.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
 
-      // D step, then G step.
-      const s: StepStats = adversarialStep(this.parts.nets, this.parts.optimizers, loss, batch.x, z);
+      // D step(s), then G step: the family's own phases, or the standard ones.
+      const familyStep = this.parts.family.step ?? standardStep;
+      const s: StepStats = familyStep({
+        nets: this.parts.nets, opt: this.parts.optimizers, loss, config, step: this.step,
+        real: batch.x, labels: batch.labels, z,
+        nextBatch: () => this.parts.stream.next(),
+        latents: () => latents(this.parts.latentRng, config.batchSize, config.latentDim),
+        rng: this.parts.latentRng,
+      });
       tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
       this.parts.step++;
 
@@ -96,6 +103,7 @@ export class Trainer {
       this.stats.report('loss/G', s.lossG);
       this.stats.report('D(x)', s.dReal);
       this.stats.report('D(G(z))', s.dFake);
+      for (const [name, value] of Object.entries(s.extra ?? {})) this.stats.report(name, value);
       this.stats.report('img/s', (config.batchSize * 1000) / (now - tick));
       tick = now;
       this.lastStats = this.stats.flush(this.step);

@@ -2,11 +2,19 @@ import type { GanFamily } from '../gan/family.js';
 import { unknownChoice } from '../util/errors.js';
 import { vanilla } from './vanilla.js';
 import { dcgan } from './dcgan.js';
+import { wgan } from './wgan.js';
+import { wganGp } from './wgan_gp.js';
+import { lsgan } from './lsgan.js';
+import { cgan } from './cgan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
   vanilla,
   dcgan,
+  wgan,
+  'wgan-gp': wganGp,
+  lsgan,
+  cgan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

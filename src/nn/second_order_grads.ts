@@ -1,0 +1,89 @@
+/**
+ * Gradients TF.js 4.22 lacks or gets wrong at second order, registered so that a penalty on ‖∇ₓD(x)‖
+ * (WGAN-GP, R1, R2) can itself be differentiated with respect to D's weights, through conv2d and
+ * conv2dTranspose, on every backend (these are gradient definitions in terms of ops, not kernels).
+ *
+ * What was missing, found by differentiating a gradient norm and comparing with finite differences
+ * (test/gan/second_order.test.ts keeps those comparisons):
+ *
+ * 1. Comparison ops (Greater, Less, …) have no gradient at all, and LeakyRelu's gradient is built from
+ *    `greater(x, 0)`, so differentiating ∇ₓD through a LeakyReLU failed with "gradient function not
+ *    found for Greater". A comparison is piecewise constant: its gradient is zero.
+ * 2. Conv2DBackpropFilter has no gradient, so anything that differentiates a weight gradient (∂L/∂W of a
+ *    conv) again failed. See the derivation at `conv2DBackpropFilterGrad`.
+ * 3. Tanh, Sigmoid, Elu and Exp save their *output* y for the backward pass. The engine saves it through a
+ *    clone that is taped *before* the op itself, so reverse-mode visits the op before the clone and the
+ *    second-order path through y is silently dropped: d/dW of a gradient norm through tanh came out as
+ *    −71.5 where finite differences give 0.28. Re-registered here to save the *input* and recompute y,
+ *    which puts every dependency on the tape in order.
+ *
+ * Importing this module installs them (once). Import it after `@tensorflow/tfjs-layers`, which registers
+ * TF.js's own gradients and would otherwise overwrite these; this module does that import itself.
+ */
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+
+type Attrs = Record<string, unknown>;
+
+/** Piecewise-constant ops: zero gradient for both inputs. */
+const COMPARISONS = ['Greater', 'Less', 'LessEqual', 'Equal', 'NotEqual'];
+
+/**
+ * dW = Conv2DBackpropFilter(x, dy) is bilinear in (x, dy): with B(x, dy, W) = ⟨dy, conv2d(x, W)⟩, dW = ∂B/∂W.
+ * Since B is linear in W, ⟨ddW, dW⟩ = B(x, dy, ddW) = ⟨dy, conv2d(x, ddW)⟩, so
+ *   ∂/∂dy ⟨ddW, dW⟩ = conv2d(x, ddW)                          (same strides and padding)
+ *   ∂/∂x  ⟨ddW, dW⟩ = conv2DBackpropInput(x.shape, dy, ddW)   (the input-gradient of that conv).
+ */
+const conv2DBackpropFilterGrad: tf.GradConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  inputsToSave: ['x', 'dy'],
+  gradFunc: (ddw, saved, attrs) => {
+    const [x, dy] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const { strides, pad, dataFormat, dimRoundingMode } = attrs as Attrs as {
+      strides: [number, number]; pad: 'valid' | 'same'; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    const filter = ddw as tf.Tensor4D;
+    return {
+      x: () => tf.conv2dTranspose(dy, filter, x.shape, strides, pad, dimRoundingMode),
+      dy: () => tf.conv2d(x, filter, strides, pad, dataFormat, 1, dimRoundingMode),
+    };
+  },
+};
+
+/** y = f(x) recomputed from the saved input, then dy · f′(x) written in terms of y. */
+function fromInput(kernelName: string, derivative: (x: tf.Tensor, attrs: Attrs) => tf.Tensor): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      return { x: () => tf.mul(dy as tf.Tensor, derivative(x, attrs as Attrs)) };
+    },
+  };
+}
+
+const SMOOTH_ACTIVATIONS: tf.GradConfig[] = [
+  fromInput('Tanh', (x) => tf.sub(1, tf.square(tf.tanh(x)))), // tanh′ = 1 − tanh²
+  fromInput('Sigmoid', (x) => {
+    const s = tf.sigmoid(x);
+    return tf.mul(s, tf.sub(1, s)); // σ′ = σ(1 − σ)
+  }),
+  fromInput('Exp', (x) => tf.exp(x)),
+  // elu′ = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has)
+  fromInput('Elu', (x) => tf.where(tf.greater(x, 0), tf.onesLike(x), tf.exp(tf.minimum(x, 0)))),
+];
+
+let installed = false;
+
+/** Register the gradients above (idempotent; runs on import). */
+export function installSecondOrderGradients(): void {
+  if (installed) return;
+  installed = true;
+  for (const kernelName of COMPARISONS) {
+    tf.registerGradient({ kernelName, gradFunc: (dy) => ({ a: () => tf.zerosLike(dy as tf.Tensor), b: () => tf.zerosLike(dy as tf.Tensor) }) });
+  }
+  tf.registerGradient(conv2DBackpropFilterGrad);
+  for (const config of SMOOTH_ACTIVATIONS) tf.registerGradient(config);
+}
+
+installSecondOrderGradients();
