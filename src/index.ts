@@ -26,3 +26,4 @@ export * from './data/index.js';
 export * from './io/index.js';
 export { Rng, type RngState } from './util/rng.js';
 export { UserError } from './util/errors.js';
+export * from './metrics/index.js';
