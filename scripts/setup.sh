@@ -2,11 +2,11 @@
 # Idempotent set-up for a fresh Debian machine (root, Node 20): system packages, npm packages, the native
 # ATen backend, the TypeScript build. Each part runs only when something is missing or out of date, so a
 # second run installs nothing. Extra apt packages can be named in GANFORGE_EXTRA_APT (the benches add
-# python3-torch; the browser tests add chromium).
+# python3-torch; chromium is for the studio's browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist libtorch-dev libopenblas0-pthread ${GANFORGE_EXTRA_APT:-})
+apt_packages=(dataset-fashion-mnist libtorch-dev libopenblas0-pthread chromium ${GANFORGE_EXTRA_APT:-})
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,3 +37,9 @@ for cfg in packages/tfjs-backend-aten/tsconfig.json packages/tfjs-backend-aten/t
   if [ -f "$cfg" ]; then npx tsc -p "$cfg" --incremental; fi
 done
 npx tsc -p tsconfig.json --incremental
+
+# The studio page and vendored TF.js (dist/studio-web): rebuilt only when its sources or the lock file changed.
+if [ ! -f dist/studio-web/index.html ] || [ -n "$(find src/studio/web src/studio/generator_core.ts package-lock.json -newer dist/studio-web/index.html -print -quit)" ]; then
+  echo "ganforge setup: npm run build:studio"
+  npm run --silent build:studio
+fi
