@@ -47,13 +47,26 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
   const optimizerScalars = { g: captureOptimizerScalars(opt.g), d: captureOptimizerScalars(opt.d) };
   await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars }, null, 1));
   await syncDir(tmp);
-  if (await exists(final)) await fs.rm(final, { recursive: true, force: true });
+  // Replacing a checkpoint of the same step (the end-of-training save right after a periodic one, or a
+  // resume that reaches a step again): deleting the old folder first would leave, for a moment, a
+  // half-deleted folder or none at all (with keep 1 the only checkpoint). Rename it aside instead; until
+  // the new folder is in place resolveCheckpoint still finds it there, complete.
+  const aside = path.join(run.checkpoints, `${ASIDE_PREFIX}${path.basename(final)}-${process.pid}`);
+  const replacing = await exists(final);
+  if (replacing) {
+    await fs.rm(aside, { recursive: true, force: true });
+    await fs.rename(final, aside);
+  }
   await fs.rename(tmp, final);
   await syncDir(run.checkpoints);
   await writeFileAtomic(path.join(run.checkpoints, 'latest'), path.basename(final));
+  if (replacing) await fs.rm(aside, { recursive: true, force: true });
   await pruneCheckpoints(run, keep);
   return final;
 }
+
+/** Name prefix of a checkpoint folder moved aside while a new one of the same step replaces it. */
+const ASIDE_PREFIX = '.old-';
 
 async function pruneCheckpoints(run: RunFolder, keep: number): Promise<void> {
   const all = await listDirs(run.checkpoints, /^step-\d+$/);
@@ -62,8 +75,14 @@ async function pruneCheckpoints(run: RunFolder, keep: number): Promise<void> {
   }
 }
 
+/** Every file loadCheckpoint reads: a folder cut short by a crash mid-delete may lack any one of them. */
+const CHECKPOINT_FILES = [
+  'state.json', 'generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'discriminator/weights.bin',
+  'optimizer-g.json', 'optimizer-g.bin', 'optimizer-d.json', 'optimizer-d.bin',
+];
+
 async function isComplete(dir: string): Promise<boolean> {
-  for (const f of ['state.json', 'generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'optimizer-g.json', 'optimizer-d.json']) {
+  for (const f of CHECKPOINT_FILES) {
     if (!(await exists(path.join(dir, f)))) return false;
   }
   return true;
@@ -87,6 +106,8 @@ export async function resolveCheckpoint(target: string): Promise<string> {
     /* no pointer yet: fall back to scanning */
   }
   candidates.push(...(await listDirs(run.checkpoints, /^step-\d+$/)).reverse());
+  // Last resort: a complete checkpoint moved aside by a save that was cut off before its replacement landed.
+  candidates.push(...(await listDirs(run.checkpoints, /^\.old-step-\d+-\d+$/)).reverse());
   for (const name of candidates) {
     const dir = path.join(run.checkpoints, name);
     if (name && (await isComplete(dir))) return dir;

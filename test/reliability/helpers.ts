@@ -41,13 +41,14 @@ export function disposeCheckpoint(ck: LoadedCheckpoint): void {
 }
 
 /**
- * Load the checkpoint a run folder resolves to and check it is usable: a step-NNNNNN folder (never a temp
+ * Load the checkpoint a run folder resolves to and check it is usable: a complete folder (never a temp
  * one), and a generator whose output on a few latents is finite. Returns the step.
  */
 export async function assertLoadable(run: string): Promise<{ step: number; dir: string }> {
   const ck = await loadCheckpoint(run);
   try {
-    assert.match(path.basename(ck.dir), /^step-\d{6}$/, `resolved to ${ck.dir}`);
+    // A published checkpoint, or one moved aside while a same-step save replaced it; never a temp folder.
+    assert.match(path.basename(ck.dir), /^(step-\d{6}|\.old-step-\d{6}-\d+)$/, `resolved to ${ck.dir}`);
     const latentDim = ck.state.config.latentDim;
     const finite = tf.tidy(() => {
       const y = ck.nets.generator.predict(tf.randomNormal([4, latentDim], 0, 1, 'float32', 1)) as tf.Tensor;
