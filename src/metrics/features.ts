@@ -133,7 +133,8 @@ export async function loadClassifierNet(dataset: ClassifierDataset): Promise<Fea
     throw new UserError(`the ${dataset} feature network is missing (${weightsFile}); run 'npm run train:feature-net' to train it`);
   }
   const model = await loadModel(dir);
-  return wrapModel(model, FEATURE_LAYER, LOGITS_LAYER, { name: `ganforge-${dataset}-cnn`, weightsFile, weightsSha256: await shortSha256(weightsFile) });
+  // Batches of 1000: per-call overhead dominates this small net at smaller batches (≈ 20 % slower at 250).
+  return wrapModel(model, FEATURE_LAYER, LOGITS_LAYER, { name: `ganforge-${dataset}-cnn`, weightsFile, weightsSha256: await shortSha256(weightsFile) }, 1000);
 }
 
 /**
