@@ -1,0 +1,77 @@
+/**
+ * bench:toy — every unconditional model that can train on 2-D points, on ring8 and grid25, with a fixed
+ * seed and step budget. One line per model × dataset: modes covered and the high-quality share (within 3σ
+ * of a centre) of 2,500 samples, by the convention of src/data/toy2d.ts `modeCoverage`.
+ *
+ *   npm run bench:toy                       # default budget
+ *   node dist/bench/toy.js --steps 2000     # a longer one
+ *
+ * Each model uses its family's toy defaults (`defaults(data)`), with batch size, widths and the step budget
+ * overridden equally for all so the runs are comparable and short; the figures therefore show early
+ * behaviour, not each paper's converged result.
+ */
+import '@tensorflow/tfjs-layers'; // registers gradients in Node
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backend/index.js';
+import { MODELS } from '../src/models/registry.js';
+import { resolveConfig } from '../src/gan/config.js';
+import { standardStep } from '../src/gan/step.js';
+import { LOSSES } from '../src/gan/losses.js';
+import { generate, latents } from '../src/gan/sampling.js';
+import { makeOptimizers } from '../src/gan/optimizers.js';
+import { loadData } from '../src/data/registry.js';
+import { BatchStream } from '../src/data/batches.js';
+import { MIXTURES, modeCoverage } from '../src/data/toy2d.js';
+import { Rng } from '../src/util/rng.js';
+
+const arg = (flag: string, fallback: number) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const STEPS = arg('--steps', 500);
+const SEED = arg('--seed', 0);
+const SAMPLES = 2500;
+const SHARED = { batchSize: 128, hidden: 128, latentDim: 16, steps: STEPS, seed: SEED };
+
+const info = await initBackend({ quiet: true });
+// Conditional families need labels at sampling time and are measured by class agreement instead (tests).
+const models = Object.values(MODELS).filter((m) => m.check({ name: 'toy:ring8', kind: 'points', shape: [2] }, resolveConfig()) === null);
+process.stdout.write(`bench:toy — ${STEPS} steps, batch ${SHARED.batchSize}, seed ${SEED}, ${SAMPLES} samples, backend ${info.name}\n`);
+process.stdout.write(`${'model'.padEnd(10)} ${'data'.padEnd(7)} ${'modes'.padStart(7)} ${'HQ share'.padStart(9)} ${'loss'.padEnd(22)} ${'s'.padStart(6)}\n`);
+
+for (const family of models) {
+  for (const mixture of [MIXTURES.ring8, MIXTURES.grid25]) {
+    const source = await loadData(`toy:${mixture.name}`);
+    const config = resolveConfig(family.defaults(source.info), { model: family.name, ...SHARED });
+    const root = new Rng(config.seed);
+    const nets = family.build(source.info, config, root.fork());
+    const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
+    const latentRng = root.fork();
+    const opt = makeOptimizers(config);
+    const step = family.step ?? standardStep;
+    const started = performance.now();
+    let lastLoss = '';
+    for (let i = 0; i < config.steps; i++) {
+      const batch = stream.next();
+      const z = latents(latentRng, config.batchSize, config.latentDim);
+      const s = step({
+        nets, opt, loss: LOSSES[config.loss], config, step: i, real: batch.x, labels: batch.labels, z,
+        nextBatch: () => stream.next(), latents: () => latents(latentRng, config.batchSize, config.latentDim), rng: latentRng,
+      });
+      tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
+      lastLoss = `D ${s.lossD.toFixed(3)} G ${s.lossG.toFixed(3)}`;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const z = latents(new Rng(SEED + 1), SAMPLES, config.latentDim);
+    const cov = modeCoverage(generate(nets.generator, z), mixture);
+    z.dispose();
+    process.stdout.write(
+      `${family.name.padEnd(10)} ${mixture.name.padEnd(7)} ${`${cov.modesCovered}/${mixture.centres.length}`.padStart(7)} ` +
+        `${(100 * cov.highQualityShare).toFixed(1).padStart(8)}% ${`${config.loss}`.padEnd(22)} ${seconds.toFixed(0).padStart(6)}   (${lastLoss})\n`,
+    );
+    nets.generator.dispose();
+    nets.discriminator.dispose();
+    opt.g.dispose();
+    opt.d.dispose();
+  }
+}
