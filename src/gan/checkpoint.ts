@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetInfo } from '../data/types.js';
@@ -42,8 +43,15 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
   await fs.mkdir(tmp);
   await saveModel(nets.generator, path.join(tmp, 'generator'));
   await saveModel(nets.discriminator, path.join(tmp, 'discriminator'));
-  await saveNamedTensors(await opt.g.getWeights(), tmp, 'optimizer-g');
-  await saveNamedTensors(await opt.d.getWeights(), tmp, 'optimizer-d');
+  const [weightsG, weightsD] = [await opt.g.getWeights(), await opt.d.getWeights()];
+  try {
+    await saveNamedTensors(weightsG, tmp, 'optimizer-g');
+    await saveNamedTensors(weightsD, tmp, 'optimizer-d');
+  } finally {
+    // getWeights hands out the optimizer's own variables plus a new scalar step counter ('iter') each
+    // call; only the latter is ours to free (it leaked two tensors per checkpoint).
+    tf.dispose([...weightsG, ...weightsD].map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+  }
   const optimizerScalars = { g: captureOptimizerScalars(opt.g), d: captureOptimizerScalars(opt.d) };
   await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars }, null, 1));
   await syncDir(tmp);
