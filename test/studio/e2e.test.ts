@@ -12,7 +12,7 @@ import { exportGenerator } from '../../src/studio/export.js';
 
 // The whole loop in a real browser: a tiny training run writes its folder, studio serves it, headless
 // Chromium shows the grid and curves moving, the explorer redraws on a slider, and an exported generator
-// draws in a plain page. GANFORGE_SCREENSHOTS=1 also refreshes docs/studio*.png.
+// draws in a plain page. (docs/screenshots.mjs makes the README's pictures the same way.)
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // dist/test/studio → repo root
@@ -63,7 +63,6 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   await until(async () => (await attr(page, '#grid', 'src')) !== firstSrc, 'a new sample grid in the page');
   await until(async () => Number(await attr(page, '#chart-loss', 'data-points')) > firstPoints, 'more points on the loss chart');
   assert.match(await page.locator('#stats').innerText(), /step \d+\/400/);
-  if (process.env.GANFORGE_SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, 'docs/studio.png') });
 
   // Latent explorer: moving the interpolation slider draws a different frame, computed in the page.
   await page.goto(`${base}/?backend=cpu#/explore/r`);
@@ -71,7 +70,6 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   const before = await page.evaluate(() => (document.getElementById('interp') as HTMLCanvasElement).toDataURL());
   await page.locator('#t').fill('0.05');
   await until(() => page.evaluate((b) => (document.getElementById('interp') as HTMLCanvasElement).toDataURL() !== b, before), 'a new interpolation frame', 20_000);
-  if (process.env.GANFORGE_SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, 'docs/studio-explore.png') });
 
   // Export: the generator folder works in a page of its own, served by a bare static server.
   const out = path.join(tmp, 'export');
