@@ -49,6 +49,7 @@ export function captureOptimizerScalars(opt: tf.Optimizer): OptimizerScalars {
 export function restoreOptimizerScalars(opt: tf.Optimizer, saved: OptimizerScalars | undefined): void {
   if (!saved) return;
   for (const [name, v] of scalarVariables(opt)) {
-    if (name in saved) v.assign(tf.scalar(saved[name]));
+    // tidy frees the temporary scalar (the variable keeps its data); it leaked 4 tensors per restore.
+    if (name in saved) tf.tidy(() => v.assign(tf.scalar(saved[name])));
   }
 }
