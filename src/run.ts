@@ -76,9 +76,15 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
   });
 }
 
-function loadSource(config: RunConfig): Promise<DataSource> {
-  return loadData(config.data, {
+async function loadSource(config: RunConfig): Promise<DataSource> {
+  const source = await loadData(config.data, {
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
+    skipBad: config.skipBad || undefined,
   });
+  // Skipping must not be silent: the person asked for it, and should see how much data it cost.
+  if (source.kind === 'array' && source.skipped) {
+    process.stderr.write(`ganforge: --skip-bad: skipped ${source.skipped} unreadable image file(s) in ${config.data}; training on ${source.count}\n`);
+  }
+  return source;
 }

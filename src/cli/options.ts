@@ -20,6 +20,7 @@ const HELP: Record<Exclude<keyof RunConfig, 'model'>, string> = {
   logEvery: 'append to metrics.jsonl every N steps',
   dataLimit: 'use only the first N training examples (0 = all)',
   imageSize: 'resize folder images to N×N (0 = size of the first image)',
+  skipBad: 'skip image files that cannot be decoded (their count is reported) instead of stopping',
   hidden: 'hidden width of MLP models (vanilla)',
   width: 'base channel count of convolutional models (dcgan)',
   keepCheckpoints: 'how many checkpoints to keep',
@@ -51,7 +52,8 @@ export function addConfigOptions(cmd: Command): Command {
   for (const [key, about] of Object.entries(HELP) as [keyof RunConfig, string][]) {
     const def = DEFAULT_CONFIG[key];
     const flag = flagOf(key);
-    const opt = new Option(`${flag} <${typeof def === 'number' ? 'n' : 'value'}>`, about).default(def);
+    // A boolean setting is a bare switch (--skip-bad), not a flag taking a value.
+    const opt = typeof def === 'boolean' ? new Option(flag, about).default(def) : new Option(`${flag} <${typeof def === 'number' ? 'n' : 'value'}>`, about).default(def);
     if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes|explodeLoss|rollbackLrFactor|gpWeight|Gamma|clipValue/.test(key)));
     if (key === 'loss') opt.choices(LOSS_NAMES);
     if (key === 'optimizer') opt.choices(['adam', 'rmsprop']);

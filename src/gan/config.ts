@@ -37,6 +37,8 @@ export interface RunConfig {
   dataLimit: number;
   /** Resize folder images to this square size (0 = keep the first image's size). */
   imageSize: number;
+  /** Skip image files that cannot be decoded (and say how many) instead of stopping at the first one. */
+  skipBad: boolean;
   /** Width of hidden layers for MLP models (vanilla). */
   hidden: number;
   /** Base channel count of convolutional models (dcgan): the generator's last hidden layer has this many. */
@@ -85,6 +87,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   logEvery: 10,
   dataLimit: 0,
   imageSize: 0,
+  skipBad: false,
   hidden: 128,
   width: 64,
   keepCheckpoints: 3,
@@ -125,6 +128,7 @@ export const runConfigSchema = z
     logEvery: positiveInt,
     dataLimit: nonNegativeInt,
     imageSize: nonNegativeInt,
+    skipBad: z.boolean(),
     hidden: positiveInt,
     width: positiveInt,
     keepCheckpoints: positiveInt,
