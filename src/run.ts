@@ -6,6 +6,7 @@ import { BatchStream } from './data/batches.js';
 import type { DataSource } from './data/types.js';
 import { resolveConfig, type RunConfig } from './gan/config.js';
 import { Trainer } from './gan/trainer.js';
+import { makeEvaluator } from './training_eval.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
 import { makeOptimizers, restoreOptimizers } from './gan/optimizers.js';
 import { RunFolder } from './gan/run_folder.js';
@@ -25,6 +26,7 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
   const config = resolveConfig(family.defaults(source.info), userConfig);
   const problem = family.check(source.info, config);
   if (problem) throw new UserError(problem);
+  const evaluator = makeEvaluator(config, source.info); // validates --eval-metrics before anything is written
 
   const run = new RunFolder(config.out);
   if (await exists(run.checkpoints)) {
@@ -48,6 +50,7 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
     stream: new BatchStream(source, { batchSize: config.batchSize, rng: dataRng }),
     latentRng,
     step: 0,
+    evaluator,
   });
 }
 
@@ -73,6 +76,8 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
     stream,
     latentRng: Rng.fromState(ck.state.rng.latent),
     step: ck.state.step,
+    evaluator: makeEvaluator(config, source.info),
+    evalBest: ck.state.evalBest,
   });
 }
 

@@ -14,6 +14,13 @@ import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
 
 export const CHECKPOINT_FORMAT = 'ganforge-checkpoint';
 
+export interface EvalBest {
+  metric: string;
+  value: number;
+  step: number;
+  sinceBest: number;
+}
+
 /** Everything besides weights that a resume needs to continue exactly where the run stopped. */
 export interface CheckpointState {
   format: typeof CHECKPOINT_FORMAT;
@@ -25,6 +32,8 @@ export interface CheckpointState {
   /** The batch stream's position (epoch, cursor, shuffle state). */
   stream: unknown;
   lastStats: Record<string, number>;
+  /** Training-time evaluation: the best score so far, its step, and evaluations since it improved. */
+  evalBest?: EvalBest;
   /** Optimizer scalars setWeights does not restore exactly (see optimizer_state.ts). */
   optimizerScalars?: { g: OptimizerScalars; d: OptimizerScalars };
   savedAt: string;
@@ -35,9 +44,10 @@ export interface CheckpointState {
  * browser), optimizer-g/-d moments, state.json. It is written under a temporary name and renamed into place,
  * so a crash mid-save leaves the previous checkpoint untouched; `latest` names the newest complete one.
  */
-export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Optimizers, state: CheckpointState, keep: number): Promise<string> {
+export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Optimizers, state: CheckpointState, keep: number, name?: string): Promise<string> {
   await fs.mkdir(run.checkpoints, { recursive: true });
-  const final = run.checkpointPath(state.step);
+  // A named checkpoint (e.g. 'best') sits beside the step series: `latest` never names it, pruning skips it.
+  const final = name === undefined ? run.checkpointPath(state.step) : path.join(run.checkpoints, name);
   const tmp = path.join(run.checkpoints, `.tmp-${path.basename(final)}-${process.pid}`);
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp);
@@ -67,9 +77,9 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
   }
   await fs.rename(tmp, final);
   await syncDir(run.checkpoints);
-  await writeFileAtomic(path.join(run.checkpoints, 'latest'), path.basename(final));
+  if (name === undefined) await writeFileAtomic(path.join(run.checkpoints, 'latest'), path.basename(final));
   if (replacing) await fs.rm(aside, { recursive: true, force: true });
-  await pruneCheckpoints(run, keep);
+  if (name === undefined) await pruneCheckpoints(run, keep);
   return final;
 }
 

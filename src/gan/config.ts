@@ -47,6 +47,16 @@ export interface RunConfig {
   keepCheckpoints: number;
   /** Stop (with a checkpoint and final.png) after this many minutes of training (0 = no limit). */
   maxMinutes: number;
+  /** Evaluate the generator every N steps (0 = never); scores go to metrics.jsonl as eval/NAME. */
+  evalEvery: number;
+  /** Metrics for training-time evaluation, comma-separated (the first one picks the best checkpoint). */
+  evalMetrics: string;
+  /** Generated (and reference) samples per evaluation. */
+  evalCount: number;
+  /** Reference set for evaluation ('' = the test split of the training data, or the toy mixture itself). */
+  evalRef: string;
+  /** Stop after this many evaluations without improvement (0 = never). */
+  earlyStop: number;
   /** A loss above this (in absolute value) counts as divergence, like NaN/Inf (0 = only NaN/Inf). */
   explodeLoss: number;
   /** Rollbacks to the last good checkpoint before the run stops with an error. */
@@ -92,6 +102,11 @@ export const DEFAULT_CONFIG: RunConfig = {
   width: 64,
   keepCheckpoints: 3,
   maxMinutes: 0,
+  evalEvery: 0,
+  evalMetrics: 'fid',
+  evalCount: 2000,
+  evalRef: '',
+  earlyStop: 0,
   explodeLoss: 1000,
   maxRollbacks: 3,
   rollbackLrFactor: 0.5,
@@ -133,6 +148,11 @@ export const runConfigSchema = z
     width: positiveInt,
     keepCheckpoints: positiveInt,
     maxMinutes: z.number().nonnegative().finite(),
+    evalEvery: nonNegativeInt,
+    evalMetrics: z.string().min(1),
+    evalCount: z.number().int().min(2),
+    evalRef: z.string(),
+    earlyStop: nonNegativeInt,
     explodeLoss: z.number().nonnegative().finite(),
     maxRollbacks: nonNegativeInt,
     rollbackLrFactor: z.number().positive().lt(1),

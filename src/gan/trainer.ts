@@ -7,7 +7,8 @@ import { LOSSES } from './losses.js';
 import { StatsChannel } from './stats.js';
 import { standardStep, type Optimizers, type StepStats } from './step.js';
 import { generate, latents, samplesPng } from './sampling.js';
-import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalBest } from './checkpoint.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { restoreOptimizers } from './optimizers.js';
 import type { BatchStreamState } from '../data/batches.js';
 import { MetricsLog, RunFolder } from './run_folder.js';
@@ -33,6 +34,17 @@ export interface TrainerParts {
   stream: BatchStream;
   latentRng: Rng;
   step: number;
+  /** Training-time evaluation (config.evalEvery); supplied by the layer that owns the metrics. */
+  evaluator?: Evaluator;
+  /** The best evaluation so far, carried over by a resume. */
+  evalBest?: EvalBest;
+}
+
+/** Scores a generator; `primary` (e.g. 'eval/fid') decides which checkpoint is the best. */
+export interface Evaluator {
+  primary: string;
+  lowerIsBetter: boolean;
+  evaluate(generator: tfl.LayersModel): Promise<Record<string, number>>;
 }
 
 /**
@@ -46,6 +58,7 @@ export class Trainer {
   private readonly fixedZ: tf.Tensor2D;
   private stopRequested = false;
   private rollbacks = 0;
+  private earlyStopped = false;
   private lastStats: Record<string, number> = {};
 
   constructor(readonly parts: TrainerParts) {
@@ -69,7 +82,7 @@ export class Trainer {
   }
 
   /** Train until `config.steps` (total, counting steps before a resume) or until stopped. */
-  async train(): Promise<{ step: number; stopped: boolean; outOfTime: boolean }> {
+  async train(): Promise<{ step: number; stopped: boolean; outOfTime: boolean; earlyStopped: boolean }> {
     const { config } = this.parts;
     await fs.mkdir(this.run.samples, { recursive: true });
     await this.log.truncateAfter(this.step);
@@ -106,13 +119,18 @@ export class Trainer {
       for (const [name, value] of Object.entries(s.extra ?? {})) this.stats.report(name, value);
       this.stats.report('img/s', (config.batchSize * 1000) / (now - tick));
       tick = now;
+      // Evaluate: scores join this step's stats; the best generator is kept in checkpoints/best.
+      const evaluating = this.parts.evaluator !== undefined && config.evalEvery > 0 && this.step % config.evalEvery === 0;
+      const scores = evaluating ? await this.parts.evaluator!.evaluate(this.parts.nets.generator) : {};
+      for (const [name, value] of Object.entries(scores)) this.stats.report(name, value);
       this.lastStats = this.stats.flush(this.step);
       const diverged = this.divergence(s);
       if (diverged) {
         await this.rollback(diverged);
         continue;
       }
-      if (this.step % config.logEvery === 0) await this.log.append({ step: this.step, time: Date.now(), ...this.lastStats });
+      if (this.step % config.logEvery === 0 || evaluating) await this.log.append({ step: this.step, time: Date.now(), ...this.lastStats });
+      if (evaluating && (await this.keepBest(scores))) break; // early stop
 
       // Sample the fixed latent grid; snapshot.
       if (config.sampleEvery > 0 && this.step % config.sampleEvery === 0) await this.writeSamples(this.run.samplePath(this.step));
@@ -121,14 +139,40 @@ export class Trainer {
     }
 
     await this.checkpoint();
-    if (this.step >= config.steps || outOfTime) await this.writeSamples(this.run.final);
-    return { step: this.step, stopped: this.step < config.steps, outOfTime };
+    const earlyStopped = this.earlyStopped;
+    if (this.step >= config.steps || outOfTime || earlyStopped) await this.writeSamples(this.run.final);
+    return { step: this.step, stopped: this.step < config.steps && !earlyStopped, outOfTime, earlyStopped };
   }
 
   /** The fixed latent grid through G, as a PNG. */
   async writeSamples(file: string): Promise<void> {
     const values = generate(this.parts.nets.generator, this.fixedZ);
     await writeFileAtomic(file, await samplesPng(values, GRID, this.data));
+  }
+
+  /**
+   * Track the best evaluation: a better score saves checkpoints/best; after `earlyStop` evaluations without
+   * one, returns true so the loop stops.
+   */
+  private async keepBest(scores: Record<string, number>): Promise<boolean> {
+    const { primary, lowerIsBetter } = this.parts.evaluator!;
+    const value = scores[primary];
+    if (value === undefined || !Number.isFinite(value)) return false;
+    const best = this.parts.evalBest;
+    if (!best || (lowerIsBetter ? value < best.value : value > best.value)) {
+      this.parts.evalBest = { metric: primary, value, step: this.step, sinceBest: 0 };
+      await this.checkpoint('best');
+      this.stats.notice(`${primary} ${value.toPrecision(4)} at step ${this.step}: the best so far, saved in checkpoints/best`);
+      return false;
+    }
+    best.sinceBest++;
+    const patience = this.parts.config.earlyStop;
+    if (patience > 0 && best.sinceBest >= patience) {
+      this.stats.notice(`early stop: ${primary} has not improved on ${best.value.toPrecision(4)} (step ${best.step}) for ${patience} evaluations`);
+      this.earlyStopped = true;
+      return true;
+    }
+    return false;
   }
 
   /** Why this step counts as divergence (NaN/Inf or an exploding loss), or null. */
@@ -184,7 +228,7 @@ export class Trainer {
     );
   }
 
-  async checkpoint(): Promise<string | null> {
+  async checkpoint(name?: string): Promise<string | null> {
     if (!this.weightsFinite()) {
       await this.rollback('non-finite weights at checkpoint time');
       return null;
@@ -198,9 +242,10 @@ export class Trainer {
       rng: { latent: this.parts.latentRng.state() },
       stream: this.parts.stream.state(),
       lastStats: this.lastStats,
+      evalBest: this.parts.evalBest,
       savedAt: new Date().toISOString(),
     };
-    return saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints);
+    return saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints, name);
   }
 
   dispose(): void {

@@ -1,0 +1,63 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { DatasetInfo } from './data/types.js';
+import type { RunConfig } from './gan/config.js';
+import type { Evaluator } from './gan/trainer.js';
+import { evaluateSets, fromGenerator, loadReference, resolveNet, type MetricResult } from './metrics/evaluate.js';
+import { parseMetrics } from './metrics/registry.js';
+import type { FeatureNetwork } from './metrics/features.js';
+
+/** Which value of each metric decides "best", and in which direction. */
+const PRIMARY: Record<string, { key: string; lowerIsBetter: boolean }> = {
+  fid: { key: 'fid', lowerIsBetter: true },
+  kid: { key: 'kid', lowerIsBetter: true },
+  is: { key: 'is', lowerIsBetter: false },
+  prdc: { key: 'coverage', lowerIsBetter: false },
+  classes: { key: 'klToUniform', lowerIsBetter: true },
+  modes: { key: 'modesCovered', lowerIsBetter: false },
+};
+
+/** The reference a run is scored against by default: its data's test split, or the toy mixture itself. */
+export function defaultEvalRef(data: string): string {
+  if (data === 'fashion-mnist' || data === 'mnist') return `${data}:test`;
+  return data;
+}
+
+/**
+ * Training-time evaluation (`--eval-every N`): the same protocol as `ganforge eval`, on `evalCount`
+ * samples from fixed latents (seed = the run's seed, so successive scores compare generators, not noise).
+ * The reference set and feature network load once, on the first evaluation. Scores are flattened to
+ * `eval/<metric>` (a metric's main value) and `eval/<metric>/<part>` (its other scalar values).
+ */
+export function makeEvaluator(config: RunConfig, data: DatasetInfo): Evaluator | undefined {
+  if (config.evalEvery === 0) return undefined;
+  const defs = parseMetrics(config.evalMetrics, data.kind); // validates names now, not at the first evaluation
+  const first = PRIMARY[defs[0].name] ?? { key: defs[0].name, lowerIsBetter: true };
+  const refSpec = config.evalRef || defaultEvalRef(config.data);
+  let loaded: { ref: Awaited<ReturnType<typeof loadReference>>; net?: FeatureNetwork } | undefined;
+  return {
+    primary: `eval/${defs[0].name}`,
+    lowerIsBetter: first.lowerIsBetter,
+    async evaluate(generator: tfl.LayersModel) {
+      const fake = fromGenerator(generator, data.kind, data.shape, config.latentDim, config.evalCount, config.seed, 'training-time samples');
+      if (!loaded) {
+        const ref = await loadReference(refSpec, config.evalCount, config.seed);
+        const net = fake.kind === 'image' && fake.c !== undefined ? await resolveNet({}, { c: fake.c }, ref.name) : undefined;
+        loaded = { ref, net };
+      }
+      const results = evaluateSets(fake, loaded.ref.set, loaded.net, loaded.ref, { metrics: config.evalMetrics, seed: config.seed });
+      return flatten(results);
+    },
+  };
+}
+
+function flatten(results: MetricResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) {
+    const main = PRIMARY[r.metric]?.key ?? r.metric;
+    for (const [k, v] of Object.entries(r.values)) {
+      if (typeof v !== 'number') continue;
+      out[k === main ? `eval/${r.metric}` : `eval/${r.metric}/${k}`] = v;
+    }
+  }
+  return out;
+}
