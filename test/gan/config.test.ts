@@ -43,7 +43,7 @@ test('wrong types and out-of-range values name the key and its flag', () => {
     [{ batchSize: 'abc' }, /batchSize \(--batch-size\)/],
     [{ lrG: 0 }, /lrG \(--lr-g\)/],
     [{ beta1: 1 }, /beta1 \(--beta1\)/],
-    [{ loss: 'hinge' }, /loss \(--loss\)/],
+    [{ loss: 'hinje' }, /loss \(--loss\)/],
   ];
   for (const [input, pattern] of cases) assert.match(userError(() => validatePartialConfig(input, 'flags')), pattern, JSON.stringify(input));
 });

@@ -19,8 +19,8 @@ function close(actual: number, expected: number, tol = 1e-5, what = '') {
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, want ${expected}`);
 }
 
-test('registry names both losses', () => {
-  assert.deepEqual(Object.keys(LOSSES).sort(), ['minimax', 'non-saturating']);
+test('registry names the original GAN losses (among others)', () => {
+  for (const name of ['minimax', 'non-saturating']) assert.ok(name in LOSSES, name);
   assert.equal(LOSSES['non-saturating'], nonSaturating);
   assert.equal(LOSSES.minimax, minimax);
 });

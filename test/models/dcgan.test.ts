@@ -17,9 +17,9 @@ import { Rng } from '../../src/util/rng.js';
 await initBackend({ quiet: true });
 
 test('registry lists dcgan and vanilla and rejects unknown names with the valid ones', () => {
-  assert.deepEqual([...MODEL_NAMES].sort(), ['dcgan', 'vanilla']);
+  for (const name of ['dcgan', 'vanilla']) assert.ok(MODEL_NAMES.includes(name), name);
   assert.equal(getModel('dcgan'), dcgan);
-  assert.throws(() => getModel('dcgna'), /unknown model 'dcgna' \(did you mean 'dcgan'\?\); valid: vanilla, dcgan/);
+  assert.throws(() => getModel('dcgna'), new RegExp(`unknown model 'dcgna' \\(did you mean 'dcgan'\\?\\); valid: ${MODEL_NAMES.join(', ')}$`));
 });
 
 test('dcgan trains on a Fashion-MNIST slice without NaN and without leaking tensors', async () => {
