@@ -33,7 +33,7 @@ function child(run: string) {
 test('SIGKILL at random moments during checkpointed training never leaves the run without a loadable checkpoint', async () => {
   const run = path.join(tmp, 'run');
   const rng = new Rng(2024); // seeded delays: a failure can be replayed
-  const KILLS = 10;
+  const KILLS = 8;
   const seen = new Set<number>();
   let lastStep = -1;
   for (let i = 0; i < KILLS; i++) {
