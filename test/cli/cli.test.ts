@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeNpy } from '../../src/io/npy.js';
+import { MODEL_NAMES } from '../../src/models/registry.js';
 import { fails, ok } from './helpers.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-cli-'));
@@ -70,7 +71,7 @@ test('bad input exits 2 with a clear message and no stack trace', async () => {
   await fs.writeFile(badConfig, JSON.stringify({ stpes: 10 }));
   const out = ['--out', path.join(tmp, 'never')];
 
-  await fails(['train', 'nosuch', ...out], tmp, /unknown model 'nosuch'.*valid: vanilla, dcgan/);
+  await fails(['train', 'nosuch', ...out], tmp, new RegExp(`unknown model 'nosuch'.*valid: ${MODEL_NAMES.join(', ')}`));
   await fails(['train', 'dcgan', '--data', 'nosuch', ...out], tmp, /unknown dataset 'nosuch'.*fashion-mnist/);
   await fails(['train', 'dcgan', '--bogus', ...out], tmp, /unknown option '--bogus'/);
   await fails(['train', 'dcgan', '--steps', '0', ...out], tmp, /--steps/);

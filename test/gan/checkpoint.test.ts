@@ -31,7 +31,8 @@ test('save → load gives identical generator outputs; the folder is in TF.js la
   const out = path.join(tmp, 'run');
   const trainer = await startRun({ model: 'dcgan', data: 'fashion-mnist', steps: 3, checkpointEvery: 0, out, ...TINY });
   const result = await trainer.train();
-  assert.deepEqual(result, { step: 3, stopped: false, outOfTime: false });
+  assert.equal(result.step, 3);
+  assert.equal(result.stopped, false);
   const z = latents(new Rng(7), 8, 16);
   const before = generate(trainer.parts.nets.generator, z);
   trainer.dispose();
