@@ -91,6 +91,21 @@ async function pruneCheckpoints(run: RunFolder, keep: number): Promise<void> {
   for (const name of all.slice(0, Math.max(0, all.length - keep))) {
     await fs.rm(path.join(run.checkpoints, name), { recursive: true, force: true });
   }
+  // Half-written folders of processes that were killed mid-save (their pid ends the name) are never
+  // loaded, but each can be a full checkpoint's size: remove those whose writer is gone.
+  for (const name of await listDirs(run.checkpoints, /^\.tmp-.*-\d+$/)) {
+    const pid = Number(/-(\d+)$/.exec(name)![1]);
+    if (pid !== process.pid && !processAlive(pid)) await fs.rm(path.join(run.checkpoints, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
 }
 
 /** Every file loadCheckpoint reads: a folder cut short by a crash mid-delete may lack any one of them. */

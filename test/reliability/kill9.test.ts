@@ -53,4 +53,6 @@ test('SIGKILL at random moments during checkpointed training never leaves the ru
   const left = (await fs.readdir(path.join(run, 'checkpoints'))).filter((n) => n.startsWith('.'));
   console.log(`${KILLS} kills; checkpoints resolved at steps ${[...seen].join(', ')}; leftover temp folders: ${left.length}`);
   assert.ok(lastStep >= 3, `training kept making progress across kills (reached step ${lastStep})`);
+  // Each new writer removes the temp folders of dead ones: at most the last killed child's is left.
+  assert.ok(left.filter((n) => n.startsWith('.tmp-')).length <= 1, `temp folders of dead writers are cleaned up: ${left.join(', ')}`);
 });
