@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole suite in one node:test run: ganforge's tests and the native backend's (when it is built).
+# Only *.test.js files are tests; other files under dist/test are fixtures and helpers they start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(dist/test/)
-if [ -d packages/tfjs-backend-aten/dist/test ]; then targets+=(packages/tfjs-backend-aten/dist/test/); fi
-exec node --test --test-reporter=spec "${targets[@]}"
+roots=(dist/test)
+if [ -d packages/tfjs-backend-aten/dist/test ]; then roots+=(packages/tfjs-backend-aten/dist/test); fi
+mapfile -t files < <(find "${roots[@]}" -name '*.test.js' | sort)
+exec node --test --test-reporter=spec "${files[@]}"
