@@ -31,8 +31,14 @@ async function until(check: () => Promise<boolean> | boolean, what: string, ms =
 const attr = (page: Page, sel: string, name: string) => page.locator(sel).getAttribute(name);
 
 test('studio in headless Chromium: live grid and curves, explorer slider, exported generator', { skip, timeout: 150_000 }, async (t) => {
+  // Undo the set-up in reverse: stop the browser, servers and the training child before removing the
+  // folder they write in (t.after hooks run in registration order, which removed it first).
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-'));
-  t.after(() => fs.rm(tmp, { recursive: true, force: true }));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
   const runs = path.join(tmp, 'runs');
   const run = path.join(runs, 'r');
   const trainArgs = ['train', 'dcgan', '--data', 'fashion-mnist', '--data-limit', '256', '--batch-size', '16', '--width', '8', '--steps', '400', '--sample-every', '5', '--log-every', '1', '--out', run];
@@ -40,17 +46,17 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   let stderr = '';
   trainer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise((r) => trainer.on('exit', r));
-  t.after(async () => {
+  cleanups.push(async () => {
     trainer.kill('SIGKILL');
     await exited;
   });
   await until(() => existsSync(path.join(run, 'checkpoints', 'latest')), `the run's first checkpoint (stderr: ${stderr})`);
 
   const studio = await startStudio({ runs, port: 0, pollMs: 300 });
-  t.after(() => studio.close());
+  cleanups.push(() => studio.close());
   const base = studio.url.replace(/\/$/, '');
   const context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1400, height: 900 } });
-  t.after(() => context.close());
+  cleanups.push(() => context.close());
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -80,7 +86,7 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
     fs.readFile(path.join(out, name)).then((b) => res.writeHead(200, { 'content-type': type }).end(b), () => res.writeHead(404).end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise((r) => server.close(r)));
+  cleanups.push(() => new Promise((r) => server.close(r)));
   await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/index.html`);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   assert.equal(await page.locator('canvas').count(), 8);
