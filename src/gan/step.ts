@@ -173,6 +173,26 @@ export function uniform(rng: Rng, n: number): tf.Tensor1D {
 }
 
 /**
+ * The inner loop of WGAN's Algorithm 1: `config.nCritic` critic updates, the first on the step's own batch
+ * and latents, later ones on fresh draws from the checkpointed stream and RNG. `update(real, fake)` makes
+ * one update (G's output is a constant there); the last update's result is returned, its realLogits the
+ * caller's to dispose.
+ */
+export function criticUpdates(ctx: StepContext, update: (real: tf.Tensor, fake: tf.Tensor) => DPhaseResult): DPhaseResult {
+  let d: DPhaseResult | undefined;
+  for (let i = 0; i < ctx.config.nCritic; i++) {
+    const batch = i === 0 ? undefined : ctx.nextBatch();
+    const real = batch?.x ?? ctx.real; // [B, ...shape]
+    const z = i === 0 ? ctx.z : ctx.latents();
+    const fake = tf.tidy(() => applyG(ctx.nets, z));
+    d?.realLogits.dispose();
+    d = update(real, fake);
+    tf.dispose([fake, ...(batch ? [z, batch.x] : []), ...(batch?.labels ? [batch.labels] : [])]);
+  }
+  return d!;
+}
+
+/**
  * The step for any unconditional family without its own: `--n-critic` D updates (the first on the step's
  * batch and latents, later ones on fresh draws), each with the configured penalties and `--clip-value`
  * weight clipping, then one G update on the step's latents. With the defaults (n_critic 1, no penalties,
@@ -183,18 +203,11 @@ export function standardStep(ctx: StepContext): StepStats {
   const penalties = configuredPenalties(ctx);
   if (config.nCritic === 1 && !penalties && config.clipValue === 0) return adversarialStep(nets, opt, loss, ctx.real, ctx.z);
 
-  let d!: DPhaseResult;
-  for (let i = 0; i < config.nCritic; i++) {
-    // D phase i: the step's own batch first, then fresh ones (drawn from the checkpointed stream and RNG).
-    const batch = i === 0 ? undefined : ctx.nextBatch();
-    const real = batch?.x ?? ctx.real;
-    const z = i === 0 ? ctx.z : ctx.latents();
-    const fake = tf.tidy(() => applyG(nets, z));
-    if (i > 0) d.realLogits.dispose();
-    d = discriminatorPhase(nets, opt, loss, real, fake, { penalties });
+  const d = criticUpdates(ctx, (real, fake) => {
+    const result = discriminatorPhase(nets, opt, loss, real, fake, { penalties });
     if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue);
-    tf.dispose([fake, ...(i === 0 ? [] : [z, batch!.x]), ...(batch?.labels ? [batch.labels] : [])]);
-  }
+    return result;
+  });
   // G phase on the step's latents.
   const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits);
   d.realLogits.dispose();

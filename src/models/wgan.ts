@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { GanFamily } from '../gan/family.js';
-import { applyG, clipWeights, discriminatorPhase, generatorPhase, type DPhaseResult, type StepContext, type StepStats } from '../gan/step.js';
+import { clipWeights, criticUpdates, discriminatorPhase, generatorPhase, type StepContext, type StepStats } from '../gan/step.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
 
@@ -39,18 +38,12 @@ export const wgan: GanFamily = {
 /** Algorithm 1, one generator iteration: n_critic × (RMSProp step on the critic, clip its weights), then G. */
 export function wganStep(ctx: StepContext): StepStats {
   const { nets, opt, loss, config } = ctx;
-  let d: DPhaseResult | undefined;
-  for (let t = 0; t < config.nCritic; t++) {
-    const batch = t === 0 ? undefined : ctx.nextBatch();
-    const real = batch?.x ?? ctx.real; // [B, ...shape]
-    const z = t === 0 ? ctx.z : ctx.latents();
-    const fake = tf.tidy(() => applyG(nets, z));
-    d?.realLogits.dispose();
-    d = discriminatorPhase(nets, opt, loss, real, fake); // maximise E[D(x)] − E[D(G(z))]
+  const d = criticUpdates(ctx, (real, fake) => {
+    const result = discriminatorPhase(nets, opt, loss, real, fake); // maximise E[D(x)] − E[D(G(z))]
     clipWeights(nets.discriminator, config.clipValue); // w ← clip(w, −c, c)
-    tf.dispose([fake, ...(batch ? [batch.x, z, ...(batch.labels ? [batch.labels] : [])] : [])]);
-  }
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d!.realLogits); // minimise −E[D(G(z))]
-  d!.realLogits.dispose();
-  return { lossD: d!.lossD, lossG, dReal: d!.dReal, dFake: d!.dFake, extra: { 'critic/w-dist': -d!.lossD } };
+    return result;
+  });
+  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits); // minimise −E[D(G(z))]
+  d.realLogits.dispose();
+  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: { 'critic/w-dist': -d.lossD } };
 }

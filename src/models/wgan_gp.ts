@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
-import { applyG, discriminatorPhase, generatorPhase, uniform, type DPhaseResult, type StepContext, type StepStats } from '../gan/step.js';
+import { criticUpdates, discriminatorPhase, generatorPhase, uniform, type StepContext, type StepStats } from '../gan/step.js';
 import { gradientPenalty } from '../gan/regularizers.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
@@ -48,25 +47,17 @@ export const wganGp: GanFamily = {
 /** Algorithm 1, one generator iteration: n_critic critic updates with the penalty, then one G update. */
 export function wganGpStep(ctx: StepContext): StepStats {
   const { nets, opt, loss, config } = ctx;
-  let d: DPhaseResult | undefined;
-  for (let t = 0; t < config.nCritic; t++) {
-    // Sample real data x, latents z and ε ~ U[0, 1] (the step's own batch first, then fresh ones).
-    const batch = t === 0 ? undefined : ctx.nextBatch();
-    const real = batch?.x ?? ctx.real; // [B, ...shape]
-    const z = t === 0 ? ctx.z : ctx.latents();
-    const fake = tf.tidy(() => applyG(nets, z));
-    // L = D(x̃) − D(x) + λ(‖∇D(x̂)‖ − 1)²; Adam step on the critic.
-    d?.realLogits.dispose();
-    d = discriminatorPhase(nets, opt, loss, real, fake, {
+  // Each critic update samples real x, latents z and ε ~ U[0, 1]; L = D(x̃) − D(x) + λ(‖∇D(x̂)‖ − 1)², Adam step.
+  const d = criticUpdates(ctx, (real, fake) =>
+    discriminatorPhase(nets, opt, loss, real, fake, {
       penalties: (critic, r, f) => ({ 'reg/gp': gradientPenalty(critic, r, f, uniform(ctx.rng, r.shape[0]), config.gpWeight) }),
-    });
-    tf.dispose([fake, ...(batch ? [batch.x, z, ...(batch.labels ? [batch.labels] : [])] : [])]);
-  }
+    }),
+  );
   // Generator: minimise −D(G(z)).
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d!.realLogits);
-  d!.realLogits.dispose();
+  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits);
+  d.realLogits.dispose();
   // −loss/D without the penalty estimates the Wasserstein distance (the paper's learning curve, Fig. 3).
-  return { lossD: d!.lossD, lossG, dReal: d!.dReal, dFake: d!.dFake, extra: { ...d!.penalties, 'critic/w-dist': d!.penalties['reg/gp'] - d!.lossD } };
+  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: { ...d.penalties, 'critic/w-dist': d.penalties['reg/gp'] - d.lossD } };
 }
 
 /** DCGAN's discriminator without batch norm: strided 4×4 convs doubling the width, LeakyReLU(0.2), a linear score. */
