@@ -3,7 +3,7 @@
  * else TF.js's pure-JS cpu backend with ganforge's faster kernels installed over its slowest ones.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../util/errors.js';
+import { UserError, unknownChoice } from '../util/errors.js';
 import { installFastCpuKernels } from './js_kernels.js';
 
 export { installFastCpuKernels, uninstallFastCpuKernels } from './js_kernels.js';
@@ -11,11 +11,15 @@ export { installFastCpuKernels, uninstallFastCpuKernels } from './js_kernels.js'
 /** The backend initBackend settled on, with a one-line human description. */
 export interface BackendInfo { name: 'aten' | 'cpu'; detail: string }
 
-export type BackendPreference = 'auto' | 'aten' | 'cpu';
+export const BACKEND_PREFERENCES = ['auto', 'aten', 'cpu'] as const;
+export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+
+const isPreference = (s: string): s is BackendPreference => (BACKEND_PREFERENCES as readonly string[]).includes(s);
 
 export interface InitBackendOptions {
-  /** 'auto' (default, or GANFORGE_BACKEND): ATen if it loads, else cpu. 'aten' fails loudly instead. */
-  prefer?: BackendPreference;
+  /** 'auto' (default, or GANFORGE_BACKEND): ATen if it loads, else cpu. 'aten' fails loudly instead.
+   *  A string from outside (a CLI flag) is accepted and checked: an unknown name is a UserError. */
+  prefer?: BackendPreference | string;
   /** Suppress the one-line fallback notice. */
   quiet?: boolean;
   /** Where the notice goes (default: stderr, so piped stdout stays clean). */
@@ -36,11 +40,15 @@ const ATEN_PACKAGE: string = 'tfjs-backend-aten';
 
 let lastFallbackReason: string | undefined;
 
+/** The requested backend, validated here for every caller: `prefer` may come unchecked from a CLI flag. */
 function preference(opts: InitBackendOptions): { prefer: BackendPreference; source: string } {
-  if (opts.prefer) return { prefer: opts.prefer, source: `prefer: '${opts.prefer}'` };
+  if (opts.prefer !== undefined) {
+    if (!isPreference(opts.prefer)) throw unknownChoice('backend', opts.prefer, BACKEND_PREFERENCES);
+    return { prefer: opts.prefer, source: `prefer: '${opts.prefer}'` };
+  }
   const env = process.env.GANFORGE_BACKEND?.trim().toLowerCase();
   if (!env) return { prefer: 'auto', source: 'default' };
-  if (env !== 'auto' && env !== 'aten' && env !== 'cpu') {
+  if (!isPreference(env)) {
     throw new UserError(`GANFORGE_BACKEND='${process.env.GANFORGE_BACKEND}' is not one of auto, aten, cpu`);
   }
   return { prefer: env, source: `GANFORGE_BACKEND=${env}` };

@@ -27,12 +27,12 @@ export async function trainCommand(model: string, flags: Partial<RunConfig>, opt
   if (opts.config !== undefined) layers.push(await readConfigFile(opts.config));
   layers.push(validatePartialConfig({ ...flags, model }, 'command line'));
   const user = Object.assign({}, ...layers) as Partial<RunConfig>;
-  await setBackend(opts.backend);
+  await initBackend({ prefer: opts.backend }); // validates the name
   await runToEnd(await startRun(user));
 }
 
 export async function resumeCommand(dir: string, opts: { steps?: number; backend?: string }): Promise<void> {
-  await setBackend(opts.backend);
+  await initBackend({ prefer: opts.backend }); // validates the name
   await runToEnd(await resumeRun(dir, { steps: opts.steps }));
 }
 
@@ -50,11 +50,6 @@ async function readConfigFile(file: string): Promise<Partial<RunConfig>> {
     throw new UserError(`--config ${file}: not valid JSON (${(e as Error).message})`);
   }
   return validatePartialConfig(parsed, `--config ${file}`);
-}
-
-async function setBackend(choice: string | undefined): Promise<void> {
-  if (choice !== undefined && !['auto', 'aten', 'cpu'].includes(choice)) throw unknownChoice('backend', choice, ['auto', 'aten', 'cpu']);
-  await initBackend({ prefer: choice as 'auto' | 'aten' | 'cpu' | undefined });
 }
 
 /**
@@ -93,7 +88,7 @@ export async function sampleCommand(target: string, opts: { count: number; seed:
   const ext = path.extname(opts.out).toLowerCase();
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
-  await setBackend(opts.backend);
+  await initBackend({ prefer: opts.backend }); // validates the name
   const { generator, state } = await loadGenerator(target);
   const { data, config } = state;
   const classes = generatorClasses(generator);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { initBackend } from '../backend/index.js';
-import { UserError, unknownChoice } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { METRIC_NAMES } from '../metrics/registry.js';
 import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet } from '../metrics/evaluate.js';
 
@@ -28,8 +28,7 @@ export interface EvalCliOptions {
  */
 export async function evalCommand(target: string, opts: EvalCliOptions): Promise<void> {
   if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 2)) throw new UserError(`--count must be an integer ≥ 2, got ${opts.count}`);
-  if (opts.backend !== undefined && !['auto', 'aten', 'cpu'].includes(opts.backend)) throw unknownChoice('backend', opts.backend, ['auto', 'aten', 'cpu']);
-  await initBackend({ prefer: opts.backend as 'auto' | 'aten' | 'cpu' | undefined, quiet: true });
+  await initBackend({ prefer: opts.backend, quiet: true }); // validates the name
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
   const fake = await loadGenerated(target, opts.count, opts.seed);
   const ref = await loadReference(opts.ref, fake.n, opts.seed);

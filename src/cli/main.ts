@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { addConfigOptions, explicitConfig } from './options.js';
+import { addConfigOptions, explicitConfig, parseNumber } from './options.js';
 import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand } from './commands.js';
 import { PRESETS } from './presets.js';
 import { registerEvalCommand } from './eval.js';
@@ -15,11 +15,7 @@ const program = new Command('ganforge')
   .exitOverride();
 
 const backendOption = () => new Option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)');
-const int = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UserError(`${flag} needs an integer, got '${v}'`);
-  return n;
-};
+const int = (flag: string) => parseNumber(flag, true);
 
 const train = program
   .command('train')

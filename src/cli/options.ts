@@ -42,7 +42,8 @@ const HELP: Record<Exclude<keyof RunConfig, 'model'>, string> = {
   clipValue: 'clip D weights to [-c, c] after each D update (WGAN; 0 = off)',
 };
 
-function parseNumber(flag: string, integer: boolean) {
+/** A commander argument parser: the flag's value as a number (an integer when asked), else an error naming the flag. */
+export function parseNumber(flag: string, integer: boolean) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
