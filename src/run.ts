@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { getModel } from './models/registry.js';
 import { loadData } from './data/registry.js';
 import { BatchStream } from './data/batches.js';
@@ -57,7 +58,10 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
 /** Continue a run from its newest checkpoint, to `steps` total (default: the run's own target). */
 export async function resumeRun(dir: string, opts: { steps?: number } = {}): Promise<Trainer> {
   const ck = await loadCheckpoint(dir);
-  const config = resolveConfig(ck.state.config, opts.steps === undefined ? {} : { steps: opts.steps });
+  // The run folder is where the loaded checkpoint lives (RUN/checkpoints/NAME), not the `out` saved in its
+  // config: a run that was moved or copied must continue where it is now, not write into its old place.
+  const out = path.dirname(path.dirname(ck.dir));
+  const config = resolveConfig(ck.state.config, { out }, opts.steps === undefined ? {} : { steps: opts.steps });
   if (config.steps <= ck.state.step) {
     tf.dispose([...ck.optimizerWeights.g, ...ck.optimizerWeights.d].map((w) => w.tensor));
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);

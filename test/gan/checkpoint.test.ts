@@ -81,6 +81,25 @@ test('resume continues from the checkpoint with the optimizer state restored', a
   assert.deepEqual(steps, [1, 2, 3, 4, 5]);
 });
 
+test('a moved run resumes where it is now, never into the folder it was trained in', async () => {
+  const before = path.join(tmp, 'moved-from');
+  const after = path.join(tmp, 'moved-to');
+  const first = await startRun({ model: 'vanilla', data: 'toy:ring8', steps: 3, batchSize: 16, hidden: 8, latentDim: 4, sampleEvery: 0, logEvery: 1, out: before });
+  await first.train();
+  first.dispose();
+  await fs.rename(before, after);
+  // Through the run folder and through one of its checkpoint folders alike.
+  for (const [target, steps] of [[after, 5], [path.join(after, 'checkpoints', 'step-000005'), 7]] as const) {
+    const trainer = await resumeRun(target, { steps });
+    assert.equal(path.resolve(trainer.run.dir), path.resolve(after));
+    await trainer.train();
+    trainer.dispose();
+  }
+  assert.equal(path.basename(await resolveCheckpoint(after)), 'step-000007');
+  assert.equal(JSON.parse(await fs.readFile(path.join(after, 'config.json'), 'utf8')).out, after);
+  await assert.rejects(fs.access(before), 'nothing was written to the old location');
+});
+
 test('startRun refuses an --out that already holds a run', async () => {
   await rejectsUser(startRun({ model: 'dcgan', data: 'fashion-mnist', steps: 3, out: path.join(tmp, 'run'), ...TINY }), /already holds a run/);
 });
