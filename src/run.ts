@@ -13,7 +13,7 @@ import { makeOptimizers, restoreOptimizers } from './gan/optimizers.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
-import { exists, writeFileAtomic } from './util/fs.js';
+import { exists } from './util/fs.js';
 
 /**
  * Start a fresh run: load the data, let the model family fill in its paper's defaults under the user's
@@ -34,7 +34,7 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
     throw new UserError(`'${config.out}' already holds a run; continue it with 'ganforge resume ${config.out}' or choose another --out`);
   }
   await fs.mkdir(config.out, { recursive: true });
-  await writeFileAtomic(run.config, JSON.stringify(config, null, 2) + '\n');
+  await run.writeConfig(config);
 
   // One seed, split per concern, so changing e.g. the data order leaves the initial weights alone.
   const root = new Rng(config.seed);
@@ -66,7 +66,7 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
     tf.dispose([...ck.optimizerWeights.g, ...ck.optimizerWeights.d].map((w) => w.tensor));
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
-  await writeFileAtomic(new RunFolder(config.out).config, JSON.stringify(config, null, 2) + '\n');
+  await new RunFolder(config.out).writeConfig(config);
   const source = await loadSource(config);
   const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.js';
-import { exists } from '../util/fs.js';
+import { exists, writeFileAtomic } from '../util/fs.js';
+import type { RunConfig } from './config.js';
 
 /** The layout of a run folder; every reader and writer goes through these names. */
 export class RunFolder {
@@ -13,6 +14,11 @@ export class RunFolder {
   get final() { return path.join(this.dir, 'final.png'); }
   samplePath(step: number) { return path.join(this.samples, `step-${pad(step)}.png`); }
   checkpointPath(step: number) { return path.join(this.checkpoints, `step-${pad(step)}`); }
+
+  /** config.json: the resolved settings, rewritten whenever they change (resume, a rollback's lower rates). */
+  writeConfig(config: RunConfig): Promise<void> {
+    return writeFileAtomic(this.config, JSON.stringify(config, null, 2) + '\n');
+  }
 
   /** Throws a UserError unless `dir` holds a ganforge run (config.json and a checkpoints folder). */
   static async open(dir: string): Promise<RunFolder> {

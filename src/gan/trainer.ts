@@ -212,7 +212,7 @@ export class Trainer {
     this.parts.stream.restore(ck.state.stream as BatchStreamState);
     this.parts.latentRng.setState(ck.state.rng.latent);
     this.parts.step = ck.state.step;
-    await writeFileAtomic(this.run.config, JSON.stringify(config, null, 2) + '\n');
+    await this.run.writeConfig(config);
     await this.log.truncateAfter(this.step);
     await this.log.append({ step: this.step, time: Date.now(), event: 'rollback', from: at, reason, lrG: config.lrG, lrD: config.lrD });
     this.stats.notice(
