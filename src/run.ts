@@ -47,7 +47,7 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
     family,
     source,
     nets,
-    optimizers: makeOptimizers(config),
+    optimizers: makeOptimizers(config, family.extraOptimizers),
     stream: new BatchStream(source, { batchSize: config.batchSize, rng: dataRng }),
     latentRng,
     step: 0,
@@ -63,17 +63,18 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
   const out = path.dirname(path.dirname(ck.dir));
   const config = resolveConfig(ck.state.config, { out }, opts.steps === undefined ? {} : { steps: opts.steps });
   if (config.steps <= ck.state.step) {
-    tf.dispose([...ck.optimizerWeights.g, ...ck.optimizerWeights.d].map((w) => w.tensor));
+    tf.dispose(Object.values(ck.optimizerWeights).flat().map((w) => w.tensor));
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
   await new RunFolder(config.out).writeConfig(config);
   const source = await loadSource(config);
-  const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars);
+  const family = getModel(config.model);
+  const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, family.extraOptimizers);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
   stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
   return new Trainer({
     config,
-    family: getModel(config.model),
+    family,
     source,
     nets: ck.nets,
     optimizers,

@@ -3,12 +3,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from './config.js';
-import type { GanNetworks } from './family.js';
-import type { Optimizers } from './step.js';
+import { EMA_GENERATOR, allNetworks, type GanNetworks, type Optimizers } from './family.js';
 import type { RngState } from '../util/rng.js';
 import { loadModel, loadNamedTensors, saveModel, saveNamedTensors, type NamedTensor } from './model_io.js';
 import { RunFolder, listDirs } from './run_folder.js';
-import { captureOptimizerScalars, type OptimizerScalars } from './optimizers.js';
+import { allOptimizers, captureOptimizerScalars, type OptimizerScalars } from './optimizers.js';
 import { UserError } from '../util/errors.js';
 import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
 
@@ -34,8 +33,10 @@ export interface CheckpointState {
   lastStats: Record<string, number>;
   /** Training-time evaluation: the best score so far, its step, and evaluations since it improved. */
   evalBest?: EvalBest;
-  /** Optimizer scalars setWeights does not restore exactly (see optimizer_state.ts). */
-  optimizerScalars?: { g: OptimizerScalars; d: OptimizerScalars };
+  /** Optimizer scalars setWeights does not restore exactly (see optimizers.ts), by optimizer name (g, d, …). */
+  optimizerScalars?: Record<string, OptimizerScalars>;
+  /** Networks and optimizers besides G, D and their two optimizers (GanNetworks.extra, Optimizers.extra). */
+  extras?: { nets: string[]; optimizers: string[] };
   savedAt: string;
 }
 
@@ -51,19 +52,21 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
   const tmp = path.join(run.checkpoints, `.tmp-${path.basename(final)}-${process.pid}`);
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp);
-  await saveModel(nets.generator, path.join(tmp, 'generator'));
-  await saveModel(nets.discriminator, path.join(tmp, 'discriminator'));
-  const [weightsG, weightsD] = [await opt.g.getWeights(), await opt.d.getWeights()];
-  try {
-    await saveNamedTensors(weightsG, tmp, 'optimizer-g');
-    await saveNamedTensors(weightsD, tmp, 'optimizer-d');
-  } finally {
-    // getWeights hands out the optimizer's own variables plus a new scalar step counter ('iter') each
-    // call; only the latter is ours to free (it leaked two tensors per checkpoint).
-    tf.dispose([...weightsG, ...weightsD].map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+  for (const [netName, model] of allNetworks(nets)) await saveModel(model, path.join(tmp, netName));
+  const optimizerScalars: Record<string, OptimizerScalars> = {};
+  for (const [optName, o] of allOptimizers(opt)) {
+    const weights = await o.getWeights();
+    try {
+      await saveNamedTensors(weights, tmp, `optimizer-${optName}`);
+    } finally {
+      // getWeights hands out the optimizer's own variables plus a new scalar step counter ('iter') each
+      // call; only the latter is ours to free (it leaked two tensors per checkpoint).
+      tf.dispose(weights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+    }
+    optimizerScalars[optName] = captureOptimizerScalars(o);
   }
-  const optimizerScalars = { g: captureOptimizerScalars(opt.g), d: captureOptimizerScalars(opt.d) };
-  await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars }, null, 1));
+  const extras = { nets: Object.keys(nets.extra ?? {}), optimizers: Object.keys(opt.extra ?? {}) };
+  await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars, extras }, null, 1));
   await syncDir(tmp);
   // Replacing a checkpoint of the same step (the end-of-training save right after a periodic one, or a
   // resume that reaches a step again): deleting the old folder first would leave, for a moment, a
@@ -118,6 +121,19 @@ async function isComplete(dir: string): Promise<boolean> {
   for (const f of CHECKPOINT_FILES) {
     if (!(await exists(path.join(dir, f)))) return false;
   }
+  let extras: CheckpointState['extras'];
+  try {
+    extras = (JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as CheckpointState).extras;
+  } catch {
+    return false;
+  }
+  const files = [
+    ...(extras?.nets ?? []).flatMap((n) => [`${n}/model.json`, `${n}/weights.bin`]),
+    ...(extras?.optimizers ?? []).flatMap((n) => [`optimizer-${n}.json`, `optimizer-${n}.bin`]),
+  ];
+  for (const f of files) {
+    if (!(await exists(path.join(dir, f)))) return false;
+  }
   return true;
 }
 
@@ -163,20 +179,40 @@ export interface LoadedCheckpoint {
   dir: string;
   state: CheckpointState;
   nets: GanNetworks;
-  optimizerWeights: { g: NamedTensor[]; d: NamedTensor[] };
+  /** Each optimizer's saved state by name (g, d, and a family's extra ones). */
+  optimizerWeights: Record<string, NamedTensor[]>;
 }
 
 export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> {
   const dir = await resolveCheckpoint(target);
   const state = await readCheckpointState(dir);
-  const nets = { generator: await loadModel(path.join(dir, 'generator')), discriminator: await loadModel(path.join(dir, 'discriminator')) };
-  const optimizerWeights = { g: await loadNamedTensors(dir, 'optimizer-g'), d: await loadNamedTensors(dir, 'optimizer-d') };
+  const nets: GanNetworks = { generator: await loadModel(path.join(dir, 'generator')), discriminator: await loadModel(path.join(dir, 'discriminator')) };
+  const extraNets = state.extras?.nets ?? [];
+  if (extraNets.length > 0) nets.extra = {};
+  for (const name of extraNets) nets.extra![name] = await loadModel(path.join(dir, name));
+  const optimizerWeights: Record<string, NamedTensor[]> = {};
+  for (const name of ['g', 'd', ...(state.extras?.optimizers ?? [])]) optimizerWeights[name] = await loadNamedTensors(dir, `optimizer-${name}`);
   return { dir, state, nets, optimizerWeights };
 }
 
-/** Only the generator and what sampling needs: no discriminator or optimizer state is read. */
-export async function loadGenerator(target: string) {
+/** One saved network of a checkpoint by name (e.g. bigan's 'encoder'), or a clear error naming what is there. */
+export async function loadNetwork(target: string, name: string) {
   const dir = await resolveCheckpoint(target);
   const state = await readCheckpointState(dir);
-  return { dir, state, generator: await loadModel(path.join(dir, 'generator')) };
+  const names = ['generator', 'discriminator', ...(state.extras?.nets ?? [])];
+  if (!names.includes(name)) {
+    throw new UserError(`checkpoint '${dir}' (model ${state.config.model}) has no '${name}' network; it holds ${names.join(', ')}`);
+  }
+  return { dir, state, model: await loadModel(path.join(dir, name)) };
+}
+
+/**
+ * Only the generator sampling should use and what sampling needs: the EMA copy of G when the run keeps one
+ * (`raw: true` asks for the trained G itself); no discriminator or optimizer state is read.
+ */
+export async function loadGenerator(target: string, opts: { raw?: boolean } = {}) {
+  const dir = await resolveCheckpoint(target);
+  const state = await readCheckpointState(dir);
+  const ema = !opts.raw && (state.extras?.nets ?? []).includes(EMA_GENERATOR);
+  return { dir, state, ema, generator: await loadModel(path.join(dir, ema ? EMA_GENERATOR : 'generator')) };
 }

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from './config.js';
@@ -8,6 +9,31 @@ import type { FamilyStep } from './step.js';
 export interface GanNetworks {
   generator: tfl.LayersModel;
   discriminator: tfl.LayersModel;
+  /**
+   * Further networks, by name, each saved in checkpoints as a folder of that name: an encoder (bigan, aae), an
+   * auxiliary head, or `EMA_GENERATOR`, the moving average of G's weights that sampling prefers.
+   */
+  extra?: Record<string, tfl.LayersModel>;
+}
+
+/** Name of the exponential moving average of G's weights (--ema-decay) among GanNetworks.extra. */
+export const EMA_GENERATOR = 'generator-ema';
+
+/** The generator to sample from: the EMA copy when the run keeps one (it is the better one), else G. */
+export function samplingGenerator(nets: { generator: tfl.LayersModel; extra?: Record<string, tfl.LayersModel> }): tfl.LayersModel {
+  return nets.extra?.[EMA_GENERATOR] ?? nets.generator;
+}
+
+/** Every network of a run, G and D first, with the name each is saved under. */
+export function allNetworks(nets: GanNetworks): [string, tfl.LayersModel][] {
+  return [['generator', nets.generator], ['discriminator', nets.discriminator], ...Object.entries(nets.extra ?? {})];
+}
+
+/** Optimizers of a run: G's, D's, and any further ones a family names (see GanFamily.extraOptimizers). */
+export interface Optimizers {
+  g: tf.Optimizer;
+  d: tf.Optimizer;
+  extra?: Record<string, tf.Optimizer>;
 }
 
 /**
@@ -31,9 +57,14 @@ export interface GanFamily {
    * conditional pair — composed from step.ts's phases (discriminatorPhase, generatorPhase, clipWeights).
    * Absent: the trainer uses `standardStep`, which is `adversarialStep` under the default config.
    *
-   * Checkpoints hold G, D, their two optimizers and the RNG/stream state, nothing else. A family that keeps
-   * more state (an extra network such as InfoGAN's Q head or BiGAN's encoder, a third optimizer, an EMA copy
-   * of G) must fold it into G or D (e.g. as another output of D) — such state is not yet saved on its own.
+   * Checkpoints hold every network in GanNetworks (extra ones included), every optimizer and the RNG/stream
+   * state, so a family's further state (an encoder, a Q head) resumes exactly when it lives there.
    */
   step?: FamilyStep;
+  /**
+   * Names of further optimizers the step uses (built with G's learning rate and betas), e.g. aae's
+   * reconstruction phase. An Adam keeps its moments by position in the variable list, so one optimizer must
+   * always see the same list: a phase that updates another set of variables needs an optimizer of its own.
+   */
+  extraOptimizers?: readonly string[];
 }

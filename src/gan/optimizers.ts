@@ -3,27 +3,42 @@ import type { RunConfig } from './config.js';
 import type { Optimizers } from './step.js';
 import type { NamedTensor } from './model_io.js';
 
-/** Adam (or RMSProp, WGAN's choice) for both players, with the run's (possibly separate: TTUR) learning rates. */
-export function makeOptimizers(config: RunConfig): Optimizers {
-  if (config.optimizer === 'rmsprop') return { g: tf.train.rmsprop(config.lrG), d: tf.train.rmsprop(config.lrD) };
-  return {
-    g: tf.train.adam(config.lrG, config.beta1, config.beta2),
-    d: tf.train.adam(config.lrD, config.beta1, config.beta2),
-  };
+function makeOptimizer(config: RunConfig, lr: number): tf.Optimizer {
+  return config.optimizer === 'rmsprop' ? tf.train.rmsprop(lr) : tf.train.adam(lr, config.beta1, config.beta2);
 }
 
-/** Fresh optimizers carrying a checkpoint's moments and step counters exactly. */
+/**
+ * Adam (or RMSProp, WGAN's choice) for both players, with the run's (possibly separate: TTUR) learning rates,
+ * plus the family's further optimizers (`extraNames`), which take G's learning rate.
+ */
+export function makeOptimizers(config: RunConfig, extraNames: readonly string[] = []): Optimizers {
+  const opt: Optimizers = { g: makeOptimizer(config, config.lrG), d: makeOptimizer(config, config.lrD) };
+  if (extraNames.length > 0) opt.extra = Object.fromEntries(extraNames.map((name) => [name, makeOptimizer(config, config.lrG)]));
+  return opt;
+}
+
+/** Every optimizer of a run with the name its state is saved under (optimizer-NAME): g, d, then extras. */
+export function allOptimizers(opt: Optimizers): [string, tf.Optimizer][] {
+  return [['g', opt.g], ['d', opt.d], ...Object.entries(opt.extra ?? {})];
+}
+
+export function disposeOptimizers(opt: Optimizers): void {
+  for (const [, o] of allOptimizers(opt)) o.dispose();
+}
+
+/** Fresh optimizers carrying a checkpoint's moments and step counters exactly (weights and scalars by name). */
 export async function restoreOptimizers(
   config: RunConfig,
-  weights: { g: NamedTensor[]; d: NamedTensor[] },
-  scalars: { g: OptimizerScalars; d: OptimizerScalars } | undefined,
+  weights: Record<string, NamedTensor[]>,
+  scalars: Record<string, OptimizerScalars> | undefined,
+  extraNames: readonly string[] = [],
 ): Promise<Optimizers> {
-  const opt = makeOptimizers(config);
-  await opt.g.setWeights(weights.g);
-  await opt.d.setWeights(weights.d);
-  restoreOptimizerScalars(opt.g, scalars?.g);
-  restoreOptimizerScalars(opt.d, scalars?.d);
-  tf.dispose([...weights.g, ...weights.d].map((w) => w.tensor)); // setWeights copied them into variables
+  const opt = makeOptimizers(config, extraNames);
+  for (const [name, o] of allOptimizers(opt)) {
+    if (weights[name]) await o.setWeights(weights[name]); // (absent: a checkpoint from before that optimizer existed)
+    restoreOptimizerScalars(o, scalars?.[name]);
+  }
+  tf.dispose(Object.values(weights).flat().map((w) => w.tensor)); // setWeights copied them into variables
   return opt;
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { AdversarialLoss } from './losses.js';
-import type { GanNetworks } from './family.js';
+import type { GanNetworks, Optimizers } from './family.js';
 import type { RunConfig } from './config.js';
 import type { Batch } from '../data/types.js';
 import type { Rng } from '../util/rng.js';
@@ -19,10 +19,7 @@ export interface StepStats {
   extra?: Record<string, number>;
 }
 
-export interface Optimizers {
-  g: tf.Optimizer;
-  d: tf.Optimizer;
-}
+export type { Optimizers } from './family.js';
 
 /**
  * Everything a family's step may use. The trainer builds it once per step; the step draws any further real

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import type { DataSource, DatasetInfo } from '../data/types.js';
-import type { GanFamily, GanNetworks } from './family.js';
+import { allNetworks, samplingGenerator, type GanFamily, type GanNetworks } from './family.js';
 import type { RunConfig } from './config.js';
 import { LOSSES } from './losses.js';
 import { StatsChannel } from './stats.js';
@@ -9,7 +9,7 @@ import { standardStep, type Optimizers, type StepStats } from './step.js';
 import { generate, latents, samplesPng } from './sampling.js';
 import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalBest } from './checkpoint.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { restoreOptimizers } from './optimizers.js';
+import { disposeOptimizers, restoreOptimizers } from './optimizers.js';
 import type { BatchStreamState } from '../data/batches.js';
 import { MetricsLog, RunFolder } from './run_folder.js';
 import { BatchStream } from '../data/batches.js';
@@ -121,7 +121,7 @@ export class Trainer {
       tick = now;
       // Evaluate: scores join this step's stats; the best generator is kept in checkpoints/best.
       const evaluating = this.parts.evaluator !== undefined && config.evalEvery > 0 && this.step % config.evalEvery === 0;
-      const scores = evaluating ? await this.parts.evaluator!.evaluate(this.parts.nets.generator) : {};
+      const scores = evaluating ? await this.parts.evaluator!.evaluate(samplingGenerator(this.parts.nets)) : {};
       for (const [name, value] of Object.entries(scores)) this.stats.report(name, value);
       this.lastStats = this.stats.flush(this.step);
       const diverged = this.divergence(s);
@@ -146,7 +146,7 @@ export class Trainer {
 
   /** The fixed latent grid through G, as a PNG. */
   async writeSamples(file: string): Promise<void> {
-    const values = generate(this.parts.nets.generator, this.fixedZ);
+    const values = generate(samplingGenerator(this.parts.nets), this.fixedZ);
     await writeFileAtomic(file, await samplesPng(values, GRID, this.data));
   }
 
@@ -199,16 +199,16 @@ export class Trainer {
       );
     }
     const ck = await loadCheckpoint(this.run.dir);
-    const { generator, discriminator } = this.parts.nets;
-    generator.setWeights(ck.nets.generator.getWeights());
-    discriminator.setWeights(ck.nets.discriminator.getWeights());
-    ck.nets.generator.dispose();
-    ck.nets.discriminator.dispose();
+    const saved = new Map(allNetworks(ck.nets));
+    for (const [name, model] of allNetworks(this.parts.nets)) {
+      const from = saved.get(name);
+      if (from) model.setWeights(from.getWeights());
+    }
+    for (const model of saved.values()) model.dispose();
     config.lrG *= config.rollbackLrFactor;
     config.lrD *= config.rollbackLrFactor;
-    this.parts.optimizers.g.dispose();
-    this.parts.optimizers.d.dispose();
-    this.parts.optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars);
+    disposeOptimizers(this.parts.optimizers);
+    this.parts.optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, this.parts.family.extraOptimizers);
     this.parts.stream.restore(ck.state.stream as BatchStreamState);
     this.parts.latentRng.setState(ck.state.rng.latent);
     this.parts.step = ck.state.step;
@@ -222,9 +222,8 @@ export class Trainer {
 
   /** Are all weights of both networks finite? A checkpoint is only written when they are. */
   private weightsFinite(): boolean {
-    const { generator, discriminator } = this.parts.nets;
     return tf.tidy(() =>
-      [...generator.getWeights(), ...discriminator.getWeights()].every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1),
+      allNetworks(this.parts.nets).every(([, model]) => model.getWeights().every((w) => tf.all(tf.isFinite(w)).dataSync()[0] === 1)),
     );
   }
 
@@ -250,9 +249,7 @@ export class Trainer {
 
   dispose(): void {
     this.fixedZ.dispose();
-    this.parts.nets.generator.dispose();
-    this.parts.nets.discriminator.dispose();
-    this.parts.optimizers.g.dispose();
-    this.parts.optimizers.d.dispose();
+    for (const [, model] of allNetworks(this.parts.nets)) model.dispose();
+    disposeOptimizers(this.parts.optimizers);
   }
 }
