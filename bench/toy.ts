@@ -15,12 +15,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
 import { resolveConfig } from '../src/gan/config.js';
-import { standardStep } from '../src/gan/step.js';
-import { LOSSES } from '../src/gan/losses.js';
 import { generate, latents } from '../src/gan/sampling.js';
-import { makeOptimizers } from '../src/gan/optimizers.js';
+import { disposeState, freshState, runStep } from '../src/gan/training_step.js';
+import { samplingGenerator } from '../src/gan/family.js';
 import { loadData } from '../src/data/registry.js';
-import { BatchStream } from '../src/data/batches.js';
 import { MIXTURES, modeCoverage } from '../src/data/toy2d.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -43,35 +41,21 @@ for (const family of models) {
   for (const mixture of [MIXTURES.ring8, MIXTURES.grid25]) {
     const source = await loadData(`toy:${mixture.name}`);
     const config = resolveConfig(family.defaults(source.info), { model: family.name, ...SHARED });
-    const root = new Rng(config.seed);
-    const nets = family.build(source.info, config, root.fork());
-    const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
-    const latentRng = root.fork();
-    const opt = makeOptimizers(config);
-    const step = family.step ?? standardStep;
+    const state = freshState(family, source, config);
     const started = performance.now();
     let lastLoss = '';
     for (let i = 0; i < config.steps; i++) {
-      const batch = stream.next();
-      const z = latents(latentRng, config.batchSize, config.latentDim);
-      const s = step({
-        nets, opt, loss: LOSSES[config.loss], config, step: i, real: batch.x, labels: batch.labels, z,
-        nextBatch: () => stream.next(), latents: () => latents(latentRng, config.batchSize, config.latentDim), rng: latentRng,
-      });
-      tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
+      const s = runStep(state);
       lastLoss = `D ${s.lossD.toFixed(3)} G ${s.lossG.toFixed(3)}`;
     }
     const seconds = (performance.now() - started) / 1000;
     const z = latents(new Rng(SEED + 1), SAMPLES, config.latentDim);
-    const cov = modeCoverage(generate(nets.generator, z), mixture);
+    const cov = modeCoverage(generate(samplingGenerator(state.nets), z), mixture);
     z.dispose();
     process.stdout.write(
       `${family.name.padEnd(10)} ${mixture.name.padEnd(7)} ${`${cov.modesCovered}/${mixture.centres.length}`.padStart(7)} ` +
         `${(100 * cov.highQualityShare).toFixed(1).padStart(8)}% ${`${config.loss}`.padEnd(22)} ${seconds.toFixed(0).padStart(6)}   (${lastLoss})\n`,
     );
-    nets.generator.dispose();
-    nets.discriminator.dispose();
-    opt.g.dispose();
-    opt.d.dispose();
+    disposeState(state);
   }
 }

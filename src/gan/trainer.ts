@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import type { DataSource, DatasetInfo } from '../data/types.js';
 import { allNetworks, samplingGenerator, type GanFamily, type GanNetworks } from './family.js';
 import type { RunConfig } from './config.js';
-import { LOSSES } from './losses.js';
 import { StatsChannel } from './stats.js';
-import { standardStep, type Optimizers, type StepStats } from './step.js';
+import type { Optimizers, StepStats } from './step.js';
+import { runStep, type StepState } from './training_step.js';
 import { generate, latents, samplesPng } from './sampling.js';
 import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalBest } from './checkpoint.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -88,27 +88,13 @@ export class Trainer {
     await this.log.truncateAfter(this.step);
     // A fresh run saves step 0 first, so that a divergence always has a good state to roll back to.
     if (this.step === 0) await this.checkpoint();
-    const loss = LOSSES[config.loss];
     let tick = performance.now();
     const deadline = config.maxMinutes > 0 ? Date.now() + config.maxMinutes * 60_000 : Infinity;
     let outOfTime = false;
 
     while (this.step < config.steps && !this.stopRequested && !(outOfTime = Date.now() >= deadline)) {
-      // Fetch a real batch and the latents for this step.
-      const batch = this.parts.stream.next(); // x: [B, ...shape]
-      const z = latents(this.parts.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
-
-      // D step(s), then G step: the family's own phases, or the standard ones.
-      const familyStep = this.parts.family.step ?? standardStep;
-      const s: StepStats = familyStep({
-        nets: this.parts.nets, opt: this.parts.optimizers, loss, config, step: this.step,
-        real: batch.x, labels: batch.labels, z,
-        nextBatch: () => this.parts.stream.next(),
-        latents: () => latents(this.parts.latentRng, config.batchSize, config.latentDim),
-        rng: this.parts.latentRng,
-      });
-      tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
-      this.parts.step++;
+      // Fetch a real batch and latents; D step(s), then G step (the family's phases); post-step updates.
+      const s: StepStats = runStep(this.parts);
 
       // Report.
       const now = performance.now();

@@ -5,12 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { getModel } from '../../src/models/registry.js';
 import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
-import { standardStep, type StepStats } from '../../src/gan/step.js';
-import { LOSSES } from '../../src/gan/losses.js';
+import type { StepStats } from '../../src/gan/step.js';
 import { generate, latents, oneHotLabels } from '../../src/gan/sampling.js';
-import { makeOptimizers } from '../../src/gan/optimizers.js';
+import { disposeOptimizers } from '../../src/gan/optimizers.js';
+import { freshState, runStep } from '../../src/gan/training_step.js';
 import { loadData } from '../../src/data/registry.js';
-import { BatchStream } from '../../src/data/batches.js';
 import { RING8 } from '../../src/data/toy2d.js';
 import type { DataSource } from '../../src/data/types.js';
 import type { GanFamily, GanNetworks } from '../../src/gan/family.js';
@@ -20,31 +19,19 @@ await initBackend({ quiet: true });
 
 /** Train `family` for `steps` steps the way the trainer does; returns the nets and every step's stats, and checks tensors stay flat. */
 function train(family: GanFamily, source: DataSource, overrides: Partial<RunConfig>, steps: number) {
-  const config = resolveConfig(family.defaults(source.info), { model: family.name, ...overrides });
+  const config = resolveConfig(family.defaults(source.info), { model: family.name, seed: 1, ...overrides });
   assert.equal(family.check(source.info, config), null);
-  const root = new Rng(1);
-  const nets = family.build(source.info, config, root.fork());
-  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
-  const latentRng = root.fork();
-  const opt = makeOptimizers(config);
-  const step = family.step ?? standardStep;
+  const state = freshState(family, source, config);
   const stats: StepStats[] = [];
   // Optimizers create their slot variables on each player's first update; from step 2 on the count is flat.
   let afterStep2 = -1;
   for (let i = 0; i < steps; i++) {
-    const batch = stream.next();
-    const z = latents(latentRng, config.batchSize, config.latentDim);
-    stats.push(step({
-      nets, opt, loss: LOSSES[config.loss], config, step: i, real: batch.x, labels: batch.labels, z,
-      nextBatch: () => stream.next(), latents: () => latents(latentRng, config.batchSize, config.latentDim), rng: latentRng,
-    }));
-    tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
+    stats.push(runStep(state));
     if (i === 1) afterStep2 = tf.memory().numTensors;
   }
   assert.equal(tf.memory().numTensors, afterStep2, `${family.name}: tensors leaked between step 2 and step ${steps}`);
-  opt.g.dispose();
-  opt.d.dispose();
-  return { nets, stats, config };
+  disposeOptimizers(state.optimizers);
+  return { nets: state.nets, stats, config };
 }
 
 function dispose(nets: GanNetworks) {

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { DataSource } from '../data/types.js';
+import type { GanFamily, GanNetworks, Optimizers } from './family.js';
+import { allNetworks } from './family.js';
+import type { RunConfig } from './config.js';
+import { LOSSES } from './losses.js';
+import { standardStep, type StepStats } from './step.js';
+import { latents } from './sampling.js';
+import { disposeOptimizers, makeOptimizers } from './optimizers.js';
+import { BatchStream } from '../data/batches.js';
+import { Rng } from '../util/rng.js';
+
+/** What one training step reads and moves: the trainer's state minus its files. */
+export interface StepState {
+  config: RunConfig;
+  family: GanFamily;
+  nets: GanNetworks;
+  optimizers: Optimizers;
+  stream: BatchStream;
+  latentRng: Rng;
+  /** Steps completed so far; runStep advances it. */
+  step: number;
+}
+
+/** Hooks run after every step's updates (e.g. the EMA of G's weights); each runs inside the same step. */
+export type AfterStep = (state: StepState) => void;
+const afterStepHooks: AfterStep[] = [];
+
+/** Register a post-step update for every run (tricks that act on weights after the optimizers moved them). */
+export function registerAfterStep(hook: AfterStep): void {
+  afterStepHooks.push(hook);
+}
+
+/**
+ * One training step exactly as `ganforge train` runs it: draw a real batch and latents from the run's
+ * checkpointed stream and RNG, the family's step (or the standard one), then the post-step hooks.
+ * Every caller (the trainer, tests, benchmarks) goes through here, so they train the same thing.
+ */
+export function runStep(state: StepState): StepStats {
+  const { config } = state;
+  const batch = state.stream.next(); // x: [B, ...shape]
+  const z = latents(state.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
+  const familyStep = state.family.step ?? standardStep;
+  const stats = familyStep({
+    nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: state.step,
+    real: batch.x, labels: batch.labels, z,
+    nextBatch: () => state.stream.next(),
+    latents: () => latents(state.latentRng, config.batchSize, config.latentDim),
+    rng: state.latentRng,
+  });
+  tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
+  state.step++;
+  for (const hook of afterStepHooks) hook(state);
+  return stats;
+}
+
+/**
+ * A run without a run folder, for tests and benchmarks: the family's networks built from `config.seed`
+ * (split per concern like `startRun`), its optimizers, a batch stream and the latent RNG.
+ */
+export function freshState(family: GanFamily, source: DataSource, config: RunConfig): StepState {
+  const root = new Rng(config.seed);
+  const nets = family.build(source.info, config, root.fork());
+  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
+  const latentRng = root.fork();
+  return { config, family, nets, optimizers: makeOptimizers(config, family.extraOptimizers), stream, latentRng, step: 0 };
+}
+
+/** Free every network and optimizer of a state. */
+export function disposeState(state: StepState): void {
+  for (const [, model] of allNetworks(state.nets)) model.dispose();
+  disposeOptimizers(state.optimizers);
+}
