@@ -6,6 +6,7 @@ import { wgan } from './wgan.js';
 import { wganGp } from './wgan_gp.js';
 import { lsgan } from './lsgan.js';
 import { cgan } from './cgan.js';
+import { aae } from './aae.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -15,6 +16,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   'wgan-gp': wganGp,
   lsgan,
   cgan,
+  aae,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);
