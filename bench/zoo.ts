@@ -1,0 +1,139 @@
+/**
+ * npm run bench:zoo — every registered image model on Fashion-MNIST with the same budget: train `--steps`
+ * steps (same seed and batch size for all) the way `ganforge train` does (freshState/runStep), then draw
+ * `--count` samples and score them with the evaluation code's shipped Fashion-MNIST feature network:
+ * FID against the first `--count` test images, and the histogram of the network's predicted classes
+ * (classes covered, the largest class's share, KL to uniform). One line per model.
+ *
+ *   npm run bench:zoo                                   # 300 steps, 2,000 samples
+ *   node dist/bench/zoo.js --steps 1000 --count 5000    # a longer one
+ *
+ * Models are read from the registry when the bench runs, so a newly registered family is included; those
+ * whose `check` refuses Fashion-MNIST are listed as skipped. Each keeps its family's own defaults (learning
+ * rates, losses, n_critic, widths) and only the shared settings are overridden, so a model with n_critic 5
+ * makes five D updates per step: the budget is steps, not gradient evaluations — the seconds column shows
+ * the cost. A short budget shows early behaviour, not each paper's converged result. Conditional models
+ * sample with labels cycling through the classes (as `ganforge sample` does), which flatters their histogram.
+ */
+import '@tensorflow/tfjs-layers'; // registers gradients in Node
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/backend/index.js';
+import { MODELS } from '../src/models/registry.js';
+import { resolveConfig, type RunConfig } from '../src/gan/config.js';
+import { samplingGenerator } from '../src/gan/family.js';
+import { generatorClasses } from '../src/gan/sampling.js';
+import { disposeState, freshState, runStep } from '../src/gan/training_step.js';
+import { loadData } from '../src/data/registry.js';
+import { fromGenerator, loadReference } from '../src/metrics/evaluate.js';
+import { loadClassifierNet } from '../src/metrics/features.js';
+import { fidFromFeatures } from '../src/metrics/fid.js';
+import { classHistogram } from '../src/metrics/class_histogram.js';
+import { UserError, unknownChoice } from '../src/util/errors.js';
+
+const USAGE = 'usage: node dist/bench/zoo.js [--steps N] [--count N] [--batch-size N] [--seed N] [--models a,b,…]';
+
+interface Options {
+  steps: number;
+  count: number;
+  batchSize: number;
+  seed: number;
+  /** Only these registered models ('' = all that accept Fashion-MNIST). */
+  models: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { steps: { type: 'string' }, count: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, models: { type: 'string' } },
+      strict: true,
+    }) as { values: Record<string, string | undefined> });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const int = (flag: string, fallback: number, min: number) => {
+    const raw = values[flag];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw new UserError(`--${flag} needs an integer ≥ ${min}, got '${raw}'`);
+    return n;
+  };
+  const models = values.models ?? '';
+  for (const name of models.split(',').filter((s) => s !== '')) {
+    if (!MODELS[name]) throw unknownChoice('model in --models', name, Object.keys(MODELS));
+  }
+  // FID needs a covariance of at least two samples per set (and many more to mean anything).
+  return { steps: int('steps', 300, 1), count: int('count', 2000, 2), batchSize: int('batch-size', 64, 1), seed: int('seed', 0, 0), models };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const backend = await initBackend({ quiet: true });
+  const source = await loadData('fashion-mnist');
+  const shared: Partial<RunConfig> = { data: 'fashion-mnist', steps: opts.steps, batchSize: opts.batchSize, seed: opts.seed };
+
+  // The reference is embedded once: the first `count` test images through the shipped classifier.
+  const net = await loadClassifierNet('fashion-mnist');
+  const ref = await loadReference('fashion-mnist:test', opts.count, opts.seed);
+  if (ref.set.kind !== 'image') throw new Error('fashion-mnist:test should be images');
+  const real = net.embed(ref.set);
+  const { featureDim, classes } = net.info;
+
+  const wanted = opts.models.split(',').filter((s) => s !== '');
+  const families = Object.values(MODELS).filter((f) => wanted.length === 0 || wanted.includes(f.name));
+  process.stdout.write(
+    `bench:zoo — fashion-mnist, ${opts.steps} steps, batch ${opts.batchSize}, seed ${opts.seed}, ${opts.count} samples vs ${ref.name} (${ref.selection}), ` +
+      `${net.info.name} (${featureDim}-d, weights ${net.info.weightsSha256}), backend ${backend.name}\n`,
+  );
+  process.stdout.write(`${'model'.padEnd(12)} ${'FID'.padStart(9)} ${'classes'.padStart(8)} ${'max share'.padStart(10)} ${'KL→unif'.padStart(8)} ${'train s'.padStart(8)} ${'eval s'.padStart(7)}  last step\n`);
+
+  for (const family of families) {
+    const config = resolveConfig(family.defaults(source.info), { ...shared, model: family.name });
+    const problem = family.check(source.info, config);
+    if (problem) {
+      process.stdout.write(`${family.name.padEnd(12)} skipped: ${problem}\n`);
+      continue;
+    }
+    // A family that fails (e.g. one still being written) gets its error on its line; the others still run.
+    let state: ReturnType<typeof freshState> | undefined;
+    try {
+      state = freshState(family, source, config);
+      const t0 = performance.now();
+      let last = '';
+      for (let i = 0; i < config.steps; i++) {
+        const s = runStep(state);
+        last = `D ${s.lossD.toFixed(3)} G ${s.lossG.toFixed(3)}${Object.entries(s.extra ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join('')}`;
+      }
+      const t1 = performance.now();
+      const generator = samplingGenerator(state.nets);
+      const fake = fromGenerator(generator, 'image', source.info.shape, config.latentDim, opts.count, opts.seed + 1, family.name);
+      if (fake.kind !== 'image') throw new Error('expected images');
+      const emb = net.embed(fake);
+      const fid = fidFromFeatures(real.features, ref.set.n, emb.features, fake.n, featureDim).fid;
+      const hist = classHistogram(emb.logits!, fake.n, classes!);
+      const t2 = performance.now();
+      const conditional = generatorClasses(generator) > 0 ? '  (labels cycled)' : '';
+      process.stdout.write(
+        `${family.name.padEnd(12)} ${fid.toFixed(2).padStart(9)} ${`${hist.classesPresent}/${classes}`.padStart(8)} ` +
+          `${`${((100 * Math.max(...hist.counts)) / fake.n).toFixed(1)}%`.padStart(10)} ${hist.klToUniform.toFixed(3).padStart(8)} ` +
+          `${((t1 - t0) / 1000).toFixed(1).padStart(8)} ${((t2 - t1) / 1000).toFixed(1).padStart(7)}  ${last}${conditional}\n`,
+      );
+    } catch (e) {
+      process.stdout.write(`${family.name.padEnd(12)} failed: ${(e as Error).message.split('\n')[0]}\n`);
+    } finally {
+      if (state) disposeState(state);
+    }
+  }
+  net.dispose();
+  process.stdout.write(`tensors left: ${tf.memory().numTensors}\n`);
+}
+
+try {
+  await main();
+} catch (e) {
+  if (!(e instanceof UserError)) throw e;
+  process.stderr.write(`bench:zoo: ${e.message}\n`);
+  process.exitCode = 2;
+}
