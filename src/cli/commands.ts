@@ -8,6 +8,7 @@ import { loadGenerator, readCheckpointState, resolveCheckpoint } from '../gan/ch
 import { generate, generatorClasses, latents, oneHotLabels, samplesPng } from '../gan/sampling.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
 import { MODELS } from '../models/registry.js';
+import { samplingLatents } from '../models/infogan.js';
 import { encodeNpy } from '../io/npy.js';
 import { toUint8Images } from '../io/png.js';
 import { initBackend, backendReport } from '../backend/index.js';
@@ -84,7 +85,7 @@ async function runToEnd(trainer: Trainer): Promise<void> {
   }
 }
 
-export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; class?: number; backend?: string }): Promise<void> {
+export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; class?: number; code?: string[]; vary?: string; backend?: string }): Promise<void> {
   const ext = path.extname(opts.out).toLowerCase();
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
@@ -94,22 +95,36 @@ export async function sampleCommand(target: string, opts: { count: number; seed:
   const classes = generatorClasses(generator);
   if (opts.class !== undefined && (classes === 0 || opts.class < 0 || opts.class >= classes)) {
     generator.dispose();
-    throw new UserError(classes === 0 ? `--class needs a conditional model (cgan); ${config.model} is unconditional` : `--class must be in 0..${classes - 1}, got ${opts.class}`);
+    throw new UserError(classes === 0 ? `--class needs a conditional model (cgan, acgan); ${config.model} is unconditional` : `--class must be in 0..${classes - 1}, got ${opts.class}`);
   }
-  const labels = opts.class === undefined ? undefined : oneHotLabels(new Array<number>(opts.count).fill(opts.class), classes);
-  const z = latents(new Rng(opts.seed), opts.count, config.latentDim);
+  // An infogan run's G reads latent codes at fixed places of its input: draw them from the prior, or as
+  // --code/--vary ask (a --vary grid decides its own sample count); other runs take plain N(0, I) latents.
+  const coded = config.model === 'infogan';
+  let sampled: { z: tf.Tensor2D; cols?: number };
+  try {
+    if (!coded && (opts.code?.length || opts.vary !== undefined)) {
+      throw new UserError(`--code/--vary set the latent codes of an infogan run; ${config.model} has none`);
+    }
+    sampled = coded ? samplingLatents(config.latentDim, opts.seed, opts.count, opts) : { z: latents(new Rng(opts.seed), opts.count, config.latentDim) };
+  } catch (e) {
+    generator.dispose();
+    throw e;
+  }
+  const { z, cols } = sampled;
+  const count = z.shape[0];
+  const labels = opts.class === undefined ? undefined : oneHotLabels(new Array<number>(count).fill(opts.class), classes);
   const values = generate(generator, z, undefined, labels);
   tf.dispose([z, ...(labels ? [labels] : [])]);
   generator.dispose();
   await fs.mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   if (ext === '.png') {
-    await writeFileAtomic(opts.out, await samplesPng(values, opts.count, data));
+    await writeFileAtomic(opts.out, await samplesPng(values, count, data, undefined, cols));
   } else if (data.kind === 'image') {
-    await writeFileAtomic(opts.out, encodeNpy(toUint8Images(values), [opts.count, ...data.shape])); // uint8 [N, H, W, C]
+    await writeFileAtomic(opts.out, encodeNpy(toUint8Images(values), [count, ...data.shape])); // uint8 [N, H, W, C]
   } else {
-    await writeFileAtomic(opts.out, encodeNpy(values, [opts.count, ...data.shape])); // float32 [N, 2]
+    await writeFileAtomic(opts.out, encodeNpy(values, [count, ...data.shape])); // float32 [N, 2]
   }
-  process.stderr.write(`ganforge: wrote ${opts.count} samples from step ${state.step} to ${opts.out}\n`);
+  process.stderr.write(`ganforge: wrote ${count} samples from step ${state.step} to ${opts.out}\n`);
 }
 
 export async function infoCommand(dir: string): Promise<void> {

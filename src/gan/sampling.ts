@@ -42,9 +42,9 @@ export function generate(generator: tfl.LayersModel, z: tf.Tensor2D, chunk = 256
   return out ?? new Float32Array(0);
 }
 
-/** A PNG of samples: a grid for images, a scatter plot for 2-D points. */
-export async function samplesPng(values: Float32Array, n: number, data: DatasetInfo, reference?: Float32Array): Promise<Buffer> {
+/** A PNG of samples: a grid for images (`cols` columns, default ⌈√n⌉), a scatter plot for 2-D points. */
+export async function samplesPng(values: Float32Array, n: number, data: DatasetInfo, reference?: Float32Array, cols?: number): Promise<Buffer> {
   if (data.kind === 'points') return scatterPlot(values, { reference });
   const [h, w, c] = data.shape;
-  return imageGrid(toUint8Images(values), n, h, w, c);
+  return imageGrid(toUint8Images(values), n, h, w, c, { cols });
 }

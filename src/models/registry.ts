@@ -7,6 +7,8 @@ import { wganGp } from './wgan_gp.js';
 import { lsgan } from './lsgan.js';
 import { cgan } from './cgan.js';
 import { aae } from './aae.js';
+import { acgan } from './acgan.js';
+import { infogan } from './infogan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -17,6 +19,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   lsgan,
   cgan,
   aae,
+  acgan,
+  infogan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);
