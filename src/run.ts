@@ -14,6 +14,7 @@ import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
 import { exists } from './util/fs.js';
+import { attachTrickNetworks, trickProblem } from './gan/tricks/index.js';
 
 /**
  * Start a fresh run: load the data, let the model family fill in its paper's defaults under the user's
@@ -25,7 +26,7 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
   const draft = resolveConfig(userConfig);
   const source = await loadSource(draft);
   const config = resolveConfig(family.defaults(source.info), userConfig);
-  const problem = family.check(source.info, config);
+  const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
   const evaluator = makeEvaluator(config, source.info); // validates --eval-metrics before anything is written
 
@@ -42,6 +43,7 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
   const dataRng = root.fork();
   const latentRng = root.fork();
   const nets = family.build(source.info, config, initRng);
+  attachTrickNetworks(nets, config); // EMA of G (--ema-decay), historical averages: saved with every checkpoint
   return new Trainer({
     config,
     family,
@@ -70,6 +72,8 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
   const source = await loadSource(config);
   const family = getModel(config.model);
   const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, family.extraOptimizers);
+  // The EMA of G and historical averages come back from the checkpoint; a run whose checkpoint predates them gets fresh copies.
+  attachTrickNetworks(ck.nets, config);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
   stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
   return new Trainer({

@@ -85,12 +85,12 @@ async function runToEnd(trainer: Trainer): Promise<void> {
   }
 }
 
-export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; class?: number; code?: string[]; vary?: string; backend?: string }): Promise<void> {
+export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; class?: number; code?: string[]; vary?: string; raw?: boolean; backend?: string }): Promise<void> {
   const ext = path.extname(opts.out).toLowerCase();
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
   await initBackend({ prefer: opts.backend }); // validates the name
-  const { generator, state } = await loadGenerator(target);
+  const { generator, state, ema } = await loadGenerator(target, { raw: opts.raw }); // the EMA copy of G unless --raw
   const { data, config } = state;
   const classes = generatorClasses(generator);
   if (opts.class !== undefined && (classes === 0 || opts.class < 0 || opts.class >= classes)) {
@@ -124,7 +124,7 @@ export async function sampleCommand(target: string, opts: { count: number; seed:
   } else {
     await writeFileAtomic(opts.out, encodeNpy(values, [count, ...data.shape])); // float32 [N, 2]
   }
-  process.stderr.write(`ganforge: wrote ${count} samples from step ${state.step} to ${opts.out}\n`);
+  process.stderr.write(`ganforge: wrote ${count} samples from step ${state.step}${ema ? ' (EMA generator)' : ''} to ${opts.out}\n`);
 }
 
 export async function infoCommand(dir: string): Promise<void> {

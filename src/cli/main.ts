@@ -46,8 +46,9 @@ program
   .option('--class <k>', 'class to draw from a conditional model (cgan, acgan); default: cycle through the classes', int('--class'))
   .option('--code <name=value>', 'infogan runs: fix latent codes, e.g. cat=3 or cat=3,cont1=0.5 (repeatable); the rest are drawn from the prior', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('--vary <name>', 'infogan runs: sweep one code along the grid’s columns (cont0, cont1: −2 … 2 in 9 steps; cat: 0 … 9); rows are the categories, or ⌊count / columns⌋ draws when cat is fixed')
+  .option('--raw', 'sample the trained generator itself, not its EMA copy (runs trained with --ema-decay)')
   .addOption(backendOption())
-  .action((target: string, opts: { count: number; seed: number; out: string; class?: number; code: string[]; vary?: string; backend?: string }) => sampleCommand(target, opts));
+  .action((target: string, opts: { count: number; seed: number; out: string; class?: number; code: string[]; vary?: string; raw?: boolean; backend?: string }) => sampleCommand(target, opts));
 
 program.command('info').description('model, config, step and last losses of a run').argument('<run-dir>').action((dir: string) => infoCommand(dir));
 program.command('models').description('list the model families').action(() => modelsCommand());

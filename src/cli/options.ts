@@ -40,6 +40,18 @@ const HELP: Record<Exclude<keyof RunConfig, 'model'>, string> = {
   r2Gamma: 'R2 penalty γ on generated data (0 = off)',
   regInterval: 'apply R1/R2 every N steps, scaled by N (lazy regularization)',
   clipValue: 'clip D weights to [-c, c] after each D update (WGAN; 0 = off)',
+  labelSmoothing: "one-sided label smoothing α: D's real target 1 − α (minimax, non-saturating, least-squares; 0 = off)",
+  instanceNoise: 'instance noise σ₀ on every input of D, annealed to 0 (0 = off; σ in stats as trick/noise-sigma)',
+  instanceNoiseSteps: "steps over which --instance-noise anneals to 0 (0 = the run's --steps)",
+  instanceNoiseAnneal: 'annealing of --instance-noise: linear | exponential',
+  featureMatching: "weight of feature matching in G's loss: ‖mean f(x) − mean f(G(z))‖², f = input of D's last dense (0 = off)",
+  minibatchDiscrimination: "minibatch-discrimination kernels before D's last dense layer (vanilla, dcgan; 0 = off)",
+  minibatchStddev: "minibatch-stddev feature before D's last dense layer over groups of N (Karras: 4; 0 = off)",
+  historicalAveraging: "historical averaging weight on D: ‖θ − mean of past θ‖² in D's loss (0 = off)",
+  historicalAveragingG: "historical averaging weight on G's parameters (0 = off)",
+  emaDecay: "keep an EMA of G's weights with this decay (e.g. 0.999) for sampling and evaluation (0 = off)",
+  diffAugment: "DiffAugment on D's inputs in both phases, comma-separated: translation,cutout,color ('' = off; images only)",
+  gradClip: "clip each player's gradient to this global norm (0 = off)",
 };
 
 /** A commander argument parser: the flag's value as a number (an integer when asked), else an error naming the flag. */
@@ -60,9 +72,10 @@ export function addConfigOptions(cmd: Command): Command {
     const flag = flagOf(key);
     // A boolean setting is a bare switch (--skip-bad), not a flag taking a value.
     const opt = typeof def === 'boolean' ? new Option(flag, about).default(def) : new Option(`${flag} <${typeof def === 'number' ? 'n' : 'value'}>`, about).default(def);
-    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes|explodeLoss|rollbackLrFactor|gpWeight|Gamma|clipValue/.test(key)));
+    if (typeof def === 'number') opt.argParser(parseNumber(flag, Number.isInteger(def) && !/^lr|beta|maxMinutes|explodeLoss|rollbackLrFactor|gpWeight|Gamma|clipValue|labelSmoothing|^instanceNoise$|featureMatching|historicalAveraging|emaDecay|gradClip/.test(key)));
     if (key === 'loss') opt.choices(LOSS_NAMES);
     if (key === 'optimizer') opt.choices(['adam', 'rmsprop']);
+    if (key === 'instanceNoiseAnneal') opt.choices(['linear', 'exponential']);
     cmd.addOption(opt);
   }
   return cmd;

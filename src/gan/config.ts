@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LOSS_NAMES } from './losses.js';
 import { UserError, editDistance } from '../util/errors.js';
+import { DIFF_AUGMENT_POLICIES, parseDiffAugment } from './tricks/diff_augment.js';
 
 /**
  * One typed config per run. CLI flags map one-to-one to these keys (camelCase key ↔ kebab-case flag);
@@ -77,6 +78,31 @@ export interface RunConfig {
   regInterval: number;
   /** Clip every D weight to [−c, c] after each D update (WGAN: 0.01; 0 = off). */
   clipValue: number;
+  // Stabilising tricks (src/gan/tricks), each off by default; they act inside the shared step phases.
+  /** One-sided label smoothing: D's real target becomes 1 − α (minimax, non-saturating, least-squares; 0 = off). */
+  labelSmoothing: number;
+  /** Instance noise: σ₀ of Gaussian noise added to every input of D, annealed to 0 (0 = off). */
+  instanceNoise: number;
+  /** Steps over which instance noise anneals to 0 (0 = the run's steps). */
+  instanceNoiseSteps: number;
+  /** Shape of the instance-noise annealing: linear or exponential (both reach 0). */
+  instanceNoiseAnneal: 'linear' | 'exponential';
+  /** Feature matching: weight of ‖mean f(x) − mean f(G(z))‖² in G's loss, f = input of D's last dense layer (0 = off). */
+  featureMatching: number;
+  /** Minibatch discrimination kernels before D's last dense layer (vanilla, dcgan and families built on them; 0 = off). */
+  minibatchDiscrimination: number;
+  /** Minibatch-stddev feature before D's last dense layer, over groups of this size (Karras: 4; 0 = off). */
+  minibatchStddev: number;
+  /** Historical averaging: weight of ‖θ_D − mean of past θ_D‖² in D's loss (0 = off). */
+  historicalAveraging: number;
+  /** The same penalty on G's parameters in G's loss (0 = off). */
+  historicalAveragingG: number;
+  /** Exponential moving average of G's weights with this decay, used for sampling and evaluation (0 = off). */
+  emaDecay: number;
+  /** DiffAugment policy for both inputs of D in both phases: comma-separated translation,cutout,color ('' = off). */
+  diffAugment: string;
+  /** Clip each player's gradient to this global norm before its update (0 = off). */
+  gradClip: number;
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -117,6 +143,18 @@ export const DEFAULT_CONFIG: RunConfig = {
   r2Gamma: 0,
   regInterval: 1,
   clipValue: 0,
+  labelSmoothing: 0,
+  instanceNoise: 0,
+  instanceNoiseSteps: 0,
+  instanceNoiseAnneal: 'linear',
+  featureMatching: 0,
+  minibatchDiscrimination: 0,
+  minibatchStddev: 0,
+  historicalAveraging: 0,
+  historicalAveragingG: 0,
+  emaDecay: 0,
+  diffAugment: '',
+  gradClip: 0,
 };
 
 const positiveInt = z.number().int().positive();
@@ -163,6 +201,20 @@ export const runConfigSchema = z
     r2Gamma: z.number().nonnegative().finite(),
     regInterval: positiveInt,
     clipValue: z.number().nonnegative().finite(),
+    labelSmoothing: z.number().min(0).lt(1),
+    instanceNoise: z.number().nonnegative().finite(),
+    instanceNoiseSteps: nonNegativeInt,
+    instanceNoiseAnneal: z.enum(['linear', 'exponential']),
+    featureMatching: z.number().nonnegative().finite(),
+    minibatchDiscrimination: nonNegativeInt,
+    minibatchStddev: nonNegativeInt,
+    historicalAveraging: z.number().nonnegative().finite(),
+    historicalAveragingG: z.number().nonnegative().finite(),
+    emaDecay: z.number().min(0).lt(1),
+    diffAugment: z.string().refine((s) => parseDiffAugment(s) !== null, {
+      message: `expected a comma-separated list of ${DIFF_AUGMENT_POLICIES.join(', ')} (or '' for none)`,
+    }),
+    gradClip: z.number().nonnegative().finite(),
   })
   .strict();
 
@@ -205,5 +257,14 @@ export function resolveConfig(...layers: Partial<RunConfig>[]): RunConfig {
     for (const [k, v] of Object.entries(layer)) if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   }
   validatePartialConfig(merged, 'config');
+  checkCombinations(merged);
   return merged;
+}
+
+/** Settings that are valid alone but not together; each error names both flags. */
+function checkCombinations(config: RunConfig): void {
+  // Label smoothing moves a target, and only these losses have one (wasserstein/hinge/relativistic do not).
+  if (config.labelSmoothing > 0 && !['minimax', 'non-saturating', 'least-squares'].includes(config.loss)) {
+    throw new UserError(`--label-smoothing needs a loss with a real target (minimax, non-saturating, least-squares); --loss ${config.loss} has none`);
+  }
 }

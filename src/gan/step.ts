@@ -6,6 +6,7 @@ import type { RunConfig } from './config.js';
 import type { Batch } from '../data/types.js';
 import type { Rng } from '../util/rng.js';
 import { gradientPenalty, lazyWeight, r1Penalty, r2Penalty, type Critic } from './regularizers.js';
+import { activeTricks, type StepTricks } from './tricks/index.js';
 
 /** What one adversarial step reports. Means of D's sigmoid output show who is winning. */
 export interface StepStats {
@@ -81,32 +82,43 @@ export interface DPhaseResult {
 
 /**
  * D phase: one update of D on a real batch and a generated one (G's output is a constant here), with
- * optional penalties. `yReal`/`yFake` are one-hot labels for a conditional D.
+ * optional penalties. `yReal`/`yFake` are one-hot labels for a conditional D. The run's stabilising tricks
+ * (src/gan/tricks: DiffAugment, instance noise, label smoothing, historical averaging, gradient clipping)
+ * apply here when runStep has bound them to `nets`, or when passed as `tricks`.
  */
 export function discriminatorPhase(
   nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, fake: tf.Tensor,
-  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties } = {},
+  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties; tricks?: StepTricks } = {},
 ): DPhaseResult {
   const { yReal, yFake, penalties } = options;
+  const tricks = options.tricks ?? activeTricks(nets);
+  const lossOfD = tricks ? tricks.discriminatorLoss(loss) : loss;
+  tricks?.rememberReal(real, yReal);
   let dReal!: tf.Scalar, dFake!: tf.Scalar, realLogits!: tf.Tensor;
   let kept: Record<string, tf.Scalar> = {};
-  const lossD = opt.d.minimize(() => {
-    const lr = applyD(nets, real, yReal); // [B, 1]
-    const lf = applyD(nets, fake, yFake);
+  const objective = () => {
+    // What D sees: the batches themselves, or augmented and noised copies (--diff-augment, --instance-noise).
+    const xr = tricks ? tricks.dInput(real) : real;
+    const xf = tricks ? tricks.dInput(fake) : fake;
+    const lr = applyD(nets, xr, yReal); // [B, 1]
+    const lf = applyD(nets, xf, yFake);
     dReal = tf.keep(tf.mean(tf.sigmoid(lr)));
     dFake = tf.keep(tf.mean(tf.sigmoid(lf)));
     realLogits = tf.keep(lr); // read by relativistic G losses; no gradient flows through it there
-    let total = loss.d(lr, lf);
+    let total = lossOfD.d(lr, lf);
     if (penalties) {
       // A penalty sees D with the real batch's labels bound (conditional D); x̂ interpolates both batches.
-      const terms = penalties((x) => applyD(nets, x, yReal), real, fake);
+      const terms = penalties((x) => applyD(nets, x, yReal), xr, xf);
       for (const [name, t] of Object.entries(terms)) {
         kept[name] = tf.keep(t);
         total = tf.add(total, t) as tf.Scalar;
       }
     }
-    return total;
-  }, true, trainableVariables(nets.discriminator))!;
+    const extra = tricks?.discriminatorTerms(nets); // historical averaging
+    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+  };
+  const vars = trainableVariables(nets.discriminator);
+  const lossD = tricks ? tricks.minimize(opt.d, objective, vars, 'd') : opt.d.minimize(objective, true, vars)!;
   const [ld, dr, df] = [lossD, dReal, dFake].map((t) => t.dataSync()[0]);
   const values = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
   tf.dispose([lossD, dReal, dFake, ...Object.values(kept)]);
@@ -114,11 +126,24 @@ export function discriminatorPhase(
   return { lossD: ld, dReal: dr, dFake: df, realLogits, penalties: values };
 }
 
-/** G phase: one update of G to raise D(G(z)); only G's variables move. */
+/**
+ * G phase: one update of G to raise D(G(z)); only G's variables move. With tricks bound (see
+ * discriminatorPhase), D sees G(z) augmented and noised as in the D phase, G's loss gains feature matching
+ * and historical averaging, and its gradients may be clipped.
+ */
 export function generatorPhase(
   nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, z: tf.Tensor, realLogits: tf.Tensor, yFake?: tf.Tensor,
+  options: { tricks?: StepTricks } = {},
 ): number {
-  const lossG = opt.g.minimize(() => loss.g(applyD(nets, applyG(nets, z, yFake), yFake), realLogits), true, trainableVariables(nets.generator))!;
+  const tricks = options.tricks ?? activeTricks(nets);
+  const objective = () => {
+    const x = applyG(nets, z, yFake); // [B, ...shape]
+    const adversarial = loss.g(applyD(nets, tricks ? tricks.dInput(x) : x, yFake), realLogits);
+    const extra = tricks?.generatorTerms(nets, x, yFake); // feature matching, historical averaging
+    return extra ? (tf.add(adversarial, extra) as tf.Scalar) : adversarial;
+  };
+  const vars = trainableVariables(nets.generator);
+  const lossG = tricks ? tricks.minimize(opt.g, objective, vars, 'g') : opt.g.minimize(objective, true, vars)!;
   const v = lossG.dataSync()[0];
   lossG.dispose();
   return v;

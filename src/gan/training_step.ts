@@ -9,6 +9,8 @@ import { latents } from './sampling.js';
 import { disposeOptimizers, makeOptimizers } from './optimizers.js';
 import { BatchStream } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
+import { UserError } from '../util/errors.js';
+import { attachTrickNetworks, bindStepTricks, releaseStepTricks, trickProblem, updateAverages } from './tricks/index.js';
 
 /** What one training step reads and moves: the trainer's state minus its files. */
 export interface StepState {
@@ -41,15 +43,27 @@ export function runStep(state: StepState): StepStats {
   const batch = state.stream.next(); // x: [B, ...shape]
   const z = latents(state.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
   const familyStep = state.family.step ?? standardStep;
-  const stats = familyStep({
-    nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: state.step,
-    real: batch.x, labels: batch.labels, z,
-    nextBatch: () => state.stream.next(),
-    latents: () => latents(state.latentRng, config.batchSize, config.latentDim),
-    rng: state.latentRng,
-  });
+  // The run's stabilising tricks act inside the shared D and G phases for this step (none unless configured).
+  bindStepTricks(state.nets, config, state.step, state.latentRng);
+  let stats: StepStats;
+  try {
+    stats = familyStep({
+      nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: state.step,
+      real: batch.x, labels: batch.labels, z,
+      nextBatch: () => state.stream.next(),
+      latents: () => latents(state.latentRng, config.batchSize, config.latentDim),
+      rng: state.latentRng,
+    });
+  } catch (e) {
+    releaseStepTricks(state.nets); // frees what the tricks kept (a diverging step may throw)
+    throw e;
+  }
+  const trickStats = releaseStepTricks(state.nets); // e.g. 'trick/noise-sigma'
+  if (Object.keys(trickStats).length > 0) stats = { ...stats, extra: { ...stats.extra, ...trickStats } };
   tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
   state.step++;
+  // EMA of G (--ema-decay) and historical averages of the weights (--historical-averaging): after the updates.
+  updateAverages(state.nets, config, state.step);
   for (const hook of afterStepHooks) hook(state);
   return stats;
 }
@@ -60,7 +74,10 @@ export function runStep(state: StepState): StepStats {
  */
 export function freshState(family: GanFamily, source: DataSource, config: RunConfig): StepState {
   const root = new Rng(config.seed);
+  const problem = trickProblem(source.info, config);
+  if (problem) throw new UserError(problem);
   const nets = family.build(source.info, config, root.fork());
+  attachTrickNetworks(nets, config); // EMA of G, historical averages
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
   const latentRng = root.fork();
   return { config, family, nets, optimizers: makeOptimizers(config, family.extraOptimizers), stream, latentRng, step: 0 };

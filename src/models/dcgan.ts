@@ -2,6 +2,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
+import { minibatchLayers } from '../nn/minibatch.js';
+import type { Rng } from '../util/rng.js';
 
 /**
  * DCGAN (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning with Deep Convolutional
@@ -35,7 +37,7 @@ export const dcgan: GanFamily = {
     const widthAt = (level: number) => config.width * 2 ** level; // level n−1 is the deepest
     return {
       generator: buildGenerator(config.latentDim, base, n, channels, widthAt, init),
-      discriminator: buildDiscriminator(data, n, widthAt, init),
+      discriminator: buildDiscriminator(data, n, widthAt, init, { kernels: config.minibatchDiscrimination, stddevGroup: config.minibatchStddev, rng }),
     };
   },
 };
@@ -68,7 +70,11 @@ function buildGenerator(latentDim: number, base: number, n: number, channels: nu
   return g;
 }
 
-function buildDiscriminator(data: DatasetInfo, n: number, widthAt: (l: number) => number, init: SeededInit) {
+/** `minibatch`: the minibatch layers to insert before the logit (--minibatch-discrimination, --minibatch-stddev; none when absent). */
+function buildDiscriminator(
+  data: DatasetInfo, n: number, widthAt: (l: number) => number, init: SeededInit,
+  minibatch?: { kernels: number; stddevGroup: number; rng: Rng },
+) {
   const d = tfl.sequential({ name: 'discriminator' });
   for (let level = 0; level < n; level++) {
     d.add(tfl.layers.conv2d({
@@ -80,6 +86,7 @@ function buildDiscriminator(data: DatasetInfo, n: number, widthAt: (l: number) =
     d.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
   }
   d.add(tfl.layers.flatten()); // [B, base·base·C]
+  for (const layer of minibatch ? minibatchLayers(minibatch, minibatch.rng) : []) d.add(layer); // [B, base·base·C + K (+ 1)]
   d.add(tfl.layers.dense({ units: 1, kernelInitializer: init.normal(0.02) })); // logit
   return d;
 }

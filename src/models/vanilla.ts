@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import { SeededInit } from '../nn/init.js';
+import { minibatchLayers } from '../nn/minibatch.js';
 
 /**
  * The original GAN (Goodfellow et al. 2014, "Generative Adversarial Nets", Algorithm 1): two multilayer
@@ -46,6 +47,8 @@ export const vanilla: GanFamily = {
     discriminator.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
     discriminator.add(tfl.layers.dense({ units: config.hidden, kernelInitializer: init.glorotUniform() }));
     discriminator.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
+    // --minibatch-discrimination / --minibatch-stddev: batch-level features for the last layer (none by default).
+    for (const layer of minibatchLayers({ kernels: config.minibatchDiscrimination, stddevGroup: config.minibatchStddev }, rng)) discriminator.add(layer);
     discriminator.add(tfl.layers.dense({ units: 1, kernelInitializer: init.glorotUniform() })); // logit
     return { generator, discriminator };
   },

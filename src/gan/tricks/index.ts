@@ -1,0 +1,190 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { RunConfig } from '../config.js';
+import type { AdversarialLoss } from '../losses.js';
+import { EMA_GENERATOR, type GanNetworks } from '../family.js';
+import type { DatasetInfo } from '../../data/types.js';
+import type { Rng } from '../../util/rng.js';
+import { UserError } from '../../util/errors.js';
+import { MinibatchDiscrimination, MinibatchStddev } from '../../nn/minibatch.js';
+import { smoothLabels } from './label_smoothing.js';
+import { addInstanceNoise, instanceNoiseSigma } from './instance_noise.js';
+import { diffAugment, parseDiffAugment, type DiffAugmentPolicy } from './diff_augment.js';
+import { featureMatchingLoss, featureModel } from './feature_matching.js';
+import { historicalPenalty, updateHistoricalAverage } from './historical_averaging.js';
+import { updateEma } from './ema.js';
+import { minimizeClipped } from './grad_clip.js';
+import { copyNetwork } from './copies.js';
+
+export { smoothLabels, instanceNoiseSigma, addInstanceNoise, diffAugment, parseDiffAugment, featureMatchingLoss, featureModel };
+export { historicalPenalty, updateHistoricalAverage, updateEma, minimizeClipped, copyNetwork };
+
+/** Names, among GanNetworks.extra, of the historical averages of D's and G's weights (--historical-averaging[-g]). */
+export const D_AVERAGE = 'discriminator-average';
+export const G_AVERAGE = 'generator-average';
+
+/** Whether the config turns on a trick that acts inside the D and G phases (the rest act on networks or after the step). */
+export function phaseTricksOn(config: RunConfig): boolean {
+  return config.labelSmoothing > 0 || config.instanceNoise > 0 || config.featureMatching > 0 || config.historicalAveraging > 0 ||
+    config.historicalAveragingG > 0 || config.diffAugment !== '' || config.gradClip > 0;
+}
+
+/**
+ * The tricks of one training step, as the shared phases (discriminatorPhase, generatorPhase) apply them: what
+ * D sees (DiffAugment, then instance noise), D's targets (label smoothing), extra loss terms (historical
+ * averaging, feature matching) and how gradients are applied (clipping). runStep binds one to the run's
+ * networks for the step (see bindStepTricks), so every family whose step goes through those phases gets them.
+ */
+export class StepTricks {
+  /** Instance-noise σ at this step. */
+  readonly sigma: number;
+  private readonly policies: DiffAugmentPolicy[];
+  private readonly kept = new Map<string, tf.Scalar>();
+  private readonly numbers: Record<string, number> = {};
+  private real?: { x: tf.Tensor; y?: tf.Tensor };
+
+  constructor(readonly config: RunConfig, readonly step: number, readonly rng: Rng) {
+    this.sigma = instanceNoiseSigma(step, config.instanceNoise, config.instanceNoiseSteps || config.steps, config.instanceNoiseAnneal);
+    this.policies = parseDiffAugment(config.diffAugment) ?? [];
+  }
+
+  /** D's loss with the real target smoothed (--label-smoothing). */
+  discriminatorLoss(loss: AdversarialLoss): AdversarialLoss {
+    return smoothLabels(loss, this.config.labelSmoothing);
+  }
+
+  /** What D sees of x (real or generated): DiffAugment, then instance noise. Differentiable in x. */
+  dInput(x: tf.Tensor): tf.Tensor {
+    return addInstanceNoise(diffAugment(x, this.policies, this.rng), this.sigma, this.rng);
+  }
+
+  /** Keep the D phase's real batch (and its labels) for feature matching in the G phase that follows. */
+  rememberReal(x: tf.Tensor, y?: tf.Tensor): void {
+    if (this.config.featureMatching === 0) return;
+    this.forgetReal();
+    this.real = { x: tf.keep(tf.clone(x)), y: y && tf.keep(tf.clone(y)) };
+  }
+
+  /** Terms added to D's loss (historical averaging), or null. Call inside D's minimize. */
+  discriminatorTerms(nets: GanNetworks): tf.Scalar | null {
+    const w = this.config.historicalAveraging;
+    if (w === 0) return null;
+    return this.note('trick/hist-avg-d', historicalPenalty(nets.discriminator, averageOf(nets, D_AVERAGE), w));
+  }
+
+  /** Terms added to G's loss (feature matching on `fake` = G(z), historical averaging), or null. Call inside G's minimize. */
+  generatorTerms(nets: GanNetworks, fake: tf.Tensor, yFake?: tf.Tensor): tf.Scalar | null {
+    const terms: tf.Scalar[] = [];
+    if (this.config.featureMatching > 0) {
+      if (!this.real) throw new Error('--feature-matching: the G phase ran before any D phase of this step, so there is no real batch to match');
+      const f = featureModel(nets.discriminator);
+      const apply = (x: tf.Tensor, y?: tf.Tensor) => f.apply(y ? [x, y] : x, { training: true }) as tf.Tensor;
+      const fm = this.note('trick/feature-matching', featureMatchingLoss(apply(this.real.x, this.real.y), apply(fake, yFake)));
+      terms.push(tf.mul(this.config.featureMatching, fm) as tf.Scalar);
+    }
+    if (this.config.historicalAveragingG > 0) {
+      terms.push(this.note('trick/hist-avg-g', historicalPenalty(nets.generator, averageOf(nets, G_AVERAGE), this.config.historicalAveragingG)));
+    }
+    return terms.length === 0 ? null : (tf.addN(terms) as tf.Scalar);
+  }
+
+  /** One update of `player`: optimizer.minimize, or with --grad-clip the clipped gradients applied. Returns the loss. */
+  minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[], player: 'd' | 'g'): tf.Scalar {
+    if (this.config.gradClip === 0) return optimizer.minimize(f, true, vars)!;
+    const { value, norm } = minimizeClipped(optimizer, f, vars, this.config.gradClip);
+    this.numbers[`trick/grad-norm-${player}`] = norm;
+    return value;
+  }
+
+  /** Read out what the step's tricks report (σ, penalties, gradient norms) and free what they kept. */
+  finish(): Record<string, number> {
+    const out: Record<string, number> = { ...this.numbers };
+    if (this.config.instanceNoise > 0) out['trick/noise-sigma'] = this.sigma;
+    for (const [name, t] of this.kept) out[name] = t.dataSync()[0];
+    tf.dispose([...this.kept.values()]);
+    this.kept.clear();
+    this.forgetReal();
+    return out;
+  }
+
+  /** Keep a scalar's value for the stats channel (the last one of the step wins); returns it for use. */
+  private note(name: string, t: tf.Scalar): tf.Scalar {
+    this.kept.get(name)?.dispose();
+    this.kept.set(name, tf.keep(t));
+    return t;
+  }
+
+  private forgetReal(): void {
+    if (this.real) tf.dispose([this.real.x, ...(this.real.y ? [this.real.y] : [])]);
+    this.real = undefined;
+  }
+}
+
+function averageOf(nets: GanNetworks, name: string): tfl.LayersModel {
+  const m = nets.extra?.[name];
+  if (!m) throw new Error(`historical averaging: the run has no '${name}' network (attachTrickNetworks builds it)`);
+  return m;
+}
+
+// The step's tricks, by the networks they act on: set by runStep for one step, read by the phases, which
+// families call with their own arguments only. A WeakMap, so a run's networks never outlive it here.
+const bound = new WeakMap<GanNetworks, StepTricks>();
+
+/** Bind this step's tricks to the run's networks (when the config turns any phase trick on); returns them. */
+export function bindStepTricks(nets: GanNetworks, config: RunConfig, step: number, rng: Rng): StepTricks | undefined {
+  if (!phaseTricksOn(config)) return undefined;
+  const tricks = new StepTricks(config, step, rng);
+  bound.set(nets, tricks);
+  return tricks;
+}
+
+/** The tricks bound to these networks for the current step, if any. */
+export function activeTricks(nets: GanNetworks): StepTricks | undefined {
+  return bound.get(nets);
+}
+
+/** End the step's binding; returns what the tricks report for the stats channel. */
+export function releaseStepTricks(nets: GanNetworks): Record<string, number> {
+  const tricks = bound.get(nets);
+  bound.delete(nets);
+  return tricks ? tricks.finish() : {};
+}
+
+/**
+ * Give a run the networks its tricks keep (EMA of G, historical averages), copied from the current G and D,
+ * unless they are there already (a resumed run loads them from its checkpoint). Also checks that the
+ * discriminator has the minibatch layers the config asks for: a family with its own D builder may not.
+ */
+export function attachTrickNetworks(nets: GanNetworks, config: RunConfig): void {
+  const want: [boolean, string, tfl.LayersModel][] = [
+    [config.emaDecay > 0, EMA_GENERATOR, nets.generator],
+    [config.historicalAveraging > 0, D_AVERAGE, nets.discriminator],
+    [config.historicalAveragingG > 0, G_AVERAGE, nets.generator],
+  ];
+  for (const [on, name, model] of want) {
+    if (!on || nets.extra?.[name]) continue;
+    nets.extra = { ...nets.extra, [name]: copyNetwork(model, name) };
+  }
+  const has = (cls: string) => nets.discriminator.layers.some((l) => l.getClassName() === cls);
+  if (config.minibatchStddev > 0 && !has(MinibatchStddev.className)) {
+    throw new UserError(`--minibatch-stddev: the ${config.model} discriminator has no minibatch-stddev layer (vanilla, dcgan and families built on their D have one)`);
+  }
+  if (config.minibatchDiscrimination > 0 && !has(MinibatchDiscrimination.className)) {
+    throw new UserError(`--minibatch-discrimination: the ${config.model} discriminator has no minibatch-discrimination layer (vanilla, dcgan and families built on their D have one)`);
+  }
+}
+
+/** After a step's updates (`stepsDone` steps completed): move the EMA of G and the historical averages. */
+export function updateAverages(nets: GanNetworks, config: RunConfig, stepsDone: number): void {
+  if (config.emaDecay > 0) updateEma(averageOf(nets, EMA_GENERATOR), nets.generator, config.emaDecay);
+  if (config.historicalAveraging > 0) updateHistoricalAverage(averageOf(nets, D_AVERAGE), nets.discriminator, stepsDone);
+  if (config.historicalAveragingG > 0) updateHistoricalAverage(averageOf(nets, G_AVERAGE), nets.generator, stepsDone);
+}
+
+/** null when the tricks fit the data, else a sentence saying why not. */
+export function trickProblem(data: DatasetInfo, config: RunConfig): string | null {
+  if (config.diffAugment !== '' && data.kind !== 'image') {
+    return `--diff-augment augments images, and ${data.name} is 2-D points; leave it off for this data`;
+  }
+  return null;
+}
