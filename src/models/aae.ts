@@ -18,9 +18,9 @@ import { SeededInit } from '../nn/init.js';
  *      generator) learns to make q(x) look like prior samples.
  * Once the aggregated posterior q(z) = E_x q(z|x) matches p(z), the decoder maps the prior to the data.
  *
- * Networks are the paper's MNIST MLPs (§6: two hidden ReLU layers in each of encoder, decoder and D, a linear
- * code, a Gaussian prior on an 8-dimensional z) with `--hidden` units per layer instead of 1,000, so the
- * three networks fit a CPU budget. The paper trains with SGD + momentum at separate rates per phase; we use
+ * Networks follow the paper's MNIST setup (two hidden ReLU layers of 1,000 units in each of encoder, decoder
+ * and D, a linear code, a Gaussian prior on an 8-dimensional z) with `--hidden` units per layer instead of
+ * 1,000, so the three networks fit a CPU budget. The paper trains with SGD + momentum at separate rates per phase; we use
  * Adam for all three updates.
  *
  * Optimizers: `opt.g` moves the encoder in the adversarial phase (it is the generator of the latent-space
@@ -34,8 +34,10 @@ export const aae: GanFamily = {
   paper: 'Makhzani, Shlens, Jaitly, Goodfellow & Frey 2015, Adversarial Autoencoders, arXiv:1511.05644',
 
   defaults(data) {
-    // An autoencoder trains faster than an image GAN: Adam at 1e-3 drops the reconstruction error of
-    // Fashion-MNIST within a few hundred steps; β1 = 0.5 keeps the latent-space GAN from oscillating.
+    // An autoencoder tolerates a larger step than an image GAN. Measured with Adam(1e-3, β1 0.5), batch 64,
+    // hidden 128: Fashion-MNIST's reconstruction MSE (pixels in [-1, 1]) falls 0.69 → 0.15 in 100 steps while
+    // the codes' Fréchet distance to N(0, I) ends near 10–15 (test/models/aae.test.ts). On ring8 with a 2-d
+    // code: MSE 2.0 → 0.01–0.05 and codes within 0.1–0.6 of N(0, I) after 400–1,000 steps.
     return data.kind === 'points'
       ? { latentDim: 2, hidden: 128, lrG: 1e-3, lrD: 1e-3, beta1: 0.5, batchSize: 256, steps: 3000, sampleEvery: 500, checkpointEvery: 1000 }
       : { latentDim: 8, hidden: 512, lrG: 1e-3, lrD: 1e-3, beta1: 0.5 };
