@@ -6,6 +6,8 @@ import { wgan } from './wgan.js';
 import { wganGp } from './wgan_gp.js';
 import { lsgan } from './lsgan.js';
 import { cgan } from './cgan.js';
+import { sngan } from './sngan.js';
+import { bigan } from './bigan.js';
 import { aae } from './aae.js';
 import { acgan } from './acgan.js';
 import { infogan } from './infogan.js';
@@ -18,6 +20,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   'wgan-gp': wganGp,
   lsgan,
   cgan,
+  sngan,
+  bigan,
   aae,
   acgan,
   infogan,
