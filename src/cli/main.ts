@@ -5,6 +5,7 @@ import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand
 import { PRESETS } from './presets.js';
 import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
+import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -55,6 +56,7 @@ program.command('models').description('list the model families').action(() => mo
 program.command('doctor').description('show the active backend, libtorch version, device, threads and BLAS').action(() => doctorCommand());
 registerEvalCommand(program, int);
 registerExportCommand(program);
+registerEncodeCommand(program);
 registerStudioCommand(program, int);
 
 try {
