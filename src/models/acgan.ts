@@ -6,6 +6,7 @@ import type { RunConfig } from '../gan/config.js';
 import type { Rng } from '../util/rng.js';
 import { applyG, configuredPenalties, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
 import { generatorClasses, oneHotLabels } from '../gan/sampling.js';
+import { activeTricks } from '../gan/tricks/index.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
@@ -89,20 +90,26 @@ export function acganStep(ctx: StepContext): StepStats {
   const yFake = oneHotLabels(Array.from({ length: n }, () => ctx.rng.int(k)), k); // c ~ p_c = U{0..K−1}
   const D = (x: tf.Tensor) => nets.discriminator.apply(x, { training: true }) as tf.Tensor; // [B, 1 + K]
   const penalties = configuredPenalties(ctx);
+  // The run's stabilising tricks (--label-smoothing, --instance-noise, --diff-augment, …), as in step.ts's phases.
+  const tricks = activeTricks(nets);
+  const see = (x: tf.Tensor) => (tricks ? tricks.dInput(x) : x);
+  const minimize = (o: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[], player: 'd' | 'g') =>
+    tricks ? tricks.minimize(o, f, vars, player) : o.minimize(f, true, vars)!;
+  tricks?.rememberReal(ctx.real);
 
   // D phase: maximise L_S + L_C. G's output is a constant here.
   const fake = tf.tidy(() => applyG(nets, ctx.z, yFake)); // [B, ...shape]
   const kept: Record<string, tf.Scalar> = {};
   let realSource!: tf.Tensor;
-  const lossD = opt.d.minimize(() => {
-    const r = split(D(ctx.real));
-    const f = split(D(fake));
+  const lossD = minimize(opt.d, () => {
+    const r = split(D(see(ctx.real)));
+    const f = split(D(see(fake)));
     realSource = tf.keep(r.source); // for relativistic G losses
     kept.dReal = tf.keep(tf.mean(tf.sigmoid(r.source)));
     kept.dFake = tf.keep(tf.mean(tf.sigmoid(f.source)));
     kept.classD = tf.keep(tf.add(classLoss(r.classes, yReal), classLoss(f.classes, yFake)));
     kept.accReal = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(r.classes, -1), tf.argMax(yReal, -1)), 'float32')));
-    let total = tf.add(loss.d(r.source, f.source), kept.classD) as tf.Scalar;
+    let total = tf.add((tricks ? tricks.discriminatorLoss(loss) : loss).d(r.source, f.source), kept.classD) as tf.Scalar;
     if (penalties) {
       // Penalties (--gp-weight, --r1-gamma, …) act on the source logit, the part that plays the GAN game.
       for (const [name, t] of Object.entries(penalties((x) => split(D(x)).source, ctx.real, fake))) {
@@ -110,17 +117,21 @@ export function acganStep(ctx: StepContext): StepStats {
         total = tf.add(total, t) as tf.Scalar;
       }
     }
-    return total;
-  }, true, trainableVariables(nets.discriminator))!;
+    const extra = tricks?.discriminatorTerms(nets); // historical averaging
+    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+  }, trainableVariables(nets.discriminator), 'd');
   fake.dispose();
 
   // G phase: maximise L_C − L_S on the same (z, c); only G's variables move.
   let classG!: tf.Scalar;
-  const lossG = opt.g.minimize(() => {
-    const f = split(D(applyG(nets, ctx.z, yFake)));
+  const lossG = minimize(opt.g, () => {
+    const x = applyG(nets, ctx.z, yFake); // [B, ...shape]
+    const f = split(D(see(x)));
     classG = tf.keep(classLoss(f.classes, yFake));
-    return tf.add(loss.g(f.source, realSource), classG) as tf.Scalar;
-  }, true, trainableVariables(nets.generator))!;
+    const total = tf.add(loss.g(f.source, realSource), classG) as tf.Scalar;
+    const extra = tricks?.generatorTerms(nets, x); // feature matching, historical averaging
+    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+  }, trainableVariables(nets.generator), 'g');
 
   const v = (t: tf.Tensor) => t.dataSync()[0];
   const penaltyValues = Object.fromEntries(Object.entries(kept).filter(([name]) => name.startsWith('reg/')).map(([name, t]) => [name, v(t)]));

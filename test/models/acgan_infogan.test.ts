@@ -62,6 +62,15 @@ for (const name of ['acgan', 'infogan']) {
   });
 }
 
+test('acgan and infogan train with the stabilising tricks on (label smoothing, instance noise, feature matching, grad clip)', () => {
+  const tricks = { labelSmoothing: 0.1, instanceNoise: 0.1, featureMatching: 1, gradClip: 10 } as Partial<RunConfig>;
+  for (const name of ['acgan', 'infogan']) {
+    const { state, stats } = train(getModel(name), ring8, { ...smallToy, latentDim: 16, ...tricks }, 3);
+    assert.ok(stats.every((st) => (st.extra?.['trick/feature-matching'] ?? -1) >= 0), `${name}: feature matching reported`);
+    disposeState(state);
+  }
+});
+
 test('paper defaults: acgan Adam(2e-4, β1 0.5); infogan 74 = 62 + 12 latents, lr D 2e-4 / G 1e-3', () => {
   const image = { name: 'x', kind: 'image' as const, shape: [28, 28, 1], numClasses: 10 };
   const a = getModel('acgan').defaults(image);
