@@ -6,6 +6,7 @@ import { adversarialStep } from '../src/gan/step.js';
 import { nonSaturating } from '../src/gan/losses.js';
 import { latents } from '../src/gan/sampling.js';
 import { Rng } from '../src/util/rng.js';
+import { makeOptimizers } from '../src/gan/optimizers.js';
 import type { DatasetInfo } from '../src/data/types.js';
 
 export const FASHION_INFO: DatasetInfo = { name: 'fashion-mnist', kind: 'image', shape: [28, 28, 1], numClasses: 10 };
@@ -18,7 +19,7 @@ export const FASHION_INFO: DatasetInfo = { name: 'fashion-mnist', kind: 'image',
 export function dcganImagesPerSecond(steps: number, warmup: number, batch = 64): number {
   const config = resolveConfig({ model: 'dcgan', batchSize: batch });
   const nets = dcgan.build(FASHION_INFO, config, new Rng(0));
-  const opt = { g: tf.train.adam(2e-4, 0.5, 0.999), d: tf.train.adam(2e-4, 0.5, 0.999) };
+  const opt = makeOptimizers(config); // Adam(2e-4, 0.5, 0.999) as ganforge trains: dcgan's defaults
   const rng = new Rng(1);
   const real = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1), 2), 1));
   const step = () => {

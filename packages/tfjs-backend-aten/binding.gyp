@@ -10,7 +10,8 @@
       "native/pool_resize.cc",
       "native/reduce_norm.cc",
       "native/shape_ops.cc",
-      "native/index_ops.cc"
+      "native/index_ops.cc",
+      "native/optim.cc"
     ],
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from './config.js';
 import type { Optimizers } from './step.js';
 import type { NamedTensor } from './model_io.js';
+import { adam } from '../nn/adam.js';
 
 function makeOptimizer(config: RunConfig, lr: number): tf.Optimizer {
-  return config.optimizer === 'rmsprop' ? tf.train.rmsprop(lr) : tf.train.adam(lr, config.beta1, config.beta2);
+  return config.optimizer === 'rmsprop' ? tf.train.rmsprop(lr) : adam(lr, config.beta1, config.beta2);
 }
 
 /**

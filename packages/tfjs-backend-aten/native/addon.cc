@@ -11,6 +11,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   registerReduceNorm(env, exports);
   registerShapeOps(env, exports);
   registerIndexOps(env, exports);
+  registerOptim(env, exports);
   return exports;
 }
 }  // namespace aten_backend

@@ -158,6 +158,19 @@ ATEN_BINDING(Select, "Select") {
   return returnTensor(info.Env(), at::where(cond, t, e));
 }
 
+// activationGrad(kind, dy, x, alpha): the input gradient of Relu (kind 0) or LeakyRelu (kind 1) in one
+// pass — tfjs builds them from Step/Greater, Select and Multiply, three kernels with three fresh buffers.
+ATEN_BINDING(ActivationGrad, "ActivationGrad") {
+  const int64_t kind = argInt(info, 0);
+  const at::Tensor &dy = argTensor(info, 1), &x = argTensor(info, 2);
+  const double alpha = argDouble(info, 3);
+  TORCH_CHECK(dy.sizes() == x.sizes(), "dy and x differ in shape: ", dy.sizes(), " vs ", x.sizes());
+  at::Tensor d = dy.scalar_type() == at::kFloat ? dy : dy.to(at::kFloat);
+  at::Tensor xf = x.scalar_type() == at::kFloat ? x : x.to(at::kFloat);
+  if (kind == 0) return returnTensor(info.Env(), at::threshold_backward(d, xf, 0));
+  return returnTensor(info.Env(), at::leaky_relu_backward(d, xf, alpha, false));
+}
+
 // addN([ids])
 ATEN_BINDING(AddN, "AddN") {
   Napi::Array ids = info[0].As<Napi::Array>();
@@ -174,6 +187,7 @@ void registerElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("cast", Napi::Function::New(env, Cast));
   exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("addN", Napi::Function::New(env, AddN));
+  exports.Set("activationGrad", Napi::Function::New(env, ActivationGrad));
 }
 
 }  // namespace aten_backend

@@ -16,6 +16,16 @@ interface TensorEntry {
 
 const META_LENGTH = 1 << 16;
 
+/** Adam's hyper-parameters for one step; the two bias corrections are 1 − βᵗ as float32 values. */
+export interface AdamHyper {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+}
+
 export class AtenBackend extends KernelBackend {
   private readonly data: DataStorage<TensorEntry>;
   private readonly meta = new Int32Array(META_LENGTH);
@@ -95,6 +105,22 @@ export class AtenBackend extends KernelBackend {
 
   override dispose(): void {
     // Tensors are freed through disposeData; the addon itself lives as long as the process.
+  }
+
+  /**
+   * tfjs's Adam step for one variable, in place on `value` and its moments `m`, `v`: one native pass instead
+   * of a dozen elementwise kernels with fresh buffers. Returns false, doing nothing, when any of the three
+   * buffers is shared with another tensor (updating it in place would change that tensor too: checked here
+   * for tfjs's data ids and natively for ATen views) or is not a native float32 tensor; the caller then
+   * takes the ordinary path.
+   */
+  adamUpdateInPlace(value: TensorInfo, m: TensorInfo, v: TensorInfo, grad: TensorInfo, hyper: AdamHyper): boolean {
+    const owned = [value, m, v].map((t) => this.data.get(t.dataId));
+    if (owned.some((e) => e === undefined || e.refCount !== 1 || e.handle === 0 || e.dtype !== 'float32')) return false;
+    const g = this.data.get(grad.dataId);
+    if (g === undefined || g.handle === 0 || g.dtype !== 'float32') return false;
+    return this.native.adamUpdate(owned[0].handle, owned[1].handle, owned[2].handle, g.handle, hyper.learningRate, hyper.beta1,
+      hyper.beta2, hyper.epsilon, hyper.oneMinusAccBeta1, hyper.oneMinusAccBeta2);
   }
 
   // ---- helpers for kernels ----

@@ -24,6 +24,9 @@ export interface AtenNative {
   cast(x: Handle, dtype: number): Handle;
   select(c: Handle, t: Handle, e: Handle): Handle;
   addN(ids: Handle[]): Handle;
+  activationGrad(kind: 0 | 1, dy: Handle, x: Handle, alpha: number): Handle;
+  adamUpdate(value: Handle, m: Handle, v: Handle, g: Handle, lr: number, beta1: number, beta2: number, epsilon: number,
+    oneMinusAccBeta1: number, oneMinusAccBeta2: number): boolean;
   matMul(a: Handle, b: Handle, ta: boolean, tb: boolean, bias: Handle, activation: string, alpha: number, prelu: Handle): Handle;
   conv2d(x: Handle, f: Handle, strides: number[], pads: number[], dilations: number[], bias: Handle, activation: string,
     alpha: number, prelu: Handle): Handle;

@@ -1,0 +1,62 @@
+// Optimizer updates done in place on the optimizer's own tensors: one pass over memory instead of the
+// dozen elementwise kernels (each with a fresh output buffer) that tfjs's Adam issues per variable.
+#include <ATen/Parallel.h>
+#include <cmath>
+
+#include "common.h"
+
+namespace aten_backend {
+namespace {
+
+// adamUpdate(value, m, v, grad, lr, beta1, beta2, epsilon, oneMinusAccBeta1, oneMinusAccBeta2)
+// Overwrites m, v and value with tfjs's Adam step, op for op in float32:
+//   m ← m·β1 + g·(1−β1);  v ← v·β2 + g²·(1−β2);
+//   value ← (m/(1−β1ᵗ)) / (sqrt(v/(1−β2ᵗ)) + ε) · (−lr) + value
+// Returns false, changing nothing, when another tensor shares the storage of value, m or v (a view made by
+// Reshape, say, which the JS side cannot see): writing in place would change that tensor too.
+ATEN_BINDING(AdamUpdate, "AdamUpdate") {
+  at::Tensor value = tensorAt(info[0].As<Napi::Number>().Uint32Value());
+  at::Tensor m = tensorAt(info[1].As<Napi::Number>().Uint32Value());
+  at::Tensor v = tensorAt(info[2].As<Napi::Number>().Uint32Value());
+  const at::Tensor& g = argTensor(info, 3);
+  const float lr = static_cast<float>(argDouble(info, 4)), b1 = static_cast<float>(argDouble(info, 5)),
+              b2 = static_cast<float>(argDouble(info, 6)), eps = static_cast<float>(argDouble(info, 7)),
+              oma1 = static_cast<float>(argDouble(info, 8)), oma2 = static_cast<float>(argDouble(info, 9));
+  for (const at::Tensor* t : std::initializer_list<const at::Tensor*>{&value, &m, &v, &g}) {
+    TORCH_CHECK(t->scalar_type() == at::kFloat, "expected float32 tensors, got ", t->scalar_type());
+    TORCH_CHECK(t->sizes() == value.sizes(), "shape mismatch: ", t->sizes(), " vs ", value.sizes());
+  }
+  for (const at::Tensor* t : std::initializer_list<const at::Tensor*>{&value, &m, &v}) {
+    if (t->storage().use_count() != 1) return Napi::Boolean::New(info.Env(), false);
+  }
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2, negLr = -lr;
+  const bool flat = value.is_cpu() && value.is_contiguous() && m.is_contiguous() && v.is_contiguous() && g.is_contiguous();
+  if (flat) {
+    float *pv = value.data_ptr<float>(), *pm = m.data_ptr<float>(), *ps = v.data_ptr<float>();
+    const float* pg = g.data_ptr<float>();
+    at::parallel_for(0, value.numel(), 32768, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float gi = pg[i];
+        const float mi = pm[i] * b1 + gi * c1;
+        const float si = ps[i] * b2 + (gi * gi) * c2;
+        pm[i] = mi;
+        ps[i] = si;
+        pv[i] = ((mi / oma1) / (std::sqrt(si / oma2) + eps)) * negLr + pv[i];
+      }
+    });
+  } else {
+    // Strided views or a GPU: the same arithmetic as in-place ATen ops (TensorIterator aligns the strides).
+    m.mul_(b1).add_(g * c1);
+    v.mul_(b2).add_(g * g * c2);
+    value.add_((m / oma1).div_((v / oma2).sqrt_().add_(eps)).mul_(negLr));
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+}  // namespace
+
+void registerOptim(Napi::Env env, Napi::Object exports) {
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
+}
+
+}  // namespace aten_backend

@@ -1,0 +1,56 @@
+// The fused kernels that replace tfjs compositions on 'aten': Relu/LeakyRelu gradients (first and second
+// order) and the in-place Adam update, each against the CPU backend running tfjs's own formulas.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AtenBackend } from 'tfjs-backend-aten';
+import { matchesCpu, rand, setup, tf } from './helpers.js';
+
+await setup();
+// The cpu oracle differentiates tfjs's LeakyRelu gradient, which uses greater(x, 0): tfjs has no gradient
+// for comparisons (ganforge registers this same zero gradient in src/nn/second_order_grads.ts).
+tf.registerGradient({ kernelName: 'Greater', gradFunc: (dy) => ({ a: () => tf.zerosLike(dy as tf.Tensor), b: () => tf.zerosLike(dy as tf.Tensor) }) });
+
+test('Relu and LeakyRelu gradients match cpu, at first and second order, and use the fused kernels', async () => {
+  // Values straddle 0 on both sides; none is exactly 0, where the two formulas may legitimately differ.
+  const x = rand([4, 6, 5, 3]).map((v) => (Math.abs(v) < 1e-3 ? 0.5 : v));
+  const w = rand([3, 2]);
+  for (const [name, act] of [['relu', tf.relu], ['leakyRelu', (t: tf.Tensor) => tf.leakyRelu(t, 0.2)]] as const) {
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(act(tf.mul(t, 1.5)), tf.sin(t)));
+    await matchesCpu(`${name} grad`, () => tf.grad(f)(tf.tensor(x, [4, 6, 5, 3])));
+    // Second order, as a gradient penalty does it: d/dW ‖∂/∂x Σ act(x·W)‖², through the fused kernel's own gradient.
+    const penalty = (wt: tf.Tensor) => {
+      const gx = tf.grad((t: tf.Tensor) => tf.sum(act(tf.matMul(t, wt))))(tf.tensor(x, [120, 3]));
+      return tf.sum(tf.square(gx));
+    };
+    await matchesCpu(`${name} second-order`, () => tf.grad(penalty)(tf.tensor(w, [3, 2])));
+  }
+  await tf.setBackend('aten');
+  const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(tf.leakyRelu(tf.relu(t), 0.1)))(tf.tensor(x, [4, 6, 5, 3])));
+  const names = profile.kernels.map((k) => k.name);
+  assert.ok(names.includes('AtenReluGrad') && names.includes('AtenLeakyReluGrad'), `fused kernels ran: ${names.join(' ')}`);
+  assert.ok(!names.includes('Select') && !names.includes('Step'), 'no Select/Step left in the backward pass');
+});
+
+test('adamUpdateInPlace gives tfjs Adam\'s result and refuses buffers other tensors share', async () => {
+  await tf.setBackend('aten');
+  const backend = tf.backend() as AtenBackend;
+  const shape = [37, 29];
+  const values = rand(shape), grads = rand(shape);
+  // One step by hand on aten: m = v = 0, t = 1.
+  const value = tf.tensor(values, shape), m = tf.zeros(shape), v = tf.zeros(shape), g = tf.tensor(grads, shape);
+  const hyper = { learningRate: 0.05, beta1: 0.5, beta2: 0.999, epsilon: 1e-7, oneMinusAccBeta1: 0.5, oneMinusAccBeta2: Math.fround(1 - 0.999) };
+  assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), true);
+  const got = value.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const mi = (1 - 0.5) * grads[i], vi = (1 - 0.999) * grads[i] * grads[i];
+    const want = values[i] - 0.05 * (mi / 0.5) / (Math.sqrt(vi / hyper.oneMinusAccBeta2) + 1e-7);
+    assert.ok(Math.abs(got[i] - want) < 1e-5, `[${i}] ${got[i]} vs ${want}`);
+  }
+  assert.ok(Math.abs(m.dataSync()[0] - 0.5 * grads[0]) < 1e-7, 'first moment written in place');
+  // A buffer shared with another tensor (a reshape shares it) must not be touched.
+  const alias = tf.reshape(value, [shape[0] * shape[1]]);
+  const before = Array.from(alias.dataSync());
+  assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), false);
+  assert.deepEqual(Array.from(alias.dataSync()), before);
+  tf.dispose([value, m, v, g, alias]);
+});
