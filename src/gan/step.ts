@@ -160,14 +160,32 @@ export function clipWeights(model: tfl.LayersModel, c: number): void {
  * One step of Algorithm 1 (Goodfellow et al. 2014) with k = 1: a discriminator update on a real batch and a
  * generated batch, then a generator update on the same latents. Everything runs inside minimize/tidy, so no
  * tensor outlives the step except the optimizers' own state.
+ *
+ * G runs forward once: the D update happens inside G's gradient scope, on G's taped output (to D's update
+ * that output is a constant: D's minimize differentiates only D's variables, and D's new weights reach the
+ * tape only as values, never as a path back to G). The G loss then reads D's updated weights, as in the
+ * two-pass form; a second forward pass through G (and a second batch-norm statistics update) is saved.
  */
 export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor): StepStats {
-  // Phase 1 — D step: raise D on x, lower it on G(z). G's output is a constant here.
+  if (activeTricks(nets)) return twoPassStep(nets, opt, loss, real, z);
+  let d!: DPhaseResult;
+  const lossG = opt.g.minimize(() => {
+    const fake = applyG(nets, z); // [B, ...shape], taped for G's gradient
+    // Phase 1 — D step: raise D on x, lower it on G(z).
+    d = discriminatorPhase(nets, opt, loss, real, fake);
+    // Phase 2 — G step: raise D(G(z)) under the updated D; only G's variables move.
+    return loss.g(applyD(nets, fake), d.realLogits);
+  }, true, trainableVariables(nets.generator))!;
+  const lossValue = lossG.dataSync()[0];
+  tf.dispose([lossG, d.realLogits]);
+  return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake };
+}
+
+/** adversarialStep as two separate phases (G forward twice): the form the stabilising tricks hook into. */
+function twoPassStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor): StepStats {
   const fake = tf.tidy(() => applyG(nets, z)); // [B, ...shape]
   const d = discriminatorPhase(nets, opt, loss, real, fake);
   fake.dispose();
-
-  // Phase 2 — G step: raise D(G(z)); only G's variables move.
   const lossG = generatorPhase(nets, opt, loss, z, d.realLogits);
   d.realLogits.dispose();
   return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake };
