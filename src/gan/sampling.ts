@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetInfo } from '../data/types.js';
 import { Rng } from '../util/rng.js';
+import { readTidy } from '../util/tensors.js';
 import { imageGrid, scatterPlot, toUint8Images } from '../io/png.js';
 
 /** z ~ N(0, I): [n, latentDim], drawn from our RNG so that a resumed run draws the same latents. */
@@ -30,10 +31,10 @@ export function generate(generator: tfl.LayersModel, z: tf.Tensor2D, chunk = 256
   let out: Float32Array | null = null;
   for (let start = 0; start < n; start += chunk) {
     const size = Math.min(chunk, n - start);
-    const values = tf.tidy(() => {
+    const values = readTidy(() => {
       const zs = tf.slice(z, [start, 0], [size, -1]);
       const input = y ? [zs, tf.slice(y, [start, 0], [size, -1])] : zs;
-      return (generator.apply(input, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+      return generator.apply(input, { training: false }) as tf.Tensor;
     });
     out ??= new Float32Array((values.length / size) * n);
     out.set(values, (values.length / size) * start);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readTidyAll } from '../util/tensors.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -72,13 +73,13 @@ export class FeatureNetwork {
     const size = set.h * set.w * set.c;
     for (let lo = 0; lo < set.n; lo += this.batchSize) {
       const b = Math.min(this.batchSize, set.n - lo);
-      const outs = tf.tidy(() => {
+      const outs = readTidyAll(() => {
         const slice = set.values.subarray(lo * size, (lo + b) * size);
         let x: tf.Tensor4D = tf.tensor4d(slice instanceof Uint8Array ? Float32Array.from(slice, (v) => v / 127.5 - 1) : slice, [b, set.h, set.w, set.c]);
         if (set.h !== h || set.w !== w) x = tf.image.resizeBilinear(x, [h, w], false, true);
         if (set.c === 1 && c === 3) x = tf.tile(x, [1, 1, 1, 3]);
         const y = this.model.predict(x);
-        return (Array.isArray(y) ? y : [y]).map((t) => tf.reshape(t, [b, -1]).dataSync() as Float32Array);
+        return (Array.isArray(y) ? y : [y]).map((t) => tf.reshape(t, [b, -1]));
       });
       features.set(outs[0], lo * featureDim);
       if (logits) logits.set(outs[1], lo * classes!);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readTidyAll } from '../util/tensors.js';
 import { Rng } from '../util/rng.js';
 
 export interface KidResult {
@@ -40,11 +41,11 @@ export function kernelInceptionDistance(x: Float32Array, n: number, y: Float32Ar
     for (let s = 0; s < subsets; s++) {
       const ix = pick(rng, n, size);
       const iy = pick(rng, m, size);
-      const [kxx, kyy, kxy] = tf.tidy(() => {
+      const [kxx, kyy, kxy] = readTidyAll(() => {
         const a = tf.gather(xt, ix);
         const b = tf.gather(yt, iy);
         const kern = (p: tf.Tensor2D, q: tf.Tensor2D) => tf.pow(tf.add(tf.div(tf.matMul(p, q, false, true), d), 1), 3);
-        return [kern(a, a), kern(b, b), kern(a, b)].map((t) => t.dataSync() as Float32Array);
+        return [kern(a, a), kern(b, b), kern(a, b)];
       });
       estimates.push(unbiasedMmd2(kxx, kyy, kxy, size));
     }

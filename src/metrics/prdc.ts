@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readTidy } from '../util/tensors.js';
 
 export interface PrdcResult {
   precision: number;
@@ -17,11 +18,11 @@ const BLOCK = 1024;
  * ‖a‖² + ‖b‖² − 2abᵀ, clamped at 0 (the expansion can go slightly negative for near-equal points).
  */
 function distanceBlock(a: tf.Tensor2D, aNorms: tf.Tensor1D, b: tf.Tensor2D, bNorms: tf.Tensor1D, lo: number, hi: number): Float32Array {
-  return tf.tidy(() => {
+  return readTidy(() => {
     const rows = tf.slice(a, [lo, 0], [hi - lo, -1]);
     const rn = tf.slice(aNorms, [lo], [hi - lo]);
     const d2 = tf.add(tf.sub(tf.expandDims(rn, 1), tf.mul(tf.matMul(rows, b, false, true), 2)), tf.expandDims(bNorms, 0));
-    return tf.relu(d2).dataSync() as Float32Array;
+    return tf.relu(d2);
   });
 }
 

@@ -5,6 +5,7 @@
  * Deterministic: weights come from a seeded initialiser and batches from a seeded shuffle.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readTidy } from '../util/tensors.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-layers'; // registers the layers' gradients
 import { promises as fs } from 'node:fs';
@@ -37,9 +38,9 @@ export function accuracy(model: tfl.LayersModel, src: ArraySource, batch = 500):
   let correct = 0;
   for (let lo = 0; lo < src.count; lo += batch) {
     const idx = Array.from({ length: Math.min(batch, src.count - lo) }, (_, i) => lo + i);
-    const pred = tf.tidy(() => {
+    const pred = readTidy(() => {
       const x = uint8Batch(src.values as Uint8Array, idx, src.info.shape);
-      return tf.argMax(model.predict(x) as tf.Tensor, 1).dataSync();
+      return tf.argMax(model.predict(x) as tf.Tensor, 1);
     });
     for (let i = 0; i < idx.length; i++) if (pred[i] === src.labels![lo + i]) correct++;
   }
