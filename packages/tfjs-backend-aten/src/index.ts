@@ -13,7 +13,7 @@ import { poolResizeKernels } from './kernels/pool_resize.js';
 import { reduceNormKernels } from './kernels/reduce_norm.js';
 import { shapeKernels } from './kernels/shape_ops.js';
 import { AtenNative, loadNative, nativeLoadError } from './native.js';
-import { activationGradKernels, registerActivationGradients } from './activation_grads.js';
+import { activationGradKernels, registerActivationGradients } from './gradients.js';
 
 export { AtenBackend, type AdamHyper } from './backend.js';
 

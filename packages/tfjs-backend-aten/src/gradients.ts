@@ -1,10 +1,13 @@
-// Relu's and LeakyRelu's gradients as one native kernel each on 'aten'. tfjs writes them as
-// dy·step(x) and where(x > 0, dy, α·dy): three kernels and three full-size buffers per layer, which
-// cost the DCGAN step more than its batch norms (a profile: Select + Step + Greater ≈ 10 % of a step).
-// Gradients are global in tfjs, so the ones registered here keep tfjs's formulas on every other backend.
+// Gradients that tfjs composes expensively, replaced on 'aten' (gradients are global in tfjs, so every
+// one registered here keeps tfjs's own formula on other backends):
+// - Relu, LeakyRelu: dy·step(x) and where(x > 0, dy, α·dy) are three kernels and three full-size buffers
+//   per layer (a profile of the DCGAN step: Select + Step + Greater ≈ 10 % of it); here one native kernel.
+// - Sum, Mean: tfjs multiplies dy by ones(x.shape), a tensor it fills element by element in JavaScript and
+//   then uploads — for batch-norm moments of a [64, 14, 14, 64] activation that is 800,000 ones per call,
+//   ~11 ms of every DCGAN step. Here dy is broadcast to x's shape by one native Tile.
 import {
-  engine, getBackend, getGradient, GradConfig, KernelConfig, mul, NamedAttrMap, registerGradient, Tensor, where, greater,
-  zerosLike, cast, step,
+  broadcastTo, cast, div, engine, getBackend, getGradient, GradConfig, greater, KernelConfig, mul, NamedAttrMap, ones,
+  registerGradient, reshape, step, Tensor, util, where, zerosLike,
 } from '@tensorflow/tfjs-core';
 import type { AtenNative } from './native.js';
 import { atenKernel, BACKEND_NAME } from './kernel_util.js';
@@ -60,5 +63,27 @@ export function registerActivationGradients(): void {
       return { dy: () => fused(kernelName, ddx as Tensor, x, attrs as NamedAttrMap), x: () => zerosLike(x) };
     },
   });
-  for (const config of [relu, leakyRelu, selfGrad(RELU_GRAD), selfGrad(LEAKY_RELU_GRAD)]) registerGradient(config);
+  for (const config of [relu, leakyRelu, selfGrad(RELU_GRAD), selfGrad(LEAKY_RELU_GRAD), reductionGrad('Sum'), reductionGrad('Mean')]) {
+    registerGradient(config);
+  }
+}
+
+/** d/dx of Sum or Mean over `axis`: dy (÷ the reduced count for Mean) broadcast back to x's shape. */
+function reductionGrad(kernelName: 'Sum' | 'Mean'): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axes = util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d)); // dy's shape with the reduced axes as 1
+      const count = axes.reduce((n, a) => n * x.shape[a], 1);
+      const expanded = reshape(dy as Tensor, kept);
+      const scaled = kernelName === 'Mean' ? div(expanded, count) : expanded;
+      return {
+        x: () => (onAten() ? broadcastTo(cast(scaled, 'float32'), x.shape) : kernelName === 'Mean'
+          ? div(mul(expanded, ones(x.shape, 'float32')), count) : mul(expanded, ones(x.shape, 'float32'))),
+      };
+    },
+  };
 }
