@@ -49,7 +49,7 @@ export const acgan: GanFamily = {
 
   build(data, config, rng) {
     const k = data.numClasses!;
-    const { g, dBody } = backboneLayers(data, config, rng, config.latentDim + k);
+    const { g, dBody, release } = backboneLayers(data, config, rng, config.latentDim + k);
     const init = new SeededInit(rng);
 
     const z = tfl.input({ shape: [config.latentDim], name: 'z' });
@@ -60,7 +60,9 @@ export const acgan: GanFamily = {
     const x = tfl.input({ shape: data.shape, name: 'x' });
     const heads = tfl.layers.dense({ units: 1 + k, kernelInitializer: headInit(data, init), name: 'source_and_class' });
     const out = heads.apply(chain(dBody, x)) as tfl.SymbolicTensor; // [B, 1 + K]
-    return { generator, discriminator: tfl.model({ inputs: x, outputs: out, name: 'discriminator' }) };
+    const discriminator = tfl.model({ inputs: x, outputs: out, name: 'discriminator' });
+    release();
+    return { generator, discriminator };
   },
 
   step: acganStep,
@@ -149,9 +151,17 @@ export function acganStep(ctx: StepContext): StepStats {
  * one-logit dense is dropped; each family puts its own heads there). The layers keep their weights and
  * seeded initialisers; `chain` wires them into the family's own functional models.
  */
-export function backboneLayers(data: DatasetInfo, config: RunConfig, rng: Rng, inputWidth: number): { g: tfl.layers.Layer[]; dBody: tfl.layers.Layer[] } {
+export function backboneLayers(
+  data: DatasetInfo, config: RunConfig, rng: Rng, inputWidth: number,
+): { g: tfl.layers.Layer[]; dBody: tfl.layers.Layer[]; release(): void } {
   const base = (data.kind === 'image' ? dcgan : vanilla).build(data, { ...config, latentDim: inputWidth }, rng);
-  return { g: base.generator.layers, dBody: base.discriminator.layers.slice(0, -1) };
+  // tfjs-layers frees a layer's weights when the last model using it is disposed. Once the caller's models
+  // use these layers, `release` drops the base models' claim on them (and frees the unused logit layer).
+  const release = () => {
+    base.generator.dispose();
+    base.discriminator.dispose();
+  };
+  return { g: base.generator.layers, dBody: base.discriminator.layers.slice(0, -1), release };
 }
 
 /** Apply `layers` one after another to `x`. */

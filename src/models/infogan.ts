@@ -63,7 +63,7 @@ export const infogan: GanFamily = {
 
   build(data, config, rng) {
     const layout = infoganLayout(config.latentDim);
-    const { g, dBody } = backboneLayers(data, config, rng, config.latentDim);
+    const { g, dBody, release } = backboneLayers(data, config, rng, config.latentDim);
     const init = new SeededInit(rng);
 
     // G: the fixed code prior, then the backbone.
@@ -89,7 +89,9 @@ export const infogan: GanFamily = {
     q = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(q) as tfl.SymbolicTensor;
     q = tfl.layers.dense({ units: CODE_WIDTH, kernelInitializer: headInit(data, init), name: 'q_codes' }).apply(q) as tfl.SymbolicTensor;
     const out = tfl.layers.concatenate().apply([source, q]) as tfl.SymbolicTensor; // [B, 1 + K + C]
-    return { generator, discriminator: tfl.model({ inputs: x, outputs: out, name: 'discriminator' }) };
+    const discriminator = tfl.model({ inputs: x, outputs: out, name: 'discriminator' });
+    release();
+    return { generator, discriminator };
   },
 
   step: infoganStep,
