@@ -24,18 +24,10 @@ export interface StepState {
   step: number;
 }
 
-/** Hooks run after every step's updates (e.g. the EMA of G's weights); each runs inside the same step. */
-export type AfterStep = (state: StepState) => void;
-const afterStepHooks: AfterStep[] = [];
-
-/** Register a post-step update for every run (tricks that act on weights after the optimizers moved them). */
-export function registerAfterStep(hook: AfterStep): void {
-  afterStepHooks.push(hook);
-}
-
 /**
  * One training step exactly as `ganforge train` runs it: draw a real batch and latents from the run's
- * checkpointed stream and RNG, the family's step (or the standard one), then the post-step hooks.
+ * checkpointed stream and RNG, the family's step (or the standard one) with the run's tricks bound, then
+ * the post-step weight averages (EMA, historical averaging).
  * Every caller (the trainer, tests, benchmarks) goes through here, so they train the same thing.
  */
 export function runStep(state: StepState): StepStats {
@@ -64,7 +56,6 @@ export function runStep(state: StepState): StepStats {
   state.step++;
   // EMA of G (--ema-decay) and historical averages of the weights (--historical-averaging): after the updates.
   updateAverages(state.nets, config, state.step);
-  for (const hook of afterStepHooks) hook(state);
   return stats;
 }
 
