@@ -76,6 +76,32 @@ ATEN_BINDING(BatchNorm, "FusedBatchNorm") {
   return returnTensor(info.Env(), at::addcmul(shift, x, k));
 }
 
+// batchNormGrad(which, x, mean, variance, scale|0, dy, epsilon): one of FusedBatchNorm's input gradients,
+// for per-channel (last axis, rank-1) statistics, with mean and variance as inputs in their own right (as
+// tfjs differentiates them: their dependence on x flows back through the moments that produced them).
+// With k = 1/sqrt(variance + ε), s = scale (or 1) and sums over every axis but the channel's:
+//   0 x: dy·s·k    1 mean: −s·k·Σdy    2 variance: −½·s·k³·Σ(x − mean)·dy    3 scale: k·Σ(x − mean)·dy    4 offset: Σdy
+ATEN_BINDING(BatchNormGrad, "FusedBatchNormGrad") {
+  const int64_t which = argInt(info, 0);
+  const at::Tensor &x = argTensor(info, 1), &mean = argTensor(info, 2), &variance = argTensor(info, 3);
+  const at::Tensor* scale = argOptionalTensor(info, 4);
+  const at::Tensor& dy = argTensor(info, 5);
+  const double epsilon = argDouble(info, 6);
+  const int64_t channels = x.size(-1);
+  TORCH_CHECK(mean.dim() == 1 && mean.size(0) == channels && variance.sizes() == mean.sizes(),
+              "mean/variance must be [", channels, "], got ", mean.sizes(), " and ", variance.sizes());
+  at::Tensor k = at::rsqrt(variance + epsilon);
+  at::Tensor sk = scale ? k * *scale : k;
+  if (which == 0) return returnTensor(info.Env(), dy * sk);
+  const at::Tensor dy2 = dy.reshape({-1, channels});
+  if (which == 1) return returnTensor(info.Env(), -sk * dy2.sum(0));
+  if (which == 4) return returnTensor(info.Env(), dy2.sum(0));
+  const at::Tensor centredDot = ((x.reshape({-1, channels}) - mean) * dy2).sum(0);  // Σ(x − mean)·dy
+  if (which == 2) return returnTensor(info.Env(), sk * k * k * centredDot * -0.5);
+  TORCH_CHECK(which == 3, "unknown gradient ", which);
+  return returnTensor(info.Env(), k * centredDot);
+}
+
 // cumulative(x, axis, exclusive, reverse, isProduct)
 ATEN_BINDING(Cumulative, "Cumsum") {
   at::Tensor x = argTensor(info, 0);
@@ -98,6 +124,7 @@ void registerReduceNorm(Napi::Env env, Napi::Object exports) {
   Napi::Array names = Napi::Array::New(env, std::size(kReduceOps));
   for (size_t i = 0; i < std::size(kReduceOps); ++i) names.Set(i, kReduceOps[i]);
   exports.Set("reduceOps", names);
+  exports.Set("batchNormGrad", Napi::Function::New(env, BatchNormGrad));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));

@@ -1,13 +1,15 @@
-// Gradients that tfjs composes expensively, replaced on 'aten' (gradients are global in tfjs, so every
-// one registered here keeps tfjs's own formula on other backends):
+// Gradients that tfjs composes expensively, computed natively on 'aten'. Gradients are global in tfjs, so
+// each override below hands every other case (another backend; shapes the native kernel does not take) to
+// the gradient tfjs registered before it, unchanged.
 // - Relu, LeakyRelu: dy·step(x) and where(x > 0, dy, α·dy) are three kernels and three full-size buffers
 //   per layer (a profile of the DCGAN step: Select + Step + Greater ≈ 10 % of it); here one native kernel.
 // - Sum, Mean: tfjs multiplies dy by ones(x.shape), a tensor it fills element by element in JavaScript and
 //   then uploads — for batch-norm moments of a [64, 14, 14, 64] activation that is 800,000 ones per call,
 //   ~11 ms of every DCGAN step. Here dy is broadcast to x's shape by one native Tile.
+// - FusedBatchNorm: about fifteen elementwise kernels and reductions per layer; here one kernel per input.
 import {
-  broadcastTo, cast, div, engine, getBackend, getGradient, GradConfig, greater, KernelConfig, mul, NamedAttrMap, ones,
-  registerGradient, reshape, step, Tensor, util, where, zerosLike,
+  broadcastTo, cast, div, engine, getBackend, getGradient, GradConfig, KernelConfig, NamedAttrMap, registerGradient,
+  reshape, Tensor, util, zerosLike,
 } from '@tensorflow/tfjs-core';
 import type { AtenNative } from './native.js';
 import { atenKernel, BACKEND_NAME } from './kernel_util.js';
@@ -15,75 +17,82 @@ import { atenKernel, BACKEND_NAME } from './kernel_util.js';
 /** Kernel names of the fused gradients (aten only). */
 export const RELU_GRAD = 'AtenReluGrad';
 export const LEAKY_RELU_GRAD = 'AtenLeakyReluGrad';
+export const BATCH_NORM_GRAD = 'AtenBatchNormGrad';
+const BATCH_NORM_INPUTS = ['x', 'mean', 'variance', 'scale', 'offset'] as const;
 
-export function activationGradKernels(native: AtenNative): KernelConfig[] {
+export function gradientKernels(native: AtenNative): KernelConfig[] {
   return [
     atenKernel(RELU_GRAD, (b, { dy, x }) => b.output(native.activationGrad(0, b.handle(dy), b.handle(x), 0))),
     atenKernel(LEAKY_RELU_GRAD, (b, { dy, x }, { alpha }) => b.output(native.activationGrad(1, b.handle(dy), b.handle(x), alpha as number))),
+    atenKernel(BATCH_NORM_GRAD, (b, { x, mean, variance, scale, dy }, { which, varianceEpsilon }) =>
+      b.output(native.batchNormGrad(BATCH_NORM_INPUTS.indexOf(which as (typeof BATCH_NORM_INPUTS)[number]), b.handle(x),
+        b.handle(mean), b.handle(variance), scale ? b.handle(scale) : 0, b.handle(dy), varianceEpsilon as number))),
   ];
 }
 
-const onAten = () => getBackend() === BACKEND_NAME;
+type Thunks = Record<string, () => Tensor>;
+/** A native gradient for these inputs and attributes, or null to use tfjs's own. */
+type FastGradient = (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => Thunks | null;
 
-function fused(kernel: string, dy: Tensor, x: Tensor, attrs: NamedAttrMap): Tensor {
-  return engine().runKernel(kernel, { dy, x }, attrs) as Tensor;
+const run = (kernel: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}) => engine().runKernel(kernel, inputs, attrs) as Tensor;
+
+/** Re-registers `kernelName`'s gradient: `fast` on aten where it applies, else the gradient tfjs had. */
+function override(kernelName: string, fast: FastGradient, opts: { firstOrderOnly?: boolean } = {}): void {
+  const original = getGradient(kernelName);
+  if (!original) return;
+  registerGradient({
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      // A kernel without a gradient of its own must not run where its result may be differentiated again
+      // (inside an outer gradient's scope, e.g. a gradient penalty): the tape is on there.
+      const usable = getBackend() === BACKEND_NAME && !(opts.firstOrderOnly && engine().isTapeOn());
+      return (usable ? fast(dy as Tensor, saved, attrs) : null) ?? original.gradFunc(dy, saved, attrs);
+    },
+  });
 }
 
 /**
  * Installs the gradients (once; call after tfjs-core's own are registered, i.e. at backend registration).
- * Each fused kernel is linear in dy with a mask fixed by x, so its own gradient — needed when a penalty on
- * ‖∇ₓD‖ is differentiated (WGAN-GP, R1) — is the same kernel applied to the incoming gradient, and zero for x.
+ * The fused activation kernels are linear in dy with a mask fixed by x, so their own gradient — needed when
+ * a penalty on ‖∇ₓD‖ is differentiated (WGAN-GP, R1) — is the same kernel applied to the incoming
+ * gradient, and zero for x. The batch-norm kernel has none: it is used for first-order gradients only.
  */
-export function registerActivationGradients(): void {
+export function registerFusedGradients(): void {
   if (getGradient(RELU_GRAD) !== undefined) return;
-  const relu: GradConfig = {
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved;
-      return { x: () => (onAten() ? fused(RELU_GRAD, dy as Tensor, x, {}) : mul(dy as Tensor, cast(step(x), 'float32'))) };
-    },
-  };
-  const leakyRelu: GradConfig = {
-    kernelName: 'LeakyRelu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const alpha = (attrs as { alpha: number }).alpha;
-      return {
-        x: () => (onAten() ? fused(LEAKY_RELU_GRAD, dy as Tensor, x, { alpha }) : where(greater(x, 0), dy as Tensor, mul(dy as Tensor, alpha))),
-      };
-    },
-  };
-  const selfGrad = (kernelName: string): GradConfig => ({
-    kernelName,
-    inputsToSave: ['x'],
-    gradFunc: (ddx, saved, attrs) => {
-      const [x] = saved;
-      return { dy: () => fused(kernelName, ddx as Tensor, x, attrs as NamedAttrMap), x: () => zerosLike(x) };
-    },
-  });
-  for (const config of [relu, leakyRelu, selfGrad(RELU_GRAD), selfGrad(LEAKY_RELU_GRAD), reductionGrad('Sum'), reductionGrad('Mean')]) {
-    registerGradient(config);
+  override('Relu', (dy, [x]) => ({ x: () => run(RELU_GRAD, { dy, x }) }));
+  override('LeakyRelu', (dy, [x], attrs) => ({ x: () => run(LEAKY_RELU_GRAD, { dy, x }, { alpha: attrs.alpha }) }));
+  for (const kernelName of [RELU_GRAD, LEAKY_RELU_GRAD]) {
+    registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (ddx, [x], attrs) => ({ dy: () => run(kernelName, { dy: ddx as Tensor, x }, attrs as NamedAttrMap), x: () => zerosLike(x) }),
+    });
   }
+  for (const kernelName of ['Sum', 'Mean'] as const) override(kernelName, (dy, [x], attrs) => reductionGrad(kernelName, dy, x, attrs));
+  override('FusedBatchNorm', batchNormGrad, { firstOrderOnly: true });
 }
 
 /** d/dx of Sum or Mean over `axis`: dy (÷ the reduced count for Mean) broadcast back to x's shape. */
-function reductionGrad(kernelName: 'Sum' | 'Mean'): GradConfig {
+function reductionGrad(kernelName: 'Sum' | 'Mean', dy: Tensor, x: Tensor, attrs: NamedAttrMap): Thunks {
+  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d)); // dy's shape with the reduced axes as 1
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
   return {
-    kernelName,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const axes = util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
-      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d)); // dy's shape with the reduced axes as 1
-      const count = axes.reduce((n, a) => n * x.shape[a], 1);
-      const expanded = reshape(dy as Tensor, kept);
-      const scaled = kernelName === 'Mean' ? div(expanded, count) : expanded;
-      return {
-        x: () => (onAten() ? broadcastTo(cast(scaled, 'float32'), x.shape) : kernelName === 'Mean'
-          ? div(mul(expanded, ones(x.shape, 'float32')), count) : mul(expanded, ones(x.shape, 'float32'))),
-      };
+    x: () => {
+      const expanded = reshape(dy, kept);
+      return broadcastTo(cast(kernelName === 'Mean' ? div(expanded, count) : expanded, 'float32'), x.shape);
     },
   };
+}
+
+/** FusedBatchNorm's gradients for per-channel statistics (what tfjs-layers' BatchNormalization trains with). */
+function batchNormGrad(dy: Tensor, saved: Tensor[], attrs: NamedAttrMap): Thunks | null {
+  const [x, mean, variance, scale] = saved;
+  const channels = x.shape[x.rank - 1];
+  const perChannel = (t: Tensor | undefined) => t == null || (t.rank === 1 && t.shape[0] === channels);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || mean.rank !== 1 || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) return null;
+  const inputs: Record<string, Tensor> = { x, mean, variance, dy, ...(scale ? { scale } : {}) };
+  const grad = (which: (typeof BATCH_NORM_INPUTS)[number]) => () =>
+    run(BATCH_NORM_GRAD, inputs, { which, varianceEpsilon: (attrs.varianceEpsilon as number) ?? 0.001 });
+  return Object.fromEntries(BATCH_NORM_INPUTS.map((name) => [name, grad(name)]));
 }

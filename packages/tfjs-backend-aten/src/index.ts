@@ -13,7 +13,7 @@ import { poolResizeKernels } from './kernels/pool_resize.js';
 import { reduceNormKernels } from './kernels/reduce_norm.js';
 import { shapeKernels } from './kernels/shape_ops.js';
 import { AtenNative, loadNative, nativeLoadError } from './native.js';
-import { activationGradKernels, registerActivationGradients } from './gradients.js';
+import { gradientKernels, registerFusedGradients } from './gradients.js';
 
 export { AtenBackend, type AdamHyper } from './backend.js';
 
@@ -37,7 +37,7 @@ function threadCount(): number {
 function allKernels(native: AtenNative): KernelConfig[] {
   return [
     ...elementwiseKernels(native), ...matmulKernels(native), ...convKernels(native), ...poolResizeKernels(native),
-    ...reduceNormKernels(native), ...shapeKernels(native), ...indexKernels(native), ...activationGradKernels(native),
+    ...reduceNormKernels(native), ...shapeKernels(native), ...indexKernels(native), ...gradientKernels(native),
   ];
 }
 
@@ -57,7 +57,7 @@ export function registerAtenBackend(priority = 3): boolean {
   for (const k of kernels) registerKernel(k);
   nativeKernelNames = kernels.map((k) => k.kernelName).sort();
   registerFallbacks(() => backendInstance!);
-  registerActivationGradients();
+  registerFusedGradients();
   registerBackend(BACKEND_NAME, () => backendInstance!, priority);
   registered = true;
   return true;

@@ -25,6 +25,7 @@ export interface AtenNative {
   select(c: Handle, t: Handle, e: Handle): Handle;
   addN(ids: Handle[]): Handle;
   activationGrad(kind: 0 | 1, dy: Handle, x: Handle, alpha: number): Handle;
+  batchNormGrad(which: number, x: Handle, mean: Handle, variance: Handle, scale: Handle, dy: Handle, epsilon: number): Handle;
   adamUpdate(value: Handle, m: Handle, v: Handle, g: Handle, lr: number, beta1: number, beta2: number, epsilon: number,
     oneMinusAccBeta1: number, oneMinusAccBeta2: number): boolean;
   matMul(a: Handle, b: Handle, ta: boolean, tb: boolean, bias: Handle, activation: string, alpha: number, prelu: Handle): Handle;

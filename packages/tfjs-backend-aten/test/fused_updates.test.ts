@@ -31,6 +31,23 @@ test('Relu and LeakyRelu gradients match cpu, at first and second order, and use
   assert.ok(!names.includes('Select') && !names.includes('Step'), 'no Select/Step left in the backward pass');
 });
 
+test('FusedBatchNorm gradients (batch statistics, as a training batch-norm layer) match cpu, first and second order', async () => {
+  const x = rand([6, 5, 4, 3]), scale = rand([3], 0.5, 1.5), offset = rand([3]);
+  const layer = (t: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+    const { mean, variance } = tf.moments(t, [0, 1, 2]);
+    return tf.batchNorm(t, mean, variance, o, s, 1e-3);
+  };
+  const f = (t: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.sum(tf.mul(tf.sin(layer(t, s, o)), tf.cos(t)));
+  const args = () => [tf.tensor(x, [6, 5, 4, 3]), tf.tensor(scale), tf.tensor(offset)];
+  await matchesCpu('batch norm grads', () => tf.grads(f)(args()));
+  // Differentiated again (the native kernel steps aside inside an outer gradient's scope).
+  const penalty = (s: tf.Tensor) => tf.sum(tf.square(tf.grad((t: tf.Tensor) => tf.sum(tf.square(layer(t, s, tf.tensor(offset)))))(tf.tensor(x, [6, 5, 4, 3]))));
+  await matchesCpu('batch norm second order', () => tf.grad(penalty)(tf.tensor(scale)));
+  await tf.setBackend('aten');
+  const profile = await tf.profile(() => tf.grads(f)(args()));
+  assert.ok(profile.kernels.some((k) => k.name === 'AtenBatchNormGrad'), 'the native batch-norm gradient ran');
+});
+
 test('adamUpdateInPlace gives tfjs Adam\'s result and refuses buffers other tensors share', async () => {
   await tf.setBackend('aten');
   const backend = tf.backend() as AtenBackend;
