@@ -12,7 +12,6 @@
  * family whose D makes n_critic updates per step costs that many times more (the seconds column).
  */
 import '@tensorflow/tfjs-layers'; // registers gradients in Node
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
 import { resolveConfig } from '../src/gan/config.js';

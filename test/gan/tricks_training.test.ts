@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-layers'; // registers gradients for tf.grad / optimizer.minimize in Node
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { trainChecked } from '../models/train_checked.js';
 import { getModel } from '../../src/models/registry.js';
 import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
-import type { StepStats } from '../../src/gan/step.js';
 import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
 import { loadData } from '../../src/data/registry.js';
 import type { DataSource } from '../../src/data/types.js';
@@ -20,22 +19,9 @@ const ALL_TRICKS: Partial<RunConfig> = {
   historicalAveraging: 1e-3, historicalAveragingG: 1e-3, emaDecay: 0.99, gradClip: 1, nCritic: 2,
 };
 
-/** Train a few steps as the trainer does; checks finite stats and a flat tensor count from step 2 on. */
+/** A few trainer steps with every trick on (see trainChecked: finite stats, flat tensor count). */
 function trainWithTricks(model: string, source: DataSource, overrides: Partial<RunConfig>, steps: number) {
-  const family = getModel(model);
-  const config = resolveConfig(family.defaults(source.info), { model, seed: 2, steps: 50, ...ALL_TRICKS, ...overrides });
-  const state = freshState(family, source, config);
-  const stats: StepStats[] = [];
-  let afterStep2 = -1;
-  for (let i = 0; i < steps; i++) {
-    stats.push(runStep(state));
-    if (i === 1) afterStep2 = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, afterStep2, `${model}: tensors leaked between step 2 and step ${steps}`);
-  stats.forEach((s, i) => {
-    for (const [k, v] of Object.entries({ ...s, ...s.extra })) if (typeof v === 'number') assert.ok(Number.isFinite(v), `${model} step ${i + 1}: ${k} = ${v}`);
-  });
-  return { state, stats };
+  return trainChecked(model, source, { seed: 2, steps: 50, ...ALL_TRICKS, ...overrides }, steps);
 }
 
 test('vanilla on toy:ring8 trains with every trick on (no DiffAugment: points), reporting each trick', async () => {

@@ -9,36 +9,19 @@ import { initBackend } from '../../src/backend/index.js';
 import { getModel } from '../../src/models/registry.js';
 import { codeLatents, drawCodes, infoganLayout, samplingLatents, CATEGORIES } from '../../src/models/infogan.js';
 import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
-import type { StepStats } from '../../src/gan/step.js';
 import { generate, latents, oneHotLabels } from '../../src/gan/sampling.js';
-import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
+import { disposeState } from '../../src/gan/training_step.js';
 import { loadData } from '../../src/data/registry.js';
 import { RING8 } from '../../src/data/toy2d.js';
 import type { DataSource } from '../../src/data/types.js';
 import type { GanFamily } from '../../src/gan/family.js';
 import { Rng } from '../../src/util/rng.js';
 import { fails, ok } from '../cli/helpers.js';
+import { trainChecked } from './train_checked.js';
 
 await initBackend({ quiet: true });
 
-/** Train `family` for `steps` steps as the trainer does; checks every stat is finite and tensors stay flat. */
-function train(family: GanFamily, source: DataSource, overrides: Partial<RunConfig>, steps: number) {
-  const config = resolveConfig(family.defaults(source.info), { model: family.name, seed: 1, ...overrides });
-  assert.equal(family.check(source.info, config), null);
-  const state = freshState(family, source, config);
-  const stats: StepStats[] = [];
-  // Optimizers create their slot variables on each player's first update; from step 2 on the count is flat.
-  let afterStep2 = -1;
-  for (let i = 0; i < steps; i++) {
-    stats.push(runStep(state));
-    if (i === 1) afterStep2 = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, afterStep2, `${family.name}: tensors leaked between step 2 and step ${steps}`);
-  stats.forEach((s, i) => {
-    for (const [k, v] of Object.entries({ ...s, ...s.extra })) if (typeof v === 'number') assert.ok(Number.isFinite(v), `${family.name} step ${i + 1}: ${k} = ${v}`);
-  });
-  return { state, stats, config };
-}
+const train = (family: GanFamily, source: DataSource, overrides: Partial<RunConfig>, steps: number) => trainChecked(family, source, overrides, steps);
 
 /** Index of the ring8 centre nearest to point i of a flat [n, 2] array. */
 function nearestMode(points: Float32Array, i: number): number {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-layers'; // registers gradients for tf.grad / optimizer.minimize in Node
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { trainChecked } from './train_checked.js';
 import { MODELS, getModel } from '../../src/models/registry.js';
 import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
 import type { StepStats } from '../../src/gan/step.js';
@@ -17,19 +18,9 @@ import { Rng } from '../../src/util/rng.js';
 
 await initBackend({ quiet: true });
 
-/** Train `family` for `steps` steps the way the trainer does; returns the nets and every step's stats, and checks tensors stay flat. */
+/** Train `family` for `steps` steps the way the trainer does (trainChecked); returns the nets, stats and config. */
 function train(family: GanFamily, source: DataSource, overrides: Partial<RunConfig>, steps: number) {
-  const config = resolveConfig(family.defaults(source.info), { model: family.name, seed: 1, ...overrides });
-  assert.equal(family.check(source.info, config), null);
-  const state = freshState(family, source, config);
-  const stats: StepStats[] = [];
-  // Optimizers create their slot variables on each player's first update; from step 2 on the count is flat.
-  let afterStep2 = -1;
-  for (let i = 0; i < steps; i++) {
-    stats.push(runStep(state));
-    if (i === 1) afterStep2 = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, afterStep2, `${family.name}: tensors leaked between step 2 and step ${steps}`);
+  const { state, stats, config } = trainChecked(family, source, overrides, steps);
   disposeOptimizers(state.optimizers);
   return { nets: state.nets, stats, config };
 }

@@ -7,11 +7,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-layers'; // registers gradients for tf.grad / optimizer.minimize in Node
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { trainChecked } from './train_checked.js';
 import { getModel } from '../../src/models/registry.js';
 import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
-import type { StepStats } from '../../src/gan/step.js';
 import { latents } from '../../src/gan/sampling.js';
-import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
+import { disposeState, runStep, type StepState } from '../../src/gan/training_step.js';
 import { loadModel, saveModel } from '../../src/gan/model_io.js';
 import { loadData } from '../../src/data/registry.js';
 import type { DataSource } from '../../src/data/types.js';
@@ -21,24 +21,7 @@ import { Rng } from '../../src/util/rng.js';
 
 await initBackend({ quiet: true });
 
-/** `steps` trainer steps of `name`; asserts finite stats and a flat tensor count from step 2 on. */
-function train(name: string, source: DataSource, overrides: Partial<RunConfig>, steps: number): { state: StepState; stats: StepStats[] } {
-  const family = getModel(name);
-  const config = resolveConfig(family.defaults(source.info), { model: name, seed: 1, ...overrides });
-  assert.equal(family.check(source.info, config), null);
-  const state = freshState(family, source, config);
-  const stats: StepStats[] = [];
-  let afterStep2 = -1;
-  for (let i = 0; i < steps; i++) {
-    stats.push(runStep(state));
-    if (i === 1) afterStep2 = tf.memory().numTensors; // optimizers made their slots on the first updates
-  }
-  assert.equal(tf.memory().numTensors, afterStep2, `${name}: tensors leaked between step 2 and step ${steps}`);
-  stats.forEach((s, i) => {
-    for (const [k, v] of Object.entries(s)) if (typeof v === 'number') assert.ok(Number.isFinite(v), `${name} step ${i + 1}: ${k} = ${v}`);
-  });
-  return { state, stats };
-}
+const train = (name: string, source: DataSource, overrides: Partial<RunConfig>, steps: number) => trainChecked(name, source, overrides, steps);
 
 const ring8 = await loadData('toy:ring8');
 const images = await loadData('fashion-mnist', { limit: 32 });
