@@ -4,6 +4,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+// Custom layers a saved model may contain register themselves on import; loadModel must know them all.
+import '../nn/spectral_norm.js';
+import '../nn/minibatch.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {
