@@ -16,7 +16,7 @@ import { vanilla } from './vanilla.js';
  * The critic has no batch norm (§4: batch norm makes each output depend on the whole batch, so the
  * per-example gradient the penalty constrains would not be the critic's gradient). Images: DCGAN's generator
  * and a DCGAN-shaped critic without batch norm; 2-D points: vanilla's MLPs (its D has no batch norm), with
- * a larger learning rate than the paper's so that a toy run converges in a few thousand steps.
+ * a larger learning rate than the paper's so that a toy run converges in a few thousand steps, and λ = 0.1.
  */
 export const wganGp: GanFamily = {
   name: 'wgan-gp',
@@ -25,8 +25,10 @@ export const wganGp: GanFamily = {
 
   defaults(data) {
     const paper = { loss: 'wasserstein', optimizer: 'adam', nCritic: 5, gpWeight: 10, beta1: 0, beta2: 0.9 } as const;
+    // 2-D points: λ = 0.1, the value the authors' own toy-mixture script uses (a smaller λ helps there); with
+    // λ = 10, 3,000 steps reached 0/8 ring modes and 4 % of samples within 3σ, with 0.1 4/8 and 20 % (seed 0).
     return data.kind === 'points'
-      ? { ...vanilla.defaults(data), ...paper, lrG: 5e-4, lrD: 5e-4, batchSize: 256 }
+      ? { ...vanilla.defaults(data), ...paper, gpWeight: 0.1, lrG: 5e-4, lrD: 5e-4, batchSize: 256 }
       : { ...dcgan.defaults(data), ...paper, lrG: 1e-4, lrD: 1e-4 };
   },
 
