@@ -9,7 +9,8 @@ import { resolveConfig, type RunConfig } from './gan/config.js';
 import { Trainer } from './gan/trainer.js';
 import { makeEvaluator } from './training_eval.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
-import { makeOptimizers, restoreOptimizers } from './gan/optimizers.js';
+import { restoreOptimizers } from './gan/optimizers.js';
+import { freshState } from './gan/training_step.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
@@ -37,24 +38,8 @@ export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer>
   await fs.mkdir(config.out, { recursive: true });
   await run.writeConfig(config);
 
-  // One seed, split per concern, so changing e.g. the data order leaves the initial weights alone.
-  const root = new Rng(config.seed);
-  const initRng = root.fork();
-  const dataRng = root.fork();
-  const latentRng = root.fork();
-  const nets = family.build(source.info, config, initRng);
-  attachTrickNetworks(nets, config); // EMA of G (--ema-decay), historical averages: saved with every checkpoint
-  return new Trainer({
-    config,
-    family,
-    source,
-    nets,
-    optimizers: makeOptimizers(config, family.extraOptimizers),
-    stream: new BatchStream(source, { batchSize: config.batchSize, rng: dataRng }),
-    latentRng,
-    step: 0,
-    evaluator,
-  });
+  // The networks (with the tricks' copies), optimizers, batch stream and latent RNG, seeded per concern.
+  return new Trainer({ ...freshState(family, source, config), source, evaluator });
 }
 
 /** Continue a run from its newest checkpoint, to `steps` total (default: the run's own target). */

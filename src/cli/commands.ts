@@ -7,8 +7,7 @@ import type { Trainer } from '../gan/trainer.js';
 import { loadGenerator, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
 import { generate, generatorClasses, latents, oneHotLabels, samplesPng } from '../gan/sampling.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
-import { MODELS } from '../models/registry.js';
-import { samplingLatents } from '../models/infogan.js';
+import { MODELS, getModel } from '../models/registry.js';
 import { encodeNpy } from '../io/npy.js';
 import { toUint8Images } from '../io/png.js';
 import { initBackend, backendReport } from '../backend/index.js';
@@ -97,15 +96,15 @@ export async function sampleCommand(target: string, opts: { count: number; seed:
     generator.dispose();
     throw new UserError(classes === 0 ? `--class needs a conditional model (cgan, acgan); ${config.model} is unconditional` : `--class must be in 0..${classes - 1}, got ${opts.class}`);
   }
-  // An infogan run's G reads latent codes at fixed places of its input: draw them from the prior, or as
-  // --code/--vary ask (a --vary grid decides its own sample count); other runs take plain N(0, I) latents.
-  const coded = config.model === 'infogan';
+  // A family whose G reads latent codes at fixed places of its input (infogan) draws them, from the prior or
+  // as --code/--vary ask (a --vary grid decides its own sample count); other runs take plain N(0, I) latents.
   let sampled: { z: tf.Tensor2D; cols?: number };
   try {
-    if (!coded && (opts.code?.length || opts.vary !== undefined)) {
+    const family = getModel(config.model);
+    if (!family.sampleLatents && (opts.code?.length || opts.vary !== undefined)) {
       throw new UserError(`--code/--vary set the latent codes of an infogan run; ${config.model} has none`);
     }
-    sampled = coded ? samplingLatents(config.latentDim, opts.seed, opts.count, opts) : { z: latents(new Rng(opts.seed), opts.count, config.latentDim) };
+    sampled = family.sampleLatents?.(config, opts.seed, opts.count, opts) ?? { z: latents(new Rng(opts.seed), opts.count, config.latentDim) };
   } catch (e) {
     generator.dispose();
     throw e;

@@ -67,4 +67,10 @@ export interface GanFamily {
    * always see the same list: a phase that updates another set of variables needs an optimizer of its own.
    */
   extraOptimizers?: readonly string[];
+  /**
+   * For a family whose latent carries codes at fixed places (infogan): `ganforge sample`'s latents, drawn from
+   * `seed`, with the codes `--code NAME=VALUE` fixes and a `--vary NAME` sweep along `cols` grid columns (which
+   * may set the count). Absent: z ~ N(0, I), and --code/--vary are refused.
+   */
+  sampleLatents?(config: RunConfig, seed: number, count: number, request: { code?: string[]; vary?: string }): { z: tf.Tensor2D; cols?: number };
 }

@@ -6,7 +6,8 @@ import type { RunConfig } from './config.js';
 import type { Batch } from '../data/types.js';
 import type { Rng } from '../util/rng.js';
 import { gradientPenalty, lazyWeight, r1Penalty, r2Penalty, type Critic } from './regularizers.js';
-import { activeTricks, type StepTricks } from './tricks/index.js';
+import { activeTricks, phaseTricks } from './tricks/index.js';
+import { generatorClasses, oneHotLabels } from './sampling.js';
 
 /** What one adversarial step reports. Means of D's sigmoid output show who is winning. */
 export interface StepStats {
@@ -84,22 +85,22 @@ export interface DPhaseResult {
  * D phase: one update of D on a real batch and a generated one (G's output is a constant here), with
  * optional penalties. `yReal`/`yFake` are one-hot labels for a conditional D. The run's stabilising tricks
  * (src/gan/tricks: DiffAugment, instance noise, label smoothing, historical averaging, gradient clipping)
- * apply here when runStep has bound them to `nets`, or when passed as `tricks`.
+ * apply here when runStep has bound them to `nets`.
  */
 export function discriminatorPhase(
   nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, fake: tf.Tensor,
-  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties; tricks?: StepTricks } = {},
+  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties } = {},
 ): DPhaseResult {
   const { yReal, yFake, penalties } = options;
-  const tricks = options.tricks ?? activeTricks(nets);
-  const lossOfD = tricks ? tricks.discriminatorLoss(loss) : loss;
-  tricks?.rememberReal(real, yReal);
+  const tricks = phaseTricks(nets);
+  const lossOfD = tricks.discriminatorLoss(loss);
+  tricks.rememberReal(real, yReal);
   let dReal!: tf.Scalar, dFake!: tf.Scalar, realLogits!: tf.Tensor;
   let kept: Record<string, tf.Scalar> = {};
   const objective = () => {
     // What D sees: the batches themselves, or augmented and noised copies (--diff-augment, --instance-noise).
-    const xr = tricks ? tricks.dInput(real) : real;
-    const xf = tricks ? tricks.dInput(fake) : fake;
+    const xr = tricks.dInput(real);
+    const xf = tricks.dInput(fake);
     const lr = applyD(nets, xr, yReal); // [B, 1]
     const lf = applyD(nets, xf, yFake);
     dReal = tf.keep(tf.mean(tf.sigmoid(lr)));
@@ -114,11 +115,9 @@ export function discriminatorPhase(
         total = tf.add(total, t) as tf.Scalar;
       }
     }
-    const extra = tricks?.discriminatorTerms(nets); // historical averaging
-    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+    return tricks.withDiscriminatorTerms(nets, total); // historical averaging
   };
-  const vars = trainableVariables(nets.discriminator);
-  const lossD = tricks ? tricks.minimize(opt.d, objective, vars, 'd') : opt.d.minimize(objective, true, vars)!;
+  const lossD = tricks.minimize(opt.d, objective, trainableVariables(nets.discriminator), 'd');
   const [ld, dr, df] = [lossD, dReal, dFake].map((t) => t.dataSync()[0]);
   const values = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
   tf.dispose([lossD, dReal, dFake, ...Object.values(kept)]);
@@ -133,17 +132,14 @@ export function discriminatorPhase(
  */
 export function generatorPhase(
   nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, z: tf.Tensor, realLogits: tf.Tensor, yFake?: tf.Tensor,
-  options: { tricks?: StepTricks } = {},
 ): number {
-  const tricks = options.tricks ?? activeTricks(nets);
+  const tricks = phaseTricks(nets);
   const objective = () => {
     const x = applyG(nets, z, yFake); // [B, ...shape]
-    const adversarial = loss.g(applyD(nets, tricks ? tricks.dInput(x) : x, yFake), realLogits);
-    const extra = tricks?.generatorTerms(nets, x, yFake); // feature matching, historical averaging
-    return extra ? (tf.add(adversarial, extra) as tf.Scalar) : adversarial;
+    const adversarial = loss.g(applyD(nets, tricks.dInput(x), yFake), realLogits);
+    return tricks.withGeneratorTerms(nets, adversarial, x, yFake); // feature matching, historical averaging
   };
-  const vars = trainableVariables(nets.generator);
-  const lossG = tricks ? tricks.minimize(opt.g, objective, vars, 'g') : opt.g.minimize(objective, true, vars)!;
+  const lossG = tricks.minimize(opt.g, objective, trainableVariables(nets.generator), 'g');
   const v = lossG.dataSync()[0];
   lossG.dispose();
   return v;
@@ -204,6 +200,20 @@ export function configuredPenalties(ctx: StepContext): Penalties | undefined {
     if (r1 > 0) out['reg/r1'] = r1Penalty(critic, real, r1);
     if (r2 > 0) out['reg/r2'] = r2Penalty(critic, fake, r2);
     return out;
+  };
+}
+
+/**
+ * A conditional step's class labels, one-hot [B, K] each: the real batch's own, and for the generated batch
+ * classes drawn uniformly from the run's RNG. The caller disposes both.
+ */
+export function conditionalLabels(ctx: StepContext, model: string): { yReal: tf.Tensor2D; yFake: tf.Tensor2D } {
+  if (!ctx.labels) throw new Error(`${model}: the batch carries no labels`);
+  const k = generatorClasses(ctx.nets.generator);
+  const n = ctx.real.shape[0];
+  return {
+    yReal: oneHotLabels(ctx.labels.dataSync(), k),
+    yFake: oneHotLabels(Array.from({ length: n }, () => ctx.rng.int(k)), k), // ~ U{0..K−1}
   };
 }
 

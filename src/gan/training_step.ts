@@ -60,8 +60,9 @@ export function runStep(state: StepState): StepStats {
 }
 
 /**
- * A run without a run folder, for tests and benchmarks: the family's networks built from `config.seed`
- * (split per concern like `startRun`), its optimizers, a batch stream and the latent RNG.
+ * A run's starting state (startRun wraps it in a Trainer; tests and benchmarks use it bare): the family's
+ * networks and the tricks' copies, its optimizers, a batch stream and the latent RNG. One seed is split per
+ * concern, so changing e.g. the data order leaves the initial weights alone.
  */
 export function freshState(family: GanFamily, source: DataSource, config: RunConfig): StepState {
   const root = new Rng(config.seed);

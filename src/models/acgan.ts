@@ -4,9 +4,8 @@ import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
 import type { Rng } from '../util/rng.js';
-import { applyG, configuredPenalties, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
-import { generatorClasses, oneHotLabels } from '../gan/sampling.js';
-import { activeTricks } from '../gan/tricks/index.js';
+import { applyG, conditionalLabels, configuredPenalties, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
+import { phaseTricks } from '../gan/tricks/index.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
@@ -85,33 +84,26 @@ function classLoss(classLogits: tf.Tensor, y: tf.Tensor): tf.Scalar {
  */
 export function acganStep(ctx: StepContext): StepStats {
   const { nets, opt, loss } = ctx;
-  if (!ctx.labels) throw new Error('acgan: the batch carries no labels');
-  const k = generatorClasses(nets.generator);
-  const n = ctx.real.shape[0];
-  const yReal = oneHotLabels(ctx.labels.dataSync(), k); // [B, K]
-  const yFake = oneHotLabels(Array.from({ length: n }, () => ctx.rng.int(k)), k); // c ~ p_c = U{0..K−1}
+  const { yReal, yFake } = conditionalLabels(ctx, 'acgan'); // [B, K] each; c ~ p_c = U{0..K−1}
   const D = (x: tf.Tensor) => nets.discriminator.apply(x, { training: true }) as tf.Tensor; // [B, 1 + K]
   const penalties = configuredPenalties(ctx);
   // The run's stabilising tricks (--label-smoothing, --instance-noise, --diff-augment, …), as in step.ts's phases.
-  const tricks = activeTricks(nets);
-  const see = (x: tf.Tensor) => (tricks ? tricks.dInput(x) : x);
-  const minimize = (o: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[], player: 'd' | 'g') =>
-    tricks ? tricks.minimize(o, f, vars, player) : o.minimize(f, true, vars)!;
-  tricks?.rememberReal(ctx.real);
+  const tricks = phaseTricks(nets);
+  tricks.rememberReal(ctx.real);
 
   // D phase: maximise L_S + L_C. G's output is a constant here.
   const fake = tf.tidy(() => applyG(nets, ctx.z, yFake)); // [B, ...shape]
   const kept: Record<string, tf.Scalar> = {};
   let realSource!: tf.Tensor;
-  const lossD = minimize(opt.d, () => {
-    const r = split(D(see(ctx.real)));
-    const f = split(D(see(fake)));
+  const lossD = tricks.minimize(opt.d, () => {
+    const r = split(D(tricks.dInput(ctx.real)));
+    const f = split(D(tricks.dInput(fake)));
     realSource = tf.keep(r.source); // for relativistic G losses
     kept.dReal = tf.keep(tf.mean(tf.sigmoid(r.source)));
     kept.dFake = tf.keep(tf.mean(tf.sigmoid(f.source)));
     kept.classD = tf.keep(tf.add(classLoss(r.classes, yReal), classLoss(f.classes, yFake)));
     kept.accReal = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(r.classes, -1), tf.argMax(yReal, -1)), 'float32')));
-    let total = tf.add((tricks ? tricks.discriminatorLoss(loss) : loss).d(r.source, f.source), kept.classD) as tf.Scalar;
+    let total = tf.add(tricks.discriminatorLoss(loss).d(r.source, f.source), kept.classD) as tf.Scalar;
     if (penalties) {
       // Penalties (--gp-weight, --r1-gamma, …) act on the source logit, the part that plays the GAN game.
       for (const [name, t] of Object.entries(penalties((x) => split(D(x)).source, ctx.real, fake))) {
@@ -119,20 +111,18 @@ export function acganStep(ctx: StepContext): StepStats {
         total = tf.add(total, t) as tf.Scalar;
       }
     }
-    const extra = tricks?.discriminatorTerms(nets); // historical averaging
-    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+    return tricks.withDiscriminatorTerms(nets, total); // historical averaging
   }, trainableVariables(nets.discriminator), 'd');
   fake.dispose();
 
   // G phase: maximise L_C − L_S on the same (z, c); only G's variables move.
   let classG!: tf.Scalar;
-  const lossG = minimize(opt.g, () => {
+  const lossG = tricks.minimize(opt.g, () => {
     const x = applyG(nets, ctx.z, yFake); // [B, ...shape]
-    const f = split(D(see(x)));
+    const f = split(D(tricks.dInput(x)));
     classG = tf.keep(classLoss(f.classes, yFake));
     const total = tf.add(loss.g(f.source, realSource), classG) as tf.Scalar;
-    const extra = tricks?.generatorTerms(nets, x); // feature matching, historical averaging
-    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+    return tricks.withGeneratorTerms(nets, total, x); // feature matching, historical averaging
   }, trainableVariables(nets.generator), 'g');
 
   const v = (t: tf.Tensor) => t.dataSync()[0];

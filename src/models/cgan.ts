@@ -3,8 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
-import { applyG, configuredPenalties, discriminatorPhase, generatorPhase, type StepContext, type StepStats } from '../gan/step.js';
-import { generatorClasses, oneHotLabels } from '../gan/sampling.js';
+import { applyG, conditionalLabels, configuredPenalties, discriminatorPhase, generatorPhase, type StepContext, type StepStats } from '../gan/step.js';
 import { SeededInit } from '../nn/init.js';
 import { vanilla } from './vanilla.js';
 
@@ -43,11 +42,7 @@ export const cgan: GanFamily = {
 /** One conditional step: D on (x, y) vs (G(z | y′), y′), then G on the same (z, y′). */
 export function cganStep(ctx: StepContext): StepStats {
   const { nets, opt, loss } = ctx;
-  if (!ctx.labels) throw new Error('cgan: the batch carries no labels');
-  const k = generatorClasses(nets.generator);
-  const n = ctx.real.shape[0];
-  const yReal = oneHotLabels(ctx.labels.dataSync(), k); // [B, K]
-  const yFake = oneHotLabels(Array.from({ length: n }, () => ctx.rng.int(k)), k); // y′ ~ U{0..K−1}
+  const { yReal, yFake } = conditionalLabels(ctx, 'cgan'); // [B, K] each; y′ ~ U{0..K−1}
 
   // D phase: real pairs up, fake pairs down (penalties from the config, with D conditioned on y).
   const fake = tf.tidy(() => applyG(nets, ctx.z, yFake));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import { applyG, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
-import { activeTricks } from '../gan/tricks/index.js';
+import { phaseTricks } from '../gan/tricks/index.js';
 import { SeededInit } from '../nn/init.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
@@ -60,6 +60,8 @@ export const infogan: GanFamily = {
     if (config.nCritic !== 1) return `infogan makes one D update per G update; drop --n-critic ${config.nCritic}`;
     return data.kind === 'image' ? dcgan.check(data, config) : null;
   },
+
+  sampleLatents: (config, seed, count, request) => samplingLatents(config.latentDim, seed, count, request),
 
   build(data, config, rng) {
     const layout = infoganLayout(config.latentDim);
@@ -172,37 +174,32 @@ export function infoganStep(ctx: StepContext): StepStats {
   const D = (x: tf.Tensor) => nets.discriminator.apply(x, { training: true }) as tf.Tensor; // [B, 1 + K + C]
   const source = (out: tf.Tensor) => tf.slice(out, [0, 0], [-1, 1]); // [B, 1]
   // The run's stabilising tricks (--label-smoothing, --instance-noise, --diff-augment, …), as in step.ts's phases.
-  const tricks = activeTricks(nets);
-  const see = (x: tf.Tensor) => (tricks ? tricks.dInput(x) : x);
-  const minimize = (o: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[], player: 'd' | 'g') =>
-    tricks ? tricks.minimize(o, f, vars, player) : o.minimize(f, true, vars)!;
-  tricks?.rememberReal(ctx.real);
+  const tricks = phaseTricks(nets);
+  tricks.rememberReal(ctx.real);
 
   // D phase: D maximises V(D, G); Q (D's extra columns) maximises L_I on the generated batch.
   const fake = tf.tidy(() => applyG(nets, u)); // [B, ...shape]
   const kept: Record<string, tf.Scalar> = {};
   let realSource!: tf.Tensor;
-  const lossD = minimize(opt.d, () => {
-    const r = D(see(ctx.real));
-    const f = D(see(fake));
+  const lossD = tricks.minimize(opt.d, () => {
+    const r = D(tricks.dInput(ctx.real));
+    const f = D(tricks.dInput(fake));
     realSource = tf.keep(source(r)); // for relativistic G losses
     kept.dReal = tf.keep(tf.mean(tf.sigmoid(source(r))));
     kept.dFake = tf.keep(tf.mean(tf.sigmoid(source(f))));
     kept.mi = tf.keep(mutualInformationLoss(f, target));
     kept.catAcc = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(tf.slice(f, [0, 1], [-1, CATEGORIES]), -1), tf.tensor1d(codes.cat, 'int32')), 'float32')));
-    const total = tf.add((tricks ? tricks.discriminatorLoss(loss) : loss).d(source(r), source(f)), tf.mul(LAMBDA, kept.mi)) as tf.Scalar;
-    const extra = tricks?.discriminatorTerms(nets); // historical averaging
-    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+    const total = tf.add(tricks.discriminatorLoss(loss).d(source(r), source(f)), tf.mul(LAMBDA, kept.mi)) as tf.Scalar;
+    return tricks.withDiscriminatorTerms(nets, total); // historical averaging
   }, trainableVariables(nets.discriminator), 'd');
   fake.dispose();
 
   // G phase: G fools D and makes its code recoverable by Q (Q is a constant here).
-  const lossG = minimize(opt.g, () => {
+  const lossG = tricks.minimize(opt.g, () => {
     const x = applyG(nets, u); // [B, ...shape]
-    const f = D(see(x));
+    const f = D(tricks.dInput(x));
     const total = tf.add(loss.g(source(f), realSource), tf.mul(LAMBDA, mutualInformationLoss(f, target))) as tf.Scalar;
-    const extra = tricks?.generatorTerms(nets, x); // feature matching, historical averaging
-    return extra ? (tf.add(total, extra) as tf.Scalar) : total;
+    return tricks.withGeneratorTerms(nets, total, x); // feature matching, historical averaging
   }, trainableVariables(nets.generator), 'g');
 
   const v = (t: tf.Tensor) => t.dataSync()[0];

@@ -30,12 +30,35 @@ export function phaseTricksOn(config: RunConfig): boolean {
 }
 
 /**
+ * What the D and G phases ask of the step's tricks. With none configured it is NO_TRICKS, which changes
+ * nothing, so a phase calls these unconditionally.
+ */
+export interface PhaseTricks {
+  discriminatorLoss(loss: AdversarialLoss): AdversarialLoss;
+  dInput(x: tf.Tensor): tf.Tensor;
+  rememberReal(x: tf.Tensor, y?: tf.Tensor): void;
+  withDiscriminatorTerms(nets: GanNetworks, total: tf.Scalar): tf.Scalar;
+  withGeneratorTerms(nets: GanNetworks, total: tf.Scalar, fake: tf.Tensor, yFake?: tf.Tensor): tf.Scalar;
+  minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[], player: 'd' | 'g'): tf.Scalar;
+}
+
+/** No tricks: the plain loss, inputs and optimizer step. */
+export const NO_TRICKS: PhaseTricks = {
+  discriminatorLoss: (loss) => loss,
+  dInput: (x) => x,
+  rememberReal: () => {},
+  withDiscriminatorTerms: (_nets, total) => total,
+  withGeneratorTerms: (_nets, total) => total,
+  minimize: (optimizer, f, vars) => optimizer.minimize(f, true, vars)!,
+};
+
+/**
  * The tricks of one training step, as the shared phases (discriminatorPhase, generatorPhase) apply them: what
  * D sees (DiffAugment, then instance noise), D's targets (label smoothing), extra loss terms (historical
  * averaging, feature matching) and how gradients are applied (clipping). runStep binds one to the run's
  * networks for the step (see bindStepTricks), so every family whose step goes through those phases gets them.
  */
-export class StepTricks {
+export class StepTricks implements PhaseTricks {
   /** Instance-noise σ at this step. */
   readonly sigma: number;
   private readonly policies: DiffAugmentPolicy[];
@@ -65,15 +88,15 @@ export class StepTricks {
     this.real = { x: tf.keep(tf.clone(x)), y: y && tf.keep(tf.clone(y)) };
   }
 
-  /** Terms added to D's loss (historical averaging), or null. Call inside D's minimize. */
-  discriminatorTerms(nets: GanNetworks): tf.Scalar | null {
+  /** D's loss `total` plus the tricks' terms (historical averaging). Call inside D's minimize. */
+  withDiscriminatorTerms(nets: GanNetworks, total: tf.Scalar): tf.Scalar {
     const w = this.config.historicalAveraging;
-    if (w === 0) return null;
-    return this.note('trick/hist-avg-d', historicalPenalty(nets.discriminator, averageOf(nets, D_AVERAGE), w));
+    if (w === 0) return total;
+    return tf.add(total, this.note('trick/hist-avg-d', historicalPenalty(nets.discriminator, averageOf(nets, D_AVERAGE), w)));
   }
 
-  /** Terms added to G's loss (feature matching on `fake` = G(z), historical averaging), or null. Call inside G's minimize. */
-  generatorTerms(nets: GanNetworks, fake: tf.Tensor, yFake?: tf.Tensor): tf.Scalar | null {
+  /** G's loss `total` plus the tricks' terms (feature matching on `fake` = G(z), historical averaging). Call inside G's minimize. */
+  withGeneratorTerms(nets: GanNetworks, total: tf.Scalar, fake: tf.Tensor, yFake?: tf.Tensor): tf.Scalar {
     const terms: tf.Scalar[] = [];
     if (this.config.featureMatching > 0) {
       if (!this.real) throw new Error('--feature-matching: the G phase ran before any D phase of this step, so there is no real batch to match');
@@ -85,7 +108,7 @@ export class StepTricks {
     if (this.config.historicalAveragingG > 0) {
       terms.push(this.note('trick/hist-avg-g', historicalPenalty(nets.generator, averageOf(nets, G_AVERAGE), this.config.historicalAveragingG)));
     }
-    return terms.length === 0 ? null : (tf.addN(terms) as tf.Scalar);
+    return terms.length === 0 ? total : tf.add(total, tf.addN(terms));
   }
 
   /** One update of `player`: optimizer.minimize, or with --grad-clip the clipped gradients applied. Returns the loss. */
@@ -141,6 +164,11 @@ export function bindStepTricks(nets: GanNetworks, config: RunConfig, step: numbe
 /** The tricks bound to these networks for the current step, if any. */
 export function activeTricks(nets: GanNetworks): StepTricks | undefined {
   return bound.get(nets);
+}
+
+/** The tricks a phase applies this step: the bound ones, or NO_TRICKS. */
+export function phaseTricks(nets: GanNetworks): PhaseTricks {
+  return bound.get(nets) ?? NO_TRICKS;
 }
 
 /** End the step's binding; returns what the tricks report for the stats channel. */
