@@ -1,6 +1,25 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng.js';
 
+/**
+ * What an example can carry besides its target x, and what a family can consume: nothing, a class id, a
+ * vector, an image (image-to-image translation), a text or a sequence. A family declares the one it
+ * consumes (GanFamily.condition), a dataset what it provides (providedConditions); a mismatch is a clear
+ * error before anything is built.
+ */
+export const CONDITION_KINDS = ['none', 'class', 'vector', 'image', 'text', 'sequence'] as const;
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
+
+/** An image condition: the input domain A of a translation task (the target x is domain B). */
+export interface ImageConditionInfo {
+  /** Shape of one input image [H, W, C]. */
+  shape: number[];
+  /** paired: input i belongs to target i (pix2pix); unpaired: the two domains are drawn independently (CycleGAN). */
+  pairing: 'paired' | 'unpaired';
+  /** Names of the two domains, for messages and pictures: [A, B]. */
+  domains: [string, string];
+}
+
 /** What a model needs to know about its data before it is built. */
 export interface DatasetInfo {
   /** e.g. 'fashion-mnist', 'mnist', 'folder:/path', 'toy:ring8' */
@@ -13,6 +32,16 @@ export interface DatasetInfo {
   classNames?: string[];
   /** Number of stored examples; undefined for sampled (infinite) sources. */
   count?: number;
+  /** Present when every batch also carries an input image (translation data: paired:, aligned:, unpaired:, edges:, …). */
+  input?: ImageConditionInfo;
+}
+
+/** The conditions a dataset's batches provide: always 'none', 'class' with labels, 'image' with an input domain. */
+export function providedConditions(info: DatasetInfo): ConditionKind[] {
+  const kinds: ConditionKind[] = ['none'];
+  if (info.numClasses !== undefined && info.numClasses > 0) kinds.push('class');
+  if (info.input) kinds.push('image');
+  return kinds;
 }
 
 /**
@@ -29,6 +58,11 @@ export interface ArraySource {
   labels?: Int32Array;
   /** How many input files were skipped as unreadable (image folders loaded with `skipBad`). */
   skipped?: number;
+  /**
+   * Translation data (info.input set): the input domain's images, uint8 [M, ...info.input.shape]. Paired data
+   * has M = count and input i belongs to example i; unpaired data draws inputs independently of targets.
+   */
+  inputs?: { values: Uint8Array; count: number };
 }
 
 /** Data drawn afresh on every batch from a known distribution (the 2-D toy mixtures). */
@@ -41,8 +75,12 @@ export interface SamplerSource {
 
 export type DataSource = ArraySource | SamplerSource;
 
-/** One training batch. x: [B, ...shape] float32 (images in [-1, 1]); labels: [B] int32. */
+/**
+ * One training batch. x: [B, ...shape] float32 (images in [-1, 1]); labels: [B] int32 (class condition);
+ * input: [B, ...info.input.shape] float32 in [-1, 1] (image condition: the translation's source image).
+ */
 export interface Batch {
   x: tf.Tensor;
   labels?: tf.Tensor1D;
+  input?: tf.Tensor;
 }
