@@ -22,10 +22,10 @@ import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
 import { resolveConfig, type RunConfig } from '../src/gan/config.js';
 import { samplingGenerator } from '../src/gan/family.js';
-import { generatorClasses } from '../src/gan/sampling.js';
+import { sampleFamily } from '../src/gan/sampling.js';
 import { disposeState, freshState, runStep } from '../src/gan/training_step.js';
 import { loadData } from '../src/data/registry.js';
-import { fromGenerator, loadReference } from '../src/metrics/evaluate.js';
+import { fromSamples, loadReference } from '../src/metrics/evaluate.js';
 import { loadClassifierNet } from '../src/metrics/features.js';
 import { fidFromFeatures } from '../src/metrics/fid.js';
 import { classHistogram } from '../src/metrics/class_histogram.js';
@@ -107,14 +107,13 @@ async function main(): Promise<void> {
         last = `D ${s.lossD.toFixed(3)} G ${s.lossG.toFixed(3)}${Object.entries(s.extra ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join('')}`;
       }
       const t1 = performance.now();
-      const generator = samplingGenerator(state.nets);
-      const fake = fromGenerator(generator, 'image', source.info.shape, config.latentDim, opts.count, opts.seed + 1, family.name);
+      const fake = fromSamples(sampleFamily(family, state.nets, { count: opts.count, seed: opts.seed + 1 }, { config, data: source.info }), 'image', family.name);
       if (fake.kind !== 'image') throw new Error('expected images');
       const emb = net.embed(fake);
       const fid = fidFromFeatures(real.features, ref.set.n, emb.features, fake.n, featureDim).fid;
       const hist = classHistogram(emb.logits!, fake.n, classes!);
       const t2 = performance.now();
-      const conditional = generatorClasses(generator) > 0 ? '  (labels cycled)' : '';
+      const conditional = family.condition === 'class' ? '  (labels cycled)' : '';
       process.stdout.write(
         `${family.name.padEnd(12)} ${fid.toFixed(2).padStart(9)} ${`${hist.classesPresent}/${classes}`.padStart(8)} ` +
           `${`${((100 * Math.max(...hist.counts)) / fake.n).toFixed(1)}%`.padStart(10)} ${hist.klToUniform.toFixed(3).padStart(8)} ` +

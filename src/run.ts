@@ -5,12 +5,14 @@ import { getModel } from './models/registry.js';
 import { loadData } from './data/registry.js';
 import { BatchStream } from './data/batches.js';
 import type { DataSource } from './data/types.js';
-import { resolveConfig, type RunConfig } from './gan/config.js';
+import { resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
+import { playersOf } from './gan/family.js';
+import { checkHonoured, unusedSettings } from './gan/settings.js';
 import { Trainer } from './gan/trainer.js';
 import { makeEvaluator } from './training_eval.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
 import { restoreOptimizers } from './gan/optimizers.js';
-import { freshState } from './gan/training_step.js';
+import { conditionProblem, freshState } from './gan/training_step.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
@@ -22,11 +24,16 @@ import { attachTrickNetworks, trickProblem } from './gan/tricks/index.js';
  * settings, build the networks from the seed, and write config.json. `userConfig` holds only what the user
  * set (flags, --config file, preset); everything else comes from the family, then DEFAULT_CONFIG.
  */
-export async function startRun(userConfig: Partial<RunConfig>): Promise<Trainer> {
-  const family = getModel(userConfig.model ?? resolveConfig().model);
-  const draft = resolveConfig(userConfig);
+export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: Partial<RunConfig> } = {}): Promise<Trainer> {
+  const family = getModel(userConfig.model ?? opts.preset?.model ?? resolveConfig().model);
+  const settings = family.settings ?? {};
+  const draft = resolveFamilyConfig(settings, opts.preset ?? {}, userConfig);
   const source = await loadSource(draft);
-  const config = resolveConfig(family.defaults(source.info), userConfig);
+  // The data must provide what the family consumes, and every setting the user gave must be one it uses.
+  const mismatch = conditionProblem(family, source.info);
+  if (mismatch) throw new UserError(mismatch);
+  checkHonoured(family, source.info, userConfig);
+  const config = resolveFamilyConfig(settings, family.defaults(source.info), presetFor(family, source.info, opts.preset), userConfig);
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
   const evaluator = makeEvaluator(config, source.info); // validates --eval-metrics before anything is written
@@ -48,15 +55,18 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
   // The run folder is where the loaded checkpoint lives (RUN/checkpoints/NAME), not the `out` saved in its
   // config: a run that was moved or copied must continue where it is now, not write into its old place.
   const out = path.dirname(path.dirname(ck.dir));
-  const config = resolveConfig(ck.state.config, { out }, opts.steps === undefined ? {} : { steps: opts.steps });
+  const family = getModel(ck.state.config.model);
+  const config = resolveFamilyConfig(family.settings ?? {}, ck.state.config, { out }, opts.steps === undefined ? {} : { steps: opts.steps });
   if (config.steps <= ck.state.step) {
     tf.dispose(Object.values(ck.optimizerWeights).flat().map((w) => w.tensor));
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
   await new RunFolder(config.out).writeConfig(config);
   const source = await loadSource(config);
-  const family = getModel(config.model);
-  const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, family.extraOptimizers);
+  const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(family), ck.state.step);
+  const familyState = family.createState?.(source.info, config);
+  if (familyState && ck.familyState) familyState.restore(ck.familyState);
+  if (ck.familyState) tf.dispose(ck.familyState.tensors.map((t) => t.tensor));
   // The EMA of G and historical averages come back from the checkpoint; a run whose checkpoint predates them gets fresh copies.
   attachTrickNetworks(ck.nets, config);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
@@ -65,6 +75,8 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
     config,
     family,
     source,
+    data: source.info,
+    familyState,
     nets: ck.nets,
     optimizers,
     stream,
@@ -73,6 +85,13 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
     evaluator: makeEvaluator(config, source.info),
     evalBest: ck.state.evalBest,
   });
+}
+
+/** A preset's settings that this family uses (a preset is generic: e.g. smoke's --hidden means nothing to dcgan). */
+function presetFor(family: Parameters<typeof checkHonoured>[0], data: Parameters<typeof checkHonoured>[1], preset: Partial<RunConfig> | undefined): Partial<RunConfig> {
+  if (!preset) return {};
+  const unused = new Set<string>(unusedSettings(family, data, preset));
+  return Object.fromEntries(Object.entries(preset).filter(([k]) => !unused.has(k))) as Partial<RunConfig>;
 }
 
 async function loadSource(config: RunConfig): Promise<DataSource> {

@@ -1,8 +1,7 @@
-import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetInfo } from './data/types.js';
 import type { RunConfig } from './gan/config.js';
 import type { Evaluator } from './gan/trainer.js';
-import { evaluateSets, fromGenerator, loadReference, resolveNet, type MetricResult } from './metrics/evaluate.js';
+import { evaluateSets, fromSamples, loadReference, resolveNet, type MetricResult } from './metrics/evaluate.js';
 import { parseMetrics } from './metrics/registry.js';
 import type { FeatureNetwork } from './metrics/features.js';
 
@@ -37,8 +36,8 @@ export function makeEvaluator(config: RunConfig, data: DatasetInfo): Evaluator |
   return {
     primary: `eval/${defs[0].name}`,
     lowerIsBetter: first.lowerIsBetter,
-    async evaluate(generator: tfl.LayersModel) {
-      const fake = fromGenerator(generator, data.kind, data.shape, config.latentDim, config.evalCount, config.seed, 'training-time samples');
+    async evaluate(sample) {
+      const fake = fromSamples(sample({ count: config.evalCount, seed: config.seed }), data.kind, 'training-time samples');
       if (!loaded) {
         const ref = await loadReference(refSpec, config.evalCount, config.seed);
         const net = fake.kind === 'image' && fake.c !== undefined ? await resolveNet({}, { c: fake.c }, ref.name) : undefined;

@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { startRun, resumeRun } from '../run.js';
-import { validatePartialConfig, type RunConfig } from '../gan/config.js';
+import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
+import { allNetworks, type GanFamily } from '../gan/family.js';
 import type { Trainer } from '../gan/trainer.js';
-import { loadGenerator, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
-import { generate, generatorClasses, latents, oneHotLabels, samplesPng } from '../gan/sampling.js';
+import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
+import { resultPng, sampleFamily } from '../gan/sampling.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
 import { MODELS, getModel } from '../models/registry.js';
 import { encodeNpy } from '../io/npy.js';
@@ -18,17 +19,29 @@ import { PRESETS } from './presets.js';
 import { attachProgress } from './progress.js';
 
 export async function trainCommand(model: string, flags: Partial<RunConfig>, opts: { config?: string; preset?: string; backend?: string }): Promise<void> {
-  const layers: Partial<RunConfig>[] = [];
+  const family = getModel(model);
+  let preset: Partial<RunConfig> | undefined;
   if (opts.preset !== undefined) {
-    const preset = PRESETS[opts.preset];
+    preset = PRESETS[opts.preset]?.config;
     if (!preset) throw unknownChoice('preset', opts.preset, Object.keys(PRESETS));
-    layers.push(preset.config);
   }
-  if (opts.config !== undefined) layers.push(await readConfigFile(opts.config));
-  layers.push(validatePartialConfig({ ...flags, model }, 'command line'));
+  const layers: Partial<RunConfig>[] = [];
+  if (opts.config !== undefined) layers.push(await readConfigFile(opts.config, family));
+  refuseOtherFamilies(family, flags);
+  layers.push(validatePartialConfig({ ...flags, model }, 'command line', family.settings));
   const user = Object.assign({}, ...layers) as Partial<RunConfig>;
   await initBackend({ prefer: opts.backend }); // validates the name
-  await runToEnd(await startRun(user));
+  await runToEnd(await startRun(user, { preset }));
+}
+
+/** A flag that belongs to another family's settings (e.g. --lambda-l1 for cgan) gets an error saying whose it is. */
+function refuseOtherFamilies(family: GanFamily, given: Partial<RunConfig>): void {
+  const own = new Set(Object.keys(family.settings ?? {}));
+  for (const key of Object.keys(given)) {
+    if (own.has(key)) continue;
+    const owners = Object.values(MODELS).filter((f) => f.settings && key in f.settings).map((f) => f.name);
+    if (owners.length > 0) throw new UserError(`${flagOf(key)} is a setting of ${owners.join(', ')}; ${family.name} does not use it`);
+  }
 }
 
 export async function resumeCommand(dir: string, opts: { steps?: number; backend?: string }): Promise<void> {
@@ -36,7 +49,7 @@ export async function resumeCommand(dir: string, opts: { steps?: number; backend
   await runToEnd(await resumeRun(dir, { steps: opts.steps }));
 }
 
-async function readConfigFile(file: string): Promise<Partial<RunConfig>> {
+async function readConfigFile(file: string, family: GanFamily): Promise<Partial<RunConfig>> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -49,7 +62,8 @@ async function readConfigFile(file: string): Promise<Partial<RunConfig>> {
   } catch (e) {
     throw new UserError(`--config ${file}: not valid JSON (${(e as Error).message})`);
   }
-  return validatePartialConfig(parsed, `--config ${file}`);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) refuseOtherFamilies(family, parsed as Partial<RunConfig>);
+  return validatePartialConfig(parsed, `--config ${file}`, family.settings);
 }
 
 /**
@@ -89,39 +103,24 @@ export async function sampleCommand(target: string, opts: { count: number; seed:
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
   await initBackend({ prefer: opts.backend }); // validates the name
-  const { generator, state, ema } = await loadGenerator(target, { raw: opts.raw }); // the EMA copy of G unless --raw
+  const { nets, state, ema } = await loadSamplingNetworks(target, { raw: opts.raw }); // the EMA copy of G unless --raw
   const { data, config } = state;
-  const classes = generatorClasses(generator);
-  if (opts.class !== undefined && (classes === 0 || opts.class < 0 || opts.class >= classes)) {
-    generator.dispose();
-    throw new UserError(classes === 0 ? `--class needs a conditional model (cgan, acgan); ${config.model} is unconditional` : `--class must be in 0..${classes - 1}, got ${opts.class}`);
-  }
-  // A family whose G reads latent codes at fixed places of its input (infogan) draws them, from the prior or
-  // as --code/--vary ask (a --vary grid decides its own sample count); other runs take plain N(0, I) latents.
-  let sampled: { z: tf.Tensor2D; cols?: number };
+  // The family decides what sampling means: noise, a class (--class), infogan's codes (--code/--vary).
+  let result;
   try {
     const family = getModel(config.model);
-    if (!family.sampleLatents && (opts.code?.length || opts.vary !== undefined)) {
-      throw new UserError(`--code/--vary set the latent codes of an infogan run; ${config.model} has none`);
-    }
-    sampled = family.sampleLatents?.(config, opts.seed, opts.count, opts) ?? { z: latents(new Rng(opts.seed), opts.count, config.latentDim) };
-  } catch (e) {
-    generator.dispose();
-    throw e;
+    result = sampleFamily(family, nets, { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary }, { config, data });
+  } finally {
+    for (const [, model] of allNetworks(nets)) model.dispose();
   }
-  const { z, cols } = sampled;
-  const count = z.shape[0];
-  const labels = opts.class === undefined ? undefined : oneHotLabels(new Array<number>(count).fill(opts.class), classes);
-  const values = generate(generator, z, undefined, labels);
-  tf.dispose([z, ...(labels ? [labels] : [])]);
-  generator.dispose();
+  const { count } = result;
   await fs.mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   if (ext === '.png') {
-    await writeFileAtomic(opts.out, await samplesPng(values, count, data, undefined, cols));
+    await writeFileAtomic(opts.out, await resultPng(result, data));
   } else if (data.kind === 'image') {
-    await writeFileAtomic(opts.out, encodeNpy(toUint8Images(values), [count, ...data.shape])); // uint8 [N, H, W, C]
+    await writeFileAtomic(opts.out, encodeNpy(toUint8Images(result.values), [count, ...result.shape])); // uint8 [N, H, W, C]
   } else {
-    await writeFileAtomic(opts.out, encodeNpy(values, [count, ...data.shape])); // float32 [N, 2]
+    await writeFileAtomic(opts.out, encodeNpy(result.values, [count, ...result.shape])); // float32 [N, 2]
   }
   process.stderr.write(`ganforge: wrote ${count} samples from step ${state.step}${ema ? ' (EMA generator)' : ''} to ${opts.out}\n`);
 }

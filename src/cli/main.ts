@@ -7,7 +7,7 @@ import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
 import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
-import { MODEL_NAMES } from '../models/registry.js';
+import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
 
 const program = new Command('ganforge')
@@ -25,8 +25,9 @@ const train = program
   .option('--config <file>', 'JSON file of settings (same keys as the flags, camelCase); flags override it')
   .option('--preset <name>', `named settings: ${Object.keys(PRESETS).join(' | ')}`)
   .addOption(backendOption());
-addConfigOptions(train).action(async (model: string, opts: { config?: string; preset?: string; backend?: string }, cmd: Command) => {
-  await trainCommand(model, explicitConfig(cmd), opts);
+const families = Object.values(MODELS);
+addConfigOptions(train, families).action(async (model: string, opts: { config?: string; preset?: string; backend?: string }, cmd: Command) => {
+  await trainCommand(model, explicitConfig(cmd, families), opts);
 });
 
 program

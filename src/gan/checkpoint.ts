@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from './config.js';
-import { EMA_GENERATOR, allNetworks, type GanNetworks, type Optimizers } from './family.js';
+import { EMA_GENERATOR, allNetworks, type FamilyState, type GanNetworks, type Optimizers } from './family.js';
 import type { RngState } from '../util/rng.js';
 import { loadModel, loadNamedTensors, saveModel, saveNamedTensors, type NamedTensor } from './model_io.js';
 import { RunFolder, listDirs } from './run_folder.js';
@@ -35,8 +35,11 @@ export interface CheckpointState {
   evalBest?: EvalBest;
   /** Optimizer scalars setWeights does not restore exactly (see optimizers.ts), by optimizer name (g, d, …). */
   optimizerScalars?: Record<string, OptimizerScalars>;
-  /** Networks and optimizers besides G, D and their two optimizers (GanNetworks.extra, Optimizers.extra). */
-  extras?: { nets: string[]; optimizers: string[] };
+  /**
+   * Networks and optimizers besides G, D and their two optimizers (GanNetworks.extra, Optimizers.extra), and
+   * whether the family's own state was saved (family-state.json with its tensors in family-state-tensors.*).
+   */
+  extras?: { nets: string[]; optimizers: string[]; familyState?: boolean };
   savedAt: string;
 }
 
@@ -45,7 +48,9 @@ export interface CheckpointState {
  * browser), optimizer-g/-d moments, state.json. It is written under a temporary name and renamed into place,
  * so a crash mid-save leaves the previous checkpoint untouched; `latest` names the newest complete one.
  */
-export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Optimizers, state: CheckpointState, keep: number, name?: string): Promise<string> {
+export async function saveCheckpoint(
+  run: RunFolder, nets: GanNetworks, opt: Optimizers, state: CheckpointState, keep: number, name?: string, familyState?: FamilyState,
+): Promise<string> {
   await fs.mkdir(run.checkpoints, { recursive: true });
   // A named checkpoint (e.g. 'best') sits beside the step series: `latest` never names it, pruning skips it.
   const final = name === undefined ? run.checkpointPath(state.step) : path.join(run.checkpoints, name);
@@ -65,7 +70,16 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
     }
     optimizerScalars[optName] = captureOptimizerScalars(o);
   }
-  const extras = { nets: Object.keys(nets.extra ?? {}), optimizers: Object.keys(opt.extra ?? {}) };
+  if (familyState) {
+    const saved = familyState.save();
+    await writeFileAtomic(path.join(tmp, 'family-state.json'), JSON.stringify(saved.json));
+    try {
+      await saveNamedTensors(saved.tensors, tmp, FAMILY_TENSORS);
+    } finally {
+      tf.dispose(saved.tensors.map((t) => t.tensor)); // save() made them for us
+    }
+  }
+  const extras = { nets: Object.keys(nets.extra ?? {}), optimizers: Object.keys(opt.extra ?? {}), ...(familyState ? { familyState: true } : {}) };
   await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars, extras }, null, 1));
   await syncDir(tmp);
   // Replacing a checkpoint of the same step (the end-of-training save right after a periodic one, or a
@@ -85,6 +99,9 @@ export async function saveCheckpoint(run: RunFolder, nets: GanNetworks, opt: Opt
   if (name === undefined) await pruneCheckpoints(run, keep);
   return final;
 }
+
+/** File stem of a family state's tensors (family-state-tensors.json/.bin). */
+const FAMILY_TENSORS = 'family-state-tensors';
 
 /** Name prefix of a checkpoint folder moved aside while a new one of the same step replaces it. */
 const ASIDE_PREFIX = '.old-';
@@ -130,6 +147,7 @@ async function isComplete(dir: string): Promise<boolean> {
   const files = [
     ...(extras?.nets ?? []).flatMap((n) => [`${n}/model.json`, `${n}/weights.bin`]),
     ...(extras?.optimizers ?? []).flatMap((n) => [`optimizer-${n}.json`, `optimizer-${n}.bin`]),
+    ...(extras?.familyState ? ['family-state.json', `${FAMILY_TENSORS}.json`, `${FAMILY_TENSORS}.bin`] : []),
   ];
   for (const f of files) {
     if (!(await exists(path.join(dir, f)))) return false;
@@ -181,6 +199,8 @@ export interface LoadedCheckpoint {
   nets: GanNetworks;
   /** Each optimizer's saved state by name (g, d, and a family's extra ones). */
   optimizerWeights: Record<string, NamedTensor[]>;
+  /** The family's own state as saved (FamilyState.restore takes it; the tensors are the caller's to free). */
+  familyState?: { json: unknown; tensors: NamedTensor[] };
 }
 
 export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> {
@@ -192,7 +212,10 @@ export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> 
   for (const name of extraNets) nets.extra![name] = await loadModel(path.join(dir, name));
   const optimizerWeights: Record<string, NamedTensor[]> = {};
   for (const name of ['g', 'd', ...(state.extras?.optimizers ?? [])]) optimizerWeights[name] = await loadNamedTensors(dir, `optimizer-${name}`);
-  return { dir, state, nets, optimizerWeights };
+  const familyState = state.extras?.familyState
+    ? { json: JSON.parse(await fs.readFile(path.join(dir, 'family-state.json'), 'utf8')) as unknown, tensors: await loadNamedTensors(dir, FAMILY_TENSORS) }
+    : undefined;
+  return { dir, state, nets, optimizerWeights, familyState };
 }
 
 /** One saved network of a checkpoint by name (e.g. bigan's 'encoder'), or a clear error naming what is there. */
@@ -215,4 +238,18 @@ export async function loadGenerator(target: string, opts: { raw?: boolean } = {}
   const state = await readCheckpointState(dir);
   const ema = !opts.raw && (state.extras?.nets ?? []).includes(EMA_GENERATOR);
   return { dir, state, ema, generator: await loadModel(path.join(dir, ema ? EMA_GENERATOR : 'generator')) };
+}
+
+/**
+ * Every network of a checkpoint, for sampling through the family (`sampleFamily`): no optimizer state is read.
+ * `raw: true` leaves out the EMA copy of G, so sampling uses the trained G itself.
+ */
+export async function loadSamplingNetworks(target: string, opts: { raw?: boolean } = {}) {
+  const dir = await resolveCheckpoint(target);
+  const state = await readCheckpointState(dir);
+  const names = (state.extras?.nets ?? []).filter((n) => !(opts.raw && n === EMA_GENERATOR));
+  const nets: GanNetworks = { generator: await loadModel(path.join(dir, 'generator')), discriminator: await loadModel(path.join(dir, 'discriminator')) };
+  if (names.length > 0) nets.extra = {};
+  for (const name of names) nets.extra![name] = await loadModel(path.join(dir, name));
+  return { dir, state, nets, ema: names.includes(EMA_GENERATOR) };
 }

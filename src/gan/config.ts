@@ -64,8 +64,12 @@ export interface RunConfig {
   maxRollbacks: number;
   /** Each rollback multiplies both learning rates by this. */
   rollbackLrFactor: number;
-  /** Optimizer of both players: adam (with beta1/beta2) or rmsprop (WGAN's choice). */
+  /** Optimizer of every player: adam (with beta1/beta2) or rmsprop (WGAN's choice). */
   optimizer: 'adam' | 'rmsprop';
+  /** Learning-rate schedule of every player: constant, or linear decay to 0 (pix2pix, CycleGAN). */
+  lrSchedule: 'constant' | 'linear';
+  /** With --lr-schedule linear: the fraction of --steps after which the decay starts (pix2pix/CycleGAN: 0.5). */
+  lrDecayStart: number;
   /** D (critic) updates per G update (WGAN: 5). */
   nCritic: number;
   /** WGAN-GP gradient penalty weight λ on interpolates (0 = off; wgan-gp: 10). */
@@ -105,118 +109,120 @@ export interface RunConfig {
   gradClip: number;
 }
 
-export const DEFAULT_CONFIG: RunConfig = {
-  model: 'dcgan',
-  data: 'fashion-mnist',
-  steps: 2000,
-  batchSize: 64,
-  lrG: 2e-4,
-  lrD: 2e-4,
-  beta1: 0.5,
-  beta2: 0.999,
-  loss: 'non-saturating',
-  latentDim: 100,
-  seed: 0,
-  out: 'runs/run',
-  sampleEvery: 200,
-  checkpointEvery: 500,
-  logEvery: 10,
-  dataLimit: 0,
-  imageSize: 0,
-  skipBad: false,
-  hidden: 128,
-  width: 64,
-  keepCheckpoints: 3,
-  maxMinutes: 0,
-  evalEvery: 0,
-  evalMetrics: 'fid',
-  evalCount: 2000,
-  evalRef: '',
-  earlyStop: 0,
-  explodeLoss: 1000,
-  maxRollbacks: 3,
-  rollbackLrFactor: 0.5,
-  optimizer: 'adam',
-  nCritic: 1,
-  gpWeight: 0,
-  r1Gamma: 0,
-  r2Gamma: 0,
-  regInterval: 1,
-  clipValue: 0,
-  labelSmoothing: 0,
-  instanceNoise: 0,
-  instanceNoiseSteps: 0,
-  instanceNoiseAnneal: 'linear',
-  featureMatching: 0,
-  minibatchDiscrimination: 0,
-  minibatchStddev: 0,
-  historicalAveraging: 0,
-  historicalAveragingG: 0,
-  emaDecay: 0,
-  diffAugment: '',
-  gradClip: 0,
-};
+/** One setting: its default, its validation and its line of --help. The CLI flag is flagOf(key). */
+export interface Setting<T = unknown> {
+  default: T;
+  schema: z.ZodType<T>;
+  help: string;
+}
+
+/** A table of settings by camelCase key: the shared ones below, or a family's own (GanFamily.settings). */
+export type SettingsTable = Record<string, Setting>;
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const rate = z.number().positive().finite();
 const beta = z.number().min(0).lt(1);
+const weight = z.number().nonnegative().finite();
 
-export const runConfigSchema = z
-  .object({
-    model: z.string().min(1),
-    data: z.string().min(1),
-    steps: positiveInt,
-    batchSize: positiveInt,
-    lrG: rate,
-    lrD: rate,
-    beta1: beta,
-    beta2: beta,
-    loss: z.enum(LOSS_NAMES as [string, ...string[]]),
-    latentDim: positiveInt,
-    seed: nonNegativeInt,
-    out: z.string().min(1),
-    sampleEvery: nonNegativeInt,
-    checkpointEvery: nonNegativeInt,
-    logEvery: positiveInt,
-    dataLimit: nonNegativeInt,
-    imageSize: nonNegativeInt,
-    skipBad: z.boolean(),
-    hidden: positiveInt,
-    width: positiveInt,
-    keepCheckpoints: positiveInt,
-    maxMinutes: z.number().nonnegative().finite(),
-    evalEvery: nonNegativeInt,
-    evalMetrics: z.string().min(1),
-    evalCount: z.number().int().min(2),
-    evalRef: z.string(),
-    earlyStop: nonNegativeInt,
-    explodeLoss: z.number().nonnegative().finite(),
-    maxRollbacks: nonNegativeInt,
-    rollbackLrFactor: z.number().positive().lt(1),
-    optimizer: z.enum(['adam', 'rmsprop']),
-    nCritic: positiveInt,
-    gpWeight: z.number().nonnegative().finite(),
-    r1Gamma: z.number().nonnegative().finite(),
-    r2Gamma: z.number().nonnegative().finite(),
-    regInterval: positiveInt,
-    clipValue: z.number().nonnegative().finite(),
-    labelSmoothing: z.number().min(0).lt(1),
-    instanceNoise: z.number().nonnegative().finite(),
-    instanceNoiseSteps: nonNegativeInt,
-    instanceNoiseAnneal: z.enum(['linear', 'exponential']),
-    featureMatching: z.number().nonnegative().finite(),
-    minibatchDiscrimination: nonNegativeInt,
-    minibatchStddev: nonNegativeInt,
-    historicalAveraging: z.number().nonnegative().finite(),
-    historicalAveragingG: z.number().nonnegative().finite(),
-    emaDecay: z.number().min(0).lt(1),
-    diffAugment: z.string().refine((s) => parseDiffAugment(s) !== null, {
-      message: `expected a comma-separated list of ${DIFF_AUGMENT_POLICIES.join(', ')} (or '' for none)`,
-    }),
-    gradClip: z.number().nonnegative().finite(),
-  })
-  .strict();
+function setting<T>(def: T, schema: z.ZodType<T>, help: string): Setting<T> {
+  return { default: def, schema, help };
+}
+
+/**
+ * The settings every run has, with defaults, validation and help in one place: DEFAULT_CONFIG, the config
+ * schema and the CLI's flags are all generated from this table (and from each family's own table).
+ */
+export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } = {
+  model: setting('dcgan', z.string().min(1), 'model family'),
+  data: setting('fashion-mnist', z.string().min(1), "training data: fashion-mnist | mnist | folder:PATH | toy:ring8 | toy:grid25 | paired:DIR | aligned:DIR | unpaired:DIR | edges:SPEC | … (see 'ganforge data')"),
+  steps: setting(2000, positiveInt, 'total training steps (one D and one G update each)'),
+  batchSize: setting(64, positiveInt, 'examples per batch'),
+  lrG: setting(2e-4, rate, 'generator learning rate'),
+  lrD: setting(2e-4, rate, 'discriminator learning rate'),
+  beta1: setting(0.5, beta, "Adam's β1"),
+  beta2: setting(0.999, beta, "Adam's β2"),
+  loss: setting<RunConfig['loss']>('non-saturating', z.enum(LOSS_NAMES as unknown as [RunConfig['loss'], ...RunConfig['loss'][]]), `adversarial loss: ${LOSS_NAMES.join(' | ')}`),
+  latentDim: setting(100, positiveInt, 'size of the latent vector z'),
+  seed: setting(0, nonNegativeInt, 'seed for weights, latents and data order'),
+  out: setting('runs/run', z.string().min(1), 'run folder to write'),
+  sampleEvery: setting(200, nonNegativeInt, 'write samples/step-N.png every N steps (0 = never)'),
+  checkpointEvery: setting(500, nonNegativeInt, 'write a checkpoint every N steps (0 = only at the end)'),
+  logEvery: setting(10, positiveInt, 'append to metrics.jsonl every N steps'),
+  dataLimit: setting(0, nonNegativeInt, 'use only the first N training examples (0 = all)'),
+  imageSize: setting(0, nonNegativeInt, 'resize images to N×N (0 = size of the first image)'),
+  skipBad: setting(false, z.boolean(), 'skip image files that cannot be decoded (their count is reported) instead of stopping'),
+  hidden: setting(128, positiveInt, 'hidden width of MLP models (vanilla)'),
+  width: setting(64, positiveInt, 'base channel count of convolutional models (dcgan; pix2pix/cyclegan: ngf and ndf)'),
+  keepCheckpoints: setting(3, positiveInt, 'how many checkpoints to keep'),
+  maxMinutes: setting(0, z.number().nonnegative().finite(), 'stop after this many minutes of training (0 = no limit)'),
+  evalEvery: setting(0, nonNegativeInt, 'evaluate every N steps (0 = never): eval/NAME in metrics.jsonl, best checkpoint in checkpoints/best'),
+  evalMetrics: setting('fid', z.string().min(1), 'metrics for --eval-every, comma-separated; the first picks the best checkpoint'),
+  evalCount: setting(2000, z.number().int().min(2), 'generated and reference samples per evaluation'),
+  evalRef: setting('', z.string(), "reference set for evaluation ('' = the training data's test split or toy mixture)"),
+  earlyStop: setting(0, nonNegativeInt, 'stop after N evaluations without improvement (0 = never)'),
+  explodeLoss: setting(1000, z.number().nonnegative().finite(), 'a |loss| above this counts as divergence, like NaN (0 = NaN/Inf only)'),
+  maxRollbacks: setting(3, nonNegativeInt, 'on divergence, roll back to the last good checkpoint this many times, then stop'),
+  rollbackLrFactor: setting(0.5, z.number().positive().lt(1), 'each rollback multiplies every learning rate by this'),
+  optimizer: setting<RunConfig['optimizer']>('adam', z.enum(['adam', 'rmsprop']), 'optimizer of every player: adam | rmsprop'),
+  lrSchedule: setting<RunConfig['lrSchedule']>('constant', z.enum(['constant', 'linear']), 'learning-rate schedule of every player: constant | linear (decay to 0 from --lr-decay-start)'),
+  lrDecayStart: setting(0.5, z.number().min(0).lt(1), 'with --lr-schedule linear: fraction of --steps after which the rate decays linearly to 0'),
+  nCritic: setting(1, positiveInt, 'D (critic) updates per G update'),
+  gpWeight: setting(0, weight, 'gradient penalty λ on real/fake interpolates (WGAN-GP; 0 = off)'),
+  r1Gamma: setting(0, weight, 'R1 penalty γ on real data (0 = off)'),
+  r2Gamma: setting(0, weight, 'R2 penalty γ on generated data (0 = off)'),
+  regInterval: setting(1, positiveInt, 'apply R1/R2 every N steps, scaled by N (lazy regularization)'),
+  clipValue: setting(0, weight, 'clip D weights to [-c, c] after each D update (WGAN; 0 = off)'),
+  labelSmoothing: setting(0, z.number().min(0).lt(1), "one-sided label smoothing α: D's real target 1 − α (minimax, non-saturating, least-squares; 0 = off)"),
+  instanceNoise: setting(0, weight, 'instance noise σ₀ on every input of D, annealed to 0 (0 = off; σ in stats as trick/noise-sigma)'),
+  instanceNoiseSteps: setting(0, nonNegativeInt, "steps over which --instance-noise anneals to 0 (0 = the run's --steps)"),
+  instanceNoiseAnneal: setting<RunConfig['instanceNoiseAnneal']>('linear', z.enum(['linear', 'exponential']), 'annealing of --instance-noise: linear | exponential'),
+  featureMatching: setting(0, weight, "weight of feature matching in G's loss: ‖mean f(x) − mean f(G(z))‖², f = input of D's last dense (0 = off)"),
+  minibatchDiscrimination: setting(0, nonNegativeInt, "minibatch-discrimination kernels before D's last dense layer (vanilla, dcgan; 0 = off)"),
+  minibatchStddev: setting(0, nonNegativeInt, "minibatch-stddev feature before D's last dense layer over groups of N (Karras: 4; 0 = off)"),
+  historicalAveraging: setting(0, weight, "historical averaging weight on D: ‖θ − mean of past θ‖² in D's loss (0 = off)"),
+  historicalAveragingG: setting(0, weight, "historical averaging weight on G's parameters (0 = off)"),
+  emaDecay: setting(0, z.number().min(0).lt(1), "keep an EMA of G's weights with this decay (e.g. 0.999) for sampling and evaluation (0 = off)"),
+  diffAugment: setting('', z.string().refine((s) => parseDiffAugment(s) !== null, {
+    message: `expected a comma-separated list of ${DIFF_AUGMENT_POLICIES.join(', ')} (or '' for none)`,
+  }), "DiffAugment on D's inputs in both phases, comma-separated: translation,cutout,color ('' = off; images only)"),
+  gradClip: setting(0, weight, "clip each player's gradient to this global norm (0 = off)"),
+};
+
+/**
+ * Shared settings a family uses only if it says so (GanFamily.honours). Setting one of these for a family that
+ * does not honour it is an error naming the flag, never a silent no-op. Every other shared setting (steps,
+ * batch size, learning rates and their schedule, data, logging, evaluation, reliability) applies to every family.
+ */
+export const OPTIONAL_SETTINGS = [
+  'loss', 'latentDim', 'hidden', 'width', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue',
+  'labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching',
+  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'gradClip',
+] as const satisfies readonly (keyof RunConfig)[];
+export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
+
+function defaultsOf(table: SettingsTable): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(table).map(([k, s]) => [k, s.default]));
+}
+
+export const DEFAULT_CONFIG = defaultsOf(SHARED_SETTINGS) as unknown as RunConfig;
+
+function schemaOf(table: SettingsTable) {
+  return z.object(Object.fromEntries(Object.entries(table).map(([k, s]) => [k, s.schema]))).strict();
+}
+
+export const runConfigSchema = schemaOf(SHARED_SETTINGS);
+
+/** Whether a numeric setting takes integers only (so the CLI parses `--steps 1.5` as an error). */
+export function isIntegerSetting(s: Setting): boolean {
+  const format = (s.schema as { format?: string | null }).format;
+  return format === 'safeint' || format === 'int32';
+}
+
+/** A run's config with a family's own settings (GanFamily.settings) typed: `settingsOf<Pix2PixSettings>(config)`. */
+export function settingsOf<T>(config: RunConfig): RunConfig & T {
+  return config as RunConfig & T;
+}
 
 export const CONFIG_KEYS = Object.keys(DEFAULT_CONFIG) as (keyof RunConfig)[];
 
@@ -229,17 +235,19 @@ export function flagOf(key: string): string {
  * Validate a partial config (from a file, flags or a preset). Unknown keys and wrong types become one
  * UserError naming each key, its flag and, for unknown keys, the nearest valid one.
  */
-export function validatePartialConfig(input: unknown, source: string): Partial<RunConfig> {
+export function validatePartialConfig(input: unknown, source: string, familySettings: SettingsTable = {}): Partial<RunConfig> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new UserError(`${source}: expected a JSON object of settings, got ${Array.isArray(input) ? 'an array' : typeof input}`);
   }
-  const result = runConfigSchema.partial().safeParse(input);
+  const keys = [...CONFIG_KEYS, ...Object.keys(familySettings)];
+  const schema = Object.keys(familySettings).length === 0 ? runConfigSchema : schemaOf({ ...SHARED_SETTINGS, ...familySettings });
+  const result = schema.partial().safeParse(input);
   if (result.success) return result.data as Partial<RunConfig>;
   const problems = result.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys
         .map((key) => {
-          const nearest = [...CONFIG_KEYS].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+          const nearest = [...keys].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
           return `unknown setting '${key}' (did you mean '${nearest}', flag ${flagOf(nearest)}?)`;
         })
         .join('; ');
@@ -252,11 +260,16 @@ export function validatePartialConfig(input: unknown, source: string): Partial<R
 
 /** Layer partial configs left to right over the defaults; the result is validated as a whole. */
 export function resolveConfig(...layers: Partial<RunConfig>[]): RunConfig {
-  const merged: RunConfig = { ...DEFAULT_CONFIG };
+  return resolveFamilyConfig({}, ...layers);
+}
+
+/** resolveConfig for a family with settings of its own (GanFamily.settings): their defaults, then the layers. */
+export function resolveFamilyConfig(familySettings: SettingsTable, ...layers: Partial<RunConfig>[]): RunConfig {
+  const merged = { ...DEFAULT_CONFIG, ...defaultsOf(familySettings) } as RunConfig;
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   }
-  validatePartialConfig(merged, 'config');
+  validatePartialConfig(merged, 'config', familySettings);
   checkCombinations(merged);
   return merged;
 }

@@ -1,18 +1,20 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { DatasetInfo } from '../data/types.js';
-import type { RunConfig } from './config.js';
+import type { Batch, ConditionKind, DatasetInfo } from '../data/types.js';
+import type { OptionalSetting, RunConfig, SettingsTable } from './config.js';
 import type { Rng } from '../util/rng.js';
-import type { FamilyStep } from './step.js';
+import type { AdversarialLoss } from './losses.js';
+import type { NamedTensor } from './model_io.js';
 
-/** The two players. G: z [B, latentDim] → x [B, ...data shape]. D: x → logits [B, 1]. */
+/**
+ * A run's networks. `generator` and `discriminator` are the two players every family has (a translator's
+ * G: A → B and its D); `extra` holds any further ones by name, each saved in checkpoints as a folder of that
+ * name: an encoder (bigan, aae), CycleGAN's second generator and discriminator, or `EMA_GENERATOR`, the
+ * moving average of G's weights that sampling prefers.
+ */
 export interface GanNetworks {
   generator: tfl.LayersModel;
   discriminator: tfl.LayersModel;
-  /**
-   * Further networks, by name, each saved in checkpoints as a folder of that name: an encoder (bigan, aae), an
-   * auxiliary head, or `EMA_GENERATOR`, the moving average of G's weights that sampling prefers.
-   */
   extra?: Record<string, tfl.LayersModel>;
 }
 
@@ -29,7 +31,14 @@ export function allNetworks(nets: GanNetworks): [string, tfl.LayersModel][] {
   return [['generator', nets.generator], ['discriminator', nets.discriminator], ...Object.entries(nets.extra ?? {})];
 }
 
-/** Optimizers of a run: G's, D's, and any further ones a family names (see GanFamily.extraOptimizers). */
+/** A further network of a run by name, or an error naming the family's declaration that should have built it. */
+export function extraNetwork(nets: GanNetworks, name: string, family: string): tfl.LayersModel {
+  const model = nets.extra?.[name];
+  if (!model) throw new Error(`${family}: the networks hold no '${name}' (GanNetworks.extra.${name}); its build() must make it`);
+  return model;
+}
+
+/** Optimizers of a run by player: G's, D's, and any further players' (see GanFamily.players). */
 export interface Optimizers {
   g: tf.Optimizer;
   d: tf.Optimizer;
@@ -37,8 +46,116 @@ export interface Optimizers {
 }
 
 /**
+ * A player: one optimizer over a fixed list of variables, with its learning rate taken from a config key and
+ * the run's schedule (--lr-schedule). Adam keeps its moments by position in the variable list, so a phase that
+ * updates another set of variables needs a player of its own.
+ */
+export interface Player {
+  /** 'g', 'd', or a further name (saved as optimizer-NAME). */
+  name: string;
+  /** The config key holding its base learning rate. */
+  lr: 'lrG' | 'lrD';
+  /** What it moves, for --help and `ganforge models`. */
+  moves: string;
+}
+
+/** The players of a family that declares none: G and D. */
+export const DEFAULT_PLAYERS: readonly Player[] = [
+  { name: 'g', lr: 'lrG', moves: 'the generator' },
+  { name: 'd', lr: 'lrD', moves: 'the discriminator' },
+];
+
+/** What one training step reports. Every entry of `extra` named `loss/…` is watched by the divergence guard too. */
+export interface StepStats {
+  lossD: number;
+  lossG: number;
+  /** Mean sigmoid(D) on real and generated data (for monitoring). */
+  dReal: number;
+  dFake: number;
+  /** Further named numbers to report: penalties ('reg/gp'), a family's own losses ('loss/L1', 'loss/cycle'). */
+  extra?: Record<string, number>;
+}
+
+/** Everything a family's step may read or move. */
+export interface StepContext {
+  nets: GanNetworks;
+  opt: Optimizers;
+  loss: AdversarialLoss;
+  config: RunConfig;
+  data: DatasetInfo;
+  /** The condition the family consumes (GanFamily.condition): 'class' puts labels into both players. */
+  condition: ConditionKind;
+  /** Steps completed before this one (0-based), e.g. for lazy regularization. */
+  step: number;
+  /** The step's real batch [B, ...shape] and its class labels [B] int32, when the data has them. */
+  real: tf.Tensor;
+  labels?: tf.Tensor1D;
+  /** The step's input images [B, ...data.input.shape] (image condition: the translation's source domain A). */
+  input?: tf.Tensor;
+  /** The step's latents [B, latentDim]. */
+  z: tf.Tensor2D;
+  /** Another real batch from the run's stream. */
+  nextBatch(): Batch;
+  /** Fresh latents [B, latentDim] from the run's latent RNG. */
+  latents(): tf.Tensor2D;
+  /** The run's latent RNG, for other randomness a step needs (GP's ε, sampled class labels). */
+  rng: Rng;
+  /** The family's own state (GanFamily.createState), when it keeps one. */
+  state?: FamilyState;
+}
+
+/** A family's own training step (see GanFamily.step). */
+export type FamilyStep = (ctx: StepContext) => StepStats;
+
+/**
+ * State of a family that is not a network, e.g. CycleGAN's image pools: saved with every checkpoint and put
+ * back on resume and rollback, so that exact resume stays bit-for-bit.
+ */
+export interface FamilyState {
+  /** What to checkpoint; the tensors are new ones, which the caller frees once written. */
+  save(): { json: unknown; tensors: NamedTensor[] };
+  /** Put back what `save` returned (the tensors are the caller's; copy what you keep). */
+  restore(saved: { json: unknown; tensors: NamedTensor[] }): void;
+  dispose(): void;
+}
+
+/** What `ganforge sample`, `translate`, evaluation, the studio and the progress grid ask of a family. */
+export interface SampleRequest {
+  count: number;
+  /** Seeds the latents (and any other randomness). */
+  seed: number;
+  /** A class to draw from (class-conditional families); default: cycle through the classes. */
+  class?: number;
+  /** infogan: codes fixed by `--code NAME=VALUE` and a `--vary NAME` sweep. */
+  code?: string[];
+  vary?: string;
+  /** Image condition: input images [count, H, W, C] in [-1, 1]; the caller owns them. */
+  input?: tf.Tensor;
+  /** Translators with two generators (CycleGAN): which way to translate. */
+  direction?: 'AtoB' | 'BtoA';
+}
+
+/** Samples as floats (images in [-1, 1]), `count` of `shape`, and the grid columns a picture of them should use. */
+export interface SampleResult {
+  values: Float32Array;
+  count: number;
+  shape: number[];
+  cols?: number;
+}
+
+/**
+ * What the progress grid (samples/step-N.png, final.png, the studio's live view) is drawn from: fixed latents,
+ * and for data with an input domain a fixed batch of examples (input, target). Both stay the same all run.
+ */
+export interface Probe {
+  z: tf.Tensor2D;
+  batch?: Batch;
+}
+
+/**
  * A GAN family: one file in src/models that reads like its paper — network builders, the paper's
- * hyper-parameters as defaults — plus a registry line.
+ * hyper-parameters as defaults, its step — plus a registry line. Everything outside src/models reads these
+ * declarations; none of it tests a family's name or counts a network's inputs.
  */
 export interface GanFamily {
   name: string;
@@ -46,31 +163,51 @@ export interface GanFamily {
   summary: string;
   /** The paper it implements. */
   paper: string;
-  /** What this family changes from DEFAULT_CONFIG, given the data (e.g. toy data wants smaller nets). */
+  /** The condition its networks consume (default 'none'); the data must provide it (DatasetInfo). */
+  condition?: ConditionKind;
+  /**
+   * The shared settings among OPTIONAL_SETTINGS this family uses (the rest of the shared settings apply to
+   * every family). Setting any other optional one is an error naming the flag.
+   */
+  honours: readonly OptionalSetting[] | ((data: DatasetInfo) => readonly OptionalSetting[]);
+  /** Settings of its own (e.g. pix2pix's λ_L1): flags, help, defaults and validation come from this table. */
+  settings?: SettingsTable;
+  /** Its players (optimizers); default DEFAULT_PLAYERS. Must include 'g' and 'd'. */
+  players?: readonly Player[];
+  /** What this family changes from DEFAULT_CONFIG (and its own settings' defaults), given the data. */
   defaults(data: DatasetInfo): Partial<RunConfig>;
   /** null when the family can train on this data, else a sentence saying why not and what to do. */
   check(data: DatasetInfo, config: RunConfig): string | null;
   /** Build fresh networks; `rng` seeds every initializer so a seed reproduces the run. */
   build(data: DatasetInfo, config: RunConfig, rng: Rng): GanNetworks;
   /**
-   * The family's own training step — its algorithm box: an n_critic loop, penalties, clipping, labels for a
-   * conditional pair — composed from step.ts's phases (discriminatorPhase, generatorPhase, clipWeights).
-   * Absent: the trainer uses `standardStep`, which is `adversarialStep` under the default config.
-   *
-   * Checkpoints hold every network in GanNetworks (extra ones included), every optimizer and the RNG/stream
-   * state, so a family's further state (an encoder, a Q head) resumes exactly when it lives there.
+   * The family's own training step — its algorithm box — composed from step.ts's phases. Absent: the trainer
+   * uses `standardStep` (n_critic D updates with the configured penalties and clipping, then one G update).
    */
   step?: FamilyStep;
+  /** State that is not a network (saved and restored with checkpoints), made fresh for a new run. */
+  createState?(data: DatasetInfo, config: RunConfig): FamilyState;
   /**
-   * Names of further optimizers the step uses (built with G's learning rate and betas), e.g. aae's
-   * reconstruction phase. An Adam keeps its moments by position in the variable list, so one optimizer must
-   * always see the same list: a phase that updates another set of variables needs an optimizer of its own.
+   * What sampling means for this family. Absent: G on z ~ N(0, I) (with class labels for class-conditional
+   * families, and `sampleLatents` when the family has one).
    */
-  extraOptimizers?: readonly string[];
+  sample?(nets: GanNetworks, request: SampleRequest, run: { config: RunConfig; data: DatasetInfo }): SampleResult;
+  /** The progress grid. Absent: `sample` on the probe's 64 fixed latents. */
+  picture?(nets: GanNetworks, probe: Probe, run: { config: RunConfig; data: DatasetInfo }): SampleResult;
   /**
-   * For a family whose latent carries codes at fixed places (infogan): `ganforge sample`'s latents, drawn from
-   * `seed`, with the codes `--code NAME=VALUE` fixes and a `--vary NAME` sweep along `cols` grid columns (which
-   * may set the count). Absent: z ~ N(0, I), and --code/--vary are refused.
+   * For a family whose latent carries codes at fixed places (infogan): sampling's latents, drawn from `seed`,
+   * with the codes `--code NAME=VALUE` fixes and a `--vary NAME` sweep along `cols` grid columns (which may set
+   * the count). Absent: z ~ N(0, I), and --code/--vary are refused.
    */
   sampleLatents?(config: RunConfig, seed: number, count: number, request: { code?: string[]; vary?: string }): { z: tf.Tensor2D; cols?: number };
+}
+
+/** The optional shared settings a family honours on this data. */
+export function honouredSettings(family: GanFamily, data: DatasetInfo): readonly OptionalSetting[] {
+  return typeof family.honours === 'function' ? family.honours(data) : family.honours;
+}
+
+/** A family's players, G and D first. */
+export function playersOf(family: GanFamily): readonly Player[] {
+  return family.players ?? DEFAULT_PLAYERS;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from './config.js';
-import type { Optimizers } from './step.js';
+import { DEFAULT_PLAYERS, type Optimizers, type Player } from './family.js';
 import type { NamedTensor } from './model_io.js';
 import { adam } from '../nn/adam.js';
 
@@ -9,13 +9,39 @@ function makeOptimizer(config: RunConfig, lr: number): tf.Optimizer {
 }
 
 /**
- * Adam (or RMSProp, WGAN's choice) for both players, with the run's (possibly separate: TTUR) learning rates,
- * plus the family's further optimizers (`extraNames`), which take G's learning rate.
+ * Adam (or RMSProp, WGAN's choice) for every player, each with its learning rate (separate G and D rates:
+ * TTUR) at the schedule's value for `step`. 'g' and 'd' are always there; further players go in `extra`.
  */
-export function makeOptimizers(config: RunConfig, extraNames: readonly string[] = []): Optimizers {
-  const opt: Optimizers = { g: makeOptimizer(config, config.lrG), d: makeOptimizer(config, config.lrD) };
-  if (extraNames.length > 0) opt.extra = Object.fromEntries(extraNames.map((name) => [name, makeOptimizer(config, config.lrG)]));
-  return opt;
+export function makeOptimizers(config: RunConfig, players: readonly Player[] = DEFAULT_PLAYERS, step = 0): Optimizers {
+  const made = new Map(players.map((p) => [p.name, makeOptimizer(config, scheduledRate(config, config[p.lr], step))]));
+  const g = made.get('g');
+  const d = made.get('d');
+  if (!g || !d) throw new Error(`a family's players must include 'g' and 'd', got ${players.map((p) => p.name).join(', ')}`);
+  const extra = players.filter((p) => p.name !== 'g' && p.name !== 'd');
+  return extra.length > 0 ? { g, d, extra: Object.fromEntries(extra.map((p) => [p.name, made.get(p.name)!])) } : { g, d };
+}
+
+/**
+ * The learning rate at `step` (steps completed) for a base rate: constant, or with --lr-schedule linear
+ * constant until `lrDecayStart · steps`, then linearly to 0 at `steps` (pix2pix and CycleGAN: 100 epochs at the
+ * base rate, 100 decaying).
+ */
+export function scheduledRate(config: RunConfig, base: number, step: number): number {
+  if (config.lrSchedule === 'constant') return base;
+  const start = Math.floor(config.lrDecayStart * config.steps);
+  if (step < start) return base;
+  return base * Math.max(0, (config.steps - step) / Math.max(1, config.steps - start));
+}
+
+/** Set every player's learning rate to the schedule's value before the step that follows `step` steps. */
+export function applySchedule(opt: Optimizers, players: readonly Player[], config: RunConfig, step: number): void {
+  if (config.lrSchedule === 'constant') return;
+  const byName = new Map(allOptimizers(opt));
+  for (const p of players) {
+    // tfjs's Adam and RMSProp read `learningRate` at each update (a plain field, protected in its typings).
+    const o = byName.get(p.name) as unknown as { learningRate: number } | undefined;
+    if (o) o.learningRate = scheduledRate(config, config[p.lr], step);
+  }
 }
 
 /** Every optimizer of a run with the name its state is saved under (optimizer-NAME): g, d, then extras. */
@@ -32,9 +58,10 @@ export async function restoreOptimizers(
   config: RunConfig,
   weights: Record<string, NamedTensor[]>,
   scalars: Record<string, OptimizerScalars> | undefined,
-  extraNames: readonly string[] = [],
+  players: readonly Player[] = DEFAULT_PLAYERS,
+  step = 0,
 ): Promise<Optimizers> {
-  const opt = makeOptimizers(config, extraNames);
+  const opt = makeOptimizers(config, players, step);
   for (const [name, o] of allOptimizers(opt)) {
     if (weights[name]) await o.setWeights(weights[name]); // (absent: a checkpoint from before that optimizer existed)
     restoreOptimizerScalars(o, scalars?.[name]);

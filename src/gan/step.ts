@@ -1,56 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { AdversarialLoss } from './losses.js';
-import type { GanNetworks, Optimizers } from './family.js';
-import type { RunConfig } from './config.js';
-import type { Batch } from '../data/types.js';
-import type { Rng } from '../util/rng.js';
+import type { GanNetworks, Optimizers, StepContext, StepStats } from './family.js';
 import { gradientPenalty, lazyWeight, r1Penalty, r2Penalty, type Critic } from './regularizers.js';
 import { activeTricks, phaseTricks } from './tricks/index.js';
-import { generatorClasses, oneHotLabels } from './sampling.js';
+import { oneHotLabels } from './sampling.js';
+import type { Rng } from '../util/rng.js';
 
-/** What one adversarial step reports. Means of D's sigmoid output show who is winning. */
-export interface StepStats {
-  lossD: number;
-  lossG: number;
-  /** mean σ(D(x)) on the real batch, in (0, 1) (for score-valued critics: a monotone summary of the score) */
-  dReal: number;
-  /** mean σ(D(G(z))) on the generated batch, before D's update */
-  dFake: number;
-  /** Further named numbers for the stats channel (e.g. 'reg/gp', 'critic/w-dist'). */
-  extra?: Record<string, number>;
-}
-
-export type { Optimizers } from './family.js';
-
-/**
- * Everything a family's step may use. The trainer builds it once per step; the step draws any further real
- * batches and latents it needs (an n_critic loop) through `nextBatch` and `latents`, whose state is
- * checkpointed, so a resumed run draws the same ones. The step disposes what it draws; the trainer disposes
- * `real`, `labels` and `z`.
- */
-export interface StepContext {
-  nets: GanNetworks;
-  opt: Optimizers;
-  loss: AdversarialLoss;
-  config: RunConfig;
-  /** Steps completed before this one (0 on the first step): drives lazy regularization. */
-  step: number;
-  /** The step's real batch [B, ...shape] and its class labels [B] int32, when the data has them. */
-  real: tf.Tensor;
-  labels?: tf.Tensor1D;
-  /** The step's latents [B, latentDim]. */
-  z: tf.Tensor2D;
-  /** Another real batch from the run's stream. */
-  nextBatch(): Batch;
-  /** Fresh latents [B, latentDim] from the run's latent RNG. */
-  latents(): tf.Tensor2D;
-  /** The run's latent RNG, for other randomness a step needs (GP's ε, sampled class labels). */
-  rng: Rng;
-}
-
-/** A family's own training step (see GanFamily.step). */
-export type FamilyStep = (ctx: StepContext) => StepStats;
+// The step's types live with the family contract; re-exported here for the families that compose steps.
+export type { FamilyStep, Optimizers, StepContext, StepStats } from './family.js';
 
 export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -89,9 +47,9 @@ export interface DPhaseResult {
  */
 export function discriminatorPhase(
   nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, fake: tf.Tensor,
-  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties } = {},
+  options: { yReal?: tf.Tensor; yFake?: tf.Tensor; penalties?: Penalties; scale?: number } = {},
 ): DPhaseResult {
-  const { yReal, yFake, penalties } = options;
+  const { yReal, yFake, penalties, scale = 1 } = options;
   const tricks = phaseTricks(nets);
   const lossOfD = tricks.discriminatorLoss(loss);
   tricks.rememberReal(real, yReal);
@@ -106,7 +64,8 @@ export function discriminatorPhase(
     dReal = tf.keep(tf.mean(tf.sigmoid(lr)));
     dFake = tf.keep(tf.mean(tf.sigmoid(lf)));
     realLogits = tf.keep(lr); // read by relativistic G losses; no gradient flows through it there
-    let total = lossOfD.d(lr, lf);
+    // `scale` weighs the adversarial loss against D's other terms (pix2pix halves it to slow D down).
+    let total = scale === 1 ? lossOfD.d(lr, lf) : (tf.mul(scale, lossOfD.d(lr, lf)) as tf.Scalar);
     if (penalties) {
       // A penalty sees D with the real batch's labels bound (conditional D); x̂ interpolates both batches.
       const terms = penalties((x) => applyD(nets, x, yReal), xr, xf);
@@ -126,6 +85,52 @@ export function discriminatorPhase(
 }
 
 /**
+ * Extra terms of G's loss, by report name, as functions of G's output (e.g. pix2pix's L1 to the target): each
+ * adds `weight · value` to G's loss and reports its unweighted value.
+ */
+export type GeneratorTerms = (fake: tf.Tensor) => Record<string, { weight: number; value: tf.Scalar }>;
+
+/** How a step's G and D see their inputs beyond the plain "G(z) vs x" (translators, conditional pairs). */
+export interface PhaseInputs {
+  /** What G takes (default z, or [z, yFake] when yFake is given): e.g. the input image of a translator. */
+  gInput?: tf.Tensor | tf.Tensor[];
+  /** D's condition for the real and the generated batch (D([x, y])): one-hot classes, or a translator's input image. */
+  yReal?: tf.Tensor;
+  yFake?: tf.Tensor;
+  /** Weight of D's adversarial loss (pix2pix: 0.5). */
+  dScale?: number;
+  /** Further terms of G's loss. */
+  gTerms?: GeneratorTerms;
+  /** Weight of G's adversarial term (default 1; 0 leaves only the terms, e.g. an L1-only baseline). */
+  ganWeight?: number;
+}
+
+/** G's loss `adversarial` plus the terms, with each term's value kept for the stats (disposed by the caller). */
+function withTerms(adversarial: tf.Scalar, fake: tf.Tensor, inputs: PhaseInputs, kept: Record<string, tf.Scalar>): tf.Scalar {
+  const { gTerms, ganWeight = 1 } = inputs;
+  if (!gTerms && ganWeight === 1) return adversarial;
+  kept['loss/G_GAN'] = tf.keep(tf.clone(adversarial));
+  let total = ganWeight === 1 ? adversarial : (tf.mul(ganWeight, adversarial) as tf.Scalar);
+  if (!gTerms) return total;
+  for (const [name, { weight, value }] of Object.entries(gTerms(fake))) {
+    kept[name] = tf.keep(value);
+    if (weight !== 0) total = tf.add(total, tf.mul(weight, value)) as tf.Scalar;
+  }
+  return total;
+}
+
+/** Read and free the kept scalars. */
+function readKept(kept: Record<string, tf.Scalar>): Record<string, number> {
+  const out = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
+  tf.dispose(Object.values(kept));
+  return out;
+}
+
+function gInputOf(z: tf.Tensor, inputs: PhaseInputs): tf.Tensor | tf.Tensor[] {
+  return inputs.gInput ?? (inputs.yFake ? [z, inputs.yFake] : z);
+}
+
+/**
  * G phase: one update of G to raise D(G(z)); only G's variables move. With tricks bound (see
  * discriminatorPhase), D sees G(z) augmented and noised as in the D phase, G's loss gains feature matching
  * and historical averaging, and its gradients may be clipped.
@@ -133,16 +138,25 @@ export function discriminatorPhase(
 export function generatorPhase(
   nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, z: tf.Tensor, realLogits: tf.Tensor, yFake?: tf.Tensor,
 ): number {
+  return generatorPhaseWith(nets, opt, loss, z, realLogits, { yFake }).lossG;
+}
+
+/** generatorPhase with a translator's or conditional pair's inputs and extra loss terms; returns the terms' values too. */
+export function generatorPhaseWith(
+  nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, z: tf.Tensor, realLogits: tf.Tensor, inputs: PhaseInputs,
+): { lossG: number; terms: Record<string, number> } {
   const tricks = phaseTricks(nets);
+  const kept: Record<string, tf.Scalar> = {};
   const objective = () => {
-    const x = applyG(nets, z, yFake); // [B, ...shape]
-    const adversarial = loss.g(applyD(nets, tricks.dInput(x), yFake), realLogits);
-    return tricks.withGeneratorTerms(nets, adversarial, x, yFake); // feature matching, historical averaging
+    const x = nets.generator.apply(gInputOf(z, inputs), TRAINING) as tf.Tensor; // [B, ...shape]
+    const adversarial = loss.g(applyD(nets, tricks.dInput(x), inputs.yFake), realLogits);
+    // feature matching, historical averaging; then the family's own terms
+    return withTerms(tricks.withGeneratorTerms(nets, adversarial, x, inputs.yFake), x, inputs, kept);
   };
   const lossG = tricks.minimize(opt.g, objective, trainableVariables(nets.generator), 'g');
   const v = lossG.dataSync()[0];
   lossG.dispose();
-  return v;
+  return { lossG: v, terms: readKept(kept) };
 }
 
 /** WGAN's Lipschitz device (Arjovsky et al. 2017, Algorithm 1): clamp every weight of D to [−c, c]. */
@@ -162,29 +176,30 @@ export function clipWeights(model: tfl.LayersModel, c: number): void {
  * tape only as values, never as a path back to G). The G loss then reads D's updated weights, as in the
  * two-pass form; a second forward pass through G (and a second batch-norm statistics update) is saved.
  */
-export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor): StepStats {
-  if (activeTricks(nets)) return twoPassStep(nets, opt, loss, real, z);
+export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor, inputs: PhaseInputs = {}): StepStats {
+  if (activeTricks(nets)) return twoPassStep(nets, opt, loss, real, z, inputs);
   let d!: DPhaseResult;
+  const kept: Record<string, tf.Scalar> = {};
   const lossG = opt.g.minimize(() => {
-    const fake = applyG(nets, z); // [B, ...shape], taped for G's gradient
+    const fake = nets.generator.apply(gInputOf(z, inputs), TRAINING) as tf.Tensor; // [B, ...shape], taped for G's gradient
     // Phase 1 — D step: raise D on x, lower it on G(z).
-    d = discriminatorPhase(nets, opt, loss, real, fake);
-    // Phase 2 — G step: raise D(G(z)) under the updated D; only G's variables move.
-    return loss.g(applyD(nets, fake), d.realLogits);
+    d = discriminatorPhase(nets, opt, loss, real, fake, { yReal: inputs.yReal, yFake: inputs.yFake, scale: inputs.dScale });
+    // Phase 2 — G step: raise D(G(z)) under the updated D (plus the family's terms); only G's variables move.
+    return withTerms(loss.g(applyD(nets, fake, inputs.yFake), d.realLogits), fake, inputs, kept);
   }, true, trainableVariables(nets.generator))!;
   const lossValue = lossG.dataSync()[0];
   tf.dispose([lossG, d.realLogits]);
-  return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake };
+  return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake, extra: readKept(kept) };
 }
 
 /** adversarialStep as two separate phases (G forward twice): the form the stabilising tricks hook into. */
-function twoPassStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor): StepStats {
-  const fake = tf.tidy(() => applyG(nets, z)); // [B, ...shape]
-  const d = discriminatorPhase(nets, opt, loss, real, fake);
+function twoPassStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor, inputs: PhaseInputs): StepStats {
+  const fake = tf.tidy(() => nets.generator.apply(gInputOf(z, inputs), TRAINING) as tf.Tensor); // [B, ...shape]
+  const d = discriminatorPhase(nets, opt, loss, real, fake, { yReal: inputs.yReal, yFake: inputs.yFake, scale: inputs.dScale });
   fake.dispose();
-  const lossG = generatorPhase(nets, opt, loss, z, d.realLogits);
+  const g = generatorPhaseWith(nets, opt, loss, z, d.realLogits, inputs);
   d.realLogits.dispose();
-  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake };
+  return { lossD: d.lossD, lossG: g.lossG, dReal: d.dReal, dFake: d.dFake, extra: g.terms };
 }
 
 /** The penalties the run's config asks for at this step: GP (--gp-weight), lazy R1/R2 (--r1-gamma, --r2-gamma, --reg-interval). */
@@ -208,11 +223,15 @@ export function configuredPenalties(ctx: StepContext): Penalties | undefined {
  * classes drawn uniformly from the run's RNG. The caller disposes both.
  */
 export function conditionalLabels(ctx: StepContext, model: string): { yReal: tf.Tensor2D; yFake: tf.Tensor2D } {
-  if (!ctx.labels) throw new Error(`${model}: the batch carries no labels`);
-  const k = generatorClasses(ctx.nets.generator);
-  const n = ctx.real.shape[0];
+  return classLabels(ctx, ctx.labels, ctx.real.shape[0], model);
+}
+
+/** One-hot labels of a real batch's classes and classes drawn uniformly from the run's RNG for a generated one. */
+function classLabels(ctx: StepContext, labels: tf.Tensor1D | undefined, n: number, model: string): { yReal: tf.Tensor2D; yFake: tf.Tensor2D } {
+  const k = ctx.data.numClasses ?? 0;
+  if (!labels || k === 0) throw new Error(`${model}: the batch carries no class labels`);
   return {
-    yReal: oneHotLabels(ctx.labels.dataSync(), k),
+    yReal: oneHotLabels(labels.dataSync(), k),
     yFake: oneHotLabels(Array.from({ length: n }, () => ctx.rng.int(k)), k), // ~ U{0..K−1}
   };
 }
@@ -222,44 +241,65 @@ export function uniform(rng: Rng, n: number): tf.Tensor1D {
   return tf.tensor1d(Float32Array.from({ length: n }, () => rng.uniform()));
 }
 
+/** One critic update's inputs: a real batch, a generated one (a constant here) and, for a class-conditional pair, their one-hot labels. */
+export interface CriticDraw {
+  real: tf.Tensor;
+  fake: tf.Tensor;
+  yReal?: tf.Tensor2D;
+  yFake?: tf.Tensor2D;
+}
+
 /**
  * The inner loop of WGAN's Algorithm 1: `config.nCritic` critic updates, the first on the step's own batch
- * and latents, later ones on fresh draws from the checkpointed stream and RNG. `update(real, fake)` makes
- * one update (G's output is a constant there); the last update's result is returned, its realLogits the
- * caller's to dispose.
+ * and latents, later ones on fresh draws from the checkpointed stream and RNG. With `conditional`, each update
+ * sees the real batch's labels and generated classes drawn from the run's RNG. `update(draw)` makes one
+ * update; the last update's result is returned (its realLogits the caller's to dispose) with the first
+ * update's generated labels, which the G phase reuses with the step's latents (also the caller's).
  */
-export function criticUpdates(ctx: StepContext, update: (real: tf.Tensor, fake: tf.Tensor) => DPhaseResult): DPhaseResult {
+export function criticUpdates(
+  ctx: StepContext, update: (draw: CriticDraw) => DPhaseResult, conditional = false,
+): DPhaseResult & { yFake?: tf.Tensor2D } {
   let d: DPhaseResult | undefined;
+  let firstYFake: tf.Tensor2D | undefined;
   for (let i = 0; i < ctx.config.nCritic; i++) {
     const batch = i === 0 ? undefined : ctx.nextBatch();
     const real = batch?.x ?? ctx.real; // [B, ...shape]
     const z = i === 0 ? ctx.z : ctx.latents();
-    const fake = tf.tidy(() => applyG(ctx.nets, z));
+    const y = conditional ? classLabels(ctx, batch ? batch.labels : ctx.labels, real.shape[0], 'conditional step') : undefined;
+    const fake = tf.tidy(() => applyG(ctx.nets, z, y?.yFake));
     d?.realLogits.dispose();
-    d = update(real, fake);
-    tf.dispose([fake, ...(batch ? [z, batch.x] : []), ...(batch?.labels ? [batch.labels] : [])]);
+    d = update({ real, fake, yReal: y?.yReal, yFake: y?.yFake });
+    if (i === 0) firstYFake = y?.yFake;
+    else if (y) y.yFake.dispose();
+    tf.dispose([fake, ...(y ? [y.yReal] : []), ...(batch ? [z, batch.x] : []), ...(batch?.labels ? [batch.labels] : []), ...(batch?.input ? [batch.input] : [])]);
   }
-  return d!;
+  return { ...d!, yFake: firstYFake };
 }
 
 /**
- * The step for any unconditional family without its own: `--n-critic` D updates (the first on the step's
- * batch and latents, later ones on fresh draws), each with the configured penalties and `--clip-value`
- * weight clipping, then one G update on the step's latents. With the defaults (n_critic 1, no penalties,
- * no clipping) it is exactly `adversarialStep`.
+ * The step of every family without its own: `--n-critic` D updates (the first on the step's batch and
+ * latents, later ones on fresh draws), each with the configured penalties (--gp-weight, --r1-gamma,
+ * --r2-gamma) and `--clip-value` weight clipping, then one G update on the step's latents. A class-conditional
+ * family (condition 'class') gets the labels in both players. wgan, wgan-gp, sngan, lsgan and cgan are only
+ * defaults over this step. With the defaults (n_critic 1, no penalties, no clipping, unconditional) it is
+ * exactly `adversarialStep`.
  */
 export function standardStep(ctx: StepContext): StepStats {
   const { nets, opt, loss, config } = ctx;
   const penalties = configuredPenalties(ctx);
-  if (config.nCritic === 1 && !penalties && config.clipValue === 0) return adversarialStep(nets, opt, loss, ctx.real, ctx.z);
+  const conditional = ctx.condition === 'class';
+  if (!conditional && config.nCritic === 1 && !penalties && config.clipValue === 0) return adversarialStep(nets, opt, loss, ctx.real, ctx.z);
 
-  const d = criticUpdates(ctx, (real, fake) => {
-    const result = discriminatorPhase(nets, opt, loss, real, fake, { penalties });
-    if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue);
+  const d = criticUpdates(ctx, ({ real, fake, yReal, yFake }) => {
+    const result = discriminatorPhase(nets, opt, loss, real, fake, { yReal, yFake, penalties });
+    if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue); // w ← clip(w, −c, c)
     return result;
-  });
-  // G phase on the step's latents.
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits);
-  d.realLogits.dispose();
-  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: d.penalties };
+  }, conditional);
+  // G phase on the step's latents (and the first critic update's generated classes).
+  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits, d.yFake);
+  tf.dispose([d.realLogits, ...(d.yFake ? [d.yFake] : [])]);
+  const extra: Record<string, number> = { ...d.penalties };
+  // With the Wasserstein loss, −(D's loss without its penalties) estimates W(P_r, P_g) (WGAN's learning curve).
+  if (config.loss === 'wasserstein') extra['critic/w-dist'] = Object.values(d.penalties).reduce((a, b) => a + b, 0) - d.lossD;
+  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra };
 }

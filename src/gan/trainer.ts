@@ -1,14 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import type { DataSource, DatasetInfo } from '../data/types.js';
-import { allNetworks, samplingGenerator, type GanFamily, type GanNetworks } from './family.js';
-import type { RunConfig } from './config.js';
+import { allNetworks, playersOf, type GanNetworks, type Probe, type SampleRequest, type SampleResult, type StepStats } from './family.js';
 import { StatsChannel } from './stats.js';
-import type { Optimizers, StepStats } from './step.js';
 import { runStep, type StepState } from './training_step.js';
-import { generate, latents, samplesPng } from './sampling.js';
+import { GRID_COUNT, latents, progressPicture, resultPng, sampleFamily } from './sampling.js';
 import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalBest } from './checkpoint.js';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { disposeOptimizers, restoreOptimizers } from './optimizers.js';
 import type { BatchStreamState } from '../data/batches.js';
 import { MetricsLog, RunFolder } from './run_folder.js';
@@ -22,29 +19,25 @@ export class DivergenceError extends UserError {
   override name = 'DivergenceError';
 }
 
-/** How many samples the fixed progress grid shows. */
-const GRID = 64;
+/** How many examples a translator's progress grid shows (one row each: input | output | target). */
+const PROBE_EXAMPLES = 8;
 
-export interface TrainerParts {
-  config: RunConfig;
-  family: GanFamily;
+export interface TrainerParts extends StepState {
   source: DataSource;
-  nets: GanNetworks;
-  optimizers: Optimizers;
-  stream: BatchStream;
-  latentRng: Rng;
-  step: number;
   /** Training-time evaluation (config.evalEvery); supplied by the layer that owns the metrics. */
   evaluator?: Evaluator;
   /** The best evaluation so far, carried over by a resume. */
   evalBest?: EvalBest;
 }
 
-/** Scores a generator; `primary` (e.g. 'eval/fid') decides which checkpoint is the best. */
+/**
+ * Scores the run's networks through the family's sampling (`sample` answers any SampleRequest: noise,
+ * classes, input images); `primary` (e.g. 'eval/fid') decides which checkpoint is the best.
+ */
 export interface Evaluator {
   primary: string;
   lowerIsBetter: boolean;
-  evaluate(generator: tfl.LayersModel): Promise<Record<string, number>>;
+  evaluate(sample: (request: SampleRequest) => SampleResult): Promise<Record<string, number>>;
 }
 
 /**
@@ -55,7 +48,7 @@ export class Trainer {
   readonly stats = new StatsChannel();
   readonly run: RunFolder;
   private readonly log: MetricsLog;
-  private readonly fixedZ: tf.Tensor2D;
+  private readonly probe: Probe;
   private stopRequested = false;
   private rollbacks = 0;
   private earlyStopped = false;
@@ -64,8 +57,9 @@ export class Trainer {
   constructor(readonly parts: TrainerParts) {
     this.run = new RunFolder(parts.config.out);
     this.log = new MetricsLog(this.run.metrics);
-    // The progress grid always shows the same latents, so samples/step-*.png are comparable over time.
-    this.fixedZ = latents(new Rng(parts.config.seed ^ 0x5eed), GRID, parts.config.latentDim);
+    // The progress grid always shows the same latents and examples, so samples/step-*.png compare over time.
+    const z = latents(new Rng(parts.config.seed ^ 0x5eed), GRID_COUNT, parts.config.latentDim);
+    this.probe = { z, batch: parts.source.info.input ? probeBatch(parts.source, parts.config.seed) : undefined };
   }
 
   get step(): number {
@@ -107,7 +101,7 @@ export class Trainer {
       tick = now;
       // Evaluate: scores join this step's stats; the best generator is kept in checkpoints/best.
       const evaluating = this.parts.evaluator !== undefined && config.evalEvery > 0 && this.step % config.evalEvery === 0;
-      const scores = evaluating ? await this.parts.evaluator!.evaluate(samplingGenerator(this.parts.nets)) : {};
+      const scores = evaluating ? await this.parts.evaluator!.evaluate((request) => sampleFamily(this.parts.family, this.parts.nets, request, this.parts)) : {};
       for (const [name, value] of Object.entries(scores)) this.stats.report(name, value);
       this.lastStats = this.stats.flush(this.step);
       const diverged = this.divergence(s);
@@ -130,10 +124,10 @@ export class Trainer {
     return { step: this.step, stopped: this.step < config.steps && !earlyStopped, outOfTime, earlyStopped };
   }
 
-  /** The fixed latent grid through G, as a PNG. */
+  /** The progress grid (the family's picture of the fixed probe), as a PNG. */
   async writeSamples(file: string): Promise<void> {
-    const values = generate(samplingGenerator(this.parts.nets), this.fixedZ);
-    await writeFileAtomic(file, await samplesPng(values, GRID, this.data));
+    const picture = progressPicture(this.parts.family, this.parts.nets, this.probe, this.parts);
+    await writeFileAtomic(file, await resultPng(picture, this.data));
   }
 
   /**
@@ -161,10 +155,11 @@ export class Trainer {
     return false;
   }
 
-  /** Why this step counts as divergence (NaN/Inf or an exploding loss), or null. */
+  /** Why this step counts as divergence (NaN/Inf or an exploding loss, among all the losses it reports), or null. */
   private divergence(s: StepStats): string | null {
     const limit = this.parts.config.explodeLoss;
-    for (const [name, v] of [['loss/D', s.lossD], ['loss/G', s.lossG]] as const) {
+    const losses = Object.entries(s.extra ?? {}).filter(([name]) => name.startsWith('loss/'));
+    for (const [name, v] of [['loss/D', s.lossD], ['loss/G', s.lossG], ...losses] as const) {
       if (!Number.isFinite(v)) return `${name} = ${v}`;
       if (limit > 0 && Math.abs(v) > limit) return `|${name}| = ${Math.abs(v).toPrecision(3)} > --explode-loss ${limit}`;
     }
@@ -194,7 +189,11 @@ export class Trainer {
     config.lrG *= config.rollbackLrFactor;
     config.lrD *= config.rollbackLrFactor;
     disposeOptimizers(this.parts.optimizers);
-    this.parts.optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, this.parts.family.extraOptimizers);
+    this.parts.optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(this.parts.family), ck.state.step);
+    if (ck.familyState) {
+      this.parts.familyState?.restore(ck.familyState);
+      tf.dispose(ck.familyState.tensors.map((t) => t.tensor));
+    }
     this.parts.stream.restore(ck.state.stream as BatchStreamState);
     this.parts.latentRng.setState(ck.state.rng.latent);
     this.parts.step = ck.state.step;
@@ -230,12 +229,19 @@ export class Trainer {
       evalBest: this.parts.evalBest,
       savedAt: new Date().toISOString(),
     };
-    return saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints, name);
+    return saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints, name, this.parts.familyState);
   }
 
   dispose(): void {
-    this.fixedZ.dispose();
+    tf.dispose([this.probe.z, ...(this.probe.batch ? Object.values(this.probe.batch) : [])]);
     for (const [, model] of allNetworks(this.parts.nets)) model.dispose();
     disposeOptimizers(this.parts.optimizers);
+    this.parts.familyState?.dispose();
   }
+}
+
+/** The first examples of the data in a fixed order (a stream of their own, so the run's stream is untouched). */
+function probeBatch(source: DataSource, seed: number) {
+  const count = source.kind === 'array' ? Math.min(PROBE_EXAMPLES, source.count) : PROBE_EXAMPLES;
+  return new BatchStream(source, { batchSize: count, rng: new Rng(seed ^ 0x9b0be), shuffle: false }).next();
 }

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataSource } from '../data/types.js';
-import type { GanFamily, GanNetworks, Optimizers } from './family.js';
-import { allNetworks } from './family.js';
+import { providedConditions, type DataSource, type DatasetInfo } from '../data/types.js';
+import type { FamilyState, GanFamily, GanNetworks, Optimizers, StepStats } from './family.js';
+import { allNetworks, playersOf } from './family.js';
 import type { RunConfig } from './config.js';
 import { LOSSES } from './losses.js';
-import { standardStep, type StepStats } from './step.js';
+import { standardStep } from './step.js';
 import { latents } from './sampling.js';
-import { disposeOptimizers, makeOptimizers } from './optimizers.js';
+import { applySchedule, disposeOptimizers, makeOptimizers } from './optimizers.js';
 import { BatchStream } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
@@ -16,12 +16,16 @@ import { attachTrickNetworks, bindStepTricks, releaseStepTricks, trickProblem, u
 export interface StepState {
   config: RunConfig;
   family: GanFamily;
+  /** What the data is (shape, classes, input domain). */
+  data: DatasetInfo;
   nets: GanNetworks;
   optimizers: Optimizers;
   stream: BatchStream;
   latentRng: Rng;
   /** Steps completed so far; runStep advances it. */
   step: number;
+  /** The family's own state (GanFamily.createState), when it keeps one. */
+  familyState?: FamilyState;
 }
 
 /**
@@ -35,16 +39,20 @@ export function runStep(state: StepState): StepStats {
   const batch = state.stream.next(); // x: [B, ...shape]
   const z = latents(state.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
   const familyStep = state.family.step ?? standardStep;
+  // Every player's learning rate at this step (--lr-schedule); a no-op for constant rates.
+  applySchedule(state.optimizers, playersOf(state.family), config, state.step);
   // The run's stabilising tricks act inside the shared D and G phases for this step (none unless configured).
   bindStepTricks(state.nets, config, state.step, state.latentRng);
   let stats: StepStats;
   try {
     stats = familyStep({
       nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: state.step,
-      real: batch.x, labels: batch.labels, z,
+      data: state.data, condition: state.family.condition ?? 'none',
+      real: batch.x, labels: batch.labels, input: batch.input, z,
       nextBatch: () => state.stream.next(),
       latents: () => latents(state.latentRng, config.batchSize, config.latentDim),
       rng: state.latentRng,
+      state: state.familyState,
     });
   } catch (e) {
     releaseStepTricks(state.nets); // frees what the tricks kept (a diverging step may throw)
@@ -52,7 +60,7 @@ export function runStep(state: StepState): StepStats {
   }
   const trickStats = releaseStepTricks(state.nets); // e.g. 'trick/noise-sigma'
   if (Object.keys(trickStats).length > 0) stats = { ...stats, extra: { ...stats.extra, ...trickStats } };
-  tf.dispose([batch.x, batch.labels, z].filter((t) => t !== undefined));
+  tf.dispose([batch.x, batch.labels, batch.input, z].filter((t) => t !== undefined));
   state.step++;
   // EMA of G (--ema-decay) and historical averages of the weights (--historical-averaging): after the updates.
   updateAverages(state.nets, config, state.step);
@@ -66,17 +74,34 @@ export function runStep(state: StepState): StepStats {
  */
 export function freshState(family: GanFamily, source: DataSource, config: RunConfig): StepState {
   const root = new Rng(config.seed);
-  const problem = trickProblem(source.info, config);
+  const problem = conditionProblem(family, source.info) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
   const nets = family.build(source.info, config, root.fork());
   attachTrickNetworks(nets, config); // EMA of G, historical averages
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
   const latentRng = root.fork();
-  return { config, family, nets, optimizers: makeOptimizers(config, family.extraOptimizers), stream, latentRng, step: 0 };
+  return {
+    config, family, data: source.info, nets, optimizers: makeOptimizers(config, playersOf(family)), stream, latentRng, step: 0,
+    familyState: family.createState?.(source.info, config),
+  };
 }
 
-/** Free every network and optimizer of a state. */
+/** null when the data provides the condition the family consumes, else a sentence saying what data it needs. */
+export function conditionProblem(family: GanFamily, data: DatasetInfo): string | null {
+  const wanted = family.condition ?? 'none';
+  const provided = providedConditions(data);
+  if (provided.includes(wanted)) return null;
+  const needs: Record<string, string> = {
+    class: 'labelled data (mnist, fashion-mnist, toy:ring8, or folder:PATH with one sub-folder per class)',
+    image: 'pairs or two domains of images (paired:DIR, aligned:DIR, unpaired:DIR, edges:SPEC, gray:SPEC, masked:SPEC, lowres:SPEC, openmoji)',
+  };
+  return `${family.name} consumes a ${wanted} condition, and ${data.name} provides ${provided.filter((k) => k !== 'none').join(', ') || 'none'}; ` +
+    `train it on ${needs[wanted] ?? `data with a ${wanted} condition`}`;
+}
+
+/** Free every network, optimizer and family state of a state. */
 export function disposeState(state: StepState): void {
   for (const [, model] of allNetworks(state.nets)) model.dispose();
   disposeOptimizers(state.optimizers);
+  state.familyState?.dispose();
 }

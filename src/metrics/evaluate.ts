@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { loadData } from '../data/registry.js';
 import type { ArraySource } from '../data/types.js';
 import { MIXTURES, mixtureSource } from '../data/toy2d.js';
-import { loadGenerator } from '../gan/checkpoint.js';
-import { generate, latents } from '../gan/sampling.js';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import { loadSamplingNetworks } from '../gan/checkpoint.js';
+import { allNetworks, type SampleResult } from '../gan/family.js';
+import { sampleFamily } from '../gan/sampling.js';
+import { getModel } from '../models/registry.js';
 import { readNpy, type NpyArray } from '../io/npy.js';
 import { Rng } from '../util/rng.js';
 import { UserError, unknownChoice } from '../util/errors.js';
@@ -100,22 +101,21 @@ export async function loadGenerated(target: string, count: number | undefined, s
     return take(set, count ?? set.n, `samples file ${target}`, '');
   }
   const n = count ?? 10_000;
-  const { generator, state, dir } = await loadGenerator(target);
+  const { nets, state, dir } = await loadSamplingNetworks(target);
   try {
-    return fromGenerator(generator, state.data.kind, state.data.shape, state.config.latentDim, n, seed, `${dir} (step ${state.step}, latent seed ${seed})`);
+    const result = sampleFamily(getModel(state.config.model), nets, { count: n, seed }, { config: state.config, data: state.data });
+    return fromSamples(result, state.data.kind, `${dir} (step ${state.step}, latent seed ${seed})`);
   } finally {
-    generator.dispose();
+    for (const [, model] of allNetworks(nets)) model.dispose();
   }
 }
 
-/** `n` samples of a generator as a SampleSet (also used by training-time evaluation). */
-export function fromGenerator(generator: tfl.LayersModel, kind: 'image' | 'points', shape: number[], latentDim: number, n: number, seed: number, source: string): SampleSet {
-  const z = latents(new Rng(seed), n, latentDim);
-  const values = generate(generator, z);
-  z.dispose();
+/** A family's samples (sampleFamily) as a SampleSet (also used by training-time evaluation). */
+export function fromSamples(result: SampleResult, kind: 'image' | 'points', source: string): SampleSet {
+  const { values, count: n } = result;
   for (let i = 0; i < values.length; i++) values[i] = Math.min(1, Math.max(-1, values[i])); // tanh can round to ±1.0000001
   if (kind === 'points') return { kind, source, values, n };
-  const [h, w, c] = shape;
+  const [h, w, c] = result.shape;
   return { kind, source, values, n, h, w, c };
 }
 

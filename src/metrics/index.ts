@@ -15,6 +15,6 @@ export { FeatureNetwork, loadClassifierNet, loadUserNet, wrapModel, shortSha256,
 export { buildClassifier, classifierDir, CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
 export { loadInceptionNet, inceptionWeightLayout, inceptionWeightCount, INCEPTION_CLASSES, type InceptionParam } from './inception.js';
 export {
-  evaluateSets, loadGenerated, loadReference, resolveNet, samplesFromNpy, fromGenerator, formatResult,
+  evaluateSets, loadGenerated, loadReference, resolveNet, samplesFromNpy, fromSamples, formatResult,
   REFERENCE_SPECS, NET_NAMES, type SampleSet, type Protocol, type MetricResult, type EvaluateOptions, type NetChoice,
 } from './evaluate.js';

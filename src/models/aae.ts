@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily, GanNetworks } from '../gan/family.js';
 import { clipWeights, configuredPenalties, discriminatorPhase, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
+import { phaseTricks } from '../gan/tricks/index.js';
+import { HONOURS, honourList } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
 
 /**
@@ -32,6 +34,17 @@ export const aae: GanFamily = {
   name: 'aae',
   summary: 'adversarial autoencoder (Makhzani et al. 2015): autoencoder whose codes a latent-space GAN pushes to N(0, I)',
   paper: 'Makhzani, Shlens, Jaitly, Goodfellow & Frey 2015, Adversarial Autoencoders, arXiv:1511.05644',
+
+  // The reconstruction phase is a third player over encoder + decoder.
+  players: [
+    { name: 'g', lr: 'lrG', moves: 'the encoder, as the latent-space generator' },
+    { name: 'd', lr: 'lrD', moves: 'the latent discriminator' },
+    { name: 'reconstruction', lr: 'lrG', moves: 'encoder and decoder, on the reconstruction error' },
+  ],
+  // D plays in latent space: penalties, clipping, label smoothing, instance noise, feature matching, historical
+  // averaging of D and gradient clipping apply there; DiffAugment (images) and averaging of the decoder do not.
+  honours: (data) => honourList(HONOURS.standardStep, HONOURS.phaseTricks, HONOURS.ema, 'latentDim', 'hidden')
+    .filter((k) => k !== 'nCritic' && k !== 'historicalAveragingG'),
 
   defaults(data) {
     // An autoencoder tolerates a larger step than an image GAN. Measured with Adam(1e-3, β1 0.5), batch 64,
@@ -80,8 +93,6 @@ export const aae: GanFamily = {
     return { generator: decoder, discriminator, extra: { encoder } };
   },
 
-  extraOptimizers: ['reconstruction'],
-
   step: aaeStep,
 };
 
@@ -120,7 +131,7 @@ export function aaeStep(ctx: StepContext): StepStats {
 export function reconstructionPhase(ctx: StepContext): number {
   const { nets, opt } = ctx;
   const reconstruction = opt.extra?.reconstruction;
-  if (!reconstruction) throw new Error("aae: no 'reconstruction' optimizer (declare extraOptimizers and build with makeOptimizers)");
+  if (!reconstruction) throw new Error("aae: no 'reconstruction' optimizer (declare it among the players)");
   // Always this order (encoder, then decoder): the optimizer's Adam moments are kept by position.
   const vars = [...trainableVariables(aaeEncoder(nets)), ...trainableVariables(nets.generator)];
   const loss = reconstruction.minimize(() => reconstructionError(nets, ctx.real, true), true, vars)!;
@@ -145,11 +156,15 @@ export function regularisationPhase(ctx: StepContext): StepStats {
   codes.dispose();
   if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue);
 
-  // Encoder update through the G loss; `realLogits` (D on the prior) serves relativistic losses.
-  const lossG = opt.g.minimize(
-    () => loss.g(nets.discriminator.apply(encoder.apply(x, TRAINING), TRAINING) as tf.Tensor, d.realLogits),
-    true, trainableVariables(encoder),
-  )!;
+  // Encoder update through the G loss; `realLogits` (D on the prior) serves relativistic losses. The run's
+  // tricks act as in the shared G phase: instance noise on the codes D sees, feature matching of D's features
+  // on prior samples vs codes, gradient clipping.
+  const tricks = phaseTricks(nets);
+  const lossG = tricks.minimize(opt.g, () => {
+    const q = encoder.apply(x, TRAINING) as tf.Tensor; // [B, latentDim]
+    const adversarial = loss.g(nets.discriminator.apply(tricks.dInput(q), TRAINING) as tf.Tensor, d.realLogits);
+    return tricks.withGeneratorTerms(nets, adversarial, q);
+  }, trainableVariables(encoder), 'g');
   d.realLogits.dispose();
   const g = lossG.dataSync()[0];
   lossG.dispose();

@@ -6,6 +6,7 @@ import type { RunConfig } from '../gan/config.js';
 import type { Rng } from '../util/rng.js';
 import { applyG, conditionalLabels, configuredPenalties, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
 import { phaseTricks } from '../gan/tricks/index.js';
+import { backboneHonours } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
@@ -35,6 +36,10 @@ export const acgan: GanFamily = {
   name: 'acgan',
   summary: 'auxiliary-classifier GAN (Odena et al. 2017): D also classifies; sample --class K',
   paper: 'Odena, Olah & Shlens 2017, Conditional Image Synthesis with Auxiliary Classifier GANs, arXiv:1610.09585',
+
+  condition: 'class',
+  // Its own step: one D update per G update, GP/R1/R2 on the source head, every phase trick; no weight clipping.
+  honours: (data) => backboneHonours(data, { minibatch: true }).filter((k) => k !== 'nCritic' && k !== 'clipValue'),
 
   defaults: (data) => (data.kind === 'image' ? dcgan.defaults(data) : vanilla.defaults(data)),
 

@@ -4,6 +4,8 @@ import type { GanFamily, GanNetworks } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
 import { applyD, applyG, discriminatorPhase, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
+import { phaseTricks } from '../gan/tricks/index.js';
+import { HONOURS, honourList } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
 import { UserError } from '../util/errors.js';
 import { dcgan } from './dcgan.js';
@@ -32,6 +34,9 @@ export const bigan: GanFamily = {
   name: 'bigan',
   summary: 'BiGAN / ALI (Donahue et al. 2016; Dumoulin et al. 2016): G plus an encoder E, D on (x, z) pairs',
   paper: 'Donahue, Krähenbühl & Darrell 2016, Adversarial Feature Learning, arXiv:1605.09782; Dumoulin et al. 2016, arXiv:1606.00704',
+
+  // Its own step: one D update on joint pairs, then G and E together; every phase trick, no penalties or clipping.
+  honours: (data) => honourList('loss', HONOURS.phaseTricks, HONOURS.ema, 'latentDim', data.kind === 'image' && HONOURS.augment, data.kind === 'points' ? 'hidden' : 'width'),
 
   defaults(data) {
     // Toy mixtures: vanilla's sizes and rates; a 2-D latent, as the data has two dimensions to invert.
@@ -83,12 +88,16 @@ export function biganStep(ctx: StepContext): StepStats {
   tf.dispose([ex, fake, d.realLogits]);
 
   // Phase 2 — G and E step: the same joint loss with real and fake swapped; only G's and E's variables move.
+  // The run's tricks act as in the shared G phase: D sees x augmented/noised, feature matching compares D's
+  // features of (x, E(x)) and (G(z), z), and the update may be clipped.
+  const tricks = phaseTricks(nets);
   const vars = [...trainableVariables(nets.generator), ...trainableVariables(encoder)];
-  const lossGE = opt.g.minimize(() => {
-    const realPair = applyD(nets, real, encode(encoder, real, true)); // [B, 1]
-    const fakePair = applyD(nets, applyG(nets, z), z);
-    return loss.d(fakePair, realPair);
-  }, true, vars)!;
+  const lossGE = tricks.minimize(opt.g, () => {
+    const realPair = applyD(nets, tricks.dInput(real), encode(encoder, real, true)); // [B, 1]
+    const x = applyG(nets, z); // [B, ...shape]
+    const fakePair = applyD(nets, tricks.dInput(x), z);
+    return tricks.withGeneratorTerms(nets, loss.d(fakePair, realPair), x, z);
+  }, vars, 'g');
   const lossG = lossGE.dataSync()[0];
   lossGE.dispose();
   return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake };

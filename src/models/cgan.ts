@@ -1,9 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
+import { backboneHonours } from '../gan/settings.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
-import { applyG, conditionalLabels, configuredPenalties, discriminatorPhase, generatorPhase, type StepContext, type StepStats } from '../gan/step.js';
 import { SeededInit } from '../nn/init.js';
 import { vanilla } from './vanilla.js';
 
@@ -22,6 +21,10 @@ export const cgan: GanFamily = {
   summary: 'conditional GAN (Mirza & Osindero 2014): class label into G and D; sample --class K',
   paper: 'Mirza & Osindero 2014, Conditional Generative Adversarial Nets, arXiv:1411.1784',
 
+  condition: 'class',
+  // The standard step with labels in both players (n_critic, penalties and clipping included); MLPs sized by --hidden.
+  honours: (data) => backboneHonours(data, { minibatch: false, mlpOnImages: true }),
+
   defaults: (data) => vanilla.defaults(data),
 
   check(data) {
@@ -36,24 +39,8 @@ export const cgan: GanFamily = {
     return { generator: buildGenerator(data, config, init), discriminator: buildDiscriminator(data, config, init) };
   },
 
-  step: cganStep,
+  // No step of its own: the standard step puts the real batch's labels into D and drawn classes y′ into G and D.
 };
-
-/** One conditional step: D on (x, y) vs (G(z | y′), y′), then G on the same (z, y′). */
-export function cganStep(ctx: StepContext): StepStats {
-  const { nets, opt, loss } = ctx;
-  const { yReal, yFake } = conditionalLabels(ctx, 'cgan'); // [B, K] each; y′ ~ U{0..K−1}
-
-  // D phase: real pairs up, fake pairs down (penalties from the config, with D conditioned on y).
-  const fake = tf.tidy(() => applyG(nets, ctx.z, yFake));
-  const d = discriminatorPhase(nets, opt, loss, ctx.real, fake, { yReal, yFake, penalties: configuredPenalties(ctx) });
-  fake.dispose();
-
-  // G phase: make (G(z | y′), y′) look real.
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits, yFake);
-  tf.dispose([d.realLogits, yReal, yFake]);
-  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: d.penalties };
-}
 
 function buildGenerator(data: DatasetInfo, config: RunConfig, init: SeededInit): tfl.LayersModel {
   const k = data.numClasses!;

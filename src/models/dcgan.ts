@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
+import { backboneHonours } from '../gan/settings.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { minibatchLayers } from '../nn/minibatch.js';
@@ -19,6 +20,8 @@ export const dcgan: GanFamily = {
   name: 'dcgan',
   summary: 'deep convolutional GAN (Radford et al. 2015) for 28×28, 32×32 and 64×64 images',
   paper: 'Radford, Metz & Chintala 2015, arXiv:1511.06434',
+
+  honours: (data) => backboneHonours(data, { minibatch: true }),
 
   defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, latentDim: 100, width: 64 }),
 

@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import { applyG, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
 import { phaseTricks } from '../gan/tricks/index.js';
+import { HONOURS, backboneHonours } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
@@ -52,6 +53,9 @@ export const infogan: GanFamily = {
       ? { ...dcgan.defaults(data), latentDim: 62 + CODE_WIDTH, lrD: 2e-4, lrG: 1e-3, beta1: 0.5 }
       : { ...vanilla.defaults(data), latentDim: 16 + CODE_WIDTH };
   },
+
+  // Its own step: one D update per G update and every phase trick; no penalties or clipping.
+  honours: (data) => backboneHonours(data, { minibatch: true }).filter((k) => !(HONOURS.standardStep as readonly string[]).includes(k) || k === 'loss'),
 
   check(data, config) {
     if (config.latentDim <= CODE_WIDTH) {

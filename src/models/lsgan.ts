@@ -1,4 +1,5 @@
 import type { GanFamily } from '../gan/family.js';
+import { backboneHonours } from '../gan/settings.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
 
@@ -13,6 +14,8 @@ export const lsgan: GanFamily = {
   name: 'lsgan',
   summary: 'least-squares GAN (Mao et al. 2017): DCGAN or MLP networks with the 0-1-1 least-squares loss',
   paper: 'Mao et al. 2017, Least Squares Generative Adversarial Networks, arXiv:1611.04076',
+
+  honours: (data) => backboneHonours(data, { minibatch: true }),
 
   defaults(data) {
     return { ...(data.kind === 'points' ? vanilla.defaults(data) : dcgan.defaults(data)), loss: 'least-squares' };

@@ -2,7 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
-import { criticUpdates, discriminatorPhase, generatorPhase, type StepContext, type StepStats } from '../gan/step.js';
+import { backboneHonours } from '../gan/settings.js';
 import { spectralConv2d, spectralDense } from '../nn/spectral_norm.js';
 import type { Rng } from '../util/rng.js';
 import { dcgan } from './dcgan.js';
@@ -50,19 +50,10 @@ export const sngan: GanFamily = {
     return { generator: base.generator, discriminator };
   },
 
-  step: snganStep,
+  // Algorithm 1 with the hinge loss is the standard step under these defaults: n_dis updates of D (each a
+  // power-iteration step per layer), then one of G; R1/R2/GP and clipping apply if asked. Its Ds have no minibatch layers.
+  honours: (data) => backboneHonours(data, { minibatch: false }),
 };
-
-/** Algorithm 1 with the hinge loss: n_dis updates of D (each a power-iteration step per layer), then one of G. */
-export function snganStep(ctx: StepContext): StepStats {
-  const { nets, opt, loss } = ctx;
-  // D: minimise E[max(0, 1 − D(x))] + E[max(0, 1 + D(G(z)))] with W/σ(W) in every layer.
-  const d = criticUpdates(ctx, (real, fake) => discriminatorPhase(nets, opt, loss, real, fake));
-  // G: minimise −E[D(G(z))].
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits);
-  d.realLogits.dispose();
-  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake };
-}
 
 /** The paper's standard CNN discriminator (Table 3(b)), every weight spectrally normalised. */
 function snStandardCnn(data: DatasetInfo, width: number, rng: Rng): tfl.LayersModel {

@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
+import { backboneHonours } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
 import { minibatchLayers } from '../nn/minibatch.js';
 
@@ -14,6 +15,9 @@ export const vanilla: GanFamily = {
   name: 'vanilla',
   summary: 'MLP generator and discriminator (Goodfellow et al. 2014); 2-D mixtures or flattened images',
   paper: 'Goodfellow et al. 2014, Generative Adversarial Nets, arXiv:1406.2661',
+
+  // Its MLPs on points or flattened images, the standard step, every trick; minibatch layers sit before D's logit.
+  honours: (data) => backboneHonours(data, { minibatch: true, mlpOnImages: true }),
 
   defaults(data) {
     // Toy 2-D mixtures. ring8's modes have σ = 0.02, and a sample counts only within 3σ of a centre, so

@@ -1,5 +1,5 @@
 import type { GanFamily } from '../gan/family.js';
-import { clipWeights, criticUpdates, discriminatorPhase, generatorPhase, type StepContext, type StepStats } from '../gan/step.js';
+import { backboneHonours } from '../gan/settings.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
 
@@ -32,18 +32,7 @@ export const wgan: GanFamily = {
     return data.kind === 'points' ? vanilla.build(data, config, rng) : dcgan.build(data, config, rng);
   },
 
-  step: wganStep,
+  // Algorithm 1 is the standard step under these defaults: n_critic × (RMSProp step on the critic, clip its
+  // weights to [−c, c]), then G. --clip-value 0 turns clipping off (then add --gp-weight or --r1-gamma).
+  honours: (data) => backboneHonours(data, { minibatch: true }),
 };
-
-/** Algorithm 1, one generator iteration: n_critic × (RMSProp step on the critic, clip its weights), then G. */
-export function wganStep(ctx: StepContext): StepStats {
-  const { nets, opt, loss, config } = ctx;
-  const d = criticUpdates(ctx, (real, fake) => {
-    const result = discriminatorPhase(nets, opt, loss, real, fake); // maximise E[D(x)] − E[D(G(z))]
-    clipWeights(nets.discriminator, config.clipValue); // w ← clip(w, −c, c)
-    return result;
-  });
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits); // minimise −E[D(G(z))]
-  d.realLogits.dispose();
-  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: { 'critic/w-dist': -d.lossD } };
-}

@@ -1,7 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
-import { criticUpdates, discriminatorPhase, generatorPhase, uniform, type StepContext, type StepStats } from '../gan/step.js';
+import { backboneHonours } from '../gan/settings.js';
 import { gradientPenalty } from '../gan/regularizers.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
@@ -43,24 +43,11 @@ export const wganGp: GanFamily = {
     return { generator, discriminator: convCritic(data, config.width, new SeededInit(rng)) };
   },
 
-  step: wganGpStep,
+  // Algorithm 1 is the standard step under these defaults: each of n_critic critic updates samples x, z and
+  // ε ~ U[0, 1] and minimises D(x̃) − D(x) + λ(‖∇D(x̂)‖ − 1)² with Adam, then G minimises −D(G(z)). R1/R2 add to it.
+  // The image critic is DCGAN's D without batch norm and without minibatch layers.
+  honours: (data) => backboneHonours(data, { minibatch: data.kind === 'points' }),
 };
-
-/** Algorithm 1, one generator iteration: n_critic critic updates with the penalty, then one G update. */
-export function wganGpStep(ctx: StepContext): StepStats {
-  const { nets, opt, loss, config } = ctx;
-  // Each critic update samples real x, latents z and ε ~ U[0, 1]; L = D(x̃) − D(x) + λ(‖∇D(x̂)‖ − 1)², Adam step.
-  const d = criticUpdates(ctx, (real, fake) =>
-    discriminatorPhase(nets, opt, loss, real, fake, {
-      penalties: (critic, r, f) => ({ 'reg/gp': gradientPenalty(critic, r, f, uniform(ctx.rng, r.shape[0]), config.gpWeight) }),
-    }),
-  );
-  // Generator: minimise −D(G(z)).
-  const lossG = generatorPhase(nets, opt, loss, ctx.z, d.realLogits);
-  d.realLogits.dispose();
-  // −loss/D without the penalty estimates the Wasserstein distance (the paper's learning curve, Fig. 3).
-  return { lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake, extra: { ...d.penalties, 'critic/w-dist': d.penalties['reg/gp'] - d.lossD } };
-}
 
 /** DCGAN's discriminator without batch norm: strided 4×4 convs doubling the width, LeakyReLU(0.2), a linear score. */
 function convCritic(data: DatasetInfo, width: number, init: SeededInit): tfl.LayersModel {

@@ -11,7 +11,7 @@ const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-cli-'));
 test.after(() => fs.rm(tmp, { recursive: true, force: true }));
 
 /** Tiny networks and data so each training command takes seconds. */
-const TINY = ['--width', '8', '--hidden', '16', '--batch-size', '16', '--data-limit', '256', '--latent-dim', '16'];
+const TINY = ['--width', '8', '--batch-size', '16', '--data-limit', '256', '--latent-dim', '16'];
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 async function lastStep(run: string): Promise<number> {

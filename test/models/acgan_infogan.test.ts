@@ -142,9 +142,9 @@ test('infogan: G\'s code prior makes Gaussian categorical slots one-hot; samplin
 test('CLI: sample --code cat=3 --vary cont0 writes a PNG grid; bad codes and non-infogan runs exit 2', async () => {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-infogan-'));
   try {
-    const tiny = ['--steps', '3', '--width', '4', '--batch-size', '8', '--data-limit', '64', '--sample-every', '0', '--checkpoint-every', '0'];
+    const tiny = ['--steps', '3', '--batch-size', '8', '--data-limit', '64', '--sample-every', '0', '--checkpoint-every', '0'];
     const info = path.join(tmp, 'info');
-    await ok(['train', 'infogan', '--data', 'fashion-mnist', ...tiny, '--latent-dim', '20', '--out', info], tmp);
+    await ok(['train', 'infogan', '--data', 'fashion-mnist', ...tiny, '--width', '4', '--latent-dim', '20', '--out', info], tmp);
     await ok(['sample', info, '--code', 'cat=3', '--vary', 'cont0', '--out', 'sweep.png'], tmp);
     const png = await fs.readFile(path.join(tmp, 'sweep.png'));
     assert.deepEqual(png.subarray(0, 4), Buffer.from([0x89, 0x50, 0x4e, 0x47]));

@@ -1,0 +1,58 @@
+import type { DatasetInfo } from '../data/types.js';
+import { OPTIONAL_SETTINGS, flagOf, type OptionalSetting, type RunConfig } from './config.js';
+import { honouredSettings, type GanFamily } from './family.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * Groups of optional shared settings, for families to declare what they honour (GanFamily.honours).
+ * A family lists the groups its step and networks really use; anything else a person sets is refused.
+ */
+export const HONOURS = {
+  /** The adversarial loss and the critic loop of the standard step: loss, n_critic, GP/R1/R2, clipping. */
+  standardStep: ['loss', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue'],
+  /** Tricks that act inside the shared D and G phases (src/gan/tricks). */
+  phaseTricks: ['labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching', 'historicalAveraging', 'historicalAveragingG', 'gradClip'],
+  /** DiffAugment: images only. */
+  augment: ['diffAugment'],
+  /** The moving average of G's weights used for sampling. */
+  ema: ['emaDecay'],
+  /** Minibatch layers before D's last dense layer (D builders that insert them). */
+  minibatch: ['minibatchDiscrimination', 'minibatchStddev'],
+} as const satisfies Record<string, readonly OptionalSetting[]>;
+
+/** The optional settings among `given` (a user's flags, --config file, or a preset) that `family` does not use on `data`. */
+export function unusedSettings(family: GanFamily, data: DatasetInfo, given: Partial<RunConfig>): OptionalSetting[] {
+  const honoured = new Set<string>(honouredSettings(family, data));
+  return OPTIONAL_SETTINGS.filter((key) => key in given && given[key] !== undefined && !honoured.has(key));
+}
+
+/**
+ * Refuse settings the family would silently ignore: every optional shared setting the user gave must be one
+ * the family honours on this data. The error names each flag and what the family does use.
+ */
+export function checkHonoured(family: GanFamily, data: DatasetInfo, given: Partial<RunConfig>): void {
+  const unused = unusedSettings(family, data, given);
+  if (unused.length === 0) return;
+  const honoured = honouredSettings(family, data).map(flagOf);
+  const flags = unused.map(flagOf).join(', ');
+  throw new UserError(
+    `${flags}: ${family.name} does not use ${unused.length === 1 ? 'this setting' : 'these settings'} on ${data.name}; drop ${unused.length === 1 ? 'it' : 'them'}` +
+      (honoured.length > 0 ? ` (of the optional settings it uses ${honoured.join(', ')})` : ''),
+  );
+}
+
+/** Join groups and single settings into one honours list (false entries are left out). */
+export function honourList(...parts: (readonly OptionalSetting[] | OptionalSetting | false)[]): OptionalSetting[] {
+  return [...new Set(parts.flatMap((p) => (p === false ? [] : typeof p === 'string' ? [p] : [...p])))];
+}
+
+/**
+ * What a family honours when it is the standard step over vanilla's MLPs (2-D points) or DCGAN's conv nets
+ * (images): the whole standard step, every phase trick, DiffAugment on images, EMA, and the backbone's size
+ * (--hidden for points, --width for images); `minibatch` when its D is the backbone's own.
+ */
+export function backboneHonours(data: DatasetInfo, opts: { minibatch: boolean; mlpOnImages?: boolean }): OptionalSetting[] {
+  const mlp = data.kind === 'points' || opts.mlpOnImages === true;
+  return honourList(HONOURS.standardStep, HONOURS.phaseTricks, HONOURS.ema, 'latentDim', data.kind === 'image' && HONOURS.augment,
+    mlp ? 'hidden' : 'width', opts.minibatch && HONOURS.minibatch);
+}
