@@ -7,6 +7,8 @@ import { writeFileAtomic } from '../util/fs.js';
 // Custom layers a saved model may contain register themselves on import; loadModel must know them all.
 import '../nn/spectral_norm.js';
 import '../nn/minibatch.js';
+import '../nn/instance_norm.js';
+import '../nn/reflection_padding.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {
