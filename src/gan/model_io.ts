@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../util/fs.js';
 import '../nn/spectral_norm.js';
 import '../nn/minibatch.js';
 import '../nn/seeded_dropout.js';
+import '../nn/instance_norm.js';
+import '../nn/reflection_padding.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {

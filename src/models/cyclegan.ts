@@ -98,14 +98,14 @@ export const cyclegan: GanFamily = {
     const s = settingsOf<CycleGanSettings>(config);
     const [size, , cb] = data.shape;
     const ca = data.input!.shape[2];
-    const gen = (inChannels: number, outChannels: number, name: string) =>
-      resnetGenerator({ size, inChannels, outChannels, ngf: config.width, norm: s.norm, nBlocks: s.resBlocks || undefined, name }, init);
-    const disc = (inChannels: number, name: string) =>
-      patchGanDiscriminator({ size, inChannels, ndf: config.width, norm: s.norm, nLayers: s.patchLayers || undefined, name }, init);
+    const gen = (inChannels: number, outChannels: number) =>
+      resnetGenerator({ size, inChannels, outChannels, ngf: config.width, norm: s.norm, nBlocks: s.resBlocks || undefined }, init);
+    const disc = (inChannels: number) =>
+      patchGanDiscriminator({ size, inChannels, ndf: config.width, norm: s.norm, nLayers: s.patchLayers || undefined }, init);
     return {
-      generator: gen(ca, cb, 'generator'),
-      discriminator: disc(cb, 'discriminator'),
-      extra: { [GENERATOR_BA]: gen(cb, ca, GENERATOR_BA), [DISCRIMINATOR_A]: disc(ca, DISCRIMINATOR_A) },
+      generator: gen(ca, cb),
+      discriminator: disc(cb),
+      extra: { [GENERATOR_BA]: gen(cb, ca), [DISCRIMINATOR_A]: disc(ca) },
     };
   },
 

@@ -9,9 +9,9 @@ export class SeededInit {
     return this.rng.nextUint32() % 2147483647;
   }
 
-  /** N(0, stddev²), the DCGAN paper's init (σ = 0.02). */
-  normal(stddev: number) {
-    return tfl.initializers.randomNormal({ mean: 0, stddev, seed: this.seed() });
+  /** N(mean, stddev²): N(0, 0.02²) is the DCGAN paper's init; N(1, 0.02²) pix2pix's for batch-norm scales. */
+  normal(stddev: number, mean = 0) {
+    return tfl.initializers.randomNormal({ mean, stddev, seed: this.seed() });
   }
 
   glorotUniform() {

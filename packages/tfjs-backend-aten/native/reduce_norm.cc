@@ -102,6 +102,31 @@ ATEN_BINDING(BatchNormGrad, "FusedBatchNormGrad") {
   return returnTensor(info.Env(), k * centredDot);
 }
 
+// instanceNorm(x, epsilon): per-sample, per-channel normalisation of NHWC images over H and W with the biased
+// variance, y = (x − μ)·k with k = 1/sqrt(σ² + ε). Two passes over x: var_mean, then one addcmul.
+ATEN_BINDING(InstanceNorm, "InstanceNorm") {
+  const at::Tensor& x = argTensor(info, 0);
+  TORCH_CHECK(x.dim() == 4, "x must be [B, H, W, C], got ", x.sizes());
+  auto [variance, mean] = at::var_mean(x, {1, 2}, /*unbiased=*/false, /*keepdim=*/true);  // [B, 1, 1, C]
+  at::Tensor k = at::rsqrt(variance + argDouble(info, 1));
+  return returnTensor(info.Env(), at::addcmul(-mean * k, x, k));
+}
+
+// instanceNormGrad(dy, x, epsilon): dx of instanceNorm, with x̂ = (x − μ)·k and means over H, W:
+//   dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) = dy·k + x·a + b,
+//   a = −k³·(mean(dy·x) − μ·mean(dy)),  b = −k·mean(dy) − μ·a   (all [B, 1, 1, C])
+// so x and dy are each read twice and dx written once.
+ATEN_BINDING(InstanceNormGrad, "InstanceNormGrad") {
+  const at::Tensor &dy = argTensor(info, 0), &x = argTensor(info, 1);
+  TORCH_CHECK(x.dim() == 4 && dy.sizes() == x.sizes(), "dy and x must be the same [B, H, W, C], got ", dy.sizes(), " and ", x.sizes());
+  auto [variance, mean] = at::var_mean(x, {1, 2}, false, true);
+  at::Tensor k = at::rsqrt(variance + argDouble(info, 2));
+  at::Tensor meanDy = dy.mean({1, 2}, true), meanDyX = (dy * x).mean({1, 2}, true);
+  at::Tensor a = -k * k * k * (meanDyX - mean * meanDy);
+  at::Tensor b = -k * meanDy - mean * a;
+  return returnTensor(info.Env(), at::addcmul(at::addcmul(b, x, a), dy, k));
+}
+
 // cumulative(x, axis, exclusive, reverse, isProduct)
 ATEN_BINDING(Cumulative, "Cumsum") {
   at::Tensor x = argTensor(info, 0);
@@ -130,6 +155,8 @@ void registerReduceNorm(Napi::Env env, Napi::Object exports) {
   exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
   exports.Set("batchNorm", Napi::Function::New(env, BatchNorm));
   exports.Set("cumulative", Napi::Function::New(env, Cumulative));
+  exports.Set("instanceNorm", Napi::Function::New(env, InstanceNorm));
+  exports.Set("instanceNormGrad", Napi::Function::New(env, InstanceNormGrad));
 }
 
 }  // namespace aten_backend

@@ -95,6 +95,24 @@ ATEN_BINDING(MirrorPad, "MirrorPad") {
   return returnTensor(info.Env(), x);
 }
 
+// mirrorPadGrad(dy, paddings, symmetric): the adjoint of mirrorPad. Each padded position copied one element of
+// x, so the gradient adds every position of dy into the element it came from, one axis at a time, with the
+// same index vectors as the forward pass (device-agnostic: index_add_ runs wherever dy lives).
+ATEN_BINDING(MirrorPadGrad, "MirrorPadGrad") {
+  at::Tensor g = argTensor(info, 0);
+  std::vector<int64_t> p = argInts(info, 1);
+  const bool symmetric = argBool(info, 2);
+  TORCH_CHECK(static_cast<int64_t>(p.size()) == 2 * g.dim(), "paddings must have 2 entries per axis of dy ", g.sizes());
+  for (int64_t d = 0; d < g.dim(); ++d) {
+    if (p[2 * d] == 0 && p[2 * d + 1] == 0) continue;
+    const int64_t n = g.size(d) - p[2 * d] - p[2 * d + 1];
+    std::vector<int64_t> shape = g.sizes().vec();
+    shape[d] = n;
+    g = at::zeros(shape, g.options()).index_add_(d, mirrorIndices(n, p[2 * d], p[2 * d + 1], symmetric), g);
+  }
+  return returnTensor(info.Env(), g);
+}
+
 ATEN_BINDING(Tile, "Tile") { return returnTensor(info.Env(), argTensor(info, 0).repeat(argInts(info, 1))); }
 ATEN_BINDING(Reverse, "Reverse") { return returnTensor(info.Env(), argTensor(info, 0).flip(argInts(info, 1))); }
 
@@ -126,6 +144,7 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   exports.Set("splitV", Napi::Function::New(env, SplitV));
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("mirrorPad", Napi::Function::New(env, MirrorPad));
+  exports.Set("mirrorPadGrad", Napi::Function::New(env, MirrorPadGrad));
   exports.Set("tile", Napi::Function::New(env, Tile));
   exports.Set("reverse", Napi::Function::New(env, Reverse));
   exports.Set("fill", Napi::Function::New(env, Fill));

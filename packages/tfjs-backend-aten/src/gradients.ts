@@ -7,10 +7,13 @@
 //   then uploads — for batch-norm moments of a [64, 14, 14, 64] activation that is 800,000 ones per call,
 //   ~11 ms of every DCGAN step. Here dy is broadcast to x's shape by one native Tile.
 // - FusedBatchNorm: about fifteen elementwise kernels and reductions per layer; here one kernel per input.
+// - InstanceNorm (aten's own fused kernel, which ganforge's InstanceNormalization runs where it exists): its
+//   gradient is one native kernel, or the same closed form composed of tfjs ops where it must be differentiable.
 import {
-  broadcastTo, cast, div, engine, getBackend, getGradient, GradConfig, KernelConfig, NamedAttrMap, registerGradient,
-  reshape, Tensor, util, zerosLike,
+  add, broadcastTo, cast, div, engine, getBackend, getGradient, GradConfig, KernelConfig, mean, moments, mul, NamedAttrMap,
+  registerGradient, reshape, rsqrt, sub, Tensor, util, zerosLike,
 } from '@tensorflow/tfjs-core';
+import { INSTANCE_NORM, INSTANCE_NORM_GRAD } from './kernels/reduce_norm.js';
 import type { AtenNative } from './native.js';
 import { atenKernel, BACKEND_NAME } from './kernel_util.js';
 
@@ -70,6 +73,22 @@ export function registerFusedGradients(): void {
   }
   for (const kernelName of ['Sum', 'Mean'] as const) override(kernelName, (dy, [x], attrs) => reductionGrad(kernelName, dy, x, attrs));
   override('FusedBatchNorm', batchNormGrad, { firstOrderOnly: true });
+  registerGradient({
+    kernelName: INSTANCE_NORM,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({
+      x: () => (engine().isTapeOn() ? instanceNormGradOps(dy as Tensor, x, attrs.epsilon as number)
+        : run(INSTANCE_NORM_GRAD, { dy: dy as Tensor, x }, { epsilon: attrs.epsilon })),
+    }),
+  });
+}
+
+/** dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), x̂ = (x − μ)·k, means over H and W: differentiable tfjs ops. */
+function instanceNormGradOps(dy: Tensor, x: Tensor, epsilon: number): Tensor {
+  const { mean: mu, variance } = moments(x, [1, 2], true); // [B, 1, 1, C]
+  const k = rsqrt(add(variance, epsilon));
+  const xHat = mul(sub(x, mu), k);
+  return mul(k, sub(sub(dy, mean(dy, [1, 2], true)), mul(xHat, mean(mul(dy, xHat), [1, 2], true))));
 }
 
 /** d/dx of Sum or Mean over `axis`: dy (÷ the reduced count for Mean) broadcast back to x's shape. */

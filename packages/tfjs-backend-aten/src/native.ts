@@ -53,6 +53,8 @@ export interface AtenNative {
   logSoftmax(x: Handle, dim: number): Handle;
   batchNorm(x: Handle, mean: Handle, variance: Handle, offset: Handle, scale: Handle, eps: number): Handle;
   cumulative(x: Handle, axis: number, exclusive: boolean, reverse: boolean, product: boolean): Handle;
+  instanceNorm(x: Handle, epsilon: number): Handle;
+  instanceNormGrad(dy: Handle, x: Handle, epsilon: number): Handle;
   transpose(x: Handle, perm: number[]): Handle;
   reshape(x: Handle, shape: number[]): Handle;
   identity(x: Handle): Handle;
@@ -65,6 +67,7 @@ export interface AtenNative {
   splitV(x: Handle, sizes: number[], axis: number): Handle[];
   pad(x: Handle, paddings: number[], value: number): Handle;
   mirrorPad(x: Handle, paddings: number[], symmetric: boolean): Handle;
+  mirrorPadGrad(dy: Handle, paddings: number[], symmetric: boolean): Handle;
   tile(x: Handle, reps: number[]): Handle;
   reverse(x: Handle, dims: number[]): Handle;
   fill(shape: number[], value: number, dtype: number): Handle;

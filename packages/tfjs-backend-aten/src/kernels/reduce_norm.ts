@@ -1,4 +1,4 @@
-// Reductions, Softmax/LogSoftmax, FusedBatchNorm, Cumsum/Cumprod.
+// Reductions, Softmax/LogSoftmax, FusedBatchNorm, InstanceNorm (+ grad), Cumsum/Cumprod.
 import { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { AtenBackend } from '../backend.js';
 import { AtenNative, dtypeCode } from '../native.js';
@@ -13,6 +13,9 @@ function reduceOutDtype(op: string, x: DataType): DataType {
     default: return x;
   }
 }
+
+export const INSTANCE_NORM = 'InstanceNorm';
+export const INSTANCE_NORM_GRAD = 'InstanceNormGrad';
 
 export function reduceNormKernels(native: AtenNative): KernelConfig[] {
   const reductions = native.reduceOps.map((op, index) =>
@@ -33,6 +36,11 @@ export function reduceNormKernels(native: AtenNative): KernelConfig[] {
     atenKernel('FusedBatchNorm', (b, { x, mean, variance, offset, scale }, { varianceEpsilon }) =>
       b.output(native.batchNorm(b.handle(x), b.handle(mean), b.handle(variance), offset ? b.handle(offset) : 0,
         scale ? b.handle(scale) : 0, (varianceEpsilon as number) ?? 0.001))),
+    // Fused instance norm for ganforge's InstanceNormalization (not a tfjs kernel: the layer runs it where a
+    // backend registers it). x is [B, H, W, C]; its gradient is in gradients.ts.
+    atenKernel(INSTANCE_NORM, (b, { x }, { epsilon }) => b.output(native.instanceNorm(b.handle(x), epsilon as number))),
+    atenKernel(INSTANCE_NORM_GRAD, (b, { dy, x }, { epsilon }) =>
+      b.output(native.instanceNormGrad(b.handle(dy), b.handle(x), epsilon as number))),
     atenKernel('Cumsum', cumulative(false)),
     atenKernel('Cumprod', cumulative(true)),
   ];

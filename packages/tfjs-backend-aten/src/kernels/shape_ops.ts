@@ -56,6 +56,10 @@ export function shapeKernels(native: AtenNative): KernelConfig[] {
       b.output(native.pad(b.handle(x), (paddings as number[][]).flat(), (constantValue as number) ?? 0))),
     atenKernel('MirrorPad', (b, { x }, { paddings, mode }) =>
       b.output(native.mirrorPad(b.handle(x), (paddings as number[][]).flat(), mode === 'symmetric'))),
+    // MirrorPad's adjoint under TensorFlow's kernel name (tfjs has none; its MirrorPad gradient drops the
+    // border). Used by ganforge's reflection padding; inputs { dy }, attrs as MirrorPad's.
+    atenKernel('MirrorPadGrad', (b, { dy }, { paddings, mode }) =>
+      b.output(native.mirrorPadGrad(b.handle(dy), (paddings as number[][]).flat(), mode === 'symmetric'))),
     atenKernel('Tile', (b, { x }, { reps }) => b.output(native.tile(b.handle(x), reps as number[]))),
     atenKernel('Reverse', (b, { x }, { dims }) => {
       const axes = util.parseAxisParam(dims as number[], x.shape);
