@@ -24,11 +24,11 @@ import { attachTrickNetworks, trickProblem } from './gan/tricks/index.js';
  * settings, build the networks from the seed, and write config.json. `userConfig` holds only what the user
  * set (flags, --config file, preset); everything else comes from the family, then DEFAULT_CONFIG.
  */
-export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: Partial<RunConfig> } = {}): Promise<Trainer> {
+export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: Partial<RunConfig>; source?: DataSource } = {}): Promise<Trainer> {
   const family = getModel(userConfig.model ?? opts.preset?.model ?? resolveConfig().model);
   const settings = family.settings ?? {};
   const draft = resolveFamilyConfig(settings, opts.preset ?? {}, userConfig);
-  const source = await loadSource(draft);
+  const source = opts.source ?? (await loadSource(draft)); // in-memory data from a library user, or --data
   // The data must provide what the family consumes, and every setting the user gave must be one it uses.
   const mismatch = conditionProblem(family, source.info);
   if (mismatch) throw new UserError(mismatch);
@@ -50,7 +50,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
 }
 
 /** Continue a run from its newest checkpoint, to `steps` total (default: the run's own target). */
-export async function resumeRun(dir: string, opts: { steps?: number } = {}): Promise<Trainer> {
+export async function resumeRun(dir: string, opts: { steps?: number; source?: DataSource } = {}): Promise<Trainer> {
   const ck = await loadCheckpoint(dir);
   // The run folder is where the loaded checkpoint lives (RUN/checkpoints/NAME), not the `out` saved in its
   // config: a run that was moved or copied must continue where it is now, not write into its old place.
@@ -62,7 +62,7 @@ export async function resumeRun(dir: string, opts: { steps?: number } = {}): Pro
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
   await new RunFolder(config.out).writeConfig(config);
-  const source = await loadSource(config);
+  const source = opts.source ?? (await loadSource(config));
   const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(family), ck.state.step);
   const familyState = family.createState?.(source.info, config);
   if (familyState && ck.familyState) familyState.restore(ck.familyState);

@@ -7,6 +7,7 @@ import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
 import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
+import { registerTranslateCommand } from './translate.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
 
@@ -59,6 +60,7 @@ registerEvalCommand(program, int);
 registerExportCommand(program);
 registerEncodeCommand(program);
 registerStudioCommand(program, int);
+registerTranslateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -165,6 +165,8 @@ export interface GanFamily {
   paper: string;
   /** The condition its networks consume (default 'none'); the data must provide it (DatasetInfo). */
   condition?: ConditionKind;
+  /** For translators (condition 'image'): the directions `sample` can translate (SampleRequest.direction). */
+  directions?: readonly ('AtoB' | 'BtoA')[];
   /**
    * The shared settings among OPTIONAL_SETTINGS this family uses (the rest of the shared settings apply to
    * every family). Setting any other optional one is an error naming the flag.

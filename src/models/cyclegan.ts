@@ -66,6 +66,7 @@ export const cyclegan: GanFamily = {
   summary: 'unpaired image-to-image translation with cycle consistency (Zhu et al. 2017); ganforge translate --direction',
   paper: 'Zhu, Park, Isola & Efros 2017, Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks, arXiv:1703.10593',
   condition: 'image',
+  directions: ['AtoB', 'BtoA'],
   // The paper's least-squares objective is part of the method (cycleGanLoss); --width is ngf = ndf.
   honours: ['width'],
   settings: CYCLEGAN_SETTINGS,

@@ -44,6 +44,7 @@ export const pix2pix: GanFamily = {
   summary: 'image-to-image translation with a U-Net G and a PatchGAN D (Isola et al. 2017); ganforge translate',
   paper: 'Isola, Zhu, Zhou & Efros 2017, Image-to-Image Translation with Conditional Adversarial Networks, arXiv:1611.07004',
   condition: 'image',
+  directions: ['AtoB'],
   // The non-saturating loss by default (--loss least-squares also works); --width is ngf = ndf.
   honours: ['loss', 'width', 'labelSmoothing', 'gradClip', 'emaDecay'],
   settings: PIX2PIX_SETTINGS,

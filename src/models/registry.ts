@@ -11,6 +11,8 @@ import { bigan } from './bigan.js';
 import { aae } from './aae.js';
 import { acgan } from './acgan.js';
 import { infogan } from './infogan.js';
+import { pix2pix } from './pix2pix.js';
+import { cyclegan } from './cyclegan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -25,6 +27,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   aae,
   acgan,
   infogan,
+  pix2pix,
+  cyclegan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

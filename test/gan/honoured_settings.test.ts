@@ -64,7 +64,7 @@ test('bigan and aae G phases apply feature matching and gradient clipping; bigan
   }
   // DiffAugment in bigan's G phase: with it on, G's loss differs from the same step without it.
   const lossG = (diffAugment: string) => {
-    const { state, stats } = trainChecked('bigan', images, { batchSize: 8, width: 4, latentDim: 8, diffAugment }, 1);
+    const { state, stats } = trainChecked('bigan', images, { batchSize: 8, width: 4, latentDim: 8, diffAugment }, 2);
     disposeState(state);
     return stats[0].lossG;
   };
