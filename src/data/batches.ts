@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors.js';
 import { Rng, type RngState } from '../util/rng.js';
-import type { Batch, DataSource } from './types.js';
+import type { ArraySource, Batch, DataSource } from './types.js';
+import { Augmenter } from './augment.js';
 
 export interface BatchStreamOptions {
   batchSize: number;
@@ -34,6 +35,10 @@ export interface RawBatch {
   labels?: Int32Array;
   /** Indices into the source (arrays only). */
   indices?: Int32Array;
+  /** float32 [B, ...info.input.shape] in [-1, 1]: translation data's input images. */
+  input?: Float32Array;
+  /** Which stored inputs: the same as `indices` for paired data, independent draws for unpaired. */
+  inputIndices?: Int32Array;
 }
 
 /**
@@ -41,6 +46,11 @@ export interface RawBatch {
  * once per epoch, minus the dropped remainder); sampler sources draw `batchSize` new examples per batch.
  * Images are uint8 in storage and become x/127.5 − 1 in the batch. The caller owns (and disposes) the
  * tensors returned by `next()`.
+ *
+ * Translation data (source.inputs) also yields `input`: input i of paired data belongs to example i; for
+ * unpaired data each input index is drawn from the stream's rng, as CycleGAN's loader draws B at random.
+ * `source.augment` crops and flips every image (paired: one draw for target and input; unpaired: a draw
+ * each). All draws come from the stream's rng after the epoch's shuffle, so `state()`/`restore()` replay them.
  */
 export class BatchStream implements AsyncIterable<Batch> {
   readonly batchSize: number;
@@ -50,6 +60,8 @@ export class BatchStream implements AsyncIterable<Batch> {
   private readonly dropLast: boolean;
   private readonly epochs?: number;
   private readonly exampleSize: number;
+  private readonly inputSize: number;
+  private readonly augmenter?: Augmenter;
   private epochNo = 0;
   private cursor = 0;
   private epochRng: RngState;
@@ -64,6 +76,15 @@ export class BatchStream implements AsyncIterable<Batch> {
     this.dropLast = opts.dropLast ?? true;
     this.epochs = opts.epochs;
     this.exampleSize = source.info.shape.reduce((a, b) => a * b, 1);
+    this.inputSize = source.info.input?.shape.reduce((a, b) => a * b, 1) ?? 0;
+    if (source.kind === 'array') {
+      checkInputs(source, this.inputSize);
+      if (source.augment) {
+        if (source.info.kind !== 'image') throw new UserError(`${source.info.name}: loadSize/flip apply to images only`);
+        const [h, w] = source.info.shape;
+        this.augmenter = new Augmenter([h, w], source.augment, source.info.name);
+      }
+    }
     if (source.kind === 'array' && this.dropLast && source.count < this.batchSize) {
       throw new UserError(`batch size ${this.batchSize} is larger than the ${source.count} examples in ${source.info.name}`);
     }
@@ -113,7 +134,33 @@ export class BatchStream implements AsyncIterable<Batch> {
       else x.set(v.subarray(off, off + d), o);
     }
     const labels = src.labels ? Int32Array.from(indices, (i) => src.labels![i]) : undefined;
-    return { x, labels, indices };
+    if (!src.inputs && !this.augmenter) return { x, labels, indices };
+    return { ...this.translate(src, indices, x), labels, indices };
+  }
+
+  /** x augmented (when asked) and the input images, drawing unpaired picks, then crops and flips, in order. */
+  private translate(src: ArraySource, indices: Int32Array, plain: Float32Array): Pick<RawBatch, 'x' | 'input' | 'inputIndices'> {
+    const b = indices.length;
+    const inp = src.inputs;
+    const unpaired = src.info.input?.pairing === 'unpaired';
+    const inputIndices = inp ? (unpaired ? Int32Array.from(indices, () => this.rng.int(inp.count)) : indices) : undefined;
+    const aug = this.augmenter;
+    const d = this.exampleSize;
+    const di = this.inputSize;
+    const x = aug ? new Float32Array(b * d) : plain;
+    const input = inp ? new Float32Array(b * di) : undefined;
+    const c = src.info.shape[2];
+    const ci = src.info.input?.shape[2] ?? 0;
+    for (let i = 0; i < b; i++) {
+      const draw = aug?.draw(this.rng);
+      if (draw) aug!.apply(src.values as Uint8Array, indices[i] * d, c, draw, x, i * d);
+      if (!inp || !input || !inputIndices) continue;
+      const off = inputIndices[i] * di;
+      // Paired: the target's crop and flip, so A and B stay aligned; unpaired: a draw of its own.
+      if (draw) aug!.apply(inp.values, off, ci, unpaired ? aug!.draw(this.rng) : draw, input, i * di);
+      else for (let j = 0; j < di; j++) input[i * di + j] = inp.values[off + j] / 127.5 - 1;
+    }
+    return { x, input, inputIndices };
   }
 
   /** Next batch as tensors: x float32 [B, ...shape], labels int32 [B]. The caller disposes them. */
@@ -121,7 +168,9 @@ export class BatchStream implements AsyncIterable<Batch> {
     const raw = this.nextRaw();
     const b = raw.x.length / this.exampleSize;
     const x = tf.tensor(raw.x, [b, ...this.source.info.shape], 'float32');
-    return raw.labels ? { x, labels: tf.tensor1d(raw.labels, 'int32') } : { x };
+    const batch: Batch = raw.labels ? { x, labels: tf.tensor1d(raw.labels, 'int32') } : { x };
+    if (raw.input) batch.input = tf.tensor(raw.input, [b, ...this.source.info.input!.shape], 'float32');
+    return batch;
   }
 
   /** Yields `next()` until `epochs` (if given) is reached; breaking out of the loop is fine. */
@@ -159,4 +208,20 @@ export class BatchStream implements AsyncIterable<Batch> {
     const order = Int32Array.from({ length: n }, (_, i) => i);
     return this.shuffle ? this.rng.shuffle(order) : order;
   }
+}
+
+/** Translation data must come whole: inputs with their info, sized as declared. */
+function checkInputs(src: ArraySource, inputSize: number): void {
+  const inp = src.inputs;
+  if (!inp && !src.info.input) return;
+  if (!inp || !src.info.input) throw new UserError(`${src.info.name}: info.input and inputs must be given together`);
+  if (inp.values.length !== inp.count * inputSize) {
+    throw new UserError(`${src.info.name}: inputs hold ${inp.values.length} bytes, expected ${inp.count} × [${src.info.input.shape}]`);
+  }
+  if (inp.count < 1 || (src.info.input.pairing === 'paired' && inp.count !== src.count)) {
+    throw new UserError(`${src.info.name}: ${inp.count} inputs for ${src.count} ${src.info.input.pairing} examples`);
+  }
+  const [h, w] = src.info.shape;
+  const [ih, iw] = src.info.input.shape;
+  if (src.augment && (ih !== h || iw !== w)) throw new UserError(`${src.info.name}: augmentation needs inputs of the targets' size, ${ih}×${iw} vs ${h}×${w}`);
 }

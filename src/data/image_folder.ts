@@ -1,13 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
 import type { ArraySource } from './types.js';
+import { IMAGE_EXTENSIONS, forEachBounded, isGrey, isImageFile } from './decode.js';
 
-/** File extensions treated as images (formats the prebuilt sharp decodes); everything else is ignored. */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
-  '.png', '.jpg', '.jpeg', '.jpe', '.jfif', '.webp', '.gif', '.tif', '.tiff', '.avif', '.svg',
-]);
+export { IMAGE_EXTENSIONS };
 
 export interface ImageFolderOptions {
   /** Output size: a number for square images or [height, width]; default: the first image's size. */
@@ -132,10 +130,6 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   };
 }
 
-function isImageFile(name: string): boolean {
-  return !name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
-}
-
 async function listImages(dir: string): Promise<{ entries: Entry[]; classNames?: string[] }> {
   const items = await readdir(dir, { withFileTypes: true });
   const loose = items.filter((d) => d.isFile() && isImageFile(d.name)).map((d) => d.name).sort();
@@ -178,10 +172,6 @@ async function walk(dir: string): Promise<string[]> {
   return out;
 }
 
-function isGrey(m: sharp.Metadata): boolean {
-  return m.space === 'b-w' || m.space === 'grey16' || m.channels === 1 || (m.channels === 2 && m.hasAlpha === true);
-}
-
 function resolveSize(size: ImageFolderOptions['imageSize'], probe: sharp.Metadata): [number, number] {
   if (size === undefined) {
     // EXIF orientations 5–8 swap width and height once rotated upright.
@@ -192,22 +182,3 @@ function resolveSize(size: ImageFolderOptions['imageSize'], probe: sharp.Metadat
   if (![h, w].every((v) => Number.isInteger(v) && v > 0)) throw new UserError(`imageSize must be positive integers, got ${String(size)}`);
   return [h, w];
 }
-
-/** Run `fn(0..n-1)` with at most `limit` calls in flight; the first rejection stops new work and is rethrown. */
-async function forEachBounded(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < n) {
-      const i = next++;
-      try {
-        await fn(i);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, n)) }, worker));
-}
-

@@ -1,8 +1,9 @@
 /**
  * Datasets and batching: `loadData(spec)` for the named datasets (see DATASET_SPECS), the individual
- * loaders, the 2-D toy mixtures with their mode-coverage metric, and `BatchStream` for resumable shuffled batches.
+ * loaders, the 2-D toy mixtures with their mode-coverage metric, translation data (paired:, aligned:,
+ * unpaired:, edges:/gray:/masked:/lowres:, openmoji) and `BatchStream` for resumable shuffled batches.
  */
-export type { DatasetInfo, ArraySource, SamplerSource, DataSource, Batch } from './types.js';
+export type { DatasetInfo, ArraySource, SamplerSource, DataSource, Batch, AugmentOptions } from './types.js';
 export { loadData, DATASET_SPECS, type LoadDataOptions } from './registry.js';
 export { BatchStream, type BatchStreamOptions, type BatchStreamState, type RawBatch } from './batches.js';
 export { parseIdx, readIdx, encodeIdx, writeIdx, type IdxArray, type IdxDType, type IdxData } from './idx.js';
@@ -14,3 +15,13 @@ export { loadMnist, mnistDataDir, MNIST_CLASSES } from './mnist.js';
 export { loadImageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions, type ImageFolderSource } from './image_folder.js';
 export { RING8, GRID25, MIXTURES, mixtureSource, modeCoverage, type Mixture2D, type ModeCoverage } from './toy2d.js';
 export { adaptImages } from './transform.js';
+export { resizeImages, reshapeImages } from './transform.js';
+export { translationSource, domainOf, DIRECTIONS, type Direction, type Domain } from './translation.js';
+export { loadPairedFolder, matchPairs, type TranslationFolderOptions } from './paired.js';
+export { loadAlignedFolder } from './aligned.js';
+export { loadUnpairedFolder, loadUnpairedSpecs, type SpecLoader } from './unpaired.js';
+export { loadDerived, DERIVED_KINDS, type DerivedKind } from './derived.js';
+export { edgeMaps } from './edge_map.js';
+export { loadEmoji, loadOpenmoji, codePointKey, isTestKey, OPENMOJI, TWEMOJI, EMOJI_STYLES, type EmojiStyle, type EmojiOptions } from './emoji.js';
+export { ensureNpmPackage, cachedImages, cacheDir, type NpmDataPackage, type Log } from './package_data.js';
+export { Augmenter, type AugmentDraw } from './augment.js';

@@ -1,10 +1,17 @@
-import { UserError, unknownChoice } from '../util/errors.js';
-import type { DataSource } from './types.js';
+import { UserError, editDistance, unknownChoice } from '../util/errors.js';
+import type { ArraySource, DataSource } from './types.js';
+import { loadAlignedFolder } from './aligned.js';
+import { DERIVED_KINDS, loadDerived, type DerivedKind } from './derived.js';
+import { EMOJI_STYLES, loadEmoji, loadOpenmoji, type EmojiStyle } from './emoji.js';
 import { loadFashionMnist } from './fashion_mnist.js';
 import { loadImageFolder } from './image_folder.js';
 import { loadMnist } from './mnist.js';
+import type { Log } from './package_data.js';
+import { isDir, loadPairedFolder } from './paired.js';
 import { adaptImages } from './transform.js';
 import { MIXTURES, mixtureSource } from './toy2d.js';
+import { checkDirection, type Direction } from './translation.js';
+import { loadUnpairedFolder, loadUnpairedSpecs } from './unpaired.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
@@ -13,40 +20,107 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'folder:PATH', help: 'images in PATH; sub-folders are classes' },
   { spec: 'toy:ring8', help: '8 Gaussians on a circle of radius 2, σ 0.02 (2-D points)' },
   { spec: 'toy:grid25', help: '5×5 grid of Gaussians, spacing 2, σ 0.05 (2-D points)' },
+  { spec: 'paired:DIR', help: 'image pairs DIR/A/NAME → DIR/B/NAME matched by name (test: DIR/test/{A,B})' },
+  { spec: 'aligned:DIR', help: "pix2pix's side-by-side A|B files in DIR/train, DIR/test" },
+  { spec: 'unpaired:DIR', help: "CycleGAN's unpaired domains DIR/trainA, DIR/trainB (test: testA, testB)" },
+  { spec: 'unpaired:SPEC_A,SPEC_B', help: 'two image datasets as unpaired domains, e.g. unpaired:mnist,fashion-mnist' },
+  { spec: 'edges:SPEC', help: 'edge sketch (dark lines on white) → image, from any image dataset' },
+  { spec: 'gray:SPEC', help: 'greyscale → colour, from a colour image dataset' },
+  { spec: 'masked:SPEC', help: 'image with a grey rectangular hole (fixed per example) → image' },
+  { spec: 'lowres:SPEC', help: '×4 downscaled and upscaled back → image (super-resolution)' },
+  { spec: 'openmoji', help: 'OpenMoji line art → colour, 64 px, 4,056 train / 439 test (npm openmoji, CC BY-SA 4.0; installs on first use)' },
+  { spec: 'openmoji-color', help: 'OpenMoji colour emoji as plain images (CC BY-SA 4.0)' },
+  { spec: 'openmoji-black', help: 'OpenMoji line art as plain images, 1 channel (CC BY-SA 4.0)' },
+  { spec: 'twemoji', help: 'Twemoji colour emoji, 64 px (npm @discordapp/twemoji, CC BY 4.0; installs on first use)' },
 ];
 
 export interface LoadDataOptions {
-  /** fashion-mnist / mnist only (default 'train'); for folders, point at the split's folder instead. */
+  /**
+   * 'train' (default) or 'test'. Named datasets and emoji have both; paired: reads DIR/test/{A,B}, aligned:
+   * DIR/test, unpaired: DIR/testA and testB; derived and unpaired specs use their bases' split. For folder:,
+   * point at the split's folder instead.
+   */
   split?: 'train' | 'test';
-  /** Keep only the first N examples (image data). */
+  /** Keep only the first N examples (image data; per domain for unpaired data). */
   limit?: number;
-  /** Square output size for images (MNIST-style data is resized bilinearly, folders by sharp). */
+  /** Square output size for images (MNIST-style data is resized bilinearly, folders by sharp; emoji default 64). */
   imageSize?: number;
   channels?: 1 | 3;
-  /** folder: skip unreadable images instead of failing. */
+  /** folder-based data: skip unreadable images (and their partners) instead of failing. */
   skipBad?: boolean;
+  /** Translation data: AtoB (default) makes A the input and B the target; BtoA swaps them. */
+  direction?: Direction;
+  /** pix2pix augmentation, train split only: upscale to loadSize (≥ imageSize), random crop back to imageSize. */
+  loadSize?: number;
+  /** pix2pix augmentation, train split only: random left–right mirror. */
+  flip?: boolean;
+  /** Where installs and first-use messages go (default stderr). */
+  log?: Log;
 }
+
+/** Prefixed `--data` forms and their loaders; the rest of the spec after the colon is the argument. */
+const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<DataSource>> = {
+  'folder:': (path, opts) => loadImageFolder(path, { imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit }),
+  'toy:': async (name, opts) => {
+    const m = MIXTURES[name as keyof typeof MIXTURES];
+    if (!m) throw unknownChoice('toy dataset', `toy:${name}`, Object.keys(MIXTURES).map((k) => `toy:${k}`));
+    if (opts.imageSize !== undefined || opts.channels !== undefined) throw new UserError(`toy:${name} is 2-D points; imageSize/channels do not apply`);
+    return mixtureSource(m);
+  },
+  'paired:': (dir, opts) => loadPairedFolder(dir, opts),
+  'aligned:': (dir, opts) => loadAlignedFolder(dir, opts),
+  'unpaired:': async (arg, opts) => {
+    const parts = arg.split(',');
+    if (parts.length === 1 || (await isDir(arg))) return loadUnpairedFolder(arg, opts);
+    if (parts.length !== 2 || parts.some((p) => p === '')) {
+      throw new UserError(`unpaired:${arg}: give one folder (unpaired:DIR) or two datasets separated by one comma (unpaired:mnist,fashion-mnist)`);
+    }
+    return loadUnpairedSpecs(parts[0], parts[1], loadData, opts);
+  },
+  ...Object.fromEntries(DERIVED_KINDS.map((k: DerivedKind) => [`${k}:`, (spec: string, opts: LoadDataOptions) => loadDerived(k, spec, loadData, opts)])),
+};
 
 /** Load the dataset named by `spec` (one of DATASET_SPECS). Unknown names get a "did you mean" error. */
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<DataSource> {
-  if (spec.startsWith('folder:')) {
-    const path = spec.slice('folder:'.length);
-    if (path === '') throw new UserError(`folder: needs a path, e.g. folder:./images`);
-    return loadImageFolder(path, { imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit });
-  }
-  if (spec.startsWith('toy:')) {
-    const name = spec.slice('toy:'.length);
-    const m = MIXTURES[name as keyof typeof MIXTURES];
-    if (!m) throw unknownChoice('toy dataset', spec, Object.keys(MIXTURES).map((k) => `toy:${k}`));
-    if (opts.imageSize !== undefined || opts.channels !== undefined) {
-      throw new UserError(`${spec} is 2-D points; imageSize/channels do not apply`);
-    }
-    return mixtureSource(m);
+  checkDirection(opts.direction);
+  const src = await loadSpec(spec, opts);
+  if (opts.loadSize === undefined && !opts.flip) return src;
+  if (src.kind !== 'array' || src.info.kind !== 'image') throw new UserError(`${spec}: loadSize/flip apply to image data only`);
+  // Test data is scored as it is: augmentation is a training device.
+  return opts.split === 'test' ? src : withAugment(src, opts);
+}
+
+function withAugment(src: ArraySource, opts: LoadDataOptions): ArraySource {
+  return { ...src, augment: { ...(opts.loadSize !== undefined ? { loadSize: opts.loadSize } : {}), flip: opts.flip === true } };
+}
+
+async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource> {
+  const colon = spec.indexOf(':');
+  const prefix = colon >= 0 ? spec.slice(0, colon + 1) : '';
+  const load = PREFIXED[prefix];
+  if (load) {
+    const arg = spec.slice(colon + 1);
+    if (arg === '') throw new UserError(`${prefix} needs an argument: ${DATASET_SPECS.filter((d) => d.spec.startsWith(prefix)).map((d) => d.spec).join(' or ')}`);
+    return load(arg, opts);
   }
   if (spec === 'fashion-mnist' || spec === 'mnist') {
-    const load = spec === 'mnist' ? loadMnist : loadFashionMnist;
-    const src = await load({ split: opts.split, limit: opts.limit });
+    const loader = spec === 'mnist' ? loadMnist : loadFashionMnist;
+    const src = await loader({ split: opts.split, limit: opts.limit });
     return adaptImages(src, { imageSize: opts.imageSize, channels: opts.channels });
   }
-  throw unknownChoice('dataset', spec, DATASET_SPECS.map((d) => d.spec));
+  if (spec === 'openmoji') return loadOpenmoji(opts);
+  if ((EMOJI_STYLES as string[]).includes(spec)) return loadEmoji(spec as EmojiStyle, opts);
+  throw unknownDataset(spec);
+}
+
+/**
+ * "unknown dataset 'pairde:x' (did you mean 'paired:x'?)": the argument of a prefixed spec is kept when
+ * comparing, so a typo in the prefix still finds its form.
+ */
+function unknownDataset(spec: string): UserError {
+  const rest = spec.includes(':') ? spec.slice(spec.indexOf(':') + 1) : '';
+  const forms = DATASET_SPECS.map((d) => (d.spec.includes(':') ? `${d.spec.slice(0, d.spec.indexOf(':') + 1)}${rest}` : d.spec));
+  const nearest = [...new Set(forms)].sort((x, y) => editDistance(spec, x) - editDistance(spec, y))[0];
+  const hint = editDistance(spec, nearest) <= Math.max(2, spec.length / 3) ? ` (did you mean '${nearest}'?)` : '';
+  return new UserError(`unknown dataset '${spec}'${hint}; valid: ${DATASET_SPECS.map((d) => d.spec).join(', ')}`);
 }

@@ -9,17 +9,22 @@ import type { ArraySource } from './types.js';
  */
 export function adaptImages(src: ArraySource, opts: { imageSize?: number; channels?: 1 | 3 }): ArraySource {
   if (src.info.kind !== 'image') throw new UserError(`${src.info.name}: imageSize/channels apply to image data only`);
-  const [h, w, c] = src.info.shape;
+  const [h, w] = src.info.shape;
   const size = opts.imageSize ?? 0;
   if (opts.imageSize !== undefined && (!Number.isInteger(size) || size < 1)) {
     throw new UserError(`imageSize must be a positive integer, got ${opts.imageSize}`);
   }
   const oh = size || h;
   const ow = size || w;
-  const oc = opts.channels ?? c;
-  if (oh === h && ow === w && oc === c) return src;
-  const n = src.count;
-  const inp = src.values as Uint8Array;
+  const oc = opts.channels ?? src.info.shape[2];
+  return reshapeImages(src, [oh, ow, oc]);
+}
+
+/**
+ * Resize n uint8 images [h, w, c] to [oh, ow, oc] (bilinear, half-pixel centres; channels as `adaptImages`).
+ * Non-square sizes are fine, which the translation loaders need to bring two domains to one size.
+ */
+export function resizeImages(inp: Uint8Array, n: number, [h, w, c]: number[], [oh, ow, oc]: number[]): Uint8Array {
   const out = new Uint8Array(n * oh * ow * oc);
   const tmp = new Float32Array(c);
   // Precompute the source rows/columns and weights for each output row/column once.
@@ -45,10 +50,19 @@ export function adaptImages(src: ArraySource, opts: { imageSize?: number; channe
       }
     }
   }
-  return { ...src, values: out, info: { ...src.info, shape: [oh, ow, oc] } };
+  return out;
 }
 
-function axisTaps(inSize: number, outSize: number): { i0: number; i1: number; t: number }[] {
+/** Bring an image source to [oh, ow, oc] (see `resizeImages`); unchanged when it already is. */
+export function reshapeImages(src: ArraySource, [oh, ow, oc]: number[]): ArraySource {
+  const [h, w, c] = src.info.shape;
+  if (oh === h && ow === w && oc === c) return src;
+  const values = resizeImages(src.values as Uint8Array, src.count, [h, w, c], [oh, ow, oc]);
+  return { ...src, values, info: { ...src.info, shape: [oh, ow, oc] } };
+}
+
+/** For each output index along one axis: the two source indices and the weight of the second (half-pixel centres). */
+export function axisTaps(inSize: number, outSize: number): { i0: number; i1: number; t: number }[] {
   const scale = inSize / outSize;
   return Array.from({ length: outSize }, (_, o) => {
     const s = Math.min(Math.max((o + 0.5) * scale - 0.5, 0), inSize - 1);

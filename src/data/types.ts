@@ -62,7 +62,24 @@ export interface ArraySource {
    * Translation data (info.input set): the input domain's images, uint8 [M, ...info.input.shape]. Paired data
    * has M = count and input i belongs to example i; unpaired data draws inputs independently of targets.
    */
-  inputs?: { values: Uint8Array; count: number };
+  inputs?: { values: Uint8Array; count: number; names?: string[] };
+  /** Messages for the person running the program (e.g. "A was grey, repeated to 3 channels"); the CLI prints them. */
+  notices?: string[];
+  /** A name per example, index-aligned with `values` (file stem, emoji code point), to match examples across datasets. */
+  names?: string[];
+  /** Per-batch augmentation that BatchStream applies (pix2pix's resize → random crop → random flip). */
+  augment?: AugmentOptions;
+}
+
+/**
+ * pix2pix's augmentation (Isola et al. 2017, §6.2): upscale to `loadSize`, crop back to the stored size at a
+ * random offset, mirror left–right with probability ½. Paired data gets the same draw for target and input.
+ */
+export interface AugmentOptions {
+  /** Size of the shorter side after upscaling (≥ the stored size); unset: no resize and no crop. */
+  loadSize?: number;
+  /** Random horizontal flip. */
+  flip?: boolean;
 }
 
 /** Data drawn afresh on every batch from a known distribution (the 2-D toy mixtures). */
