@@ -34,6 +34,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   if (mismatch) throw new UserError(mismatch);
   checkHonoured(family, source.info, userConfig);
   const config = resolveFamilyConfig(settings, family.defaults(source.info), presetFor(family, source.info, opts.preset), userConfig);
+  augmentSource(source, config);
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
   const evaluator = makeEvaluator(config, source.info); // validates --eval-metrics before anything is written
@@ -63,6 +64,7 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
   }
   await new RunFolder(config.out).writeConfig(config);
   const source = opts.source ?? (await loadSource(config));
+  augmentSource(source, config);
   const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(family), ck.state.step);
   const familyState = family.createState?.(source.info, config);
   if (familyState && ck.familyState) familyState.restore(ck.familyState);
@@ -94,12 +96,30 @@ function presetFor(family: Parameters<typeof checkHonoured>[0], data: Parameters
   return Object.fromEntries(Object.entries(preset).filter(([k]) => !unused.has(k))) as Partial<RunConfig>;
 }
 
+/**
+ * Put the run's --augment on its data (BatchStream applies it per batch with the stream's RNG, so resume stays
+ * exact). Loading happens before the family's defaults are known, so this is set after the config is resolved.
+ */
+function augmentSource(source: DataSource, config: RunConfig): void {
+  if (config.augment === 'none') return;
+  if (source.kind !== 'array' || source.info.kind !== 'image') throw new UserError(`--augment ${config.augment} works on images, and ${source.info.name} is not image data; pass --augment none`);
+  const side = source.info.shape[0];
+  const crop = config.augment === 'crop' || config.augment === 'crop-flip';
+  const loadSize = crop ? config.loadSize || Math.round((side * 286) / 256) : undefined;
+  if (loadSize !== undefined && loadSize < Math.max(source.info.shape[0], source.info.shape[1])) {
+    throw new UserError(`--load-size ${loadSize} is smaller than the ${source.info.shape[0]}×${source.info.shape[1]} images; it must be at least their size`);
+  }
+  source.augment = { loadSize, flip: config.augment === 'flip' || config.augment === 'crop-flip' };
+}
+
 async function loadSource(config: RunConfig): Promise<DataSource> {
   const source = await loadData(config.data, {
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
+    ...(config.direction === 'BtoA' ? { direction: config.direction } : {}),
   });
+  for (const notice of source.kind === 'array' ? (source.notices ?? []) : []) process.stderr.write(`ganforge: ${notice}\n`);
   // Skipping must not be silent: the person asked for it, and should see how much data it cost.
   if (source.kind === 'array' && source.skipped) {
     process.stderr.write(`ganforge: --skip-bad: skipped ${source.skipped} unreadable image file(s) in ${config.data}; training on ${source.count}\n`);

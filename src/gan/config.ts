@@ -40,6 +40,12 @@ export interface RunConfig {
   imageSize: number;
   /** Skip image files that cannot be decoded (and say how many) instead of stopping at the first one. */
   skipBad: boolean;
+  /** Translation data: which side is the input (AtoB: A → B; BtoA swaps the domains). */
+  direction: 'AtoB' | 'BtoA';
+  /** Per-batch augmentation of images: none, flip, crop (upscale to --load-size, random crop back), crop-flip (pix2pix, CycleGAN). */
+  augment: 'none' | 'flip' | 'crop' | 'crop-flip';
+  /** Size images are upscaled to before the random crop (0 = the image size × 286/256, pix2pix's 256 → 286). */
+  loadSize: number;
   /** Width of hidden layers for MLP models (vanilla). */
   hidden: number;
   /** Base channel count of convolutional models (dcgan): the generator's last hidden layer has this many. */
@@ -152,6 +158,9 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   dataLimit: setting(0, nonNegativeInt, 'use only the first N training examples (0 = all)'),
   imageSize: setting(0, nonNegativeInt, 'resize images to N×N (0 = size of the first image)'),
   skipBad: setting(false, z.boolean(), 'skip image files that cannot be decoded (their count is reported) instead of stopping'),
+  direction: setting<RunConfig['direction']>('AtoB', z.enum(['AtoB', 'BtoA']), 'translation data: AtoB (A is the input) or BtoA (the domains swapped)'),
+  augment: setting<RunConfig['augment']>('none', z.enum(['none', 'flip', 'crop', 'crop-flip']), 'per-batch image augmentation: none | flip | crop | crop-flip (crop: upscale to --load-size, random crop back; same draw for input and target)'),
+  loadSize: setting(0, nonNegativeInt, "with --augment crop: the size images are upscaled to before cropping (0 = image size × 286/256, pix2pix's 256 → 286)"),
   hidden: setting(128, positiveInt, 'hidden width of MLP models (vanilla)'),
   width: setting(64, positiveInt, 'base channel count of convolutional models (dcgan; pix2pix/cyclegan: ngf and ndf)'),
   keepCheckpoints: setting(3, positiveInt, 'how many checkpoints to keep'),

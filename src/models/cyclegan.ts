@@ -76,7 +76,7 @@ export const cyclegan: GanFamily = {
     { name: 'd-a', lr: 'lrD', moves: 'D_A' },
   ],
 
-  defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, width: 64, batchSize: 1, lrSchedule: 'linear', lrDecayStart: 0.5 }),
+  defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, width: 64, batchSize: 1, lrSchedule: 'linear', lrDecayStart: 0.5, augment: 'crop-flip' }),
 
   check(data, config) {
     if (!data.input) return `cyclegan translates between two image domains; ${data.name} has one`;

@@ -49,7 +49,7 @@ export const pix2pix: GanFamily = {
   honours: ['loss', 'width', 'labelSmoothing', 'gradClip', 'emaDecay'],
   settings: PIX2PIX_SETTINGS,
 
-  defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, width: 64, batchSize: 1, lrSchedule: 'linear', lrDecayStart: 0.5, loss: 'non-saturating' }),
+  defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, width: 64, batchSize: 1, lrSchedule: 'linear', lrDecayStart: 0.5, loss: 'non-saturating', augment: 'crop-flip' }),
 
   check(data, config) {
     if (!data.input || data.input.pairing !== 'paired') return `pix2pix learns from pairs (A, B); ${data.name} is not paired — use cyclegan for two unpaired domains`;
