@@ -8,7 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import type { AtenBackend } from './backend.js';
-import { BACKEND_NAME } from './kernel_util.js';
+import { BACKEND_NAME } from './name.js';
 
 type KernelArgs = Parameters<KernelFunc>[0];
 

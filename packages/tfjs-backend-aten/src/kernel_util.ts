@@ -4,7 +4,9 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { AtenBackend } from './backend.js';
 import { runOnCpu } from './fallback.js';
 
-export const BACKEND_NAME = 'aten';
+import { BACKEND_NAME } from './name.js';
+
+export { BACKEND_NAME };
 
 /** Returned by a native kernel for inputs/attributes it does not handle: the CPU kernel runs instead. */
 export const FALLBACK = Symbol('fallback');
