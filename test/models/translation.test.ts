@@ -140,14 +140,20 @@ test('cyclegan resumes bit-for-bit, pools included; pix2pix too (seeded dropout)
       await full.train();
       const want = full.parts.nets.generator.getWeights().map((w) => Array.from(w.dataSync()));
       full.dispose();
-      const first = await startRun({ ...cfg(path.join(tmp, `${model}-cut`)), steps: 3 }, { source });
+      // Interrupted after step 3 (as Ctrl-C does), so the learning-rate schedule over 6 steps is the same.
+      const first = await startRun(cfg(path.join(tmp, `${model}-cut`)), { source });
+      first.stats.subscribe((step) => {
+        if (step === 3) first.requestStop();
+      });
       await first.train();
       first.dispose();
       const second = await resumeRun(path.join(tmp, `${model}-cut`), { steps: 6, source });
       await second.train();
       const got = second.parts.nets.generator.getWeights().map((w) => Array.from(w.dataSync()));
       second.dispose();
-      assert.deepEqual(got, want, `${model}: resumed weights equal the uninterrupted run's`);
+      // Compared as a count of differing numbers: a deepEqual of the arrays would print every weight on failure.
+      const differing = got.reduce((n, w, i) => n + w.filter((v, j) => v !== want[i][j]).length, 0);
+      assert.equal(differing, 0, `${model}: ${differing} weights of G differ between the resumed and the uninterrupted run`);
       // The progress grid is the family's picture: input | output | target rows.
       assert.ok((await fs.readdir(path.join(tmp, `${model}-full`, 'samples'))).some((f) => f.endsWith('.png')));
     }
