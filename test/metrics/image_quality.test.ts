@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { l1PerImage, psnrPerImage, ssimPerImage } from '../../src/metrics/image_quality.js';
 import { TRANSLATION_METRIC_NAMES, evaluateTranslation, formatTranslation, translationResultJson } from '../../src/metrics/translation.js';
+import { initBackend } from '../../src/backend/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -179,4 +180,28 @@ test('memory: evaluateTranslation leaves no tensors behind', () => {
   evaluateTranslation(x, y, { batchSize: 2 });
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, y]);
+});
+
+test('on the native backend (aten, when built) the same numbers: SSIM against the oracle, PSNR against its closed form', async (t) => {
+  const info = await initBackend({ quiet: true });
+  if (info.name !== 'aten') return t.skip(`aten backend not available: ${info.detail}`);
+  try {
+    const rng = new Rng(10);
+    const shape: [number, number, number, number] = [2, 24, 17, 3];
+    const per = 24 * 17 * 3;
+    const a = uniform(rng, 2 * per);
+    const b = Float32Array.from(a, (v) => Math.max(-1, Math.min(1, 0.6 * v + 0.4 * (2 * rng.uniform() - 1))));
+    const r = evaluateTranslation(tf.tensor4d(a, shape), tf.tensor4d(b, shape));
+    assert.equal(r.protocol.backend, 'aten');
+    for (let i = 0; i < 2; i++) {
+      const want = ssimOracle(a.subarray(i * per, (i + 1) * per), b.subarray(i * per, (i + 1) * per), 24, 17, 3, 2);
+      assert.ok(Math.abs(r.perImage.ssim![i] - want) < 2e-5, `aten SSIM ${r.perImage.ssim![i]} vs oracle ${want}`);
+    }
+    const x = tf.tensor4d(a, shape);
+    for (const p of values(() => psnrPerImage(x, tf.add(x, 0.125) as tf.Tensor4D, 2))) assert.ok(Math.abs(p - 10 * Math.log10(4 / 0.125 ** 2)) < 1e-4);
+    assert.deepEqual(values(() => psnrPerImage(x, x, 2)), [Infinity, Infinity]);
+    x.dispose();
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
