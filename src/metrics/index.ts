@@ -1,7 +1,8 @@
 /**
  * Evaluation metrics with their protocol: FID, KID, Inception Score, precision/recall, density/coverage,
  * class histograms and 2-D mode coverage, the feature networks they run on, and `evaluateSets`, which
- * attaches the network, its weights hash, the reference set, counts, resize method and seed to each number.
+ * attaches the network, its weights hash, the reference set, counts, resize method and seed to each number;
+ * and the paired L1/PSNR/SSIM of translators (`evaluateTranslation`).
  */
 export { gaussianStats, symmetricEigen, sqrtmPsd, matmulSquare, type GaussianStats, type SymmetricEigen } from './linalg.js';
 export { frechetDistance, fidFromFeatures, type FidParts } from './fid.js';
@@ -10,6 +11,11 @@ export { inceptionScore, softmaxRows, type InceptionScoreResult } from './incept
 export { precisionRecallDensityCoverage, knnRadii, type PrdcResult } from './prdc.js';
 export { classHistogram, type ClassHistogram } from './class_histogram.js';
 export { mixtureModeCoverage } from './mode_coverage.js';
+export { l1PerImage, psnrPerImage, ssimPerImage, gaussianWindow1d, SSIM_SETTINGS } from './image_quality.js';
+export {
+  TRANSLATION_METRICS, TRANSLATION_METRIC_NAMES, evaluateTranslation, translationResultJson, formatTranslation,
+  type TranslationMetricDef, type TranslationMetricName, type TranslationOptions, type TranslationProtocol, type TranslationResult,
+} from './translation.js';
 export { METRICS, METRIC_NAMES, parseMetrics, type MetricDef, type MetricOptions, type MetricValue } from './registry.js';
 export { FeatureNetwork, loadClassifierNet, loadUserNet, wrapModel, shortSha256, type FeatureNetInfo, type ImageSet, type Embedding } from './features.js';
 export { buildClassifier, classifierDir, CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';

@@ -83,6 +83,12 @@ function identity(n: number): Float64Array {
 function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, qt?: Float64Array): void {
   const v = new Float64Array(n);
   const p = new Float64Array(n);
+  // A column tail below (ε‖A‖_F)² counts as zero: dropping it moves A by round-off only, while reflecting it
+  // divides by its squared norm, which for a covariance with many all-zero rows (dead ReLU features) was
+  // ~1e-318, so β = 2/vv overflowed to Infinity and every eigenvalue came out NaN.
+  let frob2 = 0;
+  for (let i = 0; i < n * n; i++) frob2 += a[i] * a[i];
+  const negligible = Number.EPSILON ** 2 * frob2;
   for (let k = 0; k < n - 2; k++) {
     const s = k + 1; // first index of the trailing block
     const m = n - s;
@@ -94,7 +100,7 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     }
     const x0 = v[0];
     const tail2 = norm2 - x0 * x0;
-    if (tail2 === 0) continue; // already zero below the sub-diagonal: H = I
+    if (tail2 <= negligible) continue; // (numerically) zero below the sub-diagonal: H = I
     const norm = Math.sqrt(norm2);
     const alpha = x0 >= 0 ? -norm : norm; // sign chosen so v₀ = x₀ − α does not cancel
     v[0] = x0 - alpha;

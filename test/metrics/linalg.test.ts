@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fidFromFeatures } from '../../src/metrics/fid.js';
 import { gaussianStats, matmulSquare, sqrtmPsd, symmetricEigen } from '../../src/metrics/linalg.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -66,4 +67,22 @@ test('gaussianStats: mean and unbiased covariance match a direct computation', (
   assert.deepEqual([...mean], [4, 2]);
   // x: 1,3,5,7 (var 20/3); y: 2,5,1,0 (mean 2; dev 0,3,-1,-2 → var 14/3); cov: (-3·0 + -1·3 + 1·-1 + 3·-2)/3 = -10/3
   assert.ok(maxAbsDiff(cov, [20 / 3, -10 / 3, -10 / 3, 14 / 3]) < 1e-12);
+});
+
+test('dead features: a covariance with most rows exactly zero (ReLU units never active) still decomposes', () => {
+  // 105 of 128 features always 0, as a trained dense+ReLU layer had: Householder steps on the zero block
+  // once met column tails of ~1e-318, whose reflection overflowed to NaN ("QR iteration did not converge").
+  const rng = new Rng(1);
+  const n = 500, d = 128;
+  const live = new Set<number>();
+  while (live.size < 23) live.add(rng.int(d));
+  const f = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (const j of live) f[i * d + j] = Math.max(0, 1 + rng.normal()) * (1 + (j % 7));
+  const cov = gaussianStats(f, n, d).cov;
+  const { values } = symmetricEigen(cov, d, false);
+  assert.ok(values.every(Number.isFinite));
+  assert.equal(values.filter((v) => Math.abs(v) > 1e-9).length, 23);
+  assert.ok(fidFromFeatures(f, n, f, n, d).fid < 1e-6);
+  const shifted = Float32Array.from(f, (v) => (v === 0 ? 0 : v + 0.1));
+  assert.ok(fidFromFeatures(f, n, shifted, n, d).fid > 0.1);
 });
