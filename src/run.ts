@@ -37,7 +37,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   augmentSource(source, config);
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
-  const evaluator = makeEvaluator(config, source.info); // validates --eval-metrics before anything is written
+  const evaluator = makeEvaluator(config, source.info, family); // validates --eval-metrics before anything is written
 
   const run = new RunFolder(config.out);
   if (await exists(run.checkpoints)) {
@@ -84,7 +84,7 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
     stream,
     latentRng: Rng.fromState(ck.state.rng.latent),
     step: ck.state.step,
-    evaluator: makeEvaluator(config, source.info),
+    evaluator: makeEvaluator(config, source.info, family),
     evalBest: ck.state.evalBest,
   });
 }

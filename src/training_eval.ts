@@ -4,6 +4,9 @@ import type { Evaluator } from './gan/trainer.js';
 import { evaluateSets, fromSamples, loadReference, resolveNet, type MetricResult } from './metrics/evaluate.js';
 import { parseMetrics } from './metrics/registry.js';
 import type { FeatureNetwork } from './metrics/features.js';
+import type { GanFamily } from './gan/family.js';
+import { scoreTranslator, translatorTestSet, TRANSLATOR_BETTER, TRANSLATOR_METRICS, type TranslatorMetric, type TranslatorTestSet } from './metrics/translator_eval.js';
+import { UserError } from './util/errors.js';
 
 /** Which value of each metric decides "best", and in which direction. */
 const PRIMARY: Record<string, { key: string; lowerIsBetter: boolean }> = {
@@ -27,8 +30,9 @@ export function defaultEvalRef(data: string): string {
  * The reference set and feature network load once, on the first evaluation. Scores are flattened to
  * `eval/<metric>` (a metric's main value) and `eval/<metric>/<part>` (its other scalar values).
  */
-export function makeEvaluator(config: RunConfig, data: DatasetInfo): Evaluator | undefined {
+export function makeEvaluator(config: RunConfig, data: DatasetInfo, family?: GanFamily): Evaluator | undefined {
   if (config.evalEvery === 0) return undefined;
+  if (family?.condition === 'image') return translatorEvaluator(config);
   const defs = parseMetrics(config.evalMetrics, data.kind); // validates names now, not at the first evaluation
   const first = PRIMARY[defs[0].name] ?? { key: defs[0].name, lowerIsBetter: true };
   const refSpec = config.evalRef || defaultEvalRef(config.data);
@@ -59,4 +63,26 @@ function flatten(results: MetricResult[]): Record<string, number> {
     }
   }
   return out;
+}
+
+/**
+ * Training-time evaluation of a translator: its outputs on the first `evalCount` test pairs against their targets
+ * (--eval-metrics from l1, psnr, ssim, fid, accuracy; 'fid' alone, the default, becomes l1,psnr,ssim,fid).
+ */
+function translatorEvaluator(config: RunConfig): Evaluator {
+  const asked = config.evalMetrics === 'fid' ? ['l1', 'psnr', 'ssim', 'fid'] : config.evalMetrics.split(',').map((m) => m.trim()).filter((m) => m);
+  for (const m of asked) {
+    if (!(TRANSLATOR_METRICS as readonly string[]).includes(m)) throw new UserError(`--eval-metrics: '${m}' is not a translator metric; use ${TRANSLATOR_METRICS.join(', ')}`);
+  }
+  const first = asked[0] as TranslatorMetric;
+  let set: TranslatorTestSet | undefined;
+  return {
+    primary: `eval/${first}`,
+    lowerIsBetter: TRANSLATOR_BETTER[first] === 'lower',
+    async evaluate(sample) {
+      set ??= await translatorTestSet(config, config.evalCount);
+      const scores = await scoreTranslator(sample, set, asked, { seed: config.seed });
+      return Object.fromEntries(Object.entries(scores).map(([k, v]) => [`eval/${k}`, v]));
+    },
+  };
 }

@@ -3,10 +3,18 @@ import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { METRIC_NAMES } from '../metrics/registry.js';
 import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet } from '../metrics/evaluate.js';
+import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS } from '../metrics/translator_eval.js';
+import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
+import { allNetworks } from '../gan/family.js';
+import { sampleFamily } from '../gan/sampling.js';
+import { getModel } from '../models/registry.js';
+import { exists } from '../util/fs.js';
+import * as path from 'node:path';
 
 export interface EvalCliOptions {
   metrics: string;
-  ref: string;
+  ref?: string;
+  direction?: 'AtoB' | 'BtoA';
   count?: number;
   seed: number;
   net?: string;
@@ -30,6 +38,8 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 2)) throw new UserError(`--count must be an integer ≥ 2, got ${opts.count}`);
   await initBackend({ prefer: opts.backend, quiet: true }); // validates the name
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
+  if (await isTranslatorRun(target)) return evalTranslator(target, opts);
+  if (opts.ref === undefined) throw new UserError(`--ref is required: the reference set to compare with (${REFERENCE_SPECS.join(' | ')})`);
   const fake = await loadGenerated(target, opts.count, opts.seed);
   const ref = await loadReference(opts.ref, fake.n, opts.seed);
   const net = fake.kind === 'image' ? await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, fake, ref.name) : undefined;
@@ -43,14 +53,51 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   }
 }
 
+/** Whether `target` is a run or checkpoint of a family that translates images (its family says so). */
+async function isTranslatorRun(target: string): Promise<boolean> {
+  if (path.extname(target).toLowerCase() === '.npy' || !(await exists(target))) return false;
+  const state = await readCheckpointState(await resolveCheckpoint(target));
+  return getModel(state.config.model).condition === 'image';
+}
+
+/**
+ * A translator run: its outputs on the test split of its data (or of --ref, a translation data spec) against
+ * the targets — L1, PSNR, SSIM (on [-1, 1], data range 2), FID of outputs vs targets, and for MNIST or
+ * Fashion-MNIST targets the shipped classifier's accuracy on the outputs.
+ */
+async function evalTranslator(target: string, opts: EvalCliOptions): Promise<void> {
+  const { nets, state } = await loadSamplingNetworks(target);
+  try {
+    const family = getModel(state.config.model);
+    // --direction BtoA scores F: B → A, so the test inputs are B and the targets A (the data's domains swapped).
+    const swap = opts.direction === 'BtoA';
+    if (swap && !(family.directions ?? []).includes('BtoA')) throw new UserError(`--direction BtoA: ${family.name} translates A → B only`);
+    const config = { ...state.config, ...(opts.ref ? { data: opts.ref } : {}), ...(swap ? { direction: state.config.direction === 'BtoA' ? 'AtoB' : 'BtoA' } : {}) } as typeof state.config;
+    const set = await translatorTestSet(config, opts.count ?? 1000);
+    const metrics = opts.metrics === 'fid' ? ['l1', 'psnr', 'ssim', 'fid', ...(set.classifier ? ['accuracy'] : [])] : opts.metrics === 'all' ? [...TRANSLATOR_METRICS] : opts.metrics.split(',').map((m) => m.trim());
+    const scores = await scoreTranslator((r) => sampleFamily(family, nets, r, { config: state.config, data: state.data }), set, metrics, { seed: opts.seed, direction: opts.direction });
+    set.inputs.dispose();
+    set.targets.dispose();
+    const protocol = { model: family.name, step: state.step, testSet: set.name, range: '[-1, 1] (L = 2)', ssim: '11×11 Gaussian σ 1.5, K1 0.01, K2 0.03', fidNet: set.classifier ?? `by channels (${state.data.shape[2]})` };
+    if (opts.json) process.stdout.write(JSON.stringify({ scores, protocol }) + '\n');
+    else {
+      for (const [k, v] of Object.entries(scores)) process.stdout.write(`${k.padEnd(9)} ${v.toPrecision(5)}\n`);
+      process.stdout.write(`protocol  ${Object.entries(protocol).map(([k, v]) => `${k}: ${v}`).join('; ')}\n`);
+    }
+  } finally {
+    for (const [, model] of allNetworks(nets)) model.dispose();
+  }
+}
+
 /** Adds the `eval` command to the CLI program. */
 export function registerEvalCommand(program: Command, int: (flag: string) => (v: string) => number): void {
   program
     .command('eval')
     .description('evaluate a generator or a samples file against a reference set; prints each metric with its protocol')
     .argument('<target>', 'a run folder (newest checkpoint), a checkpoint folder, or a samples .npy (uint8 0–255 or float32 in [-1, 1])')
-    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, or all`, 'fid')
-    .requiredOption('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}`)
+    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, or all; translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits)`, 'fid')
+    .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data)`)
+    .option('--direction <AtoB|BtoA>', 'translator runs with two generators (cyclegan): which way to score')
     .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated)', int('--count'))
     .option('--seed <n>', 'seed for generated latents and KID subsets', int('--seed'), 0)
     .option('--net <name>', `feature network: ${NET_NAMES.join(' | ')} | PATH to a TF.js layers model (default: by data)`)

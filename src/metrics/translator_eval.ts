@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadData } from '../data/registry.js';
+import type { ArraySource } from '../data/types.js';
+import type { RunConfig } from '../gan/config.js';
+import type { SampleRequest, SampleResult } from '../gan/family.js';
+import { UserError } from '../util/errors.js';
+import { CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
+import { evaluateSets, resolveNet } from './evaluate.js';
+import { loadClassifierNet } from './features.js';
+import { evaluateTranslation, TRANSLATION_METRIC_NAMES } from './translation.js';
+
+/** Metrics of a translator: the paired ones, FID of outputs vs targets, and a classifier's accuracy on the outputs. */
+export const TRANSLATOR_METRICS = [...TRANSLATION_METRIC_NAMES, 'fid', 'accuracy'] as const;
+export type TranslatorMetric = (typeof TRANSLATOR_METRICS)[number];
+
+/** Which direction each metric improves in (training-time evaluation keeps the best checkpoint by the first). */
+export const TRANSLATOR_BETTER: Record<TranslatorMetric, 'lower' | 'higher'> = { l1: 'lower', psnr: 'higher', ssim: 'higher', fid: 'lower', accuracy: 'higher' };
+
+/**
+ * A translator's test set: input images, their targets (paired by index, or for unpaired data matched by name,
+ * e.g. the same emoji code point in two artists' sets), and the targets' class labels when the data has them.
+ */
+export interface TranslatorTestSet {
+  name: string;
+  inputs: tf.Tensor4D; // [N, H, W, Ca] in [-1, 1]
+  targets: tf.Tensor4D; // [N, H, W, Cb] in [-1, 1]
+  labels?: Int32Array;
+  /** The base dataset whose shipped classifier can judge the outputs (mnist, fashion-mnist), if any. */
+  classifier?: ClassifierDataset;
+  /** 'index' (paired data), 'name' (unpaired, matched by name). */
+  matched: 'index' | 'name';
+}
+
+/** Load the test split of a run's translation data: the first `count` pairs. */
+export async function translatorTestSet(config: RunConfig, count: number): Promise<TranslatorTestSet> {
+  const source = await loadData(config.data, {
+    split: 'test', imageSize: config.imageSize || undefined, ...(config.direction === 'BtoA' ? { direction: config.direction } : {}), log: () => {},
+  });
+  if (source.kind !== 'array' || !source.inputs || !source.info.input) throw new UserError(`${config.data}: its test split holds no (input, target) images to score a translator on`);
+  return testSetFrom(source, count);
+}
+
+/** Pairs of a translation source: by index when paired, by name when unpaired (names present on both sides). */
+export function testSetFrom(source: ArraySource, count: number): TranslatorTestSet {
+  const info = source.info;
+  const input = info.input!;
+  const inSize = input.shape.reduce((a, b) => a * b, 1);
+  const outSize = info.shape.reduce((a, b) => a * b, 1);
+  let pairs: [number, number][];
+  let matched: 'index' | 'name';
+  if (input.pairing === 'paired') {
+    pairs = Array.from({ length: Math.min(count, source.count) }, (_, i) => [i, i]);
+    matched = 'index';
+  } else {
+    const names = source.inputs!.names;
+    if (!names || !source.names) throw new UserError(`${info.name}: the two domains are unpaired and carry no names to match test images by; FID alone can score them (--metrics fid)`);
+    const targetOf = new Map(source.names.map((n, i) => [n, i]));
+    pairs = names.flatMap((n, i): [number, number][] => (targetOf.has(n) ? [[i, targetOf.get(n)!]] : [])).slice(0, count);
+    matched = 'name';
+    if (pairs.length === 0) throw new UserError(`${info.name}: no test image of one domain has a namesake in the other`);
+  }
+  const inputs = new Float32Array(pairs.length * inSize);
+  const targets = new Float32Array(pairs.length * outSize);
+  pairs.forEach(([i, t], k) => {
+    for (let j = 0; j < inSize; j++) inputs[k * inSize + j] = source.inputs!.values[i * inSize + j] / 127.5 - 1;
+    for (let j = 0; j < outSize; j++) targets[k * outSize + j] = (source.values as Uint8Array)[t * outSize + j] / 127.5 - 1;
+  });
+  const labels = source.labels && matched === 'index' ? Int32Array.from(pairs, ([, t]) => source.labels![t]) : undefined;
+  const classifier = CLASSIFIER_DATASETS.find((d) => input.domains[1] === d || info.name === d || info.name.endsWith(`:${d}`));
+  return {
+    name: `${info.name} (test split, ${pairs.length} pairs matched by ${matched})`,
+    inputs: tf.tensor4d(inputs, [pairs.length, ...(input.shape as [number, number, number])]),
+    targets: tf.tensor4d(targets, [pairs.length, ...(info.shape as [number, number, number])]),
+    labels, classifier: labels && info.shape[2] === 1 ? classifier : undefined, matched,
+  };
+}
+
+/**
+ * Score a translator (its family's `sample` on the test inputs) against the targets: L1, PSNR and SSIM on
+ * [-1, 1] (data range 2), FID of outputs vs targets with the feature network for their channels, and for
+ * MNIST/Fashion-MNIST targets the shipped classifier's accuracy on the outputs against the targets' labels.
+ */
+export async function scoreTranslator(
+  sample: (request: SampleRequest) => SampleResult, set: TranslatorTestSet, metrics: readonly string[], opts: { direction?: 'AtoB' | 'BtoA'; seed?: number } = {},
+): Promise<Record<string, number>> {
+  for (const m of metrics) if (!(TRANSLATOR_METRICS as readonly string[]).includes(m)) throw new UserError(`unknown translator metric '${m}'; valid: ${TRANSLATOR_METRICS.join(', ')}`);
+  const n = set.inputs.shape[0];
+  const result = sample({ count: n, seed: opts.seed ?? 0, input: set.inputs, direction: opts.direction });
+  const outputs = tf.tensor4d(result.values, [n, ...(result.shape as [number, number, number])]);
+  const scores: Record<string, number> = {};
+  try {
+    const paired = metrics.filter((m) => (TRANSLATION_METRIC_NAMES as readonly string[]).includes(m));
+    if (paired.length > 0) {
+      const r = evaluateTranslation(outputs, set.targets, { metrics: paired.join(',') });
+      for (const m of paired) scores[m] = r[m as 'l1' | 'psnr' | 'ssim']!;
+    }
+    const [h, w, c] = result.shape;
+    if (metrics.includes('fid')) {
+      const net = await resolveNet({}, { c }, set.classifier ?? set.name);
+      const images = (values: Float32Array) => ({ kind: 'image' as const, source: set.name, values, n, h, w, c });
+      const [fid] = evaluateSets(images(clamp(result.values)), images(set.targets.dataSync() as Float32Array), net, { name: set.name, selection: `first ${n}` }, { metrics: 'fid' });
+      scores.fid = fid.values.fid as number;
+    }
+    if (metrics.includes('accuracy')) {
+      if (!set.classifier || !set.labels) throw new UserError(`accuracy needs MNIST or Fashion-MNIST targets with labels; ${set.name} has none (drop it from --metrics)`);
+      const net = await loadClassifierNet(set.classifier);
+      const { logits } = net.embed({ values: clamp(result.values), n, h, w, c });
+      let right = 0;
+      const k = logits!.length / n;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (logits![i * k + j] > logits![i * k + best]) best = j;
+        if (best === set.labels[i]) right++;
+      }
+      scores.accuracy = right / n;
+    }
+  } finally {
+    outputs.dispose();
+  }
+  return scores;
+}
+
+function clamp(values: Float32Array): Float32Array {
+  return values.map((v) => Math.min(1, Math.max(-1, v)));
+}
