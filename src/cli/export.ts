@@ -4,11 +4,14 @@ import { exportGenerator } from '../studio/export.js';
 export function registerExportCommand(program: Command): void {
   program
     .command('export')
-    .description('write a self-contained generator for web pages: TF.js model files, vendored TF.js, generator.js with generate(z, label?)')
+    .description('write a self-contained generator for web pages: manifest.json, TF.js model files, vendored TF.js, generator.js with generate(z, label?) or translate(pixels, direction?)')
     .argument('<run-or-checkpoint>', 'a run folder (newest checkpoint) or a checkpoint folder')
     .requiredOption('--out <dir>', 'output folder (created)')
     .action(async (target: string, opts: { out: string }) => {
       const { dir, checkpoint, info } = await exportGenerator(target, opts.out);
-      process.stdout.write(`ganforge: exported ${checkpoint} → ${dir} (latent ${info.latentDim}, ${info.shape.join('×')}); serve ${dir} and open index.html\n`);
+      const what = info.directions
+        ? `translator ${Object.keys(info.directions).join(', ')}, ${info.shapes.input!.join('×')} → ${info.shapes.output.join('×')}`
+        : `latent ${info.latentDim}, ${info.shapes.output.join('×')}`;
+      process.stdout.write(`ganforge: exported ${checkpoint} → ${dir} (${what}); serve ${dir} and open index.html\n`);
     });
 }

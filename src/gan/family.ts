@@ -168,6 +168,16 @@ export interface GanFamily {
   /** For translators (condition 'image'): the directions `sample` can translate (SampleRequest.direction). */
   directions?: readonly ('AtoB' | 'BtoA')[];
   /**
+   * For translators: the checkpoint folder (a network's name, see GanNetworks) of the generator that translates
+   * each direction, for whatever runs one generator alone (`ganforge export`, the studio's translate page).
+   */
+  exportGenerators?: Readonly<Partial<Record<'AtoB' | 'BtoA', string>>>;
+  /**
+   * Sampling runs the generator as in training (dropout on, batch norm on the batch's own statistics), as
+   * pix2pix's test-time protocol does; a browser copy of the generator must run it the same way.
+   */
+  sampleInTrainingMode?: boolean;
+  /**
    * The shared settings among OPTIONAL_SETTINGS this family uses (the rest of the shared settings apply to
    * every family). Setting any other optional one is an error naming the flag.
    */

@@ -67,6 +67,8 @@ export const cyclegan: GanFamily = {
   paper: 'Zhu, Park, Isola & Efros 2017, Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks, arXiv:1703.10593',
   condition: 'image',
   directions: ['AtoB', 'BtoA'],
+  exportGenerators: { AtoB: 'generator', BtoA: GENERATOR_BA },
+  sampleInTrainingMode: true, // sampling shares pix2pix's translate(), which runs G as in training
   // The paper's least-squares objective is part of the method (cycleGanLoss); --width is ngf = ndf.
   honours: ['width'],
   settings: CYCLEGAN_SETTINGS,

@@ -45,6 +45,8 @@ export const pix2pix: GanFamily = {
   paper: 'Isola, Zhu, Zhou & Efros 2017, Image-to-Image Translation with Conditional Adversarial Networks, arXiv:1611.07004',
   condition: 'image',
   directions: ['AtoB'],
+  exportGenerators: { AtoB: 'generator' },
+  sampleInTrainingMode: true, // §3.3, see translate()
   // The non-saturating loss by default (--loss least-squares also works); --width is ngf = ndf.
   honours: ['loss', 'width', 'labelSmoothing', 'gradClip', 'emaDecay'],
   settings: PIX2PIX_SETTINGS,

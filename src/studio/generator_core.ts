@@ -1,6 +1,6 @@
 /**
- * The browser side of a trained generator: load it, map latents (and a class) to pixels, and the latent
- * operations of the studio's explorer. It imports nothing at run time — TF.js is passed in — so the compiled
+ * The browser side of a trained generator: load it as its manifest declares, map latents (and a class) or an
+ * input image to pixels, the latent operations of the studio's explorer, and canvas pixel conversions. It imports nothing at run time — TF.js is passed in — so the compiled
  * file is copied as-is by `ganforge export` next to a vendored TF.js, and the studio page bundles it.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -9,18 +9,52 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 /** TF.js core and layers in one namespace, as the vendored bundle exports them. */
 export type TF = typeof tfc & { loadLayersModel: typeof tfl.loadLayersModel };
 
-export interface GeneratorInfo {
+export type Shape = [number, number, number];
+export type Direction = 'AtoB' | 'BtoA';
+
+/** One way a translator translates: the checkpoint folder of its generator, and its image shapes [h, w, c]. */
+export interface TranslatorDirection {
+  generator: string;
+  input: Shape;
+  output: Shape;
+}
+
+/**
+ * What a page must know to run a run's generator, declared by the run's family and data (see manifest.ts) —
+ * written by `ganforge export` as manifest.json and served by the studio at /api/runs/ID/manifest — so that
+ * nothing here guesses from the network (its name, its number of inputs).
+ */
+export interface GeneratorManifest {
+  format: 'ganforge-generator';
+  version: 1;
+  /** Family and data names, for captions only. */
+  model: string;
+  data: string;
+  /** Checkpoint folder name and its step. */
+  checkpoint: string;
+  step: number;
+  /** 'none': G(z); 'class': G(z, one-hot class); 'image': a translator G(input image). */
+  condition: 'none' | 'class' | 'image';
+  /** Width of z (0 for translators: their only noise is dropout). */
   latentDim: number;
-  /** [height, width, channels] of one sample. */
-  shape: [number, number, number];
-  /** Classes the generator is conditioned on (0 = unconditional). */
+  /** One output image, and for translators one input image (direction AtoB). */
+  shapes: { output: Shape; input?: Shape };
+  /** 'class': how many classes (one-hot width) and their names. */
   numClasses: number;
   classNames?: string[];
+  /** 'none' and 'class': the folder of the generator to sample (the EMA copy when the run keeps one). */
+  generator?: string;
+  /** 'image': each direction the family translates. */
+  directions?: Partial<Record<Direction, TranslatorDirection>>;
+  /** 'image': names of the domains [A, B], for labels. */
+  domains?: [string, string];
+  /** Run the generator as in training (dropout on, batch statistics), as the family's own sampling does. */
+  trainingMode: boolean;
 }
 
 export interface Generator {
-  info: GeneratorInfo;
-  /** True when the network has a second (label) input. */
+  info: GeneratorManifest;
+  /** True when the family declares a class condition. */
   conditional: boolean;
   /**
    * Samples for `z` (n·latentDim numbers, row-major), with `label` a class per sample or one for all (used
@@ -32,14 +66,14 @@ export interface Generator {
 
 /**
  * @example
- * const g = await loadGenerator(tf, './model.json', { latentDim: 100, shape: [28, 28, 1], numClasses: 0 });
- * const pixels = await g.generate(randomLatents(4, 100, 1));   // 4·28·28 values in 0..1
+ * const info = await (await fetch('./manifest.json')).json();
+ * const g = await loadGenerator(tf, `./${info.generator}/model.json`, info);
+ * const pixels = await g.generate(randomLatents(4, info.latentDim, 1));   // 4·h·w·c values in 0..1
  */
-export async function loadGenerator(tf: TF, modelUrl: string, info: GeneratorInfo): Promise<Generator> {
+export async function loadGenerator(tf: TF, modelUrl: string, info: GeneratorManifest): Promise<Generator> {
+  if (info.condition === 'image') throw new Error('loadGenerator: this is a translator (condition image); use loadTranslator');
   const model = await tf.loadLayersModel(modelUrl);
-  const conditional = model.inputs.length > 1;
-  // A label input of width numClasses takes one-hot rows; a width-1 input takes the class index.
-  const labelWidth = conditional ? (model.inputs[1].shape.at(-1) ?? 1) : 0;
+  const conditional = info.condition === 'class';
   return {
     info,
     conditional,
@@ -47,20 +81,63 @@ export async function loadGenerator(tf: TF, modelUrl: string, info: GeneratorInf
       const n = z.length / info.latentDim;
       const out = tf.tidy(() => {
         const zt = tf.tensor2d(z, [n, info.latentDim]);
-        const inputs: tfc.Tensor[] = [zt];
-        if (conditional) {
-          const labels = Array.from({ length: n }, (_, i) => (Array.isArray(label) ? label[i] : label));
-          inputs.push(labelWidth > 1 ? tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), labelWidth), 'float32') : tf.tensor2d(labels, [n, 1]));
-        }
-        const y = model.predict(conditional ? inputs : zt) as tfc.Tensor; // [n, h, w, c] in [-1, 1] (tanh)
+        const labels = Array.from({ length: n }, (_, i) => (Array.isArray(label) ? label[i] : label));
+        // Class-conditional families take one-hot labels [n, numClasses] as G's second input.
+        const onehot = () => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), info.numClasses), 'float32');
+        const y = model.apply(conditional ? [zt, onehot()] : zt, { training: info.trainingMode }) as tfc.Tensor; // [n, h, w, c] in [-1, 1]
         return tf.clipByValue(tf.div(tf.add(y, 1), 2), 0, 1);
       });
-      const data = (await out.data()) as Float32Array;
-      out.dispose();
-      return data;
+      return readAndDispose(out);
     },
     dispose: () => model.dispose(),
   };
+}
+
+export interface Translator {
+  direction: Direction;
+  input: Shape;
+  output: Shape;
+  /** `pixels`: n images [n, h, w, c] of the input shape in 0..1, row-major; returns n outputs in 0..1. */
+  translate(pixels: Float32Array): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/**
+ * One direction of a translator run (pix2pix's G, or CycleGAN's G or F).
+ * @example
+ * const t = await loadTranslator(tf, `./${info.directions.AtoB.generator}/model.json`, info, 'AtoB');
+ * const out = await t.translate(fromRgba(ctx.getImageData(0, 0, w, h).data, t.input)); // h·w·c values in 0..1
+ */
+export async function loadTranslator(tf: TF, modelUrl: string, info: GeneratorManifest, direction: Direction): Promise<Translator> {
+  const dir = info.directions?.[direction];
+  if (info.condition !== 'image' || !dir) throw new Error(`loadTranslator: the ${info.model} run does not translate ${direction}`);
+  const model = await tf.loadLayersModel(modelUrl);
+  const [h, w, c] = dir.input;
+  return {
+    direction,
+    input: dir.input,
+    output: dir.output,
+    async translate(pixels) {
+      const n = pixels.length / (h * w * c);
+      const out = tf.tidy(() => {
+        const x = tf.sub(tf.mul(tf.tensor4d(pixels, [n, h, w, c]), 2), 1); // [n, h, w, c] in [-1, 1]
+        // One image at a time, as the Node side does: with batch statistics an output must not depend on its neighbours.
+        const ys = Array.from({ length: n }, (_, i) =>
+          model.apply(tf.slice(x, [i, 0, 0, 0], [1, h, w, c]), { training: info.trainingMode }) as tfc.Tensor,
+        );
+        const y = ys.length === 1 ? ys[0] : tf.concat(ys, 0);
+        return tf.clipByValue(tf.div(tf.add(y, 1), 2), 0, 1);
+      });
+      return readAndDispose(out);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+async function readAndDispose(t: tfc.Tensor): Promise<Float32Array> {
+  const data = (await t.data()) as Float32Array;
+  t.dispose();
+  return data;
 }
 
 /** n standard-normal latents from a seed (mulberry32 + Box–Muller), the same in every browser. */
@@ -111,13 +188,28 @@ export function arithmetic(a: Float32Array, b: Float32Array, c: Float32Array): F
 }
 
 /** Sample `i` of generate()'s output as RGBA bytes for a canvas ImageData. */
-export function toRgba(pixels: Float32Array, i: number, shape: [number, number, number]): Uint8ClampedArray {
+export function toRgba(pixels: Float32Array, i: number, shape: [number, number, number]): Uint8ClampedArray<ArrayBuffer> {
   const [h, w, c] = shape;
   const out = new Uint8ClampedArray(h * w * 4);
   for (let p = 0; p < h * w; p++) {
     const base = (i * h * w + p) * c;
     for (let k = 0; k < 3; k++) out[p * 4 + k] = pixels[base + (c === 1 ? 0 : k)] * 255;
     out[p * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * Canvas RGBA bytes (h·w·4) as one image of `shape` [h, w, c] in 0..1: colour as is, grey as luminance
+ * (Rec. 709 weights). Callers draw over an opaque background first, so alpha is ignored.
+ */
+export function fromRgba(rgba: Uint8ClampedArray, shape: Shape): Float32Array {
+  const [h, w, c] = shape;
+  const out = new Float32Array(h * w * c);
+  for (let p = 0; p < h * w; p++) {
+    const [r, g, b] = [rgba[p * 4], rgba[p * 4 + 1], rgba[p * 4 + 2]];
+    if (c === 1) out[p] = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    else for (let k = 0; k < c; k++) out[p * c + k] = rgba[p * 4 + Math.min(k, 2)] / 255;
   }
   return out;
 }

@@ -7,6 +7,9 @@ import { RunStore, latestCheckpoint, listSamples, readConfig, readMetricsFrom, t
 import { fileDiversity } from './diversity.js';
 import { detectAlerts } from './alerts.js';
 import type { RunFolder } from '../gan/run_folder.js';
+import { MODELS } from '../models/registry.js';
+import { checkpointManifest, manifestFolders } from './manifest.js';
+import { readCheckpointState } from '../gan/checkpoint.js';
 
 export interface StudioOptions {
   /** Folder of run folders (each the --out of a `ganforge train`). */
@@ -68,8 +71,22 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
   app.get('/api/runs/:id', withRun(async (run, id) => {
     const { records, offset } = await readMetricsFrom(run, 0);
     const samples = await listSamples(run);
-    const diversity = await diversitySeries(run, samples);
-    return { id, config: await readConfig(run), metrics: records, offset, samples, diversity, checkpoint: publicCheckpoint(await latestCheckpoint(run)), alerts: detectAlerts(records, diversity) };
+    const config = await readConfig(run);
+    const diversity = await diversitySeries(run, samples, config);
+    const checkpoint = await latestCheckpoint(run);
+    const found = checkpoint ? await manifestOf(checkpoint.dir) : null;
+    const [manifest, manifestError] = found && 'error' in found ? [null, found.error] : [found, undefined];
+    // The family's condition says which page explores the run (latents, or translation) before any checkpoint.
+    const condition = MODELS[String(config.model)]?.condition ?? 'none';
+    return { id, config, condition, metrics: records, offset, samples, diversity, checkpoint: publicCheckpoint(checkpoint), manifest, manifestError, alerts: detectAlerts(records, diversity) };
+  }));
+
+  // What the page needs to run the newest checkpoint's generator(s): the family's declarations (manifest.ts).
+  app.get('/api/runs/:id/manifest', withRun(async (run, _id, _req, reply) => {
+    const checkpoint = await latestCheckpoint(run);
+    if (!checkpoint) return reply.code(404).send({ error: 'no checkpoint yet' });
+    const manifest = await manifestOf(checkpoint.dir);
+    return 'error' in manifest ? reply.code(422).send(manifest) : manifest;
   }));
 
   app.get('/api/runs/:id/samples/:file', withRun(async (run, _id, req, reply) => {
@@ -78,10 +95,13 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
     return sendFile(reply, path.join(run.samples, file));
   }));
 
-  app.get('/api/runs/:id/checkpoints/:ckpt/generator/:file', withRun(async (run, _id, req, reply) => {
-    const { ckpt, file } = req.params as { ckpt: string; file: string };
+  // Only the generator folders the checkpoint's manifest names (never a discriminator or optimizer state).
+  app.get('/api/runs/:id/checkpoints/:ckpt/:net/:file', withRun(async (run, _id, req, reply) => {
+    const { ckpt, net, file } = req.params as { ckpt: string; net: string; file: string };
     if (!/^step-\d+$/.test(ckpt) || !['model.json', 'weights.bin'].includes(file)) return reply.code(404).send({ error: 'no such file' });
-    return sendFile(reply, path.join(run.checkpoints, ckpt, 'generator', file));
+    const manifest = await manifestOf(path.join(run.checkpoints, ckpt));
+    if ('error' in manifest || !manifestFolders(manifest).includes(net)) return reply.code(404).send({ error: 'no such file' });
+    return sendFile(reply, path.join(run.checkpoints, ckpt, net, file));
   }));
 
   app.get('/api/runs/:id/events', withRun(async (run, _id, req, reply) => liveEvents(run, req, reply, pollMs)));
@@ -134,9 +154,23 @@ function publicCheckpoint(c: Awaited<ReturnType<typeof latestCheckpoint>>) {
   return c && { name: c.name, data: c.data, numClasses: c.numClasses };
 }
 
-/** Diversity of the newest 200 grids (older ones are skipped to keep a first load fast). */
-async function diversitySeries(run: RunFolder, samples: string[]) {
+/** A checkpoint's manifest, or what keeps a browser from running it. */
+async function manifestOf(dir: string) {
+  try {
+    return checkpointManifest(await readCheckpointState(dir), dir);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/**
+ * Diversity of the newest 200 grids (older ones are skipped to keep a first load fast). Only where the grid
+ * is the default picture, samples of fixed latents; a family's own picture (a translator's input | output |
+ * target rows) has another layout and other variation.
+ */
+async function diversitySeries(run: RunFolder, samples: string[], config: Record<string, unknown>) {
   const out: { step: number; value: number }[] = [];
+  if (MODELS[String(config.model)]?.picture) return out;
   for (const f of samples.slice(-200)) {
     const value = await fileDiversity(path.join(run.samples, f));
     if (value !== null) out.push({ step: Number(/\d+/.exec(f)![0]), value });
@@ -158,7 +192,8 @@ async function liveEvents(run: RunFolder, req: FastifyRequest, reply: FastifyRep
   let offset = start;
   const records: MetricRecord[] = initial;
   let samples = await listSamples(run);
-  let diversity = await diversitySeries(run, samples);
+  const config = await readConfig(run);
+  let diversity = await diversitySeries(run, samples, config);
   let checkpoint = (await latestCheckpoint(run))?.name ?? null;
   let alertCount = -1;
   let closed = false;
@@ -179,7 +214,7 @@ async function liveEvents(run: RunFolder, req: FastifyRequest, reply: FastifyRep
       const nowSamples = await listSamples(run);
       if (nowSamples.length !== samples.length || nowSamples.at(-1) !== samples.at(-1)) {
         samples = nowSamples;
-        diversity = await diversitySeries(run, samples);
+        diversity = await diversitySeries(run, samples, config);
         send('samples', { samples, diversity });
         changed = true;
       }

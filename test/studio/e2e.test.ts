@@ -2,32 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startStudio } from '../../src/studio/server.js';
 import { exportGenerator } from '../../src/studio/export.js';
+import { CLI, browserSkip as skip, openBrowser, staticServer, until } from './helpers.js';
 
 // The whole loop in a real browser: a tiny training run writes its folder, studio serves it, headless
 // Chromium shows the grid and curves moving, the explorer redraws on a slider, and an exported generator
 // draws in a plain page. (docs/screenshots.mjs makes the README's pictures the same way.)
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // dist/test/studio → repo root
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
-const BUILT = existsSync(path.join(ROOT, 'dist/studio-web/index.html'));
-const skip = !existsSync(CHROMIUM) ? 'no /usr/bin/chromium (scripts/setup.sh installs it)' : !BUILT ? "page not built: run 'npm run build:studio'" : false;
-
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const attr = (page: Page, sel: string, name: string) => page.locator(sel).getAttribute(name);
 
 test('studio in headless Chromium: live grid and curves, explorer slider, exported generator', { skip, timeout: 150_000 }, async (t) => {
@@ -55,11 +39,8 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   const studio = await startStudio({ runs, port: 0, pollMs: 300 });
   cleanups.push(() => studio.close());
   const base = studio.url.replace(/\/$/, '');
-  const context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1400, height: 900 } });
+  const { context, page, errors } = await openBrowser(tmp);
   cleanups.push(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
 
   // Live run: the grid image and the loss chart move while training writes the folder.
   await page.goto(`${base}/?backend=cpu#/run/r`);
@@ -80,14 +61,9 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   // Export: the generator folder works in a page of its own, served by a bare static server.
   const out = path.join(tmp, 'export');
   await exportGenerator(run, out);
-  const server = http.createServer(async (req, res) => {
-    const name = path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html';
-    const type = name.endsWith('.js') ? 'text/javascript' : name.endsWith('.html') ? 'text/html' : 'application/octet-stream';
-    fs.readFile(path.join(out, name)).then((b) => res.writeHead(200, { 'content-type': type }).end(b), () => res.writeHead(404).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => server.close(r)));
-  await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/index.html`);
+  const server = await staticServer(out);
+  cleanups.push(() => server.close());
+  await page.goto(`${server.url}/index.html`);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   assert.equal(await page.locator('canvas').count(), 8);
   assert.deepEqual(errors, []);

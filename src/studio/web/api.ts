@@ -1,4 +1,6 @@
 // Typed fetches of the studio server's JSON API (same origin: the auth cookie travels with them).
+import type { GeneratorManifest } from '../generator_core.js';
+
 export type MetricRecord = Record<string, number | string | null>;
 export interface Alert { kind: string; step: number; message: string }
 export interface Checkpoint { name: string; data: { shape?: [number, number, number]; numClasses?: number; classNames?: string[] }; numClasses: number }
@@ -10,6 +12,11 @@ export interface RunDetail {
   samples: string[];
   diversity: { step: number; value: number }[];
   checkpoint: Checkpoint | null;
+  /** The run's family's condition ('none', 'class', 'image', …). */
+  condition: string;
+  /** How to run the newest checkpoint in the page, or why it cannot run here (manifestError). */
+  manifest: GeneratorManifest | null;
+  manifestError?: string;
   alerts: Alert[];
 }
 

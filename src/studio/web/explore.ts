@@ -1,22 +1,9 @@
 import { arithmetic, lerp, loadGenerator, randomLatents, slerp, toRgba, truncate, type Generator } from '../generator_core.js';
 import { getRun, runPath } from './api.js';
 import { esc } from './live.js';
+import { loadTf, pickBackend } from './tf.js';
 
 const GALLERY = 16;
-
-// TF.js is loaded at run time from the vendored file rather than bundled into the page: the file stays one
-// self-contained module (what `ganforge export` copies), and pages that never explore never download it.
-type TfModule = typeof import('./tfjs_vendor.js');
-let tfLoaded: Promise<TfModule> | null = null;
-const loadTf = () => (tfLoaded ??= import(/* @vite-ignore */ `${location.origin}/vendor/tfjs.js`) as Promise<TfModule>);
-
-/** WebGL when it works (and ?backend=cpu was not asked for), else the CPU backend. */
-async function pickBackend(tf: TfModule): Promise<string> {
-  const wanted = new URLSearchParams(location.search).get('backend');
-  if (wanted !== 'cpu' && (await tf.setBackend('webgl').catch(() => false))) return 'webgl';
-  await tf.setBackend('cpu');
-  return 'cpu';
-}
 
 /**
  * The latent explorer: a gallery of samples to pick A, B and C from, interpolation A→B (linear or
@@ -25,23 +12,22 @@ async function pickBackend(tf: TfModule): Promise<string> {
  */
 export async function showExplore(view: HTMLElement, id: string): Promise<() => void> {
   const run = await getRun(id);
-  const ckpt = run.checkpoint;
-  if (!ckpt || !ckpt.data.shape) {
-    view.innerHTML = `<h2>${esc(id)}</h2><p>No checkpoint with image data yet: the explorer needs one.</p>`;
+  const info = run.manifest;
+  if (info?.condition === 'image') {
+    location.replace(`#/translate/${encodeURIComponent(id)}`); // a translator has no latents: its own page
+    return () => undefined;
+  }
+  if (!info) {
+    view.innerHTML = `<h2>${esc(id)}</h2><p>${esc(run.manifestError ?? 'No checkpoint yet: the explorer needs one.')}</p>`;
     return () => undefined;
   }
   const tf = await loadTf();
   const backend = await pickBackend(tf);
-  const latentDim = Number(run.config.latentDim);
-  const g: Generator = await loadGenerator(tf, `${runPath(id)}/checkpoints/${ckpt.name}/generator/model.json`, {
-    latentDim,
-    shape: ckpt.data.shape,
-    numClasses: ckpt.numClasses,
-    classNames: ckpt.data.classNames,
-  });
-  const classes = g.conditional ? (ckpt.data.classNames ?? Array.from({ length: ckpt.numClasses }, (_, i) => String(i))) : [];
+  const { latentDim, shapes: { output: shape } } = info;
+  const g: Generator = await loadGenerator(tf, `${runPath(id)}/checkpoints/${info.checkpoint}/${info.generator}/model.json`, info);
+  const classes = g.conditional ? (info.classNames ?? Array.from({ length: info.numClasses }, (_, i) => String(i))) : [];
   view.innerHTML = `
-    <h2>${esc(id)}: latent explorer <small>${esc(ckpt.name)}, TF.js ${backend}</small></h2>
+    <h2>${esc(id)}: latent explorer <small>${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
     <p><button id="reroll">new samples</button>
       <label>truncation ψ <input id="psi" type="range" min="0" max="1.5" step="0.05" value="1"> <span id="psi-v">1.00</span></label>
       <label>class <select id="label" ${classes.length ? '' : 'disabled'}>${
@@ -55,7 +41,7 @@ export async function showExplore(view: HTMLElement, id: string): Promise<() => 
         <label><input type="radio" name="mode" value="slerp" checked> slerp</label><label><input type="radio" name="mode" value="lerp"> linear</label></div>
       <div><h3>A − B + C</h3><canvas id="arith" class="big"></canvas></div>
     </div>`;
-  const [h, w] = ckpt.data.shape;
+  const [h, w] = shape;
   const $ = <T extends HTMLElement>(sel: string) => view.querySelector(sel) as T;
   const gallery = Array.from({ length: GALLERY }, () => {
     const c = document.createElement('canvas');
@@ -74,7 +60,7 @@ export async function showExplore(view: HTMLElement, id: string): Promise<() => 
   const label = () => (classes.length ? Number($<HTMLSelectElement>('#label').value) : 0);
 
   const paint = (canvas: HTMLCanvasElement, pixels: Float32Array, i: number) => {
-    canvas.getContext('2d')!.putImageData(new ImageData(toRgba(pixels, i, ckpt.data.shape!), w, h), 0, 0);
+    canvas.getContext('2d')!.putImageData(new ImageData(toRgba(pixels, i, shape), w, h), 0, 0);
     canvas.dataset.frame = String(Number(canvas.dataset.frame ?? 0) + 1); // lets tests wait for a new frame
   };
   const drawGallery = async () => {

@@ -9,13 +9,15 @@ const isEvalKey = (k: string) => k.startsWith('eval/') || k.startsWith('fid');
  */
 export async function showRun(view: HTMLElement, id: string): Promise<() => void> {
   const run = await getRun(id);
+  // A translator's grid is the family's picture: rows of fixed examples (input | output | target for pix2pix).
+  const rows = run.condition === 'image';
   view.innerHTML = `
     <h2>${esc(id)} <small>${esc(String(run.config.model))} · ${esc(String(run.config.data))}</small>
-      <a href="#/explore/${encodeURIComponent(id)}">explore latents →</a></h2>
+      ${explore(id, run.condition)}</h2>
     <div class="stats" id="stats"></div>
     <ul class="alerts" id="alerts"></ul>
     <div class="row">
-      <figure><img id="grid" alt="sample grid"><figcaption id="grid-step">no samples yet</figcaption></figure>
+      <figure><img id="grid" alt="sample grid" class="${rows ? 'rows' : ''}"><figcaption id="grid-step">no samples yet</figcaption></figure>
       <div class="charts">
         <div id="chart-loss"></div><div id="chart-d"></div><div id="chart-div"></div><div id="chart-eval"></div>
       </div>
@@ -28,6 +30,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     eval: new LineChart($('#chart-eval'), 'evaluation (FID/KID/…)'),
   };
   const state: RunDetail = run;
+  $('#chart-div').hidden = rows; // grid diversity measures fixed latents' samples, which a translator's grid is not
 
   const draw = () => {
     const m = state.metrics;
@@ -47,7 +50,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
       const img = $('#grid') as HTMLImageElement;
       const src = `${runPath(id)}/samples/${last}`;
       if (!img.src.endsWith(src)) img.src = src;
-      $('#grid-step').textContent = `fixed latents, ${last.replace('.png', '')}`;
+      $('#grid-step').textContent = `${rows ? 'fixed examples, a row each' : 'fixed latents'}, ${last.replace('.png', '')}`;
     }
     $('#stats').textContent = stats(m, Number(state.config.steps ?? 0));
     showAlerts($('#alerts'), state.alerts);
@@ -73,6 +76,12 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     events.close();
     Object.values(charts).forEach((c) => c.destroy());
   };
+}
+
+/** The link to the run's explorer: latents for noise families, the draw/upload page for translators. */
+function explore(id: string, condition: string): string {
+  const href = encodeURIComponent(id);
+  return condition === 'image' ? `<a href="#/translate/${href}">translate in the page →</a>` : `<a href="#/explore/${href}">explore latents →</a>`;
 }
 
 /** "step 40/60 · 210 img/s · ETA 4s", the rate taken over the last 20 logged steps. */

@@ -2,8 +2,9 @@ import { isLive, listRuns } from './api.js';
 import { showCompare } from './compare.js';
 import { showExplore } from './explore.js';
 import { esc, showRun } from './live.js';
+import { showTranslate } from './translate.js';
 
-// Hash routes: #/run/ID, #/compare/ID,ID, #/explore/ID. The page is one static bundle; all data is /api.
+// Hash routes: #/run/ID, #/compare/ID,ID, #/explore/ID (a translator's goes on to #/translate/ID). The page is one static bundle; all data is /api.
 const view = document.getElementById('view')!;
 let stop: () => void = () => undefined;
 let current = '';
@@ -11,6 +12,7 @@ let current = '';
 async function route(): Promise<void> {
   stop();
   stop = () => undefined;
+  delete view.dataset.ready; // a page sets it once drawn; a hash change alone must not find the last page's
   const [, page = '', arg = ''] = location.hash.split('/');
   const ids = arg.split(',').filter(Boolean).map(decodeURIComponent);
   current = ids[0] ?? current;
@@ -18,6 +20,7 @@ async function route(): Promise<void> {
     if (page === 'run' && ids[0]) stop = await showRun(view, ids[0]);
     else if (page === 'compare') stop = await showCompare(view, ids.length ? ids : current ? [current] : []);
     else if (page === 'explore' && (ids[0] || current)) stop = await showExplore(view, ids[0] ?? current);
+    else if (page === 'translate' && (ids[0] || current)) stop = await showTranslate(view, ids[0] ?? current);
     else view.innerHTML = '<p>Pick a run on the left.</p>';
   } catch (e) {
     view.innerHTML = `<p class="alerts">${esc((e as Error).message)}</p>`;

@@ -5,3 +5,12 @@ export * from '@tensorflow/tfjs-core';
 export { loadLayersModel } from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+// ganforge's own layers register themselves with tfjs's serialization when imported. Imported here, they
+// register with this bundle's tfjs-layers, the instance loadLayersModel above deserializes with; a model
+// holding them (pix2pix's SeededDropout, CycleGAN's InstanceNormalization and ReflectionPadding2D, SNGAN's
+// spectral-norm layers) would otherwise fail to load with "Unknown layer".
+import '../../nn/seeded_dropout.js';
+import '../../nn/instance_norm.js';
+import '../../nn/reflection_padding.js';
+import '../../nn/spectral_norm.js';
+import '../../nn/minibatch.js';

@@ -1,0 +1,90 @@
+import type { GeneratorManifest } from './generator_core.js';
+
+// The text files `ganforge export` writes: generator.js (the module a page imports) and index.html (a demo),
+// one pair for noise generators and one for translators. The manifest is inlined into generator.js rather than
+// imported from manifest.json, since JSON modules are not yet in every browser.
+
+const HEADER = (source: string) => `// A ganforge generator (${source}), exported by \`ganforge export\`.
+// Serve this folder over HTTP (ES modules do not load from file://).`;
+
+const TFJS_NOTE = `// TF.js 4.22 (core, layers, cpu and webgl backends, with ganforge's own layers registered) is vendored as
+// ./tfjs.js. To use your own TF.js instead, change the import below to '@tensorflow/tfjs' and register
+// ganforge's layers (SeededDropout, InstanceNormalization, ReflectionPadding2D, …) with it.`;
+
+export function generatorModule(info: GeneratorManifest, source: string): string {
+  return `${HEADER(source)} From any page:
+//   import { generate, randomLatents, toRgba, info } from './generator.js';
+//   const pixels = await generate(randomLatents(4, info.latentDim, 1)); // [4, h, w, c] in 0..1
+${TFJS_NOTE}
+import * as tf from './tfjs.js';
+import { loadGenerator } from './generator_core.js';
+export { randomLatents, lerp, slerp, truncate, arithmetic, toRgba } from './generator_core.js';
+export { tf };
+
+/** The manifest (also in manifest.json): condition, latentDim, shapes.output [h, w, c], numClasses, classNames. */
+export const info = ${JSON.stringify(info)};
+
+const generator = await loadGenerator(tf, new URL(\`./\${info.generator}/model.json\`, import.meta.url).href, info);
+
+/** z: Float32Array of n·latentDim; label: a class (or one per sample) for conditional generators. */
+export const generate = (z, label) => generator.generate(z, label);
+export const conditional = generator.conditional;
+`;
+}
+
+export function translatorModule(info: GeneratorManifest, source: string): string {
+  return `${HEADER(source)} From any page:
+//   import { translate, fromRgba, toRgba, info } from './generator.js';
+//   const input = fromRgba(ctx.getImageData(0, 0, w, h).data, info.directions.AtoB.input); // one image in 0..1
+//   const output = await translate(input, 'AtoB');                                          // [h, w, c] in 0..1
+${TFJS_NOTE}
+import * as tf from './tfjs.js';
+import { loadTranslator } from './generator_core.js';
+export { fromRgba, toRgba } from './generator_core.js';
+export { tf };
+
+/** The manifest (also in manifest.json): directions with their input/output shapes, domains, trainingMode. */
+export const info = ${JSON.stringify(info)};
+
+/** One loaded translator per direction the run has ('AtoB', and 'BtoA' for CycleGAN). */
+export const translators = {};
+for (const [direction, d] of Object.entries(info.directions)) {
+  translators[direction] = await loadTranslator(tf, new URL(\`./\${d.generator}/model.json\`, import.meta.url).href, info, direction);
+}
+
+/** pixels: n images of the direction's input shape, row-major, in 0..1; returns n outputs in 0..1. */
+export const translate = (pixels, direction = 'AtoB') => translators[direction].translate(pixels);
+`;
+}
+
+export const GENERATOR_DEMO = `<!doctype html>
+<meta charset="utf-8"><title>ganforge generator</title><link rel="icon" href="data:,">
+<p>Samples drawn in this page by <code>generator.js</code>:</p>
+<div id="out"></div>
+<script type="module">
+  import { generate, randomLatents, toRgba, info } from './generator.js';
+  const n = 8, [h, w] = info.shapes.output;
+  const pixels = await generate(randomLatents(n, info.latentDim, 1));
+  for (let i = 0; i < n; i++) {
+    const c = Object.assign(document.createElement('canvas'), { width: w, height: h });
+    c.style.cssText = 'width:112px;image-rendering:pixelated';
+    c.getContext('2d').putImageData(new ImageData(toRgba(pixels, i, info.shapes.output), w, h), 0, 0);
+    document.getElementById('out').append(c);
+  }
+  document.body.dataset.ready = '1';
+</script>
+`;
+
+export const TRANSLATOR_DEMO = `<!doctype html>
+<meta charset="utf-8"><title>ganforge translator</title><link rel="icon" href="data:,">
+<style>body { font: 14px/1.4 system-ui, sans-serif; margin: 1em 2em; } label, button { margin-right: 1em; }</style>
+<h2 id="title">ganforge translator</h2>
+<div id="app">loading the model…</div>
+<script type="module">
+  import { translators, info, tf } from './generator.js';
+  import { mountTranslate } from './translate_page.js';
+  document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
+  mountTranslate(document.getElementById('app'), info, translators);
+  document.body.dataset.ready = '1';
+</script>
+`;

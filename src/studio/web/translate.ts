@@ -1,0 +1,30 @@
+import { loadTranslator, type Direction, type Translator } from '../generator_core.js';
+import { mountTranslate } from '../translate_page.js';
+import { getRun, runPath } from './api.js';
+import { esc } from './live.js';
+import { loadTf, pickBackend } from './tf.js';
+
+/**
+ * A translator run in the page: the newest checkpoint's generator for each direction its family declares
+ * (the manifest), driven by the shared draw/upload page (translate_page.ts, also `ganforge export`'s demo).
+ */
+export async function showTranslate(view: HTMLElement, id: string): Promise<() => void> {
+  const run = await getRun(id);
+  const info = run.manifest;
+  if (!info || info.condition !== 'image') {
+    const why = run.manifestError ?? (info ? `${info.model} is not a translator: explore its latents instead.` : 'No checkpoint yet: translating needs one.');
+    view.innerHTML = `<h2>${esc(id)}</h2><p>${esc(why)}</p>`;
+    return () => undefined;
+  }
+  const tf = await loadTf();
+  const backend = await pickBackend(tf);
+  const translators: Partial<Record<Direction, Translator>> = {};
+  for (const [d, dir] of Object.entries(info.directions ?? {}) as [Direction, { generator: string }][]) {
+    translators[d] = await loadTranslator(tf, `${runPath(id)}/checkpoints/${info.checkpoint}/${dir.generator}/model.json`, info, d);
+  }
+  view.innerHTML = `<h2>${esc(id)}: translate <small>${esc(info.model)} · ${esc(info.data)} · ${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
+    <div id="translate"></div>`;
+  mountTranslate(view.querySelector('#translate') as HTMLElement, info, translators);
+  view.dataset.ready = '1';
+  return () => Object.values(translators).forEach((t) => t?.dispose());
+}
