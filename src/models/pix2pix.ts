@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import type { GanFamily, GanNetworks, SampleRequest, SampleResult } from '../gan/family.js';
+import { samplingGenerator, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import { settingsOf, type SettingsTable } from '../gan/config.js';
 import { adversarialStep, type StepContext, type StepStats } from '../gan/step.js';
 import { imageRows } from '../gan/sampling.js';
@@ -127,7 +127,7 @@ function conditionalDiscriminator(patch: tfl.LayersModel, data: DatasetInfo): tf
  * G(A) for request.input (images in [-1, 1], any count), run as in training (dropout on, batch statistics; the
  * paper's test-time protocol), in chunks. Shared by pix2pix's sampling, translate and evaluation.
  */
-export function translate(nets: GanNetworks, request: SampleRequest, family: string, generator = nets.generator): SampleResult {
+export function translate(nets: GanNetworks, request: SampleRequest, family: string, generator = samplingGenerator(nets)): SampleResult {
   const input = request.input;
   if (!input) throw new UserError(`${family} translates images: give it input images (ganforge translate RUN IMAGES…), not noise`);
   if (request.class !== undefined || request.code?.length || request.vary !== undefined) throw new UserError(`${family} takes no --class, --code or --vary`);
