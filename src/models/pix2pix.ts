@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { samplingGenerator, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import { settingsOf, type SettingsTable } from '../gan/config.js';
-import { adversarialStep, type StepContext, type StepStats } from '../gan/step.js';
+import { adversarialStep, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
 import { imageRows } from '../gan/sampling.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
@@ -99,6 +99,7 @@ export function pix2pixStep(ctx: StepContext): StepStats {
   const s = settingsOf<Pix2PixSettings>(ctx.config);
   const a = ctx.input!; // [B, H, W, Ca]
   const b = ctx.real; // [B, H, W, Cb]
+  if (s.ganWeight === 0) return l1OnlyStep(ctx, a, b); // the ablation: no adversary to train
   return adversarialStep(nets, opt, loss, b, a, {
     gInput: a, // G(A): dropout is the noise, there is no z
     yReal: a, // D sees the pair: D(B, A) and D(G(A), A)
@@ -107,6 +108,14 @@ export function pix2pixStep(ctx: StepContext): StepStats {
     gTerms: (fake) => ({ 'loss/G_L1': { weight: s.lambdaL1, value: tf.mean(tf.abs(tf.sub(fake, b))) as tf.Scalar } }),
     ganWeight: s.ganWeight,
   });
+}
+
+/** The paper's "L1 alone" baseline (Fig. 4, Table 1): G minimises ‖B − G(A)‖₁; D is not trained. */
+function l1OnlyStep(ctx: StepContext, a: tf.Tensor, b: tf.Tensor): StepStats {
+  const loss = ctx.opt.g.minimize(() => tf.mean(tf.abs(tf.sub(ctx.nets.generator.apply(a, { training: true }) as tf.Tensor, b))) as tf.Scalar, true, trainableVariables(ctx.nets.generator))!;
+  const l1 = loss.dataSync()[0];
+  loss.dispose();
+  return { lossD: 0, lossG: l1, dReal: 0, dFake: 0, extra: { 'loss/G_L1': l1 } };
 }
 
 /**
