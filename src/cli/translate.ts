@@ -65,7 +65,8 @@ export async function translateCommand(target: string, inputs: string[], opts: T
     const size = h * w * c;
     for (let i = 0; i < files.length; i++) {
       const raw = sharp(Buffer.from(pixels.subarray(i * size, (i + 1) * size)), { raw: { width: w, height: h, channels: c as 1 | 3 } });
-      await writeFileAtomic(path.join(opts.out, `${read.names[i]}.png`), await raw.png().toBuffer());
+      // A grey result stays one channel (sharp would otherwise write raw grey as sRGB).
+      await writeFileAtomic(path.join(opts.out, `${read.names[i]}.png`), await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
     }
     if (opts.grid) await writeGrid(opts.grid, read, result.values, inShape, result.shape, opts.targets);
     process.stderr.write(`ganforge: translated ${files.length} image(s) ${backwards ? 'B → A' : 'A → B'} with ${family.name} (step ${state.step}) → ${opts.out}${opts.grid ? `, grid → ${opts.grid}` : ''}\n`);
