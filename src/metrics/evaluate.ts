@@ -173,16 +173,19 @@ export interface NetChoice {
 
 /**
  * The feature network for image sets: the named one, or by default the shipped classifier for 28×28-style
- * grey data (MNIST's when the reference is MNIST, else Fashion-MNIST's) and Inception-v3 for RGB.
+ * grey data (MNIST's when the reference is MNIST, else Fashion-MNIST's), and for RGB Inception-v3 when its
+ * weights are given (--inception-weights or $GANFORGE_INCEPTION_WEIGHTS), else the shipped CIFAR-10
+ * classifier, which takes 32×32: other sizes are resized bilinearly, recorded as the protocol's resize.
  */
 export async function resolveNet(choice: NetChoice, sample: { c: number }, reference: string): Promise<FeatureNetwork> {
   let net = choice.net;
-  if (net === undefined) net = sample.c === 3 ? 'inception-v3' : reference.startsWith('mnist') ? 'mnist' : 'fashion-mnist';
+  const haveInception = (choice.inceptionWeights ?? process.env.GANFORGE_INCEPTION_WEIGHTS) !== undefined;
+  if (net === undefined) net = sample.c === 3 ? (haveInception ? 'inception-v3' : 'cifar10') : reference.startsWith('mnist') ? 'mnist' : 'fashion-mnist';
   if ((CLASSIFIER_DATASETS as readonly string[]).includes(net)) return loadClassifierNet(net as ClassifierDataset);
   if (net === 'inception-v3') {
     const weights = choice.inceptionWeights ?? process.env.GANFORGE_INCEPTION_WEIGHTS;
     if (!weights) {
-      throw new UserError(`Inception-v3 (the feature network for RGB images) needs its weights: pass --inception-weights FILE or set GANFORGE_INCEPTION_WEIGHTS (README "Inception-v3" shows how to convert them)${choice.net === undefined ? ', or choose another network with --net' : ''}`);
+      throw new UserError('Inception-v3 needs its weights: pass --inception-weights FILE or set GANFORGE_INCEPTION_WEIGHTS (README "Inception-v3" shows how to convert them), or use --net cifar10 (ganforge CIFAR-10 features, offline)');
     }
     return loadInceptionNet(weights);
   }
@@ -237,6 +240,7 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
   }
   const protocol: Protocol = {
     featureNet: info?.name ?? 'none (2-D coordinates)',
+    ...(info?.caveat ? { features: info.caveat } : {}),
     featureLayer: info?.featureLayer ?? '-',
     featureDim: dim,
     weightsSha256: info?.weightsSha256 ?? '-',
@@ -261,9 +265,11 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
 export function formatResult(r: MetricResult): string {
   const fmt = (v: number | number[]) => (Array.isArray(v) ? `[${v.join(', ')}]` : Number.isInteger(v) ? String(v) : v.toPrecision(5));
   const v = r.values;
-  const head = r.metric === 'kid' ? `kid ${fmt(v.kid)} ± ${fmt(v.kidStd)}`
-    : r.metric === 'is' ? `is ${fmt(v.is)} ± ${fmt(v.isStd)}`
-    : `${r.metric} ${Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ')}`;
+  // e.g. "FID (ganforge CIFAR-10 features, not Inception)": the caveat leads the line, where it is read.
+  const name = r.protocol.features ? `${r.metric.toUpperCase()} (${String(r.protocol.features)})` : r.metric;
+  const head = r.metric === 'kid' ? `${name} ${fmt(v.kid)} ± ${fmt(v.kidStd)}`
+    : r.metric === 'is' ? `${name} ${fmt(v.is)} ± ${fmt(v.isStd)}`
+    : `${name} ${Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ')}`;
   const p = r.protocol;
   const lines = [
     head,
@@ -272,7 +278,7 @@ export function formatResult(r: MetricResult): string {
     `  generated  ${p.generated}, ${p.generatedCount}, resize ${p.generatedResize}`,
     `  seed ${p.seed}, backend ${p.backend}`,
   ];
-  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend'].includes(k));
+  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend'].includes(k));
   if (extra.length) lines.push(`  settings   ${extra.map(([k, x]) => `${k}: ${typeof x === 'string' ? x : JSON.stringify(x)}`).join('; ')}`);
   return lines.join('\n');
 }

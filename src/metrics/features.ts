@@ -34,6 +34,8 @@ export interface FeatureNetInfo {
   classes?: number;
   /** [H, W, C] the network takes. */
   inputShape: [number, number, number];
+  /** Said next to every number when the features are not the ones a reader would assume (RGB without Inception). */
+  caveat?: string;
 }
 
 export interface Embedding {
@@ -52,7 +54,7 @@ export class FeatureNetwork {
     const [h, w, c] = this.info.inputShape;
     if (set.c !== 1 && set.c !== 3) throw new UserError(`images must have 1 or 3 channels, got ${set.c}`);
     if (set.c === 3 && c === 1) {
-      throw new UserError(`${this.info.name} takes grey ${h}×${w}×1 images and these are RGB (${set.h}×${set.w}×3); use --net inception-v3 for RGB images, or pass grey images`);
+      throw new UserError(`${this.info.name} takes grey ${h}×${w}×1 images and these are RGB (${set.h}×${set.w}×3); use --net inception-v3 or --net cifar10 for RGB images, or pass grey images`);
     }
     const parts: string[] = [];
     if (set.h !== h || set.w !== w) parts.push(`bilinear (half-pixel centres) ${set.h}×${set.w}→${h}×${w}`);
@@ -102,7 +104,7 @@ export async function shortSha256(file: string): Promise<string> {
  * Wrap a layers model as a feature network reading `featureLayer` (and, optionally, `logitsLayer`).
  * The layer's output is flattened, so a conv layer's [h, w, c] map becomes an h·w·c vector.
  */
-export function wrapModel(model: tfl.LayersModel, featureLayer: string, logitsLayer: string | undefined, meta: { name: string; weightsFile: string; weightsSha256: string }, batchSize?: number): FeatureNetwork {
+export function wrapModel(model: tfl.LayersModel, featureLayer: string, logitsLayer: string | undefined, meta: { name: string; weightsFile: string; weightsSha256: string; caveat?: string }, batchSize?: number): FeatureNetwork {
   const names = model.layers.map((l) => l.name);
   const layer = (name: string) => {
     if (!names.includes(name)) throw unknownChoice(`layer of ${meta.name}`, name, names);
@@ -126,16 +128,25 @@ export function wrapModel(model: tfl.LayersModel, featureLayer: string, logitsLa
   return new FeatureNetwork(info, inner, batchSize);
 }
 
-/** The committed classifier for Fashion-MNIST or MNIST (see `npm run train:feature-net`). */
+/**
+ * What the CIFAR-10 classifier's numbers are: FID/KID/PRDC in the space of a small CNN trained on CIFAR-10,
+ * on a different scale from Inception-based numbers and not comparable with published ones.
+ */
+export const CIFAR10_CAVEAT = 'ganforge CIFAR-10 features, not Inception';
+
+/** The committed classifier for Fashion-MNIST, MNIST or CIFAR-10 (see `npm run train:feature-net`). */
 export async function loadClassifierNet(dataset: ClassifierDataset): Promise<FeatureNetwork> {
   const dir = classifierDir(dataset);
   const weightsFile = path.join(dir, 'weights.bin');
   if (!(await exists(weightsFile))) {
-    throw new UserError(`the ${dataset} feature network is missing (${weightsFile}); run 'npm run train:feature-net' to train it`);
+    throw new UserError(`the ${dataset} feature network is missing (${weightsFile}); run 'npm run train:feature-net -- --data ${dataset}${dataset === 'cifar10' ? ' --cifar10 DIR' : ''}' to train it`);
   }
   const model = await loadModel(dir);
-  // Batches of 1000: per-call overhead dominates this small net at smaller batches (≈ 20 % slower at 250).
-  return wrapModel(model, FEATURE_LAYER, LOGITS_LAYER, { name: `ganforge-${dataset}-cnn`, weightsFile, weightsSha256: await shortSha256(weightsFile) }, 1000);
+  const rgb = dataset === 'cifar10';
+  const meta = { name: `ganforge-${dataset}-cnn`, weightsFile, weightsSha256: await shortSha256(weightsFile), ...(rgb ? { caveat: CIFAR10_CAVEAT } : {}) };
+  // Batches of 1000: per-call overhead dominates the grey net at smaller batches (≈ 20 % slower at 250). The
+  // RGB net's first stage is 32×32×32 floats per image, so 500 keeps a batch's activations near 250 MB.
+  return wrapModel(model, FEATURE_LAYER, LOGITS_LAYER, meta, rgb ? 500 : 1000);
 }
 
 /**

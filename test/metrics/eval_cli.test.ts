@@ -70,6 +70,6 @@ test('bad samples, references, metrics and networks are UserErrors with the fix 
   await assert.rejects(resolveNet({ net: 'incepton-v3' }, { c: 3 }, 'x.npy'), err(/did you mean 'inception-v3'/));
   const saved = process.env.GANFORGE_INCEPTION_WEIGHTS;
   delete process.env.GANFORGE_INCEPTION_WEIGHTS;
-  await assert.rejects(resolveNet({}, { c: 3 }, 'x.npy'), err(/--inception-weights FILE/));
+  await assert.rejects(resolveNet({ net: 'inception-v3' }, { c: 3 }, 'x.npy'), err(/--inception-weights FILE.*--net cifar10/));
   if (saved !== undefined) process.env.GANFORGE_INCEPTION_WEIGHTS = saved;
 });
