@@ -189,7 +189,8 @@ export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: Advers
   }, true, trainableVariables(nets.generator))!;
   const lossValue = lossG.dataSync()[0];
   tf.dispose([lossG, d.realLogits]);
-  return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake, extra: readKept(kept) };
+  const terms = readKept(kept);
+  return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake, ...(Object.keys(terms).length > 0 ? { extra: terms } : {}) };
 }
 
 /** adversarialStep as two separate phases (G forward twice): the form the stabilising tricks hook into. */
@@ -199,7 +200,7 @@ function twoPassStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, 
   fake.dispose();
   const g = generatorPhaseWith(nets, opt, loss, z, d.realLogits, inputs);
   d.realLogits.dispose();
-  return { lossD: d.lossD, lossG: g.lossG, dReal: d.dReal, dFake: d.dFake, extra: g.terms };
+  return { lossD: d.lossD, lossG: g.lossG, dReal: d.dReal, dFake: d.dFake, ...(Object.keys(g.terms).length > 0 ? { extra: g.terms } : {}) };
 }
 
 /** The penalties the run's config asks for at this step: GP (--gp-weight), lazy R1/R2 (--r1-gamma, --r2-gamma, --reg-interval). */
