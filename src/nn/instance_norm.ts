@@ -4,7 +4,8 @@ import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js'
 
 type Shape = (number | null)[];
 
-/** Kernel name of a fused instance norm a backend may register (tfjs-backend-aten does, with its gradient). */
+/** Kernel name of a fused instance norm a backend may register (tfjs-backend-aten does, with its gradient):
+ *  input x, attribute epsilon, outputs [y, 1/σ]. */
 export const INSTANCE_NORM_KERNEL = 'InstanceNorm';
 
 /**
@@ -19,7 +20,8 @@ export const INSTANCE_NORM_KERNEL = 'InstanceNorm';
  */
 export function instanceNorm(x: tf.Tensor4D, epsilon = 1e-5): tf.Tensor4D {
   if (tf.getKernel(INSTANCE_NORM_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(INSTANCE_NORM_KERNEL, { x }, { epsilon }) as tf.Tensor4D;
+    // The kernel also returns 1/σ per (sample, channel) for its gradient; only y leaves this scope.
+    return tf.tidy(() => (tf.engine().runKernel(INSTANCE_NORM_KERNEL, { x }, { epsilon }) as tf.Tensor[])[0] as tf.Tensor4D);
   }
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, [1, 2], true); // [B, 1, 1, C] each

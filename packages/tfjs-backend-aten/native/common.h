@@ -24,6 +24,9 @@ at::TensorOptions options(int32_t dtypeCode);
 const at::Tensor& tensorAt(uint32_t id);
 uint32_t storeTensor(at::Tensor t);
 void freeTensor(uint32_t id);
+// Re-stores a handle's tensor in another memory layout (same sizes, dtype and values): tfjs tensors are
+// immutable values, so only speed can tell. Used to keep conv filters in the layout oneDNN wants.
+void relayoutTensor(uint32_t id, at::Tensor t);
 
 // Outputs: the id is returned and the dtype/shape written into the shared meta buffer
 // (dtype, rank, dims...) so that JS learns the output shape without extra N-API calls.

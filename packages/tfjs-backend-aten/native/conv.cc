@@ -30,12 +30,33 @@ at::Tensor padAsymmetric(const at::Tensor& xNchw, const ConvGeometry& g, std::ve
   return at::constant_pad_nd(xNchw, {g.left - pw, g.right - pw, g.top - ph, g.bottom - ph}, value);
 }
 
-// tfjs filter [h, w, in, out] -> ATen weight [out, in, h, w] (a view);
-// depthwise [h, w, C, M] -> [C*M, 1, h, w] with groups = C.
+// tfjs filter [h, w, in, out] -> ATen weight [out, in, h, w] (a view); depthwise [h, w, C, M] -> [C*M, 1, h, w]
+// with groups = C. A filter already in channels-last order (see filterArg) stays a view.
 at::Tensor weightFromFilter(const at::Tensor& filter, bool depthwise) {
   if (filter.dim() != 4) throw std::invalid_argument("filter must be rank 4");
-  if (!depthwise) return filter.permute({3, 2, 0, 1});
+  if (!depthwise) return filter.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast);
   return filter.permute({2, 3, 0, 1}).reshape({filter.size(2) * filter.size(3), 1, filter.size(0), filter.size(1)});
+}
+
+// The filter argument at `i`, re-stored once (values unchanged) in channels-last weight order: memory
+// [out, h, w, in], i.e. a [h, w, in, out] tensor whose permute(3, 2, 0, 1) is channels-last contiguous.
+// oneDNN runs channels-last activations with such a weight directly; a weight in any other layout must be
+// copied per call into a fresh buffer, and that was ~10x slower than the convolution itself here (one thread,
+// 3×3 256→256 on 16×16: 27 ms against 2.2 ms; the fresh multi-MB buffers are the cost, not the copy). Since
+// the handle keeps the new layout, a model's filters (tfjs variables, updated in place by Adam) pay it once.
+const at::Tensor& filterArg(const Napi::CallbackInfo& info, size_t i) {
+  const uint32_t id = info[i].As<Napi::Number>().Uint32Value();
+  const at::Tensor& f = tensorAt(id);
+  if (f.dim() != 4 || f.permute({3, 2, 0, 1}).is_contiguous(at::MemoryFormat::ChannelsLast)) return f;
+  relayoutTensor(id, f.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast).permute({2, 3, 1, 0}));
+  return tensorAt(id);
+}
+
+// A [h, w, in, out] filter as the [h·w·in, out] matrix of the GEMM path, without a copy in either layout.
+at::Tensor filterMatrix(const at::Tensor& filter) {
+  const int64_t out = filter.size(3);
+  if (filter.is_contiguous()) return filter.view({-1, out});
+  return filter.permute({3, 0, 1, 2}).reshape({out, -1}).t();  // a view when stored channels-last
 }
 
 at::Tensor filterFromWeightGrad(const at::Tensor& gw, const std::vector<int64_t>& filterShape, bool depthwise) {
@@ -43,15 +64,61 @@ at::Tensor filterFromWeightGrad(const at::Tensor& gw, const std::vector<int64_t>
   return gw.reshape({filterShape[2], filterShape[3], filterShape[0], filterShape[1]}).permute({2, 3, 0, 1});
 }
 
+// ---- Small outputs: im2col + one matrix product ----
+// oneDNN (and ATen's fallback) spend far longer on convolutions whose output has few pixels and many channels
+// than their FLOPs need: measured on this machine (libtorch 1.13, 2 threads) the weight gradient of a U-Net's
+// 4×4/s2 conv from [4, 4, 4, 512] to [4, 2, 2, 1024] took 790 ms, the same product as a GEMM 9-157 ms; a
+// [1, 32, 32, 128] → [1, 16, 16, 256] 3×3/s2 one 47 ms against 4 ms. Below these output sizes (batch × pixels)
+// the patches are few, so the patch matrix is small and the GEMM path wins; above them oneDNN does.
+constexpr int64_t kGemmMaxPixelsWeightGrad = 256;
+constexpr int64_t kGemmMaxPixels = 128;
+
+bool gemmPath(int64_t outPixels, const ConvGeometry& g, int64_t maxPixels) {
+  return outPixels <= maxPixels && g.dilation[0] == 1 && g.dilation[1] == 1;
+}
+
+// Patches of an NHWC input as rows: [B·Ho·Wo, kh·kw·C], columns in the order of a flattened tfjs filter
+// [kh, kw, C, O], so a filter viewed as [kh·kw·C, O] multiplies it directly. Device-agnostic (views + one copy).
+at::Tensor patchRows(const at::Tensor& x, const ConvGeometry& g, int64_t kh, int64_t kw) {
+  at::Tensor padded = at::constant_pad_nd(x, {0, 0, g.left, g.right, g.top, g.bottom});
+  at::Tensor u = padded.unfold(1, kh, g.stride[0]).unfold(2, kw, g.stride[1]);  // [B, Ho, Wo, C, kh, kw]
+  return u.permute({0, 1, 2, 4, 5, 3}).reshape({-1, kh * kw * x.size(3)});
+}
+
+// Adjoint of patchRows: rows [B·Ho·Wo, kh·kw·C] summed back onto an NHWC input of `inShape` through ATen's
+// col2im (NCHW, symmetric padding), computed on the padded size and cropped for tfjs's asymmetric padding.
+at::Tensor foldRows(const at::Tensor& rows, const std::vector<int64_t>& inShape, const ConvGeometry& g, int64_t kh,
+                    int64_t kw, int64_t ho, int64_t wo) {
+  const int64_t b = inShape[0], c = inShape[3];
+  const int64_t hp = inShape[1] + g.top + g.bottom, wp = inShape[2] + g.left + g.right;
+  at::Tensor cols = rows.view({b, ho * wo, kh, kw, c}).permute({0, 4, 2, 3, 1}).reshape({b, c * kh * kw, ho * wo});
+  at::Tensor img = at::col2im(cols, {hp, wp}, {kh, kw}, {1, 1}, {0, 0}, g.stride);  // [B, C, Hp, Wp]
+  img = img.narrow(2, g.top, inShape[1]).narrow(3, g.left, inShape[2]);
+  return nchwToNhwc(img).contiguous();
+}
+
 void requireRank4(const at::Tensor& t, const char* what) {
   if (t.dim() != 4) throw std::invalid_argument(std::string(what) + " must be rank 4 (NHWC), got rank " + std::to_string(t.dim()));
 }
 
 at::Tensor conv2dForward(const Napi::CallbackInfo& info, bool depthwise) {
-  const at::Tensor &x = argTensor(info, 0), &filter = argTensor(info, 1);
+  const at::Tensor& x = argTensor(info, 0);
+  const at::Tensor& filter = depthwise ? argTensor(info, 1) : filterArg(info, 1);
   requireRank4(x, "x");
   ConvGeometry g = argGeometry(info, 2);
   const at::Tensor* bias = argOptionalTensor(info, 5);
+  const int64_t kh = filter.size(0), kw = filter.size(1), outC = depthwise ? x.size(3) * filter.size(3) : filter.size(3);
+  const int64_t ho = (x.size(1) + g.top + g.bottom - kh) / g.stride[0] + 1, wo = (x.size(2) + g.left + g.right - kw) / g.stride[1] + 1;
+  if (!depthwise && gemmPath(x.size(0) * ho * wo, g, kGemmMaxPixels)) {
+    at::Tensor w = filterMatrix(filter);  // [kh·kw·C, O]
+    bool biasInProduct = bias && bias->numel() == outC && bias->dim() <= 1;
+    at::Tensor rows = patchRows(x, g, kh, kw);
+    at::Tensor out = (biasInProduct ? at::addmm(bias->reshape({-1}), rows, w) : at::mm(rows, w)).view({x.size(0), ho, wo, outC});
+    if (bias && !biasInProduct) out = out + *bias;
+    std::string activation = info.Length() > 6 ? argString(info, 6) : "linear";
+    double alpha = info.Length() > 7 ? argDouble(info, 7) : 0.2;
+    return applyActivation(out, activation, alpha, argOptionalTensor(info, 8));
+  }
   std::vector<int64_t> padding;
   at::Tensor input = padAsymmetric(nhwcToNchw(x), g, padding);
   at::Tensor weight = weightFromFilter(filter, depthwise);
@@ -71,11 +138,17 @@ at::Tensor conv2dForward(const Napi::CallbackInfo& info, bool depthwise) {
 // about twice as fast here as the equivalent transposed convolution on channels-last tensors.
 // Asymmetric padding: the gradient of the explicitly padded input is computed, then cropped.
 at::Tensor conv2dBackpropInput(const Napi::CallbackInfo& info, bool depthwise) {
-  const at::Tensor &dy = argTensor(info, 0), &filter = argTensor(info, 1);
+  const at::Tensor& dy = argTensor(info, 0);
+  const at::Tensor& filter = depthwise ? argTensor(info, 1) : filterArg(info, 1);
   requireRank4(dy, "dy");
   std::vector<int64_t> inShape = argInts(info, 2);  // NHWC of the conv input
   if (inShape.size() != 4) throw std::invalid_argument("inputShape must have 4 dimensions");
   ConvGeometry g = argGeometry(info, 3);
+  if (!depthwise && gemmPath(dy.size(0) * dy.size(1) * dy.size(2), g, kGemmMaxPixels)) {
+    // d(patches) = dy · Wᵀ, then every patch element is added back where it was read from.
+    at::Tensor rows = at::mm(dy.reshape({-1, dy.size(3)}), filterMatrix(filter).t());  // [B·Ho·Wo, kh·kw·C]
+    return foldRows(rows, inShape, g, filter.size(0), filter.size(1), dy.size(1), dy.size(2));
+  }
   const int64_t ph = std::min(g.top, g.bottom), pw = std::min(g.left, g.right);
   const int64_t extraTop = g.top - ph, extraBottom = g.bottom - ph, extraLeft = g.left - pw, extraRight = g.right - pw;
   // Only the input's shape and layout are used for the input gradient: allocate, never fill.
@@ -97,6 +170,13 @@ at::Tensor conv2dBackpropFilter(const Napi::CallbackInfo& info, bool depthwise) 
   requireRank4(dy, "dy");
   std::vector<int64_t> filterShape = argInts(info, 2);  // [h, w, in, out] or [h, w, C, M]
   ConvGeometry g = argGeometry(info, 3);
+  if (!depthwise && gemmPath(dy.size(0) * dy.size(1) * dy.size(2), g, kGemmMaxPixelsWeightGrad)) {
+    // dWᵀ = dyᵀ · patches: [O, kh·kw·C], i.e. dW in the channels-last order filterArg keeps filters in, so
+    // Adam's in-place update walks value, moments and gradient in one memory order.
+    at::Tensor rows = patchRows(x, g, filterShape[0], filterShape[1]);
+    at::Tensor dwT = at::mm(dy.reshape({-1, dy.size(3)}).t(), rows);
+    return dwT.view({filterShape[3], filterShape[0], filterShape[1], filterShape[2]}).permute({1, 2, 3, 0});
+  }
   std::vector<int64_t> padding;
   at::Tensor input = padAsymmetric(nhwcToNchw(x), g, padding);
   int64_t groups = depthwise ? x.size(3) : 1;
@@ -104,7 +184,8 @@ at::Tensor conv2dBackpropFilter(const Napi::CallbackInfo& info, bool depthwise) 
       ? std::vector<int64_t>{filterShape[2] * filterShape[3], 1, filterShape[0], filterShape[1]}
       : std::vector<int64_t>{filterShape[3], filterShape[2], filterShape[0], filterShape[1]};
   // Only the weight's shape matters when just the weight gradient is requested.
-  at::Tensor weightShapeOnly = at::empty(weightShape, x.options());
+  at::Tensor weightShapeOnly = at::empty(weightShape, x.options().memory_format(
+      depthwise ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast));
   auto grads = at::convolution_backward(nhwcToNchw(dy), input, weightShapeOnly, c10::nullopt, g.stride, padding,
                                         g.dilation, false, {0, 0}, groups, {false, true, false});
   return filterFromWeightGrad(std::get<1>(grads), filterShape, depthwise);

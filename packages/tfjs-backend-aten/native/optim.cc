@@ -30,7 +30,10 @@ ATEN_BINDING(AdamUpdate, "AdamUpdate") {
     if (t->storage().use_count() != 1) return Napi::Boolean::New(info.Env(), false);
   }
   const float c1 = 1.0f - b1, c2 = 1.0f - b2, negLr = -lr;
-  const bool flat = value.is_cpu() && value.is_contiguous() && m.is_contiguous() && v.is_contiguous() && g.is_contiguous();
+  // One pass over memory when all four are dense with the same strides (contiguous, or conv filters kept
+  // channels-last, whose gradients and moments share that layout).
+  const bool flat = value.is_cpu() && value.is_non_overlapping_and_dense() && m.strides() == value.strides() &&
+                    v.strides() == value.strides() && g.strides() == value.strides();
   if (flat) {
     float *pv = value.data_ptr<float>(), *pm = m.data_ptr<float>(), *ps = v.data_ptr<float>();
     const float* pg = g.data_ptr<float>();

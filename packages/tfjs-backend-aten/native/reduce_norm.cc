@@ -102,29 +102,26 @@ ATEN_BINDING(BatchNormGrad, "FusedBatchNormGrad") {
   return returnTensor(info.Env(), k * centredDot);
 }
 
-// instanceNorm(x, epsilon): per-sample, per-channel normalisation of NHWC images over H and W with the biased
-// variance, y = (x − μ)·k with k = 1/sqrt(σ² + ε). Two passes over x: var_mean, then one addcmul.
+// instanceNorm(x, epsilon) -> [y, rstd]: per-sample, per-channel normalisation of NHWC images over H and W with
+// the biased variance, y = (x − μ)·rstd, rstd = 1/sqrt(σ² + ε) ([B, 1, 1, C], returned for the gradient).
+// Mean, then the centred second moment: at::var_mean's Welford pass was ~10x slower here (0.42 ms against
+// 0.035 ms for [1, 16, 16, 256] on one thread) and the centred form keeps E[x²] − μ²'s cancellation away.
 ATEN_BINDING(InstanceNorm, "InstanceNorm") {
   const at::Tensor& x = argTensor(info, 0);
   TORCH_CHECK(x.dim() == 4, "x must be [B, H, W, C], got ", x.sizes());
-  auto [variance, mean] = at::var_mean(x, {1, 2}, /*unbiased=*/false, /*keepdim=*/true);  // [B, 1, 1, C]
-  at::Tensor k = at::rsqrt(variance + argDouble(info, 1));
-  return returnTensor(info.Env(), at::addcmul(-mean * k, x, k));
+  at::Tensor centred = x - x.mean({1, 2}, /*keepdim=*/true);
+  at::Tensor rstd = at::rsqrt(centred.square().mean({1, 2}, true) + argDouble(info, 1));  // [B, 1, 1, C]
+  return returnTensors(info.Env(), {centred.mul_(rstd), rstd});
 }
 
-// instanceNormGrad(dy, x, epsilon): dx of instanceNorm, with x̂ = (x − μ)·k and means over H, W:
-//   dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) = dy·k + x·a + b,
-//   a = −k³·(mean(dy·x) − μ·mean(dy)),  b = −k·mean(dy) − μ·a   (all [B, 1, 1, C])
-// so x and dy are each read twice and dx written once.
+// instanceNormGrad(dy, y, rstd): dx of instanceNorm from its outputs, with means over H and W:
+//   dx = rstd·(dy − mean(dy) − y·mean(dy·y)) = dy·rstd + y·a + b,  a = −rstd·mean(dy·y),  b = −rstd·mean(dy)
 ATEN_BINDING(InstanceNormGrad, "InstanceNormGrad") {
-  const at::Tensor &dy = argTensor(info, 0), &x = argTensor(info, 1);
-  TORCH_CHECK(x.dim() == 4 && dy.sizes() == x.sizes(), "dy and x must be the same [B, H, W, C], got ", dy.sizes(), " and ", x.sizes());
-  auto [variance, mean] = at::var_mean(x, {1, 2}, false, true);
-  at::Tensor k = at::rsqrt(variance + argDouble(info, 2));
-  at::Tensor meanDy = dy.mean({1, 2}, true), meanDyX = (dy * x).mean({1, 2}, true);
-  at::Tensor a = -k * k * k * (meanDyX - mean * meanDy);
-  at::Tensor b = -k * meanDy - mean * a;
-  return returnTensor(info.Env(), at::addcmul(at::addcmul(b, x, a), dy, k));
+  const at::Tensor &dy = argTensor(info, 0), &y = argTensor(info, 1), &rstd = argTensor(info, 2);
+  TORCH_CHECK(y.dim() == 4 && dy.sizes() == y.sizes(), "dy and y must be the same [B, H, W, C], got ", dy.sizes(), " and ", y.sizes());
+  at::Tensor a = -rstd * (dy * y).mean({1, 2}, true);
+  at::Tensor b = -rstd * dy.mean({1, 2}, true);
+  return returnTensor(info.Env(), at::addcmul(at::addcmul(b, y, a), dy, rstd));
 }
 
 // cumulative(x, axis, exclusive, reverse, isProduct)

@@ -68,6 +68,12 @@ uint32_t storeTensor(at::Tensor t) {
   return id;
 }
 
+void relayoutTensor(uint32_t id, at::Tensor t) {
+  const at::Tensor& old = tensorAt(id);
+  TORCH_CHECK(t.sizes() == old.sizes() && t.scalar_type() == old.scalar_type(), "relayout must keep sizes and dtype");
+  g_tensors[id] = std::move(t);
+}
+
 void freeTensor(uint32_t id) {
   tensorAt(id);  // validates
   g_tensors[id] = at::Tensor();

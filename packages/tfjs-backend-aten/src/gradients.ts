@@ -76,10 +76,14 @@ export function registerFusedGradients(): void {
   registerGradient({
     kernelName: INSTANCE_NORM,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x], attrs) => ({
-      x: () => (engine().isTapeOn() ? instanceNormGradOps(dy as Tensor, x, attrs.epsilon as number)
-        : run(INSTANCE_NORM_GRAD, { dy: dy as Tensor, x }, { epsilon: attrs.epsilon })),
-    }),
+    outputsToSave: [true, true],
+    // dys: [dY, dRstd]; rstd only feeds this gradient, so dRstd is zero.
+    gradFunc: (dys, [x, y, rstd], attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
+      return {
+        x: () => (engine().isTapeOn() ? instanceNormGradOps(dy, x, attrs.epsilon as number) : run(INSTANCE_NORM_GRAD, { dy, y, rstd })),
+      };
+    },
   });
 }
 

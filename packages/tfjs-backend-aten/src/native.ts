@@ -53,8 +53,8 @@ export interface AtenNative {
   logSoftmax(x: Handle, dim: number): Handle;
   batchNorm(x: Handle, mean: Handle, variance: Handle, offset: Handle, scale: Handle, eps: number): Handle;
   cumulative(x: Handle, axis: number, exclusive: boolean, reverse: boolean, product: boolean): Handle;
-  instanceNorm(x: Handle, epsilon: number): Handle;
-  instanceNormGrad(dy: Handle, x: Handle, epsilon: number): Handle;
+  instanceNorm(x: Handle, epsilon: number): Handle[];
+  instanceNormGrad(dy: Handle, y: Handle, rstd: Handle): Handle;
   transpose(x: Handle, perm: number[]): Handle;
   reshape(x: Handle, shape: number[]): Handle;
   identity(x: Handle): Handle;

@@ -60,3 +60,33 @@ test('DepthwiseConv2dNative forward and gradients', async () => {
     }
   }
 });
+
+// Small outputs (batch × pixels ≤ 128, ≤ 256 for the filter gradient) take the im2col + GEMM path, larger ones
+// oneDNN: each shape below lands on a different side for forward, input gradient and filter gradient.
+test('Conv2D and conv2dTranspose on both paths: few-pixel/many-channel, in between, and large outputs', async () => {
+  const cases: [number[], number[], number, Pad][] = [
+    [[3, 4, 4, 24], [4, 4, 24, 20], 2, 'same'],                      // 12 output pixels: GEMM everywhere
+    [[2, 5, 5, 6], [2, 2, 6, 5], 2, 'valid'],                        // a row and column left over
+    [[1, 3, 5, 7], [3, 3, 7, 9], 1, [[0, 0], [2, 0], [1, 2], [0, 0]]], // asymmetric explicit padding
+    [[2, 9, 9, 4], [3, 3, 4, 5], 1, 'same'],                         // 162: oneDNN forward, GEMM filter gradient
+    [[2, 13, 11, 3], [3, 2, 3, 4], 1, 'same'],                       // 286: oneDNN everywhere
+  ];
+  for (const [xs, fs, stride, pad] of cases) {
+    const x = rand(xs), f = rand(fs);
+    const label = `conv2d ${xs} * ${fs} s=${stride} pad=${JSON.stringify(pad)}`;
+    const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
+    await matchesCpu(label, () => conv(tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)));
+    await matchesCpu(`${label} grads`, () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv(a, b))))(
+      [tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)]));
+    const bias = rand([fs[3]]);
+    await matchesCpu(`${label} fused`, () => tf.fused.conv2d({ x: tf.tensor4d(x, xs as never), filter: tf.tensor4d(f, fs as never),
+      strides: stride, pad, bias: tf.tensor1d(bias), activation: 'leakyrelu', leakyreluAlpha: 0.2 }));
+  }
+  // The U-Net decoder's innermost transposed conv: 1×1 → 2×2 with many channels.
+  const xs = [3, 1, 1, 16], fs = [4, 4, 12, 16];
+  const x = rand(xs), f = rand(fs);
+  const t = (a: tf.Tensor, b: tf.Tensor) => tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [3, 2, 2, 12], 2, 'same');
+  await matchesCpu('conv2dTranspose 1×1 → 2×2', () => t(tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)));
+  await matchesCpu('conv2dTranspose 1×1 → 2×2 grads', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(t(a, b))))(
+    [tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)]));
+});

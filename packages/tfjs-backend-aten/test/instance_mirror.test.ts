@@ -9,7 +9,7 @@ before(setup);
 
 /** aten's fused kernel; on cpu the same normalisation composed of ops (the oracle). */
 function instanceNorm(x: tf.Tensor, epsilon: number): tf.Tensor {
-  if (tf.getBackend() === 'aten') return tf.engine().runKernel('InstanceNorm', { x }, { epsilon }) as tf.Tensor;
+  if (tf.getBackend() === 'aten') return (tf.engine().runKernel('InstanceNorm', { x }, { epsilon }) as tf.Tensor[])[0];
   const { mean, variance } = tf.moments(x, [1, 2], true);
   return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
 }

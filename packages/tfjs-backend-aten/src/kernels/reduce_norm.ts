@@ -37,10 +37,10 @@ export function reduceNormKernels(native: AtenNative): KernelConfig[] {
       b.output(native.batchNorm(b.handle(x), b.handle(mean), b.handle(variance), offset ? b.handle(offset) : 0,
         scale ? b.handle(scale) : 0, (varianceEpsilon as number) ?? 0.001))),
     // Fused instance norm for ganforge's InstanceNormalization (not a tfjs kernel: the layer runs it where a
-    // backend registers it). x is [B, H, W, C]; its gradient is in gradients.ts.
-    atenKernel(INSTANCE_NORM, (b, { x }, { epsilon }) => b.output(native.instanceNorm(b.handle(x), epsilon as number))),
-    atenKernel(INSTANCE_NORM_GRAD, (b, { dy, x }, { epsilon }) =>
-      b.output(native.instanceNormGrad(b.handle(dy), b.handle(x), epsilon as number))),
+    // backend registers it). x is [B, H, W, C]; outputs y and rstd = 1/sqrt(σ² + ε) [B, 1, 1, C], which the
+    // gradient (gradients.ts) reuses with y instead of recomputing the statistics.
+    atenKernel(INSTANCE_NORM, (b, { x }, { epsilon }) => b.outputs(native.instanceNorm(b.handle(x), epsilon as number))),
+    atenKernel(INSTANCE_NORM_GRAD, (b, { dy, y, rstd }) => b.output(native.instanceNormGrad(b.handle(dy), b.handle(y), b.handle(rstd)))),
     atenKernel('Cumsum', cumulative(false)),
     atenKernel('Cumprod', cumulative(true)),
   ];

@@ -1,0 +1,110 @@
+"""CycleGAN training step in PyTorch, for speed comparisons with ganforge's aten backend only.
+
+The networks are layer for layer those of src/models/nets/resnet_generator.ts and patchgan.ts (Zhu et al. 2017):
+  G (x2): c7s1-ngf (reflect pad 3, 7x7 conv), d(2ngf), d(4ngf) (3x3/s2 conv, zero pad 1), R(4ngf) x n_blocks
+     (reflect pad 1, 3x3 conv, IN, ReLU, reflect pad 1, 3x3 conv, IN, + skip), u(2ngf), u(ngf) (3x3/s2 transposed conv,
+     padding 1, output_padding 1), c7s1-3 with a bias, tanh. IN = InstanceNorm2d(affine=False) after every other
+     conv, followed by ReLU; convs before a norm have no bias. n_blocks = 9 at >= 256 px, 6 at 64-255, 4 below.
+  D (x2): PatchGAN on 3 channels with InstanceNorm (see pix2pix_torch.py for the layout and n_layers rule).
+  Init N(0, 0.02) for conv weights, zero biases.
+The step is bench/translate_step.ts's cycleganStep: G_A(A), G_B(B) once; one G update on
+(D_B(G_A(A)) - 1)^2 + (D_A(G_B(B)) - 1)^2 + 10*(L1(G_B(G_A(A)), A) + L1(G_A(G_B(B)), B)); one D update on
+0.5*((D(real) - 1)^2 + D(fake)^2) for D_A and D_B; Adam(2e-4, 0.5, 0.999); losses read every step.
+Run: /usr/bin/python3 bench/reference/cyclegan_torch.py --size 64 --batch 1 --steps 10 --threads 2
+Prints the parameter counts, then 'img/s=<n>' (A/B image pairs per second) over --steps timed steps after a warm-up,
+and 'cpu_img/s=<n>', the same per CPU-second used by the process.
+"""
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+
+from pix2pix_torch import init_weights, patchgan
+
+
+def resnet_blocks(size):
+    return 9 if size >= 256 else 6 if size >= 64 else 4
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(c, c, 3, bias=False), nn.InstanceNorm2d(c), nn.ReLU(),
+            nn.ReflectionPad2d(1), nn.Conv2d(c, c, 3, bias=False), nn.InstanceNorm2d(c))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+def resnet_generator(size, ngf=64, n_blocks=None, in_c=3, out_c=3):
+    n_blocks = resnet_blocks(size) if n_blocks is None else n_blocks
+    norm_relu = lambda c: [nn.InstanceNorm2d(c), nn.ReLU()]
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_c, ngf, 7, bias=False), *norm_relu(ngf)]
+    for k in (1, 2):
+        layers += [nn.Conv2d(ngf * 2 ** (k - 1), ngf * 2 ** k, 3, 2, 1, bias=False), *norm_relu(ngf * 2 ** k)]
+    layers += [ResBlock(ngf * 4) for _ in range(n_blocks)]
+    for k in (1, 2):
+        c_in, c_out = ngf * 2 ** (3 - k), ngf * 2 ** (2 - k)
+        layers += [nn.ConvTranspose2d(c_in, c_out, 3, 2, 1, output_padding=1, bias=False), *norm_relu(c_out)]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_c, 7, bias=True), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--size', type=int, default=64)
+    p.add_argument('--batch', type=int, default=1)
+    p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--threads', type=int, default=0)
+    p.add_argument('--ngf', type=int, default=64)
+    p.add_argument('--ndf', type=int, default=64)
+    p.add_argument('--blocks', type=int, default=None)
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    GA, GB = (init_weights(resnet_generator(args.size, args.ngf, args.blocks)) for _ in range(2))
+    DA, DB = (init_weights(patchgan(args.size, 3, args.ndf, nn.InstanceNorm2d)) for _ in range(2))
+    count = lambda m: sum(q.numel() for q in m.parameters())
+    print('params G=%d D=%d (each of two)' % (count(GA), count(DA)))
+    opt_g = torch.optim.Adam(list(GA.parameters()) + list(GB.parameters()), 2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(list(DA.parameters()) + list(DB.parameters()), 2e-4, betas=(0.5, 0.999))
+    a = torch.rand(args.batch, 3, args.size, args.size) * 2 - 1
+    b = torch.rand(args.batch, 3, args.size, args.size) * 2 - 1
+    sq_err = lambda x, target: ((x - target) ** 2).mean()
+    d_params = list(DA.parameters()) + list(DB.parameters())
+
+    def step():
+        fake_b, fake_a = GA(a), GB(b)
+        for q in d_params:  # D's weight gradients are not needed for G's update (tfjs prunes them too)
+            q.requires_grad_(False)
+        adversarial = sq_err(DB(fake_b), 1) + sq_err(DA(fake_a), 1)
+        cycle = (GB(fake_b) - a).abs().mean() + (GA(fake_a) - b).abs().mean()
+        loss_g = adversarial + 10 * cycle
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        for q in d_params:
+            q.requires_grad_(True)
+        d_loss = lambda D, real, fake: 0.5 * (sq_err(D(real), 1) + sq_err(D(fake.detach()), 0))
+        loss_d = d_loss(DA, a, fake_a) + d_loss(DB, b, fake_b)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        return loss_g.item(), loss_d.item()
+
+    for _ in range(args.warmup):
+        step()
+    t, cpu = time.perf_counter(), time.process_time()
+    for _ in range(args.steps):
+        step()
+    n = args.steps * args.batch
+    # Wall-clock rate, and the rate per CPU-second of this process (steadier on a shared machine).
+    print('img/s=%.3f cpu_img/s=%.3f' % (n / (time.perf_counter() - t), n / (time.process_time() - cpu)))
+
+
+if __name__ == '__main__':
+    main()

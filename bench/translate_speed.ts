@@ -1,0 +1,171 @@
+/**
+ * Training speed of pix2pix and CycleGAN on the aten backend against their PyTorch twins
+ * (bench/reference/pix2pix_torch.py, cyclegan_torch.py: the same networks, batch, losses and Adam), with the
+ * same intra-op thread count and GOMP_SPINCOUNT on both sides. Runs alternate aten and PyTorch so that load
+ * from other processes hits both alike.
+ *
+ *   node dist/bench/translate_speed.js [--family pix2pix|cyclegan|both] [--size 64] [--batch 4] [--steps 10]
+ *        [--warmup 3] [--runs 3] [--ngf 64] [--ndf 64] [--blocks n] [--profile]
+ *
+ * Prints per run `family=… aten img/s=… torch img/s=… ratio=…` (wall clock) and the same per CPU-second of each
+ * process (steadier when other jobs share the cores), then mean ± std over the runs. --profile prints
+ * instead the per-kernel time of one aten step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/backend/index.js';
+import {
+  buildCyclegan, buildPix2pix, cycleganStep, disposeNets, imagePair, pix2pixStep, type TranslateNets, type TranslateSize,
+} from './translate_step.js';
+
+export type TranslateFamily = 'pix2pix' | 'cyclegan';
+
+export interface TranslateSpeedOptions extends TranslateSize {
+  family: TranslateFamily;
+  batch: number;
+  steps: number;
+  warmup: number;
+}
+
+const FAMILIES = {
+  pix2pix: { build: buildPix2pix, step: pix2pixStep, script: 'pix2pix_torch.py' },
+  cyclegan: { build: buildCyclegan, step: cycleganStep, script: 'cyclegan_torch.py' },
+} as const;
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+// dist/bench/ → the sources' bench/reference/
+const referenceDir = path.resolve(here, '../../bench/reference');
+
+/** ATen intra-op threads as the backend sets them (GANFORGE_THREADS, else every core); PyTorch gets the same. */
+export function benchThreads(): number {
+  return Number(process.env.GANFORGE_THREADS ?? 0) || os.availableParallelism();
+}
+
+const trainableCount = (nets: TranslateNets, which: 'generators' | 'discriminators') =>
+  nets[which][0].trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+
+/** A rate measured two ways: image pairs per wall-clock second, and per CPU-second of the process. */
+export interface Rate { imgPerSec: number; cpuImgPerSec: number; params: string }
+
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Image pairs per second of the family's step on the active backend (after `warmup` untimed steps). */
+export function atenImagesPerSecond(o: TranslateSpeedOptions): Rate {
+  const family = FAMILIES[o.family];
+  const nets = family.build(o);
+  const params = `G=${trainableCount(nets, 'generators')} D=${trainableCount(nets, 'discriminators')}`;
+  const [a, b] = imagePair(o.batch, o.size, 1);
+  for (let i = 0; i < o.warmup; i++) family.step(nets, a, b);
+  const t0 = performance.now(), cpu0 = cpuSeconds();
+  for (let i = 0; i < o.steps; i++) family.step(nets, a, b); // reads both losses: a full sync per step
+  const seconds = (performance.now() - t0) / 1000, cpu = cpuSeconds() - cpu0;
+  tf.dispose([a, b]);
+  disposeNets(nets);
+  return { imgPerSec: (o.steps * o.batch) / seconds, cpuImgPerSec: (o.steps * o.batch) / cpu, params };
+}
+
+/** The PyTorch twin's image pairs per second, or null when python3-torch is missing. */
+export function torchImagesPerSecond(o: TranslateSpeedOptions): Rate | null {
+  const args = [path.join(referenceDir, FAMILIES[o.family].script), '--size', String(o.size), '--batch', String(o.batch),
+    '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(benchThreads()),
+    '--ngf', String(o.ngf ?? 64), '--ndf', String(o.ndf ?? 64), ...(o.nBlocks ? ['--blocks', String(o.nBlocks)] : [])];
+  // The aten loader set GOMP_SPINCOUNT (10000) for this process; the child inherits the same spin policy.
+  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
+  try {
+    const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return {
+      imgPerSec: Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuImgPerSec: Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]),
+      params: /params (G=\d+ D=\d+)/.exec(out)![1],
+    };
+  } catch (e) {
+    const message = (e as { stderr?: string }).stderr ?? String(e);
+    if (/No module named 'torch'|ENOENT/.test(message)) return null;
+    throw new Error(`PyTorch twin failed: ${message}`);
+  }
+}
+
+/** Per-kernel time of one step (tf.profile), the top `top` kernel/shape pairs: where a slow step spends its time. */
+export async function profileStep(o: TranslateSpeedOptions, top = 25, log = console.log): Promise<void> {
+  const family = FAMILIES[o.family];
+  const nets = family.build(o);
+  const [a, b] = imagePair(o.batch, o.size, 1);
+  for (let i = 0; i < Math.max(1, o.warmup); i++) family.step(nets, a, b);
+  const t0 = performance.now();
+  const profile = await tf.profile(() => { family.step(nets, a, b); });
+  const wall = performance.now() - t0;
+  const rows = new Map<string, { count: number; ms: number }>();
+  let total = 0;
+  for (const k of profile.kernels) {
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const e = rows.get(key) ?? { count: 0, ms: 0 };
+    e.count++;
+    e.ms += k.kernelTimeMs as number;
+    total += k.kernelTimeMs as number;
+    rows.set(key, e);
+  }
+  const byName = new Map<string, number>();
+  for (const k of profile.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  log(`${o.family}: ${profile.kernels.length} kernels, ${total.toFixed(0)} ms in kernels of ${wall.toFixed(0)} ms (profiled)`);
+  log('by kernel: ' + [...byName].sort((p, q) => q[1] - p[1]).slice(0, 15).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', '));
+  for (const [key, e] of [...rows].sort((p, q) => q[1].ms - p[1].ms).slice(0, top)) log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} ${key}`);
+  tf.dispose([a, b]);
+  disposeNets(nets);
+}
+
+export interface SpeedRun { aten: Rate; torch: Rate | null }
+
+/** `runs` alternating aten / PyTorch measurements of one configuration, printed as they come. */
+export function translateSpeed(o: TranslateSpeedOptions, runs: number, log = console.log): SpeedRun[] {
+  const results: SpeedRun[] = [];
+  const f = (x: number) => x.toFixed(3);
+  for (let r = 0; r < runs; r++) {
+    const aten = atenImagesPerSecond(o);
+    const torch = torchImagesPerSecond(o);
+    if (r === 0) log(`${o.family} ${o.size}px batch ${o.batch}: params aten ${aten.params}, torch ${torch?.params ?? 'n/a'}`);
+    results.push({ aten, torch });
+    log(`family=${o.family} run=${r + 1} aten img/s=${f(aten.imgPerSec)} torch img/s=${torch ? f(torch.imgPerSec) : 'n/a'}` +
+      (torch ? ` ratio=${(aten.imgPerSec / torch.imgPerSec).toFixed(2)} | per CPU-second aten ${f(aten.cpuImgPerSec)} torch ${f(torch.cpuImgPerSec)} ratio=${(aten.cpuImgPerSec / torch.cpuImgPerSec).toFixed(2)}` : ''));
+  }
+  const stat = (xs: number[]) => {
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1));
+    return `${mean.toFixed(3)} ± ${std.toFixed(3)}`;
+  };
+  const paired = results.filter((r) => r.torch !== null) as { aten: Rate; torch: Rate }[];
+  log(`family=${o.family} mean aten img/s=${stat(results.map((r) => r.aten.imgPerSec))}` + (paired.length
+    ? ` torch img/s=${stat(paired.map((r) => r.torch.imgPerSec))} ratio=${stat(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))}` +
+      ` | per CPU-second ratio=${stat(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))}`
+    : ''));
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      family: { type: 'string', default: 'both' }, size: { type: 'string', default: '64' }, batch: { type: 'string', default: '4' },
+      steps: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, runs: { type: 'string', default: '3' },
+      ngf: { type: 'string', default: '64' }, ndf: { type: 'string', default: '64' }, blocks: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+    },
+  });
+  const families: TranslateFamily[] = values.family === 'both' ? ['pix2pix', 'cyclegan'] : [values.family as TranslateFamily];
+  if (!families.every((f) => f in FAMILIES)) throw new Error(`--family must be pix2pix, cyclegan or both, got ${values.family}`);
+  const info = await initBackend({ prefer: 'aten', quiet: true });
+  console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
+  for (const family of families) {
+    const o: TranslateSpeedOptions = {
+      family, size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup),
+      ngf: Number(values.ngf), ndf: Number(values.ndf), nBlocks: values.blocks ? Number(values.blocks) : undefined,
+    };
+    if (values.profile) await profileStep(o);
+    else translateSpeed(o, Number(values.runs));
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();
