@@ -28,7 +28,7 @@ test('U-Net: [B, s, s, in] → [B, s, s, out] at 32-256 px, one skip per inner l
     assert.deepEqual(g.outputs[0].shape, [null, size, size, 2], `${size} px`);
     assert.equal(classes(g, 'Conv2D').length, depth);
     assert.equal(classes(g, 'Conv2DTranspose').length, depth);
-    assert.equal(classes(g, 'Dropout').length, 3);
+    assert.equal(classes(g, 'SeededDropout').length, 3); // reproducible masks: exact resume
     assert.equal(classes(g, 'BatchNormalization').length, 2 * depth - 3, 'norm everywhere but enc1, the innermost conv and the output');
     // Each skip concatenates an encoder activation with the decoder output of the same size.
     const skips = classes(g, 'Concatenate');
@@ -44,7 +44,7 @@ test('U-Net: [B, s, s, in] → [B, s, s, out] at 32-256 px, one skip per inner l
   }
   const inst = unetGenerator({ size: 32, ngf: 4, norm: 'instance', dropout: 0 }, init());
   assert.equal(classes(inst, 'InstanceNormalization').length, 7);
-  assert.equal(classes(inst, 'Dropout').length, 0);
+  assert.equal(classes(inst, 'SeededDropout').length, 0);
   inst.dispose();
 });
 
