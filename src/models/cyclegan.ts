@@ -12,8 +12,8 @@ import type { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { resnetGenerator } from './nets/resnet_generator.js';
 import { patchGanDiscriminator, patchGanLayers } from './nets/patchgan.js';
-import { NORM_KINDS, type NormKind } from './nets/layers.js';
-import { translate } from './pix2pix.js';
+import type { NormKind } from './nets/layers.js';
+import { PIX2PIX_SETTINGS, translate } from './pix2pix.js';
 
 /** CycleGAN's own settings. */
 export interface CycleGanSettings {
@@ -30,8 +30,9 @@ export const CYCLEGAN_SETTINGS: SettingsTable = {
   lambdaIdentity: { default: 0.5, schema: z.number().nonnegative().finite(), help: 'identity loss ‖G(b) − b‖₁ + ‖F(a) − a‖₁ weighted by this × λ_cycle (CycleGAN: 0.5; needs A and B of equal channels)' },
   poolSize: { default: 50, schema: z.number().int().nonnegative(), help: 'generated images each D also sees from its history pool (Shrivastava et al. 2017; CycleGAN: 50; 0 = off)' },
   resBlocks: { default: 0, schema: z.number().int().nonnegative(), help: 'residual blocks in each generator (0 = by size: 9 at 256 px, 6 at 64–128 px, 4 below)' },
-  norm: { default: 'instance', schema: z.enum(NORM_KINDS as [NormKind, ...NormKind[]]), help: 'normalisation in G and D: batch | instance' },
-  patchLayers: { default: 0, schema: z.number().int().nonnegative(), help: "PatchGAN stride-2 layers (0 = by image size: 3 at 256 px, a 70×70 field; fewer for small images)" },
+  // The same flags as pix2pix's (one meaning each), CycleGAN's default norm.
+  norm: { ...PIX2PIX_SETTINGS.norm, default: 'instance' },
+  patchLayers: PIX2PIX_SETTINGS.patchLayers,
 };
 
 /** Names among GanNetworks.extra: F (B → A) and D_A. G (A → B) is `generator`, D_B `discriminator`. */
