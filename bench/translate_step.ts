@@ -1,7 +1,8 @@
 /**
  * Plain training steps of pix2pix and CycleGAN on ganforge's networks (src/models/nets), shared by the aten
  * test (test/models/translate_aten.test.ts) and the speed bench (bench/translate_speed.ts). They are the steps of
- * bench/reference/pix2pix_torch.py and cyclegan_torch.py, op for op; the families' own steps will replace them.
+ * bench/reference/pix2pix_torch.py (--order g-first) and cyclegan_torch.py (--plain), op for op. The bench measures
+ * the families' own steps (src/models/pix2pix.ts, cyclegan.ts); these bare ones remain as its --plain line.
  *
  * Both run the generator forward once: G's update first, keeping its outputs, then D's update on those outputs
  * as constants (CycleGAN's order in the authors' code; pix2pix's code updates D first, which costs the same).

@@ -7,15 +7,21 @@ The networks are layer for layer those of src/models/nets/resnet_generator.ts an
      conv, followed by ReLU; convs before a norm have no bias. n_blocks = 9 at >= 256 px, 6 at 64-255, 4 below.
   D (x2): PatchGAN on 3 channels with InstanceNorm (see pix2pix_torch.py for the layout and n_layers rule).
   Init N(0, 0.02) for conv weights, zero biases.
-The step is bench/translate_step.ts's cycleganStep: G_A(A), G_B(B) once; one G update on
-(D_B(G_A(A)) - 1)^2 + (D_A(G_B(B)) - 1)^2 + 10*(L1(G_B(G_A(A)), A) + L1(G_A(G_B(B)), B)); one D update on
-0.5*((D(real) - 1)^2 + D(fake)^2) for D_A and D_B; Adam(2e-4, 0.5, 0.999); losses read every step.
+The step is ganforge's cycleganStep (src/models/cyclegan.ts): one G update (G_A and G_B jointly) on
+(D_B(G_A(A)) - 1)^2 + (D_A(G_B(B)) - 1)^2 + 10*(L1(G_B(G_A(A)), A) + L1(G_A(G_B(B)), B))
++ 0.5*10*(L1(G_A(B), B) + L1(G_B(A), A)) (identity); then D_B on B vs a pooled G_A(A) and D_A on A vs a pooled G_B(B)
+(history pools of 50), each 0.5*((D(real) - 1)^2 + D(fake)^2); Adam(2e-4, 0.5, 0.999); losses read every step.
+As ganforge does with instance norm, each generator's cycle and identity passes run as one call on both batches
+stacked (G([G_B(B); B]), G_B([G_A(A); A])): the same outputs, per-sample networks; --separate runs them as four calls,
+as the authors' code does. --plain drops the identity loss and the pools (bench/translate_step.ts's plain step).
 Run: /usr/bin/python3 bench/reference/cyclegan_torch.py --size 64 --batch 1 --steps 10 --threads 2
 Prints the parameter counts, then 'img/s=<n>' (A/B image pairs per second) over --steps timed steps after a warm-up,
 and 'cpu_img/s=<n>', the same per CPU-second used by the process.
 """
 import argparse
 import time
+
+import random
 
 import torch
 import torch.nn as nn
@@ -52,6 +58,29 @@ def resnet_generator(size, ngf=64, n_blocks=None, in_c=3, out_c=3):
     return nn.Sequential(*layers)
 
 
+class ImagePool:
+    """History of generated images (CycleGAN section 4): filled to `size` first, then each new image is shown
+    as is or, with probability 1/2, swapped for a stored one."""
+
+    def __init__(self, size):
+        self.size, self.images = size, []
+
+    def query(self, fake):
+        out = []
+        for image in fake.detach():
+            image = image.unsqueeze(0)
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif random.random() > 0.5:
+                i = random.randrange(self.size)
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.cat(out, 0)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--size', type=int, default=64)
@@ -62,10 +91,17 @@ def main():
     p.add_argument('--ngf', type=int, default=64)
     p.add_argument('--ndf', type=int, default=64)
     p.add_argument('--blocks', type=int, default=None)
+    p.add_argument('--plain', action='store_true')
+    p.add_argument('--separate', action='store_true')
+    p.add_argument('--pool', type=int, default=50)
+    p.add_argument('--lambda-identity', type=float, default=0.5)
     args = p.parse_args()
+    if args.plain:
+        args.pool, args.lambda_identity = 0, 0.0
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    random.seed(0)
     GA, GB = (init_weights(resnet_generator(args.size, args.ngf, args.blocks)) for _ in range(2))
     DA, DB = (init_weights(patchgan(args.size, 3, args.ndf, nn.InstanceNorm2d)) for _ in range(2))
     count = lambda m: sum(q.numel() for q in m.parameters())
@@ -77,20 +113,32 @@ def main():
     sq_err = lambda x, target: ((x - target) ** 2).mean()
     d_params = list(DA.parameters()) + list(DB.parameters())
 
+    pool_a, pool_b = ImagePool(args.pool), ImagePool(args.pool)
+
     def step():
         fake_b, fake_a = GA(a), GB(b)
         for q in d_params:  # D's weight gradients are not needed for G's update (tfjs prunes them too)
             q.requires_grad_(False)
         adversarial = sq_err(DB(fake_b), 1) + sq_err(DA(fake_a), 1)
-        cycle = (GB(fake_b) - a).abs().mean() + (GA(fake_a) - b).abs().mean()
-        loss_g = adversarial + 10 * cycle
+        if args.lambda_identity > 0 and not args.separate:
+            rec_a, idt_a = GB(torch.cat([fake_b, a])).chunk(2)
+            rec_b, idt_b = GA(torch.cat([fake_a, b])).chunk(2)
+        else:
+            rec_a, rec_b = GB(fake_b), GA(fake_a)
+            if args.lambda_identity > 0:
+                idt_a, idt_b = GB(a), GA(b)
+        loss_g = adversarial + 10 * ((rec_a - a).abs().mean() + (rec_b - b).abs().mean())
+        if args.lambda_identity > 0:
+            loss_g = loss_g + args.lambda_identity * 10 * ((idt_b - b).abs().mean() + (idt_a - a).abs().mean())
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
         for q in d_params:
             q.requires_grad_(True)
-        d_loss = lambda D, real, fake: 0.5 * (sq_err(D(real), 1) + sq_err(D(fake.detach()), 0))
-        loss_d = d_loss(DA, a, fake_a) + d_loss(DB, b, fake_b)
+        pooled_b = pool_b.query(fake_b) if args.pool > 0 else fake_b.detach()
+        pooled_a = pool_a.query(fake_a) if args.pool > 0 else fake_a.detach()
+        d_loss = lambda D, real, fake: 0.5 * (sq_err(D(real), 1) + sq_err(D(fake), 0))
+        loss_d = d_loss(DA, a, pooled_a) + d_loss(DB, b, pooled_b)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()

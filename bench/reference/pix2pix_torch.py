@@ -8,8 +8,10 @@ The networks are layer for layer those of src/models/nets/unet.ts and patchgan.t
   D: PatchGAN on concat(A, B) (6 channels): C64 s2 (no norm), C128.. s2, then a stride-1 C, then a 1-channel
      stride-1 conv; 4x4 kernels, padding 1, LeakyReLU(0.2), BatchNorm; n_layers = patchGanLayers(size).
   Init N(0, 0.02) for conv weights, N(1, 0.02) for BatchNorm scales, zero biases.
-The step is bench/translate_step.ts's pix2pixStep: G forward once; G update on BCE(D(A, G(A)), 1) + 100*L1; then
-D update on 0.5*(BCE(D(A, B), 1) + BCE(D(A, G(A)), 0)); Adam(2e-4, 0.5, 0.999) for both; losses read every step.
+The step is ganforge's pix2pixStep (src/models/pix2pix.ts), in the paper's order: G forward once; D update on
+0.5*(BCE(D(A, B), 1) + BCE(D(A, G(A)), 0)) with G(A) a constant; then G update on BCE(D(A, G(A)), 1) + 100*L1 under
+the updated D, through the same forward; Adam(2e-4, 0.5, 0.999) for both; losses read every step.
+--order g-first runs instead the G update first and D's on the kept output (bench/translate_step.ts's plain step).
 Run: /usr/bin/python3 bench/reference/pix2pix_torch.py --size 64 --batch 4 --steps 10 --threads 2
 Prints the parameter counts, then 'img/s=<n>' (image pairs per second) over --steps timed steps after a warm-up,
 and 'cpu_img/s=<n>', the same per CPU-second used by the process.
@@ -98,6 +100,7 @@ def main():
     p.add_argument('--threads', type=int, default=0)
     p.add_argument('--ngf', type=int, default=64)
     p.add_argument('--ndf', type=int, default=64)
+    p.add_argument('--order', choices=['d-first', 'g-first'], default='d-first')
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,22 +114,36 @@ def main():
     a = torch.rand(args.batch, 3, args.size, args.size) * 2 - 1
     b = torch.rand(args.batch, 3, args.size, args.size) * 2 - 1
 
-    def step():
-        fake = G(a)
+    def set_d_trainable(on):
         for q in D.parameters():  # D's weight gradients are not needed for G's update (tfjs prunes them too)
-            q.requires_grad_(False)
-        logits = D(torch.cat([a, fake], 1))
-        loss_g = bce(logits, torch.ones_like(logits)) + 100 * (fake - b).abs().mean()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        for q in D.parameters():
-            q.requires_grad_(True)
+            q.requires_grad_(on)
+
+    def d_update(fake):
         real_logits, fake_logits = D(torch.cat([a, b], 1)), D(torch.cat([a, fake.detach()], 1))
         loss_d = 0.5 * (bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits)))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
+        return loss_d
+
+    def g_update(fake):
+        set_d_trainable(False)
+        logits = D(torch.cat([a, fake], 1))
+        loss_g = bce(logits, torch.ones_like(logits)) + 100 * (fake - b).abs().mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        set_d_trainable(True)
+        return loss_g
+
+    def step():
+        fake = G(a)
+        if args.order == 'd-first':  # the authors' optimize_parameters: D, then G under the updated D
+            loss_d = d_update(fake)
+            loss_g = g_update(fake)
+        else:
+            loss_g = g_update(fake)
+            loss_d = d_update(fake)
         return loss_g.item(), loss_d.item()
 
     for _ in range(args.warmup):

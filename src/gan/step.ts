@@ -175,6 +175,8 @@ export function clipWeights(model: tfl.LayersModel, c: number): void {
  * that output is a constant: D's minimize differentiates only D's variables, and D's new weights reach the
  * tape only as values, never as a path back to G). The G loss then reads D's updated weights, as in the
  * two-pass form; a second forward pass through G (and a second batch-norm statistics update) is saved.
+ * D's update runs with G's tape paused (untaped): it is then an ordinary first-order update, as fast as a
+ * separate one.
  */
 export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: AdversarialLoss, real: tf.Tensor, z: tf.Tensor, inputs: PhaseInputs = {}): StepStats {
   if (activeTricks(nets)) return twoPassStep(nets, opt, loss, real, z, inputs);
@@ -182,8 +184,8 @@ export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: Advers
   const kept: Record<string, tf.Scalar> = {};
   const lossG = opt.g.minimize(() => {
     const fake = nets.generator.apply(gInputOf(z, inputs), TRAINING) as tf.Tensor; // [B, ...shape], taped for G's gradient
-    // Phase 1 — D step: raise D on x, lower it on G(z).
-    d = discriminatorPhase(nets, opt, loss, real, fake, { yReal: inputs.yReal, yFake: inputs.yFake, scale: inputs.dScale });
+    // Phase 1 — D step: raise D on x, lower it on G(z). G's tape is paused meanwhile (see untaped).
+    d = untaped(() => discriminatorPhase(nets, opt, loss, real, fake, { yReal: inputs.yReal, yFake: inputs.yFake, scale: inputs.dScale }));
     // Phase 2 — G step: raise D(G(z)) under the updated D (plus the family's terms); only G's variables move.
     return withTerms(loss.g(applyD(nets, fake, inputs.yFake), d.realLogits), fake, inputs, kept);
   }, true, trainableVariables(nets.generator))!;
@@ -191,6 +193,31 @@ export function adversarialStep(nets: GanNetworks, opt: Optimizers, loss: Advers
   tf.dispose([lossG, d.realLogits]);
   const terms = readKept(kept);
   return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake, ...(Object.keys(terms).length > 0 ? { extra: terms } : {}) };
+}
+
+/**
+ * Runs `f` with the open gradient tape (if any) paused, so nothing `f` computes is recorded on it: to the
+ * enclosing gradient, `f`'s results are constants. adversarialStep runs D's update this way inside G's gradient
+ * scope. The maths is unchanged — D's update never was a path from G's variables to G's loss: it reads G's
+ * output as a constant and moves only D's variables, whose new values G's loss reads as values — but with the
+ * outer tape on, the update's own gradient had to stay differentiable: tfjs recorded every op of D's backward
+ * pass on G's tape and kept D's saved activations until G's scope closed, and the aten backend, which cannot
+ * know that no second-order gradient will follow, replaced its fused batch/instance-norm gradients with their
+ * composed (differentiable, several times slower) forms. Paused, D's update is a plain first-order one.
+ * A gradient taken inside `f` (e.g. a penalty's ∇ₓD within D's own minimize) still nests within f's own tape.
+ */
+export function untaped<T>(f: () => T): T {
+  // tfjs has no public switch for this; the engine's state is public and only these two fields open a tape
+  // (startTape begins a fresh tape list when the depth is 0). Both are restored even when f throws.
+  const state = tf.engine().state;
+  const { gradientDepth, activeTape } = state;
+  state.gradientDepth = 0;
+  try {
+    return f();
+  } finally {
+    state.gradientDepth = gradientDepth;
+    state.activeTape = activeTape;
+  }
 }
 
 /** adversarialStep as two separate phases (G forward twice): the form the stabilising tricks hook into. */

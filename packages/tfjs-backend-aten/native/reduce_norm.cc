@@ -1,5 +1,10 @@
 // Reductions (Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin), Softmax/LogSoftmax,
 // FusedBatchNorm and Cumsum/Cumprod.
+#include <ATen/Parallel.h>
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "common.h"
 
 namespace aten_backend {
@@ -102,6 +107,80 @@ ATEN_BINDING(BatchNormGrad, "FusedBatchNormGrad") {
   return returnTensor(info.Env(), k * centredDot);
 }
 
+// Instance norm of contiguous float32 NHWC images as explicit loops. Composed of ATen ops, each norm was five or
+// six kernels with strided reductions over H and W and a thread-pool dispatch each: ~0.5 ms forward and ~0.8 ms
+// backward for a [1, 16, 16, 256] map, 15 % of a CycleGAN step at 64 px (PyTorch's NCHW kernel: a fifth of that).
+// Here one pass per statistic over the map, threads split over (image, channel block); sums in double.
+template <typename Body>
+void forChannelBlocks(int64_t batch, int64_t hw, int64_t channels, const Body& body) {
+  // Enough channels per task that a task has ≥ ~32k elements; a task never spans two images.
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, hw));
+  at::parallel_for(0, batch * channels, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t b = i / channels, c0 = i % channels, c1 = std::min(channels, c0 + (end - i));
+      body(b, c0, c1);
+      i += c1 - c0;
+    }
+  });
+}
+
+void instanceNormFloat(const at::Tensor& x, double epsilon, at::Tensor& yOut, at::Tensor& rstdOut) {
+  const int64_t B = x.size(0), HW = x.size(1) * x.size(2), C = x.size(3);
+  yOut = at::empty_like(x);
+  rstdOut = at::empty({B, 1, 1, C}, x.options());
+  const float* xp = x.data_ptr<float>();
+  float *yp = yOut.data_ptr<float>(), *rp = rstdOut.data_ptr<float>();
+  forChannelBlocks(B, HW, C, [&](int64_t b, int64_t c0, int64_t c1) {
+    const int64_t n = c1 - c0;
+    std::vector<double> sum(n, 0.0), sq(n, 0.0);
+    std::vector<float> mean(n), r(n);
+    const float* xb = xp + b * HW * C + c0;
+    for (int64_t p = 0; p < HW; ++p)
+      for (int64_t k = 0; k < n; ++k) sum[k] += xb[p * C + k];
+    for (int64_t k = 0; k < n; ++k) mean[k] = static_cast<float>(sum[k] / HW);
+    // The centred second moment (biased), as the composed form: no E[x²] − μ² cancellation.
+    for (int64_t p = 0; p < HW; ++p)
+      for (int64_t k = 0; k < n; ++k) {
+        const float d = xb[p * C + k] - mean[k];
+        sq[k] += d * d;
+      }
+    for (int64_t k = 0; k < n; ++k) r[k] = static_cast<float>(1.0 / std::sqrt(sq[k] / HW + epsilon));
+    float* yb = yp + b * HW * C + c0;
+    for (int64_t p = 0; p < HW; ++p)
+      for (int64_t k = 0; k < n; ++k) yb[p * C + k] = (xb[p * C + k] - mean[k]) * r[k];
+    std::copy(r.begin(), r.end(), rp + b * C + c0);
+  });
+}
+
+// dx = dy·rstd + y·a + b with a = −rstd·mean(dy·y), b = −rstd·mean(dy) (means over H and W), as below.
+at::Tensor instanceNormGradFloat(const at::Tensor& dy, const at::Tensor& y, const at::Tensor& rstd) {
+  const int64_t B = y.size(0), HW = y.size(1) * y.size(2), C = y.size(3);
+  at::Tensor dx = at::empty_like(y);
+  const float *dyp = dy.data_ptr<float>(), *yp = y.data_ptr<float>(), *rp = rstd.data_ptr<float>();
+  float* dxp = dx.data_ptr<float>();
+  forChannelBlocks(B, HW, C, [&](int64_t b, int64_t c0, int64_t c1) {
+    const int64_t n = c1 - c0, offset = b * HW * C + c0;
+    std::vector<double> sdy(n, 0.0), sdyy(n, 0.0);
+    std::vector<float> a(n), bias(n), r(n);
+    const float *dyb = dyp + offset, *yb = yp + offset;
+    for (int64_t p = 0; p < HW; ++p)
+      for (int64_t k = 0; k < n; ++k) {
+        const float g = dyb[p * C + k];
+        sdy[k] += g;
+        sdyy[k] += g * yb[p * C + k];
+      }
+    for (int64_t k = 0; k < n; ++k) {
+      r[k] = rp[b * C + c0 + k];
+      a[k] = static_cast<float>(-r[k] * (sdyy[k] / HW));
+      bias[k] = static_cast<float>(-r[k] * (sdy[k] / HW));
+    }
+    float* dxb = dxp + offset;
+    for (int64_t p = 0; p < HW; ++p)
+      for (int64_t k = 0; k < n; ++k) dxb[p * C + k] = dyb[p * C + k] * r[k] + yb[p * C + k] * a[k] + bias[k];
+  });
+  return dx;
+}
+
 // instanceNorm(x, epsilon) -> [y, rstd]: per-sample, per-channel normalisation of NHWC images over H and W with
 // the biased variance, y = (x − μ)·rstd, rstd = 1/sqrt(σ² + ε) ([B, 1, 1, C], returned for the gradient).
 // Mean, then the centred second moment: at::var_mean's Welford pass was ~10x slower here (0.42 ms against
@@ -109,8 +188,14 @@ ATEN_BINDING(BatchNormGrad, "FusedBatchNormGrad") {
 ATEN_BINDING(InstanceNorm, "InstanceNorm") {
   const at::Tensor& x = argTensor(info, 0);
   TORCH_CHECK(x.dim() == 4, "x must be [B, H, W, C], got ", x.sizes());
+  const double epsilon = argDouble(info, 1);
+  if (x.scalar_type() == at::kFloat) {
+    at::Tensor y, rstd;
+    instanceNormFloat(x.contiguous(), epsilon, y, rstd);
+    return returnTensors(info.Env(), {y, rstd});
+  }
   at::Tensor centred = x - x.mean({1, 2}, /*keepdim=*/true);
-  at::Tensor rstd = at::rsqrt(centred.square().mean({1, 2}, true) + argDouble(info, 1));  // [B, 1, 1, C]
+  at::Tensor rstd = at::rsqrt(centred.square().mean({1, 2}, true) + epsilon);  // [B, 1, 1, C]
   return returnTensors(info.Env(), {centred.mul_(rstd), rstd});
 }
 
@@ -119,6 +204,8 @@ ATEN_BINDING(InstanceNorm, "InstanceNorm") {
 ATEN_BINDING(InstanceNormGrad, "InstanceNormGrad") {
   const at::Tensor &dy = argTensor(info, 0), &y = argTensor(info, 1), &rstd = argTensor(info, 2);
   TORCH_CHECK(y.dim() == 4 && dy.sizes() == y.sizes(), "dy and y must be the same [B, H, W, C], got ", dy.sizes(), " and ", y.sizes());
+  if (dy.scalar_type() == at::kFloat && y.scalar_type() == at::kFloat && rstd.scalar_type() == at::kFloat)
+    return returnTensor(info.Env(), instanceNormGradFloat(dy.contiguous(), y.contiguous(), rstd.contiguous()));
   at::Tensor a = -rstd * (dy * y).mean({1, 2}, true);
   at::Tensor b = -rstd * dy.mean({1, 2}, true);
   return returnTensor(info.Env(), at::addcmul(at::addcmul(b, y, a), dy, rstd));
