@@ -16,9 +16,10 @@ namespace {
 // Reshape, say, which the JS side cannot see): writing in place would change that tensor too.
 ATEN_BINDING(AdamUpdate, "AdamUpdate") {
   at::Tensor value = tensorAt(info[0].As<Napi::Number>().Uint32Value());
-  at::Tensor m = tensorAt(info[1].As<Napi::Number>().Uint32Value());
-  at::Tensor v = tensorAt(info[2].As<Napi::Number>().Uint32Value());
-  const at::Tensor& g = argTensor(info, 3);
+  const uint32_t mId = info[1].As<Napi::Number>().Uint32Value(), vId = info[2].As<Napi::Number>().Uint32Value();
+  at::Tensor m = tensorAt(mId);
+  at::Tensor v = tensorAt(vId);
+  at::Tensor g = argTensor(info, 3);
   const float lr = static_cast<float>(argDouble(info, 4)), b1 = static_cast<float>(argDouble(info, 5)),
               b2 = static_cast<float>(argDouble(info, 6)), eps = static_cast<float>(argDouble(info, 7)),
               oma1 = static_cast<float>(argDouble(info, 8)), oma2 = static_cast<float>(argDouble(info, 9));
@@ -30,6 +31,15 @@ ATEN_BINDING(AdamUpdate, "AdamUpdate") {
     if (t->storage().use_count() != 1) return Napi::Boolean::New(info.Env(), false);
   }
   const float c1 = 1.0f - b1, c2 = 1.0f - b2, negLr = -lr;
+  // Moments restored from a checkpoint are contiguous while a conv filter kept channels-last is not: give them
+  // (and the gradient) the value's layout first, so that every step takes the same one-pass arithmetic and a
+  // resumed run stays bit-for-bit the uninterrupted one.
+  if (value.is_cpu() && value.is_non_overlapping_and_dense()) {
+    const auto like = [&](const at::Tensor& t) { return at::empty_like(value).copy_(t); };
+    if (m.strides() != value.strides()) relayoutTensor(mId, m = like(m));
+    if (v.strides() != value.strides()) relayoutTensor(vId, v = like(v));
+    if (g.strides() != value.strides()) g = like(g);
+  }
   // One pass over memory when all four are dense with the same strides (contiguous, or conv filters kept
   // channels-last, whose gradients and moments share that layout).
   const bool flat = value.is_cpu() && value.is_non_overlapping_and_dense() && m.strides() == value.strides() &&
