@@ -19,12 +19,13 @@ Prints the parameter counts, then 'img/s=<n>' (A/B image pairs per second) over 
 and 'cpu_img/s=<n>', the same per CPU-second used by the process.
 """
 import argparse
-import time
 
 import random
 
 import torch
 import torch.nn as nn
+
+from twin_timing import time_steps
 
 from pix2pix_torch import init_weights, patchgan
 
@@ -144,14 +145,7 @@ def main():
         opt_d.step()
         return loss_g.item(), loss_d.item()
 
-    for _ in range(args.warmup):
-        step()
-    t, cpu = time.perf_counter(), time.process_time()
-    for _ in range(args.steps):
-        step()
-    n = args.steps * args.batch
-    # Wall-clock rate, and the rate per CPU-second of this process (steadier on a shared machine).
-    print('img/s=%.3f cpu_img/s=%.3f' % (n / (time.perf_counter() - t), n / (time.process_time() - cpu)))
+    time_steps(step, args.steps, args.warmup, args.batch)
 
 
 if __name__ == '__main__':

@@ -17,10 +17,11 @@ Prints the parameter counts, then 'img/s=<n>' (image pairs per second) over --st
 and 'cpu_img/s=<n>', the same per CPU-second used by the process.
 """
 import argparse
-import time
 
 import torch
 import torch.nn as nn
+
+from twin_timing import time_steps
 
 
 def patchgan_layers(size):
@@ -146,14 +147,7 @@ def main():
             loss_d = d_update(fake)
         return loss_g.item(), loss_d.item()
 
-    for _ in range(args.warmup):
-        step()
-    t, cpu = time.perf_counter(), time.process_time()
-    for _ in range(args.steps):
-        step()
-    n = args.steps * args.batch
-    # Wall-clock rate, and the rate per CPU-second of this process (steadier on a shared machine).
-    print('img/s=%.3f cpu_img/s=%.3f' % (n / (time.perf_counter() - t), n / (time.process_time() - cpu)))
+    time_steps(step, args.steps, args.warmup, args.batch)
 
 
 if __name__ == '__main__':
