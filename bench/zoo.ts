@@ -21,7 +21,6 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
 import { resolveConfig, type RunConfig } from '../src/gan/config.js';
-import { samplingGenerator } from '../src/gan/family.js';
 import { sampleFamily } from '../src/gan/sampling.js';
 import { disposeState, freshState, runStep } from '../src/gan/training_step.js';
 import { loadData } from '../src/data/registry.js';

@@ -12,7 +12,6 @@ import { MODELS, getModel } from '../models/registry.js';
 import { encodeNpy } from '../io/npy.js';
 import { toUint8Images } from '../io/png.js';
 import { initBackend, backendReport } from '../backend/index.js';
-import { Rng } from '../util/rng.js';
 import { UserError, unknownChoice } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { PRESETS } from './presets.js';

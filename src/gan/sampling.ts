@@ -24,13 +24,12 @@ export function oneHotLabels(classes: ArrayLike<number>, k: number): tf.Tensor2D
  */
 export function generate(generator: tfl.LayersModel, z: tf.Tensor2D, chunk = 256, labels?: tf.Tensor2D): Float32Array {
   const n = z.shape[0];
-  const y = labels;
   let out: Float32Array | null = null;
   for (let start = 0; start < n; start += chunk) {
     const size = Math.min(chunk, n - start);
     const values = readTidy(() => {
       const zs = tf.slice(z, [start, 0], [size, -1]);
-      const input = y ? [zs, tf.slice(y, [start, 0], [size, -1])] : zs;
+      const input = labels ? [zs, tf.slice(labels, [start, 0], [size, -1])] : zs;
       return generator.apply(input, { training: false }) as tf.Tensor;
     });
     out ??= new Float32Array((values.length / size) * n);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import type { DataSource, DatasetInfo } from '../data/types.js';
-import { allNetworks, playersOf, type GanNetworks, type Probe, type SampleRequest, type SampleResult, type StepStats } from './family.js';
+import { allNetworks, playersOf, type Probe, type SampleRequest, type SampleResult, type StepStats } from './family.js';
 import { StatsChannel } from './stats.js';
 import { runStep, type StepState } from './training_step.js';
 import { GRID_COUNT, latents, progressPicture, resultPng, sampleFamily } from './sampling.js';

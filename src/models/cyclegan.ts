@@ -9,7 +9,6 @@ import { imageRows } from '../gan/sampling.js';
 import type { NamedTensor } from '../gan/model_io.js';
 import { SeededInit } from '../nn/init.js';
 import type { Rng } from '../util/rng.js';
-import { UserError } from '../util/errors.js';
 import { resnetGenerator } from './nets/resnet_generator.js';
 import { patchGanDiscriminator, patchGanLayers } from './nets/patchgan.js';
 import type { NormKind } from './nets/layers.js';

@@ -2,7 +2,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { GanFamily } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import { backboneHonours } from '../gan/settings.js';
-import { gradientPenalty } from '../gan/regularizers.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';

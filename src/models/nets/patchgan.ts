@@ -1,5 +1,4 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
 import { chain, conv, halvings, type NormKind, normLayer } from './layers.js';
 
