@@ -9,6 +9,7 @@ import { resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config
 import { playersOf } from './gan/family.js';
 import { checkHonoured, unusedSettings } from './gan/settings.js';
 import { Trainer } from './gan/trainer.js';
+import { averageGradientsOver, shardOf, weightsFromRoot, type Collectives } from './gan/replicas.js';
 import { makeEvaluator } from './training_eval.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
 import { restoreOptimizers } from './gan/optimizers.js';
@@ -24,7 +25,7 @@ import { attachTrickNetworks, trickProblem } from './gan/tricks/index.js';
  * settings, build the networks from the seed, and write config.json. `userConfig` holds only what the user
  * set (flags, --config file, preset); everything else comes from the family, then DEFAULT_CONFIG.
  */
-export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: Partial<RunConfig>; source?: DataSource } = {}): Promise<Trainer> {
+export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: Partial<RunConfig>; source?: DataSource; group?: Collectives } = {}): Promise<Trainer> {
   const family = getModel(userConfig.model ?? opts.preset?.model ?? resolveConfig().model);
   const settings = family.settings ?? {};
   const draft = resolveFamilyConfig(settings, opts.preset ?? {}, userConfig);
@@ -39,19 +40,23 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   if (problem) throw new UserError(problem);
   const evaluator = makeEvaluator(config, source.info, family); // validates --eval-metrics before anything is written
 
+  // Rank 0 of a data-parallel run owns the folder; the others wait until it has checked and made it.
+  const leader = (opts.group?.rank ?? 0) === 0;
   const run = new RunFolder(config.out);
-  if (await exists(run.checkpoints)) {
+  if (leader && (await exists(run.checkpoints))) {
     throw new UserError(`'${config.out}' already holds a run; continue it with 'ganforge resume ${config.out}' or choose another --out`);
   }
-  await fs.mkdir(config.out, { recursive: true });
-  await run.writeConfig(config);
+  if (leader) {
+    await fs.mkdir(config.out, { recursive: true });
+    await run.writeConfig(config);
+  }
 
   // The networks (with the tricks' copies), optimizers, batch stream and latent RNG, seeded per concern.
-  return new Trainer({ ...freshState(family, source, config), source, evaluator });
+  return new Trainer({ ...freshState(family, source, config, opts.group), source, evaluator });
 }
 
 /** Continue a run from its newest checkpoint, to `steps` total (default: the run's own target). */
-export async function resumeRun(dir: string, opts: { steps?: number; source?: DataSource } = {}): Promise<Trainer> {
+export async function resumeRun(dir: string, opts: { steps?: number; source?: DataSource; group?: Collectives } = {}): Promise<Trainer> {
   const ck = await loadCheckpoint(dir);
   // The run folder is where the loaded checkpoint lives (RUN/checkpoints/NAME), not the `out` saved in its
   // config: a run that was moved or copied must continue where it is now, not write into its old place.
@@ -62,16 +67,21 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
     tf.dispose(Object.values(ck.optimizerWeights).flat().map((w) => w.tensor));
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
-  await new RunFolder(config.out).writeConfig(config);
+  if ((opts.group?.rank ?? 0) === 0) await new RunFolder(config.out).writeConfig(config);
   const source = opts.source ?? (await loadSource(config));
   augmentSource(source, config);
-  const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(family), ck.state.step);
+  // Every rank loads the same checkpoint (the run folder must be one they all see), on any number of ranks:
+  // the data order and the latent RNG it saved are the global ones.
+  const group = opts.group;
+  const restored = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(family), ck.state.step);
+  const optimizers = group ? averageGradientsOver(restored, group) : restored;
+  if (group) weightsFromRoot(ck.nets, group);
   const familyState = family.createState?.(source.info, config);
   if (familyState && ck.familyState) familyState.restore(ck.familyState);
   if (ck.familyState) tf.dispose(ck.familyState.tensors.map((t) => t.tensor));
   // The EMA of G and historical averages come back from the checkpoint; a run whose checkpoint predates them gets fresh copies.
   attachTrickNetworks(ck.nets, config);
-  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0) });
+  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0), shard: shardOf(group) });
   stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
   return new Trainer({
     config,
@@ -86,6 +96,7 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
     step: ck.state.step,
     evaluator: makeEvaluator(config, source.info, family),
     evalBest: ck.state.evalBest,
+    group,
   });
 }
 

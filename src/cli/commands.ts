@@ -16,8 +16,10 @@ import { UserError, unknownChoice } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { PRESETS } from './presets.js';
 import { attachProgress } from './progress.js';
+import { launch, launching, type LaunchOptions } from './launch.js';
+import { joinGroup, rankEnv, type JoinedGroup } from '../distributed/group.js';
 
-export async function trainCommand(model: string, flags: Partial<RunConfig>, opts: { config?: string; preset?: string; backend?: string }): Promise<void> {
+export async function trainCommand(model: string, flags: Partial<RunConfig>, opts: { config?: string; preset?: string; backend?: string } & Partial<LaunchOptions>): Promise<void> {
   const family = getModel(model);
   let preset: Partial<RunConfig> | undefined;
   if (opts.preset !== undefined) {
@@ -29,8 +31,22 @@ export async function trainCommand(model: string, flags: Partial<RunConfig>, opt
   refuseOtherFamilies(family, flags);
   layers.push(validatePartialConfig({ ...flags, model }, 'command line', family.settings));
   const user = Object.assign({}, ...layers) as Partial<RunConfig>;
+  if (isLaunch(opts)) return void (process.exitCode = await launch(opts));
   await initBackend({ prefer: opts.backend }); // validates the name
-  await runToEnd(await startRun(user, { preset }));
+  const group = await joinFromEnvironment();
+  await runToEnd(() => startRun(user, { preset, group }), group);
+}
+
+/** With --nproc-per-node/--nnodes and no RANK in the environment, this process starts the ranks. */
+function isLaunch(opts: Partial<LaunchOptions>): opts is LaunchOptions {
+  return opts.nprocPerNode !== undefined && launching(opts as LaunchOptions);
+}
+
+/** Join the data-parallel group a launcher (ours, torchrun, a job script) describes in the environment, if any. */
+async function joinFromEnvironment(): Promise<JoinedGroup | undefined> {
+  const env = rankEnv();
+  if (!env || env.worldSize === 1) return undefined;
+  return joinGroup(env, process.env.GANFORGE_DEVICE?.trim().toLowerCase() === 'cuda' ? 'cuda' : 'cpu');
 }
 
 /** A flag that belongs to another family's settings (e.g. --lambda-l1 for cgan) gets an error saying whose it is. */
@@ -43,9 +59,11 @@ function refuseOtherFamilies(family: GanFamily, given: Partial<RunConfig>): void
   }
 }
 
-export async function resumeCommand(dir: string, opts: { steps?: number; backend?: string }): Promise<void> {
+export async function resumeCommand(dir: string, opts: { steps?: number; backend?: string } & Partial<LaunchOptions>): Promise<void> {
+  if (isLaunch(opts)) return void (process.exitCode = await launch(opts));
   await initBackend({ prefer: opts.backend }); // validates the name
-  await runToEnd(await resumeRun(dir, { steps: opts.steps }));
+  const group = await joinFromEnvironment();
+  await runToEnd(() => resumeRun(dir, { steps: opts.steps, group }), group);
 }
 
 async function readConfigFile(file: string, family: GanFamily): Promise<Partial<RunConfig>> {
@@ -67,28 +85,42 @@ async function readConfigFile(file: string, family: GanFamily): Promise<Partial<
 
 /**
  * Train with a progress display. The first Ctrl-C (or SIGTERM) lets the current step finish, writes a
- * checkpoint and exits 0; a second one exits at once.
+ * checkpoint and exits 0; a second one exits at once. In a data-parallel group only rank 0 shows progress,
+ * and a failure of the group (a rank gone, a timeout) ends this rank with a message naming it.
  */
-async function runToEnd(trainer: Trainer): Promise<void> {
+async function runToEnd(make: () => Promise<Trainer>, group?: JoinedGroup): Promise<void> {
+  try {
+    await trainToEnd(await make());
+  } catch (e) {
+    if (!group || e instanceof UserError || !(e instanceof Error)) throw e;
+    throw new UserError(`rank ${group.rank} of ${group.worldSize}: ${e.message.split('\n')[0]}`);
+  } finally {
+    group?.leave();
+  }
+}
+
+async function trainToEnd(trainer: Trainer): Promise<void> {
   const { config } = trainer.parts;
-  process.stderr.write(`ganforge: training ${config.model} on ${trainer.data.name} [${trainer.data.shape.join('×')}] with ${tf.getBackend()} → ${config.out}\n`);
+  const say = (line: string) => trainer.leader && process.stderr.write(line);
+  const ranks = trainer.parts.group ? ` on ${trainer.parts.group.worldSize} ranks (global batch ${config.batchSize})` : '';
+  say(`ganforge: training ${config.model} on ${trainer.data.name} [${trainer.data.shape.join('×')}] with ${tf.getBackend()}${ranks} → ${config.out}\n`);
   let signals = 0;
   const onSignal = (sig: string) => {
     if (++signals > 1) process.exit(130);
-    process.stderr.write(`\nganforge: ${sig}: finishing this step and writing a checkpoint (again to quit at once)\n`);
+    say(`\nganforge: ${sig}: finishing this step and writing a checkpoint (again to quit at once)\n`);
     trainer.requestStop();
   };
   const sigint = () => onSignal('SIGINT');
   const sigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', sigint);
   process.on('SIGTERM', sigterm);
-  const detach = attachProgress(trainer);
-  trainer.stats.onNotice((message) => process.stderr.write(`\nganforge: ${message}\n`));
+  const detach = trainer.leader ? attachProgress(trainer) : () => {};
+  trainer.stats.onNotice((message) => say(`\nganforge: ${message}\n`));
   try {
     const result = await trainer.train();
     detach();
     const why = result.outOfTime ? ` (time limit of ${config.maxMinutes} min reached)` : result.stopped ? ' (stopped; continue with ganforge resume)' : '';
-    process.stderr.write(`ganforge: step ${result.step}/${config.steps}${why}; run folder ${config.out}\n`);
+    say(`ganforge: step ${result.step}/${config.steps}${why}; run folder ${config.out}\n`);
   } finally {
     detach();
     process.off('SIGINT', sigint);

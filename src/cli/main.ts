@@ -8,6 +8,7 @@ import { registerExportCommand } from './export.js';
 import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
 import { registerTranslateCommand } from './translate.js';
+import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
 
@@ -27,17 +28,18 @@ const train = program
   .option('--preset <name>', `named settings: ${Object.keys(PRESETS).join(' | ')}`)
   .addOption(backendOption());
 const families = Object.values(MODELS);
-addConfigOptions(train, families).action(async (model: string, opts: { config?: string; preset?: string; backend?: string }, cmd: Command) => {
+addLaunchOptions(train, int);
+addConfigOptions(train, families).action(async (model: string, opts: { config?: string; preset?: string; backend?: string } & LaunchOptions, cmd: Command) => {
   await trainCommand(model, explicitConfig(cmd, families), opts);
 });
 
-program
+const resume = program
   .command('resume')
-  .description('continue a run from its newest checkpoint')
+  .description('continue a run from its newest checkpoint (on any number of ranks)')
   .argument('<run-dir>', 'the --out folder of a training run')
   .option('--steps <n>', 'train until this many steps in total (default: the run’s own target)', int('--steps'))
-  .addOption(backendOption())
-  .action((dir: string, opts: { steps?: number; backend?: string }) => resumeCommand(dir, opts));
+  .addOption(backendOption());
+addLaunchOptions(resume, int).action((dir: string, opts: { steps?: number; backend?: string } & LaunchOptions) => resumeCommand(dir, opts));
 
 program
   .command('sample')

@@ -15,6 +15,24 @@ export interface BatchStreamOptions {
   dropLast?: boolean;
   /** Stop the async iterator after this many epochs (arrays) or batches (samplers count one epoch per batch); default: never. */
   epochs?: number;
+  /**
+   * Data-parallel training: `batchSize` is the global batch, and this stream yields only rank `rank`'s share
+   * of each one (`count` equal slices). Every rank draws the same order, crops, flips and unpaired picks, so
+   * the ranks' slices together are exactly the batch one process would get, and `state()` is the same on all.
+   */
+  shard?: Shard;
+}
+
+/** Which slice of every global batch a rank takes. */
+export interface Shard {
+  rank: number;
+  count: number;
+}
+
+/** [lo, hi): rank `rank`'s examples of a batch of `b` split in `count` slices (sizes differ by at most one). */
+export function shardRange(b: number, shard: Shard | undefined): [number, number] {
+  if (!shard || shard.count === 1) return [0, b];
+  return [Math.floor((b * shard.rank) / shard.count), Math.floor((b * (shard.rank + 1)) / shard.count)];
 }
 
 /** Everything needed to resume a stream at the same position with the same future batches. JSON-safe. */
@@ -62,6 +80,7 @@ export class BatchStream implements AsyncIterable<Batch> {
   private readonly exampleSize: number;
   private readonly inputSize: number;
   private readonly augmenter?: Augmenter;
+  private readonly shard?: Shard;
   private epochNo = 0;
   private cursor = 0;
   private epochRng: RngState;
@@ -75,6 +94,8 @@ export class BatchStream implements AsyncIterable<Batch> {
     this.shuffle = opts.shuffle ?? true;
     this.dropLast = opts.dropLast ?? true;
     this.epochs = opts.epochs;
+    if (opts.shard) checkShard(opts.shard, this.batchSize);
+    this.shard = opts.shard;
     this.exampleSize = source.info.shape.reduce((a, b) => a * b, 1);
     this.inputSize = source.info.input?.shape.reduce((a, b) => a * b, 1) ?? 0;
     if (source.kind === 'array') {
@@ -110,54 +131,67 @@ export class BatchStream implements AsyncIterable<Batch> {
     return this.dropLast ? n - (n % this.batchSize) : n;
   }
 
-  /** Next batch as typed arrays (no tensors). */
+  /** Next batch as typed arrays (no tensors): this rank's slice of it when sharded. */
   nextRaw(): RawBatch {
     const src = this.source;
     if (src.kind === 'sampler') {
       const { values, labels } = src.sample(this.batchSize, this.rng);
       this.cursor++;
-      return { x: values, labels };
+      const [lo, hi] = shardRange(this.batchSize, this.shard);
+      if (hi - lo === this.batchSize) return { x: values, labels };
+      const d = values.length / this.batchSize;
+      return { x: values.slice(lo * d, hi * d), labels: labels?.slice(lo, hi) };
     }
     const limit = this.epochLimit();
     if (this.cursor >= limit) this.startEpoch();
     const b = Math.min(this.batchSize, limit - this.cursor);
-    const indices = this.order!.slice(this.cursor, this.cursor + b);
+    const global = this.order!.slice(this.cursor, this.cursor + b);
     this.cursor += b;
+    const [lo, hi] = shardRange(b, this.shard);
+    const indices = global.subarray(lo, hi);
     const d = this.exampleSize;
-    const x = new Float32Array(b * d);
+    const x = new Float32Array(indices.length * d);
     const v = src.values;
     const isImage = src.info.kind === 'image';
-    for (let i = 0; i < b; i++) {
+    for (let i = 0; i < indices.length; i++) {
       const off = indices[i] * d;
       const o = i * d;
       if (isImage) for (let j = 0; j < d; j++) x[o + j] = v[off + j] / 127.5 - 1;
       else x.set(v.subarray(off, off + d), o);
     }
     const labels = src.labels ? Int32Array.from(indices, (i) => src.labels![i]) : undefined;
-    if (!src.inputs && !this.augmenter) return { x, labels, indices };
-    return { ...this.translate(src, indices, x), labels, indices };
+    if (!src.inputs && !this.augmenter) return { x, labels, indices: Int32Array.from(indices) };
+    return { ...this.translate(src, global, lo, x), labels, indices: Int32Array.from(indices) };
   }
 
-  /** x augmented (when asked) and the input images, drawing unpaired picks, then crops and flips, in order. */
-  private translate(src: ArraySource, indices: Int32Array, plain: Float32Array): Pick<RawBatch, 'x' | 'input' | 'inputIndices'> {
-    const b = indices.length;
+  /**
+   * x augmented (when asked) and the input images of examples [lo, lo + plain's count) of the global batch
+   * `global`, drawing unpaired picks, then crops and flips, in order. The draws are made for the whole global
+   * batch (every rank consumes the same numbers); only this rank's slice is loaded.
+   */
+  private translate(src: ArraySource, global: Int32Array, lo: number, plain: Float32Array): Pick<RawBatch, 'x' | 'input' | 'inputIndices'> {
+    const d = this.exampleSize;
+    const b = plain.length / d;
+    const indices = global.subarray(lo, lo + b);
     const inp = src.inputs;
     const unpaired = src.info.input?.pairing === 'unpaired';
-    const inputIndices = inp ? (unpaired ? Int32Array.from(indices, () => this.rng.int(inp.count)) : indices) : undefined;
+    const inputIndices = inp ? (unpaired ? Int32Array.from(global, () => this.rng.int(inp.count)).slice(lo, lo + b) : Int32Array.from(indices)) : undefined;
     const aug = this.augmenter;
-    const d = this.exampleSize;
     const di = this.inputSize;
     const x = aug ? new Float32Array(b * d) : plain;
     const input = inp ? new Float32Array(b * di) : undefined;
     const c = src.info.shape[2];
     const ci = src.info.input?.shape[2] ?? 0;
-    for (let i = 0; i < b; i++) {
+    for (let g = 0; g < global.length; g++) {
       const draw = aug?.draw(this.rng);
+      // Paired: the target's crop and flip, so A and B stay aligned; unpaired: a draw of its own.
+      const inputDraw = draw && inp && unpaired ? aug!.draw(this.rng) : draw;
+      const i = g - lo;
+      if (i < 0 || i >= b) continue; // another rank's example: its draws are made, its pixels not loaded
       if (draw) aug!.apply(src.values as Uint8Array, indices[i] * d, c, draw, x, i * d);
       if (!inp || !input || !inputIndices) continue;
       const off = inputIndices[i] * di;
-      // Paired: the target's crop and flip, so A and B stay aligned; unpaired: a draw of its own.
-      if (draw) aug!.apply(inp.values, off, ci, unpaired ? aug!.draw(this.rng) : draw, input, i * di);
+      if (inputDraw) aug!.apply(inp.values, off, ci, inputDraw, input, i * di);
       else for (let j = 0; j < di; j++) input[i * di + j] = inp.values[off + j] / 127.5 - 1;
     }
     return { x, input, inputIndices };
@@ -207,6 +241,15 @@ export class BatchStream implements AsyncIterable<Batch> {
     const n = (this.source as { count: number }).count;
     const order = Int32Array.from({ length: n }, (_, i) => i);
     return this.shuffle ? this.rng.shuffle(order) : order;
+  }
+}
+
+function checkShard(shard: Shard, batchSize: number): void {
+  if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.rank) || shard.rank < 0 || shard.rank >= shard.count) {
+    throw new Error(`shard ${shard.rank} of ${shard.count} is not a rank of the group`);
+  }
+  if (batchSize % shard.count !== 0) {
+    throw new UserError(`--batch-size ${batchSize} (the global batch) must be a multiple of the ${shard.count} ranks, so that every rank gets the same share`);
   }
 }
 

@@ -7,6 +7,7 @@ import { runStep, type StepState } from './training_step.js';
 import { GRID_COUNT, latents, progressPicture, resultPng, sampleFamily } from './sampling.js';
 import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalBest } from './checkpoint.js';
 import { disposeOptimizers, restoreOptimizers } from './optimizers.js';
+import { averageGradientsOver } from './replicas.js';
 import type { BatchStreamState } from '../data/batches.js';
 import { MetricsLog, RunFolder } from './run_folder.js';
 import { BatchStream } from '../data/batches.js';
@@ -75,18 +76,26 @@ export class Trainer {
     this.stopRequested = true;
   }
 
+  /** Rank 0 of a data-parallel run, or a run alone: the one that writes checkpoints, samples and logs. */
+  get leader(): boolean {
+    return (this.parts.group?.rank ?? 0) === 0;
+  }
+
   /** Train until `config.steps` (total, counting steps before a resume) or until stopped. */
   async train(): Promise<{ step: number; stopped: boolean; outOfTime: boolean; earlyStopped: boolean }> {
     const { config } = this.parts;
-    await fs.mkdir(this.run.samples, { recursive: true });
-    await this.log.truncateAfter(this.step);
+    if (this.leader) {
+      await fs.mkdir(this.run.samples, { recursive: true });
+      await this.log.truncateAfter(this.step);
+    }
     // A fresh run saves step 0 first, so that a divergence always has a good state to roll back to.
     if (this.step === 0) await this.checkpoint();
     let tick = performance.now();
     const deadline = config.maxMinutes > 0 ? Date.now() + config.maxMinutes * 60_000 : Infinity;
     let outOfTime = false;
+    let stopping = this.stopRequested || (outOfTime = Date.now() >= deadline);
 
-    while (this.step < config.steps && !this.stopRequested && !(outOfTime = Date.now() >= deadline)) {
+    while (this.step < config.steps && !stopping) {
       // Fetch a real batch and latents; D step(s), then G step (the family's phases); post-step updates.
       const s: StepStats = runStep(this.parts);
 
@@ -99,29 +108,50 @@ export class Trainer {
       for (const [name, value] of Object.entries(s.extra ?? {})) this.stats.report(name, value);
       this.stats.report('img/s', (config.batchSize * 1000) / (now - tick));
       tick = now;
-      // Evaluate: scores join this step's stats; the best generator is kept in checkpoints/best.
+      // Evaluate (rank 0): scores join this step's stats; the best generator is kept in checkpoints/best.
       const evaluating = this.parts.evaluator !== undefined && config.evalEvery > 0 && this.step % config.evalEvery === 0;
-      const scores = evaluating ? await this.parts.evaluator!.evaluate((request) => sampleFamily(this.parts.family, this.parts.nets, request, this.parts)) : {};
+      const scores = evaluating && this.leader ? await this.parts.evaluator!.evaluate((request) => sampleFamily(this.parts.family, this.parts.nets, request, this.parts)) : {};
       for (const [name, value] of Object.entries(scores)) this.stats.report(name, value);
       this.lastStats = this.stats.flush(this.step);
-      const diverged = this.divergence(s);
-      if (diverged) {
-        await this.rollback(diverged);
+      const verdict = evaluating && this.leader ? this.judge(scores) : { improved: false, early: false };
+      // Every decision that could differ between ranks is agreed before anyone acts on it (see Collectives).
+      const divergence = this.divergence(s);
+      const agreed = await this.agree({
+        diverged: divergence !== null, stop: this.stopRequested, late: Date.now() >= deadline, improved: verdict.improved, early: verdict.early,
+      });
+      if (agreed.diverged) {
+        await this.rollback(divergence ?? 'a loss diverged on another rank');
         continue;
       }
-      if (this.step % config.logEvery === 0 || evaluating) await this.log.append({ step: this.step, time: Date.now(), ...this.lastStats });
-      if (evaluating && (await this.keepBest(scores))) break; // early stop
+      if (this.leader && (this.step % config.logEvery === 0 || evaluating)) await this.log.append({ step: this.step, time: Date.now(), ...this.lastStats });
+      if (agreed.improved) await this.checkpoint('best');
+      if (agreed.early) {
+        this.earlyStopped = true;
+        break;
+      }
 
       // Sample the fixed latent grid; snapshot.
-      if (config.sampleEvery > 0 && this.step % config.sampleEvery === 0) await this.writeSamples(this.run.samplePath(this.step));
+      if (this.leader && config.sampleEvery > 0 && this.step % config.sampleEvery === 0) await this.writeSamples(this.run.samplePath(this.step));
       if (config.checkpointEvery > 0 && this.step % config.checkpointEvery === 0) await this.checkpoint();
+      outOfTime = agreed.late && !agreed.stop && this.step < config.steps;
+      stopping = agreed.stop || agreed.late;
       tick = performance.now();
     }
 
     await this.checkpoint();
     const earlyStopped = this.earlyStopped;
-    if (this.step >= config.steps || outOfTime || earlyStopped) await this.writeSamples(this.run.final);
+    if (this.leader && (this.step >= config.steps || outOfTime || earlyStopped)) await this.writeSamples(this.run.final);
+    await this.parts.group?.barrier();
     return { step: this.step, stopped: this.step < config.steps && !earlyStopped, outOfTime, earlyStopped };
+  }
+
+  /** The ranks' joint decision (any rank's flag counts); alone, the flags themselves. */
+  private async agree<K extends string>(flags: Record<K, boolean>): Promise<Record<K, boolean>> {
+    const group = this.parts.group;
+    if (!group || group.worldSize === 1) return flags;
+    const keys = Object.keys(flags) as K[];
+    const any = await group.max(keys.map((k) => (flags[k] ? 1 : 0)));
+    return Object.fromEntries(keys.map((k, i) => [k, any[i] > 0])) as Record<K, boolean>;
   }
 
   /** The progress grid (the family's picture of the fixed probe), as a PNG. */
@@ -131,28 +161,26 @@ export class Trainer {
   }
 
   /**
-   * Track the best evaluation: a better score saves checkpoints/best; after `earlyStop` evaluations without
-   * one, returns true so the loop stops.
+   * Track the best evaluation: a better score is recorded (the caller saves checkpoints/best); after
+   * `earlyStop` evaluations without one, `early` says the loop should stop.
    */
-  private async keepBest(scores: Record<string, number>): Promise<boolean> {
+  private judge(scores: Record<string, number>): { improved: boolean; early: boolean } {
     const { primary, lowerIsBetter } = this.parts.evaluator!;
     const value = scores[primary];
-    if (value === undefined || !Number.isFinite(value)) return false;
+    if (value === undefined || !Number.isFinite(value)) return { improved: false, early: false };
     const best = this.parts.evalBest;
     if (!best || (lowerIsBetter ? value < best.value : value > best.value)) {
       this.parts.evalBest = { metric: primary, value, step: this.step, sinceBest: 0 };
-      await this.checkpoint('best');
       this.stats.notice(`${primary} ${value.toPrecision(4)} at step ${this.step}: the best so far, saved in checkpoints/best`);
-      return false;
+      return { improved: true, early: false };
     }
     best.sinceBest++;
     const patience = this.parts.config.earlyStop;
     if (patience > 0 && best.sinceBest >= patience) {
       this.stats.notice(`early stop: ${primary} has not improved on ${best.value.toPrecision(4)} (step ${best.step}) for ${patience} evaluations`);
-      this.earlyStopped = true;
-      return true;
+      return { improved: false, early: true };
     }
-    return false;
+    return { improved: false, early: false };
   }
 
   /** Why this step counts as divergence (NaN/Inf or an exploding loss, among all the losses it reports), or null. */
@@ -189,7 +217,8 @@ export class Trainer {
     config.lrG *= config.rollbackLrFactor;
     config.lrD *= config.rollbackLrFactor;
     disposeOptimizers(this.parts.optimizers);
-    this.parts.optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(this.parts.family), ck.state.step);
+    const optimizers = await restoreOptimizers(config, ck.optimizerWeights, ck.state.optimizerScalars, playersOf(this.parts.family), ck.state.step);
+    this.parts.optimizers = this.parts.group ? averageGradientsOver(optimizers, this.parts.group) : optimizers;
     if (ck.familyState) {
       this.parts.familyState?.restore(ck.familyState);
       tf.dispose(ck.familyState.tensors.map((t) => t.tensor));
@@ -197,9 +226,11 @@ export class Trainer {
     this.parts.stream.restore(ck.state.stream as BatchStreamState);
     this.parts.latentRng.setState(ck.state.rng.latent);
     this.parts.step = ck.state.step;
-    await this.run.writeConfig(config);
-    await this.log.truncateAfter(this.step);
-    await this.log.append({ step: this.step, time: Date.now(), event: 'rollback', from: at, reason, lrG: config.lrG, lrD: config.lrD });
+    if (this.leader) {
+      await this.run.writeConfig(config);
+      await this.log.truncateAfter(this.step);
+      await this.log.append({ step: this.step, time: Date.now(), event: 'rollback', from: at, reason, lrG: config.lrG, lrD: config.lrD });
+    }
     this.stats.notice(
       `divergence at step ${at} (${reason}): rolled back to step ${this.step}, learning rates ×${config.rollbackLrFactor} → G ${config.lrG}, D ${config.lrD} (rollback ${this.rollbacks}/${config.maxRollbacks})`,
     );
@@ -212,9 +243,18 @@ export class Trainer {
     );
   }
 
+  /**
+   * Save a checkpoint (rank 0 writes; every rank calls this at the same step, then waits for the others, so
+   * that a rollback on any rank reads a complete one). Ranks hold the same weights, so the finiteness check
+   * agrees everywhere.
+   */
   async checkpoint(name?: string): Promise<string | null> {
     if (!this.weightsFinite()) {
       await this.rollback('non-finite weights at checkpoint time');
+      return null;
+    }
+    if (!this.leader) {
+      await this.parts.group!.barrier();
       return null;
     }
     const state: CheckpointState = {
@@ -229,7 +269,9 @@ export class Trainer {
       evalBest: this.parts.evalBest,
       savedAt: new Date().toISOString(),
     };
-    return saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints, name, this.parts.familyState);
+    const saved = await saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints, name, this.parts.familyState);
+    await this.parts.group?.barrier();
+    return saved;
   }
 
   dispose(): void {

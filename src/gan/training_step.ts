@@ -7,7 +7,8 @@ import { LOSSES } from './losses.js';
 import { standardStep } from './step.js';
 import { latents } from './sampling.js';
 import { applySchedule, disposeOptimizers, makeOptimizers } from './optimizers.js';
-import { BatchStream } from '../data/batches.js';
+import { BatchStream, shardRange, type Shard } from '../data/batches.js';
+import { averageGradientsOver, rankRng, rowsOf, shardOf, weightsFromRoot, type Collectives } from './replicas.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { attachTrickNetworks, bindStepTricks, releaseStepTricks, trickProblem, updateAverages } from './tricks/index.js';
@@ -26,6 +27,8 @@ export interface StepState {
   step: number;
   /** The family's own state (GanFamily.createState), when it keeps one. */
   familyState?: FamilyState;
+  /** The ranks of a data-parallel run (absent when training alone): the stream then yields this rank's share. */
+  group?: Collectives;
 }
 
 /**
@@ -36,13 +39,18 @@ export interface StepState {
  */
 export function runStep(state: StepState): StepStats {
   const { config } = state;
-  const batch = state.stream.next(); // x: [B, ...shape]
-  const z = latents(state.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
+  const batch = state.stream.next(); // x: [B, ...shape] (this rank's share of the global batch when sharded)
+  const shard = shardOf(state.group);
+  // The step's latents: the global batch's, of which each rank takes its rows, so N ranks see exactly the
+  // examples and latents one process would; other noise comes from a generator of the rank's own.
+  const z = shard ? rankLatents(state.latentRng, config, shard) : latents(state.latentRng, config.batchSize, config.latentDim); // [B, latentDim]
+  const rng = shard ? rankRng(state.latentRng, shard) : state.latentRng;
+  const local = batch.x.shape[0];
   const familyStep = state.family.step ?? standardStep;
   // Every player's learning rate at this step (--lr-schedule); a no-op for constant rates.
   applySchedule(state.optimizers, playersOf(state.family), config, state.step);
   // The run's stabilising tricks act inside the shared D and G phases for this step (none unless configured).
-  bindStepTricks(state.nets, config, state.step, state.latentRng);
+  bindStepTricks(state.nets, config, state.step, rng);
   let stats: StepStats;
   try {
     stats = familyStep({
@@ -50,8 +58,8 @@ export function runStep(state: StepState): StepStats {
       data: state.data, condition: state.family.condition ?? 'none',
       real: batch.x, labels: batch.labels, input: batch.input, z,
       nextBatch: () => state.stream.next(),
-      latents: () => latents(state.latentRng, config.batchSize, config.latentDim),
-      rng: state.latentRng,
+      latents: () => latents(rng, local, config.latentDim),
+      rng,
       state: state.familyState,
     });
   } catch (e) {
@@ -67,22 +75,33 @@ export function runStep(state: StepState): StepStats {
   return stats;
 }
 
+/** Rank `shard.rank`'s rows of the global batch's latents (drawn whole from the shared RNG on every rank). */
+function rankLatents(shared: Rng, config: RunConfig, shard: Shard): tf.Tensor2D {
+  const rows = shardRange(config.batchSize, shard);
+  return tf.tensor2d(rowsOf(shared.normals(config.batchSize * config.latentDim), config.latentDim, rows), [rows[1] - rows[0], config.latentDim]);
+}
+
 /**
  * A run's starting state (startRun wraps it in a Trainer; tests and benchmarks use it bare): the family's
  * networks and the tricks' copies, its optimizers, a batch stream and the latent RNG. One seed is split per
  * concern, so changing e.g. the data order leaves the initial weights alone.
  */
-export function freshState(family: GanFamily, source: DataSource, config: RunConfig): StepState {
+export function freshState(family: GanFamily, source: DataSource, config: RunConfig, group?: Collectives): StepState {
   const root = new Rng(config.seed);
   const problem = conditionProblem(family, source.info) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
   const nets = family.build(source.info, config, root.fork());
   attachTrickNetworks(nets, config); // EMA of G, historical averages
-  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
+  const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork(), shard: shardOf(group) });
   const latentRng = root.fork();
+  let optimizers = makeOptimizers(config, playersOf(family));
+  if (group) {
+    weightsFromRoot(nets, group);
+    optimizers = averageGradientsOver(optimizers, group);
+  }
   return {
-    config, family, data: source.info, nets, optimizers: makeOptimizers(config, playersOf(family)), stream, latentRng, step: 0,
-    familyState: family.createState?.(source.info, config),
+    config, family, data: source.info, nets, optimizers, stream, latentRng, step: 0,
+    familyState: family.createState?.(source.info, config), group,
   };
 }
 
