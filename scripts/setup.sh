@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist libtorch-dev libopenblas0-pthread chromium python3-numpy ${GANFORGE_EXTRA_APT:-})
+apt_packages=(dataset-fashion-mnist libtorch-dev libgloo-dev libopenblas0-pthread chromium python3-numpy ${GANFORGE_EXTRA_APT:-})
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

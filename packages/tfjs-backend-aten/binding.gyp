@@ -11,7 +11,8 @@
       "native/reduce_norm.cc",
       "native/shape_ops.cc",
       "native/index_ops.cc",
-      "native/optim.cc"
+      "native/optim.cc",
+      "native/distributed.cc"
     ],
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",

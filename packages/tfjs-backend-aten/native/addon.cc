@@ -12,6 +12,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   registerShapeOps(env, exports);
   registerIndexOps(env, exports);
   registerOptim(env, exports);
+  registerDistributed(env, exports);
   return exports;
 }
 }  // namespace aten_backend

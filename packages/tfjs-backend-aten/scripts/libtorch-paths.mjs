@@ -19,13 +19,14 @@ export function findLibtorch(env = process.env) {
       return { error: `LIBTORCH_DIR=${dir} has no include/ATen/ATen.h or lib/` };
     }
     const hasCuda = fs.existsSync(path.join(lib, 'libtorch_cuda.so'));
+    const dist = distributedSettings(include, hasCuda, env);
     return {
       source: `LIBTORCH_DIR=${dir}`,
-      includeDirs: [include, path.join(include, 'torch', 'csrc', 'api', 'include')],
+      includeDirs: [include, path.join(include, 'torch', 'csrc', 'api', 'include'), ...dist.includeDirs],
       libDir: lib,
       libs: ['-ltorch', '-ltorch_cpu', '-lc10', ...(hasCuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])],
       // The wheels of some PyTorch versions use the pre-C++11 libstdc++ ABI; mixing ABIs fails at link time.
-      defines: cxx11AbiDefine(dir),
+      defines: [...cxx11AbiDefine(dir), ...dist.defines],
       hasCuda,
     };
   }
@@ -35,11 +36,49 @@ export function findLibtorch(env = process.env) {
       includeDirs: ['/usr/include', '/usr/include/torch/csrc/api/include'],
       libDir: null,
       libs: ['-ltorch', '-ltorch_cpu', '-lc10'],
-      defines: [],
+      defines: distributedSettings('/usr/include', false, env).defines,
       hasCuda: false,
     };
   }
   return null;
+}
+
+/**
+ * c10d's backends are compiled out of its headers unless USE_C10D_GLOO / USE_C10D_NCCL are defined, and each
+ * needs headers libtorch itself may not ship: Gloo's (Debian: libgloo-dev in /usr/include; PyTorch wheels ship
+ * include/gloo), NCCL's and CUDA's (a wheel's NCCL comes from the nvidia-nccl package next to torch/). The
+ * symbols are in libtorch_cpu / libtorch_cuda, so no extra library is linked. Without the headers the addon
+ * still builds and its distributed module reports itself unavailable.
+ */
+function distributedSettings(include, hasCuda, env) {
+  const defines = [];
+  const includeDirs = [];
+  if (fs.existsSync(path.join(include, 'gloo', 'algorithm.h'))) defines.push('USE_C10D_GLOO');
+  if (hasCuda && fs.existsSync(path.join(include, 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupNCCL.hpp'))) {
+    const site = path.dirname(path.dirname(include));  // .../site-packages when include is .../torch/include
+    const cudaHome = env.CUDA_HOME ?? env.CUDA_PATH ?? '/usr/local/cuda';
+    const nccl = firstWith('nccl.h', [env.NCCL_INCLUDE_DIR, path.join(site, 'nvidia', 'nccl', 'include'),
+      ...subdirs(path.join(site, 'nvidia')).map((d) => path.join(d, 'include')), path.join(cudaHome, 'include'), '/usr/include']);
+    const cuda = firstWith('cuda_runtime_api.h', [path.join(cudaHome, 'include'), path.join(site, 'nvidia', 'cuda_runtime', 'include'),
+      ...subdirs(path.join(site, 'nvidia')).map((d) => path.join(d, 'include'))]);
+    if (nccl && cuda) {
+      defines.push('USE_C10D_NCCL');
+      for (const d of [cuda, nccl]) if (d !== '/usr/include' && !includeDirs.includes(d)) includeDirs.push(d);
+    }
+  }
+  return { defines, includeDirs };
+}
+
+function firstWith(file, dirs) {
+  return dirs.find((d) => d && fs.existsSync(path.join(d, file)));
+}
+
+function subdirs(dir) {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+  } catch {
+    return [];
+  }
 }
 
 function cxx11AbiDefine(dir) {

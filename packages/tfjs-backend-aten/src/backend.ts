@@ -132,6 +132,11 @@ export class AtenBackend extends KernelBackend {
     return entry.handle;
   }
 
+  /** Whether this backend holds a tensor's data natively (as an ATen tensor behind a handle). */
+  holdsNatively(t: TensorInfo): boolean {
+    return this.data.has(t.dataId) && this.data.get(t.dataId).handle !== 0;
+  }
+
   /** Wraps a handle just returned by the addon, reading dtype/shape from the meta buffer. */
   output(handle: Handle, metaOffset = 0): TensorInfo {
     const dtype = DTYPE_NAMES[this.meta[metaOffset]];

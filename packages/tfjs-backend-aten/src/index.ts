@@ -16,6 +16,7 @@ import { AtenNative, loadNative, nativeLoadError } from './native.js';
 import { gradientKernels, registerFusedGradients } from './gradients.js';
 
 export { AtenBackend, type AdamHyper } from './backend.js';
+export { distributedAvailable, initProcessGroup, type ProcessGroup, type ProcessGroupOptions } from './distributed.js';
 
 export interface AtenInfo {
   libtorchVersion: string;

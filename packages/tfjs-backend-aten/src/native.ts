@@ -82,6 +82,30 @@ export interface AtenNative {
   einsum(equation: string, ids: Handle[]): Handle;
   topK(x: Handle, k: number): Handle[];
   multinomial(x: Handle, numSamples: number, seed: number, normalized: boolean): Handle;
+  // c10d (native/distributed.cc); the functions after distAvailable exist only when a backend was compiled in.
+  distAvailable(): { ok: boolean; why?: string; backends: string[] };
+  distInit?(opts: DistInitArgs): Promise<number>;
+  distTensors?(group: number, ids: Handle[], kind: number, arg: number, bucketBytes: number): Handle[];
+  distBuffers?(group: number, buffers: (Float32Array | Int32Array)[], kind: number, arg: number, bucketBytes: number,
+    sync: boolean): Promise<void> | undefined;
+  distBarrier?(group: number): Promise<void>;
+  distDestroy?(group: number): void;
+}
+
+export interface DistInitArgs {
+  rank: number;
+  worldSize: number;
+  storeKind: 'tcp' | 'file';
+  masterAddr?: string;
+  masterPort?: number;
+  file?: string;
+  iface?: string;
+  hostname?: string;
+  timeoutMs: number;
+  backend: string;
+  localRank: number;
+  /** 0 never, 1 on the group's first collective, 2 on every collective. */
+  checkSizes: number;
 }
 
 export const DTYPE_CODES: Partial<Record<DataType, number>> = { float32: 0, int32: 1, bool: 2 };
