@@ -33,12 +33,15 @@ async function rank(rankId: number, port: number): Promise<void> {
       for (let i = 0; i < iters; i++) ms.push(await f());
       ms.sort((a, b) => a - b);
       const med = ms[Math.floor(ms.length / 2)];
-      rows.push(`${String(mb).padStart(3)} MB  ${label.padEnd(28)} median ${med.toFixed(1).padStart(6)} ms  min ${ms[0].toFixed(1).padStart(6)} ms  ${(mb / med).toFixed(2)} GB/s (median)`);
+      const cell = (t: number) => `${t.toFixed(1).padStart(6)} ms ${(mb / t).toFixed(2).padStart(5)} GB/s`;
+      rows.push(`| ${String(mb).padStart(2)} MB | ${label.padEnd(28)} | ${cell(med)} | ${cell(ms[0])} |`);
     }
     x.dispose();
   }
   await pg.barrier();
-  if (rankId === 0) console.log(`all-reduce, 2 ranks, Gloo on 127.0.0.1, ${iters} iterations each\n${rows.join('\n')}`);
+  if (rankId === 0) {
+    console.log(`all-reduce, 2 ranks, Gloo on 127.0.0.1, ${iters} iterations each\n| size | call | median | best |\n|---|---|---|---|\n${rows.join('\n')}`);
+  }
   pg.destroy();
 }
 

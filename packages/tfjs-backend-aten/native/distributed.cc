@@ -53,10 +53,9 @@ enum Op : int { kSum = 0, kAvg = 1, kMax = 2, kMin = 3 };
 enum CheckSizes : int { kCheckNever = 0, kCheckFirst = 1, kCheckAlways = 2 };
 
 struct Group {
-  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::Store> store;  // on rank 0 of a TCPStore: the server, alive as long as the group
   c10::intrusive_ptr<Comm> comm;
-  int rank = 0, size = 1;
-  std::string backend;
+  int size = 1;
   at::Device device{at::kCPU};  // where the collectives run: CPU for Gloo, cuda:LOCAL_RANK for NCCL
   ms timeout{0};
   int checkSizes = kCheckFirst;
@@ -232,8 +231,8 @@ struct Pending {
   }
 };
 
-// Flattens, buckets and issues. `inPlace`: a bucket of one contiguous CPU tensor on a CPU group is reduced
-// where it lies (the JS buffers of the async API) instead of through a copy.
+// Flattens, buckets and issues. `writeBack`: the results go back into `ts` (the JS buffers); a bucket of one
+// buffer on a CPU group is then reduced where it lies instead of through a copy.
 Pending start(const std::shared_ptr<Group>& g, const std::vector<at::Tensor>& ts, int kind, int arg,
               int64_t bucketBytes, bool writeBack, const char* what) {
   if (kind == kBroadcast && (arg < 0 || arg >= g->size)) {
@@ -348,9 +347,7 @@ struct InitArgs {
 
 std::shared_ptr<Group> createGroup(const InitArgs& a) {
   auto g = std::make_shared<Group>();
-  g->rank = a.rank;
   g->size = a.size;
-  g->backend = a.backend;
   g->timeout = a.timeout;
   g->checkSizes = a.checkSizes;
   // Every rank announces itself and waits for the others: a missing rank fails here, with the store's

@@ -54,14 +54,16 @@ const DEFAULT_BUCKET_BYTES = 25 << 20;
 export function distributedAvailable(): { ok: boolean; why?: string; backends: string[] } {
   const native = loadNative();
   if (!native) return { ok: false, why: `distributed unavailable: aten addon not loaded (${nativeLoadError()})`, backends: [] };
+  if (typeof native.distAvailable !== 'function') {
+    return { ok: false, why: 'distributed unavailable: the aten addon predates native/distributed.cc (rebuild it: npm run build)', backends: [] };
+  }
   return native.distAvailable();
 }
 
 export async function initProcessGroup(opts: ProcessGroupOptions): Promise<ProcessGroup> {
+  const avail = distributedAvailable();
   const native = loadNative();
-  if (!native) throw new Error(`distributed unavailable: aten addon not loaded (${nativeLoadError()})`);
-  const avail = native.distAvailable();
-  if (!avail.ok || !native.distInit) throw new Error(avail.why ?? 'distributed unavailable');
+  if (!avail.ok || !native?.distInit) throw new Error(avail.why ?? 'distributed unavailable');
   const { rank, worldSize, timeoutMs } = opts;
   if (!Number.isInteger(worldSize) || worldSize < 1) throw new Error(`worldSize must be a positive integer, got ${worldSize}`);
   if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new Error(`rank must be an integer in [0, ${worldSize}), got ${rank}`);

@@ -51,6 +51,7 @@ async function main(cfg: RankConfig): Promise<void> {
     const avg = pg.allReduceSync(inputs, 'avg');
     const intSum = pg.allReduceSync([ints, inputs[1]], 'sum');
     const bcast = pg.broadcastSync([...inputs, ints], 1);
+    const transposed = pg.allReduceSync([tf.transpose(inputs[4])], 'sum');  // a strided (permuted) input
     // native tensor and tfjs tensor counts across 20 more calls (outputs disposed)
     const before = { ...atenMemory(), numTensors: tf.memory().numTensors };
     for (let i = 0; i < 20; i++) tf.dispose(pg.allReduceSync(inputs, i % 2 ? 'avg' : 'sum'));
@@ -61,7 +62,7 @@ async function main(cfg: RankConfig): Promise<void> {
     const cpuSum = pg.allReduceSync([onCpu], 'sum');
     const cpuBackend = tf.getBackend();
     await send({
-      sum: arrays(sum), avg: arrays(avg), intSum: arrays(intSum), bcast: arrays(bcast),
+      sum: arrays(sum), avg: arrays(avg), intSum: arrays(intSum), bcast: arrays(bcast), transposed: arrays(transposed),
       shapes: sum.map((t) => t.shape), dtypes: intSum.map((t) => t.dtype),
       inputsAfter: arrays(inputs), before, after, cpuSum: arrays(cpuSum), cpuBackend,
     });

@@ -70,6 +70,8 @@ test('allReduceSync / broadcastSync on aten tensors: closed form, same bits on b
     assert.deepEqual(r.dtypes, ['int32', 'float32']);
     // root 1's values everywhere
     assert.deepEqual(r.bcast, [...SHAPES.map((s, k) => Array.from(rankValues(1, k, numel(s)))), [1, 2, 3, 10]]);
+    const [rows, cols] = SHAPES[4];
+    assert.deepEqual(r.transposed, [Array.from({ length: rows * cols }, (_, k) => expectSum[4][(k % rows) * cols + Math.floor(k / rows)])]);
     assert.deepEqual(r.cpuSum, [expectSum[0]]);
     assert.equal(r.cpuBackend, 'cpu');
     assert.deepEqual(r.after, r.before, 'native tensors, bytes and tfjs tensors flat over 20 calls');
