@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { startRun, resumeRun } from '../run.js';
 import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
 import { allNetworks, type GanFamily } from '../gan/family.js';
@@ -32,6 +33,7 @@ export async function trainCommand(model: string, flags: Partial<RunConfig>, opt
   layers.push(validatePartialConfig({ ...flags, model }, 'command line', family.settings));
   const user = Object.assign({}, ...layers) as Partial<RunConfig>;
   if (isLaunch(opts)) return void (process.exitCode = await launch(opts));
+  shareCores();
   await initBackend({ prefer: opts.backend }); // validates the name
   const group = await joinFromEnvironment();
   await runToEnd(() => startRun(user, { preset, group }), group);
@@ -40,6 +42,18 @@ export async function trainCommand(model: string, flags: Partial<RunConfig>, opt
 /** With --nproc-per-node/--nnodes and no RANK in the environment, this process starts the ranks. */
 function isLaunch(opts: Partial<LaunchOptions>): opts is LaunchOptions {
   return opts.nprocPerNode !== undefined && launching(opts as LaunchOptions);
+}
+
+/**
+ * A rank started by another launcher (torchrun sets OMP_NUM_THREADS=1, a job script may set nothing) gets
+ * its share of the node's cores unless GANFORGE_THREADS says otherwise: N ranks with every core each would
+ * fight over them. Must run before the backend starts.
+ */
+function shareCores(): void {
+  const env = rankEnv();
+  if (!env || env.worldSize === 1 || process.env.GANFORGE_THREADS) return;
+  const perNode = Number(process.env.LOCAL_WORLD_SIZE) || 1;
+  process.env.GANFORGE_THREADS = process.env.OMP_NUM_THREADS || String(Math.max(1, Math.floor(availableParallelism() / perNode)));
 }
 
 /** Join the data-parallel group a launcher (ours, torchrun, a job script) describes in the environment, if any. */
@@ -61,6 +75,7 @@ function refuseOtherFamilies(family: GanFamily, given: Partial<RunConfig>): void
 
 export async function resumeCommand(dir: string, opts: { steps?: number; backend?: string } & Partial<LaunchOptions>): Promise<void> {
   if (isLaunch(opts)) return void (process.exitCode = await launch(opts));
+  shareCores();
   await initBackend({ prefer: opts.backend }); // validates the name
   const group = await joinFromEnvironment();
   await runToEnd(() => resumeRun(dir, { steps: opts.steps, group }), group);

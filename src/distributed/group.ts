@@ -19,6 +19,8 @@ export interface RankEnv {
   iface?: string;
   /** How long a collective or the rendezvous may wait for the others (GANFORGE_DIST_TIMEOUT, seconds). */
   timeoutMs: number;
+  /** The launcher serves the rendezvous store at MASTER_ADDR:MASTER_PORT (torchrun's agent does), so no rank hosts it. */
+  storeHosted: boolean;
 }
 
 /** 30 minutes, c10d's own default: a rank may wait that long while rank 0 evaluates or writes samples. */
@@ -49,6 +51,7 @@ export function rankEnv(env: NodeJS.ProcessEnv = process.env): RankEnv | undefin
     masterPort: intVar(env, 'MASTER_PORT', 1) ?? 29500,
     iface: env.GANFORGE_IFACE || env.GLOO_SOCKET_IFNAME || undefined,
     timeoutMs: timeoutS * 1000,
+    storeHosted: env.TORCHELASTIC_USE_AGENT_STORE === 'True',
   };
 }
 
@@ -66,7 +69,7 @@ interface ProcessGroup {
 interface AtenDistributed {
   distributedAvailable(): { ok: boolean; why?: string; backends: string[] };
   initProcessGroup(opts: {
-    rank: number; worldSize: number; store: { kind: 'tcp'; masterAddr: string; masterPort: number };
+    rank: number; worldSize: number; store: { kind: 'tcp'; masterAddr: string; masterPort: number; hosted?: boolean };
     iface?: string; hostname?: string; timeoutMs: number; backend?: 'gloo' | 'nccl';
   }): Promise<ProcessGroup>;
 }
@@ -97,7 +100,7 @@ export async function joinGroup(env: RankEnv, device = 'cpu'): Promise<JoinedGro
   let pg: ProcessGroup;
   try {
     pg = await aten.initProcessGroup({
-      rank: env.rank, worldSize: env.worldSize, store: { kind: 'tcp', masterAddr: env.masterAddr, masterPort: env.masterPort },
+      rank: env.rank, worldSize: env.worldSize, store: { kind: 'tcp', masterAddr: env.masterAddr, masterPort: env.masterPort, hosted: env.storeHosted },
       ...(env.iface ? { iface: env.iface } : {}), timeoutMs: env.timeoutMs, backend,
     });
   } catch (e) {

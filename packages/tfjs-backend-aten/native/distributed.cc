@@ -340,6 +340,7 @@ int64_t optInt(Napi::Object o, const char* key, int64_t fallback) {
 
 struct InitArgs {
   int rank, size, localRank, checkSizes;
+  bool hostStore;
   std::string storeKind, masterAddr, file, iface, hostname, backend;
   int masterPort;
   ms timeout;
@@ -356,7 +357,8 @@ std::shared_ptr<Group> createGroup(const InitArgs& a) {
     if (a.storeKind == "tcp") {
       c10d::TCPStoreOptions o;
       o.port = static_cast<uint16_t>(a.masterPort);
-      o.isServer = a.rank == 0;  // rank 0 hosts the store
+      // Rank 0 hosts the store, unless a launcher already does (torchrun's agent: every rank is a client).
+      o.isServer = a.hostStore;
       o.numWorkers = static_cast<size_t>(a.size);
       // Not TCPStore's own wait for workers (it took ~2.5x the timeout to give up): the key wait below.
       o.waitWorkers = false;
@@ -446,6 +448,7 @@ ATEN_BINDING(DistInit, "distributed init") {
   a.storeKind = optString(o, "storeKind");
   a.masterAddr = optString(o, "masterAddr");
   a.masterPort = static_cast<int>(optInt(o, "masterPort", 0));
+  a.hostStore = optInt(o, "hostStore", a.rank == 0 ? 1 : 0) != 0;
   a.file = optString(o, "file");
   a.iface = optString(o, "iface");
   a.hostname = optString(o, "hostname");

@@ -9,8 +9,11 @@ import { BACKEND_NAME } from './name.js';
 export interface ProcessGroupOptions {
   rank: number;
   worldSize: number;
-  /** TCPStore at masterAddr:masterPort (rank 0 hosts it), or a FileStore at `file`. */
-  store: { kind: 'tcp'; masterAddr: string; masterPort: number } | { kind: 'file'; file: string };
+  /**
+   * TCPStore at masterAddr:masterPort (rank 0 hosts it, or nobody when `hosted`: a launcher such as torchrun's
+   * agent already serves it there), or a FileStore at `file`.
+   */
+  store: { kind: 'tcp'; masterAddr: string; masterPort: number; hosted?: boolean } | { kind: 'file'; file: string };
   /** Gloo device: a network interface name (e.g. 'lo', 'eth0') or else a hostname/address to bind; default 127.0.0.1 for single-node. */
   iface?: string;
   hostname?: string;
@@ -78,7 +81,7 @@ export async function initProcessGroup(opts: ProcessGroupOptions): Promise<Proce
   const id = await native.distInit({
     rank, worldSize, timeoutMs: Math.round(timeoutMs), backend, localRank,
     storeKind: store.kind,
-    ...(store.kind === 'tcp' ? { masterAddr: store.masterAddr, masterPort: store.masterPort } : { file: store.file }),
+    ...(store.kind === 'tcp' ? { masterAddr: store.masterAddr, masterPort: store.masterPort, hostStore: store.hosted || rank !== 0 ? 0 : 1 } : { file: store.file }),
     iface, hostname: opts.hostname,
     checkSizes: CHECK_SIZES[opts.checkSizes ?? 'first'],
   });

@@ -98,6 +98,8 @@ export interface DistInitArgs {
   storeKind: 'tcp' | 'file';
   masterAddr?: string;
   masterPort?: number;
+  /** 1: this rank serves the TCPStore (default: rank 0); 0: a client (the launcher serves it). */
+  hostStore?: number;
   file?: string;
   iface?: string;
   hostname?: string;
