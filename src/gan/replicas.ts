@@ -32,24 +32,23 @@ export function shardOf(group: Collectives | undefined): Shard | undefined {
 }
 
 /**
- * Average each update's gradients over the ranks just before the optimizer applies them (every update of
- * every player goes through `applyGradients`: tfjs's `minimize` calls it, and so does gradient clipping).
- * Each rank's loss is the mean over its equal share of the global batch, so the average of the ranks'
- * gradients is the gradient of the mean over the whole global batch. The gradients travel in one collective
- * per update (the native side packs them into buckets), in the order the optimizer lists them, which is the
- * same on every rank because every rank builds the same networks.
+ * Average each update's gradients over the ranks as soon as they are computed, before anything reads them
+ * (every update of every player computes them through `computeGradients`: tfjs's `minimize` does, and so does
+ * gradient clipping, which then clips the averaged gradient as one process would). Each rank's loss is the
+ * mean over its equal share of the global batch, so the average of the ranks' gradients is the gradient of
+ * the mean over the whole global batch. They travel in one collective per update (the native side packs them
+ * into buckets), in the order the variables are listed, the same on every rank since every rank builds the
+ * same networks.
  */
 export function averageGradientsOver(opt: Optimizers, group: Collectives): Optimizers {
   for (const [, optimizer] of allOptimizers(opt)) {
-    const apply = optimizer.applyGradients.bind(optimizer);
-    optimizer.applyGradients = (grads) => {
-      const named = Array.isArray(grads) ? grads : Object.entries(grads).map(([name, tensor]) => ({ name, tensor }));
-      const averaged = group.average(named.map((g) => g.tensor));
-      try {
-        apply(named.map((g, i) => ({ name: g.name, tensor: averaged[i] })));
-      } finally {
-        tf.dispose(averaged);
-      }
+    const compute = optimizer.computeGradients.bind(optimizer);
+    optimizer.computeGradients = (f, varList) => {
+      const { value, grads } = compute(f, varList);
+      const names = Object.keys(grads);
+      const averaged = group.average(names.map((n) => grads[n]));
+      tf.dispose(Object.values(grads));
+      return { value, grads: Object.fromEntries(names.map((n, i) => [n, averaged[i]])) };
     };
   }
   return opt;

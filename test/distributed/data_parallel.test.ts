@@ -53,11 +53,11 @@ function differing(a: Record<string, number[]>, b: Record<string, number[]>): nu
 
 const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-ddp-'));
 
-for (const family of ['vanilla', 'wgan-gp']) {
-  test(`${family}: 2 ranks with global batch 8 reproduce 1 process with batch 8 (same examples, latents and ε split across them)`, async () => {
+for (const [family, clip] of [['vanilla', '0'], ['wgan-gp', '0'], ['vanilla', '0.05']]) {
+  test(`${family}${clip === '0' ? '' : ` --grad-clip ${clip}`}: 2 ranks with global batch 8 reproduce 1 process with batch 8 (same examples, latents and ε split across them)`, async () => {
     const dir = await tmp();
-    const [alone] = await ranks(1, ['equivalence', family, '3'], dir);
-    const [r0, r1] = await ranks(2, ['equivalence', family, '3'], dir);
+    const [alone] = await ranks(1, ['equivalence', family, clip, '3'], dir);
+    const [r0, r1] = await ranks(2, ['equivalence', family, clip, '3'], dir);
     assert.equal(differing(r0.weights, r1.weights), 0, 'the replicas hold different weights');
     // The averaged gradient of D's first update equals the full-batch gradient (float32 sums in another order).
     assert.equal(r0.grads!.length, alone.grads!.length);

@@ -2,7 +2,7 @@
  * One rank of the data-parallel tests (started by data_parallel.test.ts with RANK/WORLD_SIZE/MASTER_* set, or
  * with none of them as the one-process reference). Writes what it trained to the JSON file named last.
  *
- *   equivalence FAMILY STEPS OUT   the family's step on global batches it builds itself, each rank on its rows
+ *   equivalence FAMILY CLIP STEPS OUT   the family's step (--grad-clip CLIP) on global batches it builds itself, each rank on its rows
  *   replicas STEPS OUT             dcgan (batch norm) through runStep, as `ganforge train` runs it
  */
 import '@tensorflow/tfjs-layers';
@@ -16,6 +16,7 @@ import { allNetworks } from '../../src/gan/family.js';
 import { standardStep, trainableVariables } from '../../src/gan/step.js';
 import { LOSSES } from '../../src/gan/losses.js';
 import { freshState, runStep } from '../../src/gan/training_step.js';
+import { bindStepTricks, releaseStepTricks } from '../../src/gan/tricks/index.js';
 import { shardRange } from '../../src/data/batches.js';
 import { RING8, mixtureSource } from '../../src/data/toy2d.js';
 import type { Collectives } from '../../src/gan/replicas.js';
@@ -58,10 +59,10 @@ function weights(nets: Parameters<typeof allNetworks>[0]): Record<string, number
 }
 
 if (mode === 'equivalence') {
-  const [name, stepsArg, out] = args;
+  const [name, clip, stepsArg, out] = args;
   const family = getModel(name);
   const source = mixtureSource(RING8);
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: name, batchSize: 8, hidden: 16, latentDim: 4, nCritic: 1, seed: 3 });
+  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: name, batchSize: 8, hidden: 16, latentDim: 4, nCritic: 1, seed: 3, gradClip: Number(clip) });
   const state = freshState(family, source, config, group);
   const B = config.batchSize;
   const [lo, hi] = shardRange(B, { rank, count: world });
@@ -75,6 +76,7 @@ if (mode === 'equivalence') {
     const real = tf.tensor2d(x.subarray(lo * 2, hi * 2), [hi - lo, 2]);
     const zz = tf.tensor2d(z.subarray(lo * config.latentDim, hi * config.latentDim), [hi - lo, config.latentDim]);
     recording = k === 0;
+    const tricks = bindStepTricks(state.nets, config, k, rng); // --grad-clip acts in the phases
     (family.step ?? standardStep)({
       nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: k, data: source.info, condition: 'none',
       real, z: zz, rng, state: state.familyState,
@@ -82,6 +84,7 @@ if (mode === 'equivalence') {
       latents: () => { throw new Error('nCritic 1: no further latents expected'); },
     });
     recording = false;
+    if (tricks) releaseStepTricks(state.nets);
     tf.dispose([real, zz]);
   }
   await fs.writeFile(out, JSON.stringify({ rank, world, weights: weights(state.nets), grads: averaged }));
