@@ -34,6 +34,7 @@ pack() {
   npx tsc -p $ATEN/tsconfig.json --incremental
   npx tsc -p $ATEN/tsconfig.test.json --incremental
   npx tsc -p tsconfig.json --incremental
+  rm -rf "$PACK/node/bin"  # an unpacked node (from a local run) must not travel beside its xz
   mkdir -p "$PACK/node/include/node" "$PACK/reference"
   # xz of 99 MB takes a minute or more on a busy 2-core machine: only when the binary changed.
   if [ ! "$PACK/node.xz" -nt "$node" ]; then xz -6 -T2 -c "$node" > "$PACK/node.xz.part" && mv "$PACK/node.xz.part" "$PACK/node.xz"; fi
