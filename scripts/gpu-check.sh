@@ -96,6 +96,7 @@ step() {
 # <!(cmd) / <!@(cmd) values are commands (node scripts/libtorch-paths.mjs …) run here as gyp would.
 import ast, concurrent.futures as cf, os, subprocess
 t = ast.literal_eval(open('binding.gyp').read())['targets'][0]
+if 'conditions' in t: print('note: this build ignores the conditions in binding.gyp', flush=True)
 def expand(values):
     out = []
     for v in values:
@@ -121,7 +122,8 @@ def compile_all(flags):
 print('compile:', ' '.join(flags), flush=True)
 res = compile_all(flags)
 if any(rc for _, rc, _ in res) and any('C++20' in err for _, _, err in res):
-    # PyTorch 2.12+ headers demand C++20; binding.gyp names the standard the Debian 1.13 build needs.
+    # Later PyTorch headers refuse C++17 ('C++20 or later … required'; 2.13's still took it in the rehearsal);
+    # binding.gyp names the standard the Debian 1.13 build needs.
     print('the torch headers want C++20: compiling again with -std=c++20', flush=True)
     res = compile_all([f for f in flags if not f.startswith('-std=')] + ['-std=c++20'])
 for obj, rc, err in res:
