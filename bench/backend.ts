@@ -4,6 +4,9 @@
  *      (shared/reference/dcgan_torch.py, when python3-torch is installed), then the aten/pytorch ratio;
  *   2. a 512³ float32 matmul in GFLOP/s on aten and in PyTorch;
  *   3. sampling 10,000 28×28 images with the DCGAN generator, images/s on aten and in PyTorch.
+ * GANFORGE_DEVICE (cpu, cuda) applies to both sides: the twin runs through bench/reference/dcgan_torch_device.py.
+ * GANFORGE_PYTHON picks the python with torch (default /usr/bin/python3, Debian's python3-torch) and
+ * GANFORGE_REFERENCE_DIR the folder holding dcgan_torch.py (default: shared/reference beside the repository).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
@@ -17,8 +20,14 @@ import { Rng } from '../src/util/rng.js';
 import { dcganImagesPerSecond, FASHION_INFO } from './dcgan_step.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const reference = path.resolve(here, '../../../shared/reference/dcgan_torch.py');
-const python = '/usr/bin/python3';
+const reference = path.join(process.env.GANFORGE_REFERENCE_DIR ?? path.resolve(here, '../../../shared/reference'), 'dcgan_torch.py');
+const onDevice = path.resolve(here, '../../bench/reference/dcgan_torch_device.py');
+const python = process.env.GANFORGE_PYTHON ?? '/usr/bin/python3';
+const device = process.env.GANFORGE_DEVICE ?? 'cpu';
+// Python prelude of the inline measurements: tensors on the device, and sync() to wait for it before reading a clock.
+// (Sampling ends each batch with .cpu(), the copy back that aten's sampling makes too: no numpy needed there.)
+const torchPrelude = `import torch,time\nif '${device}'!='cpu': torch.set_default_device('${device}')\n` +
+  `sync=(lambda: torch.cuda.synchronize('${device}')) if '${device}'!='cpu' else (lambda: None)\n`;
 const threads = Number(process.env.GANFORGE_THREADS ?? 0) || (await import('node:os')).availableParallelism();
 
 function torch(code: string): string | null {
@@ -69,23 +78,23 @@ await initBackend({ prefer: 'cpu', quiet: true });
 results.cpu = dcganImagesPerSecond(2, 1);
 console.log(`backend=cpu img/s=${results.cpu.toFixed(1)}`);
 
-if (existsSync(python) && torch('import torch') !== null) {
-  const out = execFileSync(python, [reference, '30', String(threads)], { encoding: 'utf8' });
+if (existsSync(python) && existsSync(reference) && torch('import torch') !== null) {
+  const out = execFileSync(python, [onDevice, reference, device, '30', String(threads)], { encoding: 'utf8' });
   results.pytorch = Number(/img\/s ([\d.]+)/.exec(out)?.[1]);
   console.log(`backend=pytorch img/s=${results.pytorch.toFixed(1)}`);
   console.log(`ratio aten/pytorch=${(results.aten / results.pytorch).toFixed(2)}`);
   const torchGflops = Number(torch(
-    `import torch,time;torch.set_num_threads(${threads});a=torch.randn(512,512);b=torch.randn(512,512)\nfor _ in range(3): a@b\nt=time.perf_counter()\nfor _ in range(50): a@b\nprint(50*2*512**3/(time.perf_counter()-t)/1e9)`,
+    `${torchPrelude}torch.set_num_threads(${threads});a=torch.randn(512,512);b=torch.randn(512,512)\nfor _ in range(3): a@b\nsync();t=time.perf_counter()\nfor _ in range(50): a@b\nsync();print(50*2*512**3/(time.perf_counter()-t)/1e9)`,
   ));
   const torchSampling = Number(torch(
-    `import sys;sys.argv=['x'];import torch,time,torch.nn as nn;torch.set_num_threads(${threads})\n` +
+    `import sys;sys.argv=['x'];${torchPrelude}import torch.nn as nn;torch.set_num_threads(${threads})\n` +
     `G=nn.Sequential(nn.Linear(100,7*7*128),nn.BatchNorm1d(7*7*128),nn.ReLU(),nn.Unflatten(1,(128,7,7)),nn.ConvTranspose2d(128,64,4,2,1),nn.BatchNorm2d(64),nn.ReLU(),nn.ConvTranspose2d(64,1,4,2,1),nn.Tanh()).eval()\n` +
-    `z=torch.randn(10000,100)\nwith torch.no_grad():\n G(z[:256]);t=time.perf_counter()\n for i in range(0,10000,500): G(z[i:i+500]).numpy()\nprint(10000/(time.perf_counter()-t))`,
+    `z=torch.randn(10000,100)\nwith torch.no_grad():\n G(z[:256]);sync();t=time.perf_counter()\n for i in range(0,10000,500): G(z[i:i+500]).cpu()\nprint(10000/(time.perf_counter()-t))`,
   ));
   console.log(`matmul512 aten GFLOP/s=${atenGflops.toFixed(1)} pytorch GFLOP/s=${torchGflops.toFixed(1)} ratio=${(atenGflops / torchGflops).toFixed(2)}`);
   console.log(`sampling10k aten img/s=${atenSampling.toFixed(0)} pytorch img/s=${torchSampling.toFixed(0)} ratio=${(atenSampling / torchSampling).toFixed(2)}`);
 } else {
-  console.log('backend=pytorch unavailable (apt-get install python3-torch)');
+  console.log(`backend=pytorch unavailable (${python} with torch and ${reference} are needed; apt-get install python3-torch)`);
   console.log(`matmul512 aten GFLOP/s=${atenGflops.toFixed(1)}`);
   console.log(`sampling10k aten img/s=${atenSampling.toFixed(0)}`);
 }
