@@ -31,7 +31,8 @@ async function differingAfterResume(cfg: Partial<RunConfig>, tmp: string): Promi
 }
 
 // On the backend the suite runs on (aten when built): conv filters, in-place Adam and the native gradients must not
-// make a resumed run drift from an uninterrupted one (it did while conv filters were re-stored channels-last).
+// make a resumed run drift from an uninterrupted one (it did while a filter re-stored channels-last was a view the
+// in-place Adam refused, so tfjs's Adam, rounding 1 − β apart, ran on different steps in the two runs).
 test(`exact resume on the ${tf.getBackend()} backend: dcgan and pix2pix, bit for bit`, async () => {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-resume-native-'));
   try {

@@ -48,13 +48,13 @@ at::Tensor weightFromFilter(const at::Tensor& filter, bool depthwise) {
 // 3×3 256→256 on 16×16: 27 ms against 2.2 ms; the fresh multi-MB buffers are the cost, not the copy). Since
 // the handle keeps the new layout, a model's filters (tfjs variables, updated in place by Adam) pay it once.
 //
-// Off unless GANFORGE_CONV_RELAYOUT=1: with it, a run resumed from a checkpoint drifts in the last bits from the
-// uninterrupted run (measured on DCGAN, pix2pix and CycleGAN; the cause is not found yet), and exact resume is
-// a guarantee. It makes CycleGAN's step ~1.1× PyTorch instead of ~0.8× (bench:translate-speed).
+// On by default; GANFORGE_CONV_RELAYOUT=0 turns it off (filters then stay as tfjs wrote them and oneDNN copies
+// them per call). It makes CycleGAN's step ~1.1× PyTorch instead of ~0.8× (bench:translate-speed). Exact resume
+// holds either way: the re-stored tensor owns its buffer (see below) and the in-place Adam gives tfjs's bits.
 static bool relayoutFilters() {
   static const bool on = [] {
     const char* v = std::getenv("GANFORGE_CONV_RELAYOUT");
-    return v != nullptr && std::string(v) == "1";
+    return v == nullptr || std::string(v) != "0";
   }();
   return on;
 }
@@ -63,7 +63,12 @@ const at::Tensor& filterArg(const Napi::CallbackInfo& info, size_t i) {
   const uint32_t id = info[i].As<Napi::Number>().Uint32Value();
   const at::Tensor& f = tensorAt(id);
   if (!relayoutFilters() || f.dim() != 4 || f.permute({3, 2, 0, 1}).is_contiguous(at::MemoryFormat::ChannelsLast)) return f;
-  relayoutTensor(id, f.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast).permute({2, 3, 1, 0}));
+  // A buffer of its own with the wanted strides, not a permuted view of a channels-last copy: a view keeps that
+  // copy alive as its base, so the storage counts two users and FusedAdam's in-place update (optim.cc) refuses the
+  // filter. tfjs's own Adam then ran instead, on the step of every re-store: step 1 of a fresh run, but every
+  // step of a resumed one (its contiguous moments made each update's result contiguous again).
+  const int64_t h = f.size(0), w = f.size(1), in = f.size(2);
+  relayoutTensor(id, at::empty_strided(f.sizes(), {w * in, in, 1, h * w * in}, f.options()).copy_(f));
   return tensorAt(id);
 }
 

@@ -30,7 +30,11 @@ ATEN_BINDING(AdamUpdate, "AdamUpdate") {
   for (const at::Tensor* t : std::initializer_list<const at::Tensor*>{&value, &m, &v}) {
     if (t->storage().use_count() != 1) return Napi::Boolean::New(info.Env(), false);
   }
-  const float c1 = 1.0f - b1, c2 = 1.0f - b2, negLr = -lr;
+  // 1 − β as tfjs computes it (in double, then rounded to float32), not 1 − float(β): for β2 = 0.999 the two differ
+  // by 1.3e-5 relative, and this update must give the same bits as tfjs's own Adam (FusedAdam falls back to it for
+  // a variable whose buffer is shared), or a run's weights would depend on which path each step happened to take.
+  const float c1 = static_cast<float>(1.0 - argDouble(info, 5)), c2 = static_cast<float>(1.0 - argDouble(info, 6)),
+              negLr = -lr;
   // Moments restored from a checkpoint are contiguous while a conv filter kept channels-last is not: give them
   // (and the gradient) the value's layout first, so that every step takes the same one-pass arithmetic and a
   // resumed run stays bit-for-bit the uninterrupted one.

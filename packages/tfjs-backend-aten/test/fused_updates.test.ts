@@ -71,3 +71,44 @@ test('adamUpdateInPlace gives tfjs Adam\'s result and refuses buffers other tens
   assert.deepEqual(Array.from(alias.dataSync()), before);
   tf.dispose([value, m, v, g, alias]);
 });
+
+test('adamUpdateInPlace gives the same bits as tfjs\'s Adam composed of ops (β1 0.9 and 0.5, β2 0.999)', async () => {
+  // FusedAdam takes tfjs's own update for a variable whose buffer is shared; were the two to differ, a run's
+  // weights would depend on which path each step took (it broke exact resume once: 1 − β was rounded apart).
+  await tf.setBackend('aten');
+  const backend = tf.backend() as AtenBackend;
+  const shape = [23, 17];
+  const values = rand(shape), grads = rand(shape), ms = rand(shape, -0.1, 0.1), vs = rand(shape, 0, 0.01);
+  for (const beta1 of [0.9, 0.5]) {
+    const hyper = { learningRate: 2e-4, beta1, beta2: 0.999, epsilon: 1e-8, oneMinusAccBeta1: Math.fround(1 - beta1 ** 3),
+      oneMinusAccBeta2: Math.fround(1 - 0.999 ** 3) };
+    const want = tf.tidy(() => {
+      const [m, v, g] = [ms, vs, grads].map((a) => tf.tensor(a, shape));
+      const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+      const newV = tf.add(tf.mul(v, 0.999), tf.mul(tf.square(g), 1 - 0.999));
+      const step = tf.div(tf.div(newM, hyper.oneMinusAccBeta1), tf.add(tf.sqrt(tf.div(newV, hyper.oneMinusAccBeta2)), hyper.epsilon));
+      return [tf.add(tf.mul(step, -hyper.learningRate), tf.tensor(values, shape)), newM, newV].map((t) => Array.from(t.dataSync()));
+    });
+    const value = tf.tensor(values, shape), m = tf.tensor(ms, shape), v = tf.tensor(vs, shape), g = tf.tensor(grads, shape);
+    assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), true);
+    assert.deepEqual([value, m, v].map((t) => Array.from(t.dataSync())), want, `β1 ${beta1}: value, m, v bit for bit`);
+    tf.dispose([value, m, v, g]);
+  }
+});
+
+test('a conv filter re-stored channels-last by Conv2D is still updated in place', async () => {
+  // The re-store must leave the handle the only user of its buffer: as a permuted view it kept its base alive,
+  // adamUpdateInPlace refused it, and a resumed run (whose filters are re-stored again) took another path.
+  await tf.setBackend('aten');
+  const backend = tf.backend() as AtenBackend;
+  const fShape = [3, 3, 4, 5];
+  const filter = tf.tidy(() => tf.variable(tf.tensor(rand(fShape), fShape)));  // its only reference: the variable
+  const before = Array.from(filter.dataSync());
+  tf.dispose(tf.conv2d(tf.tensor(rand([1, 16, 16, 4]), [1, 16, 16, 4]) as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same'));
+  assert.deepEqual(Array.from(filter.dataSync()), before, 'the re-store keeps the values');
+  const m = tf.zeros(fShape), v = tf.zeros(fShape), g = tf.tensor(rand(fShape), fShape);
+  const hyper = { learningRate: 0.01, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, oneMinusAccBeta1: 0.5, oneMinusAccBeta2: Math.fround(1 - 0.999) };
+  assert.equal(backend.adamUpdateInPlace(filter, m, v, g, hyper), true);
+  assert.notDeepEqual(Array.from(filter.dataSync()), before, 'updated');
+  tf.dispose([filter, m, v, g]);
+});
