@@ -74,10 +74,10 @@ export class ClassConditionalBatchNorm extends KernelLayer {
       } else {
         [mean, variance] = [this.movingMean.read(), this.movingVariance.read()];
       }
-      const normalized = tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, undefined, undefined, this.epsilon);
       const gain = tf.reshape(tf.add(1, tf.matMul(c, this.kernelValue(this.gain, kwargs) as tf.Tensor2D)), [-1, 1, 1, channels]); // [B, 1, 1, C]
       const bias = tf.reshape(tf.matMul(c, this.kernelValue(this.bias, kwargs) as tf.Tensor2D), [-1, 1, 1, channels]); // [B, 1, 1, C]
-      return tf.add(tf.mul(normalized, gain), bias);
+      // 1/√(σ² + ε) folded into the per-sample gain: three full-size passes (−, ·, +), as a fused norm plus affine.
+      return tf.add(tf.mul(tf.sub(x, mean), tf.mul(tf.rsqrt(tf.add(variance, this.epsilon)), gain)), bias);
     });
   }
 
