@@ -7,11 +7,11 @@ import * as tfl from '@tensorflow/tfjs-layers'; // also registers gradients for 
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { ClassConditionalBatchNorm } from '../../src/nn/conditional_batch_norm.js';
-import { hierarchicalLatent, latentChunkSize, sharedClassEmbedding } from '../../src/nn/hierarchical_latent.js';
+import { hierarchicalLatent, LatentChunk, latentChunkSize, sharedClassEmbedding } from '../../src/nn/hierarchical_latent.js';
 import { SelfAttention } from '../../src/nn/self_attention.js';
 import { GlobalSumPooling2D, ProjectionOutput } from '../../src/nn/projection_discriminator.js';
 import { orthogonalRegularization } from '../../src/nn/orthogonal_regularization.js';
-import { upsampleNearest2x } from '../../src/nn/upsample.js';
+import { NearestUpsample2D, upsampleNearest2x } from '../../src/nn/upsample.js';
 import { Rng } from '../../src/util/rng.js';
 
 await initBackend({ quiet: true });
@@ -191,6 +191,28 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`[${backend}] conditional BN (batch statistics) and self-attention: input gradients agree with finite differences`, async () => {
+    await tf.setBackend(backend);
+    const cbn = new ClassConditionalBatchNorm({ spectralNorm: false, seed: 18 }); // with SN, each training call would move ũ (and f)
+    const attention = new SelfAttention({ spectralNorm: false, seed: 19 });
+    const cond = tf.tensor2d(randomValues(3 * 4, 20), [3, 4]);
+    tf.dispose([cbn.apply([tf.zeros([3, 4, 4, 8]), cond]), attention.apply(tf.zeros([3, 4, 4, 8]))] as tf.Tensor[]); // build
+    tf.tidy(() => attention.setWeights([...attention.getWeights().slice(0, 4), tf.scalar(0.9)]));
+    const probe = tf.tensor4d(randomValues(3 * 4 * 4 * 8, 21), [3, 4, 4, 8]);
+    // 4×4 maps: 4 pooled keys, so the softmax is not trivial. Non-linear in the output, and x feeds μ and σ² too: the part of BN's gradient a per-sample formula misses.
+    const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.square(attention.apply(cbn.apply([x, cond], { training: true }) as tf.Tensor) as tf.Tensor), probe)) as tf.Scalar;
+    const values = randomValues(3 * 4 * 4 * 8, 22, 1.5, 0.2);
+    const grad = tf.tidy(() => tf.grad(f)(tf.tensor4d(values, [3, 4, 4, 8])).dataSync());
+    for (const i of [0, 9, 77, 200, 383]) {
+      const at = (delta: number) => tf.tidy(() => { const v = values.slice(); v[i] += delta; return f(tf.tensor4d(v, [3, 4, 4, 8])).dataSync()[0]; });
+      const fd = (at(1e-2) - at(-1e-2)) / 2e-2;
+      assert.ok(Math.abs(grad[i] - fd) < 2e-2 * Math.max(1, Math.abs(fd)), `∂f/∂x[${i}]: ${grad[i]} vs ${fd}`);
+    }
+    tf.dispose([cond, probe]);
+    cbn.dispose();
+    attention.dispose();
+  });
+
   test(`[${backend}] nearest 2× upsampling copies each pixel into a 2×2 square; its gradient sums them back`, async () => {
     await tf.setBackend(backend);
     const x = randomValues(2 * 3 * 2 * 3, 16);
@@ -211,4 +233,21 @@ test('hierarchical z: equal chunks, one per block plus the first layer; an indiv
   assert.equal(latentChunkSize(120, 5), 20); // BigGAN's 128 px G: 6 chunks of 20
   assert.throws(() => latentChunkSize(100, 2), /100 dimensions cannot be split into 3 equal chunks.*e\.g\. 99 or 102/);
   assert.throws(() => hierarchicalLatent(tfl.input({ shape: [10] }), tfl.input({ shape: [4] }), 3), /multiple of 4/);
+});
+
+test("every layer's config survives getConfig → fromConfig with non-default settings (what model.json reloads from)", () => {
+  const layers: tfl.layers.Layer[] = [
+    new ClassConditionalBatchNorm({ spectralNorm: false, momentum: 0.8, epsilon: 1e-4, init: 'normal', stddev: 0.1, seed: 3 }),
+    new SelfAttention({ spectralNorm: false, seed: 4 }),
+    new ProjectionOutput({ classes: 7, init: 'normal', seed: 5 }),
+    new LatentChunk({ index: 2, parts: 4 }),
+    new GlobalSumPooling2D(),
+    new NearestUpsample2D(),
+  ];
+  for (const layer of layers) {
+    const cls = tf.serialization.SerializationMap.getMap().classNameMap[layer.getClassName()];
+    assert.ok(cls, `${layer.getClassName()} is registered`);
+    const copy = cls[1](cls[0], layer.getConfig()) as tfl.layers.Layer;
+    assert.deepEqual(copy.getConfig(), layer.getConfig(), layer.getClassName());
+  }
 });
