@@ -10,6 +10,11 @@ import '../nn/minibatch.js';
 import '../nn/seeded_dropout.js';
 import '../nn/instance_norm.js';
 import '../nn/reflection_padding.js';
+import '../nn/conditional_batch_norm.js';
+import '../nn/hierarchical_latent.js';
+import '../nn/self_attention.js';
+import '../nn/projection_discriminator.js';
+import '../nn/upsample.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {

@@ -46,6 +46,21 @@ function powerIteration(kernel: tf.Tensor2D, u: tf.Tensor): { u: tf.Tensor; sigm
   return { u: uNew, sigma };
 }
 
+/**
+ * K / σ(K) for a kernel K ([..., out], flattened to [fanIn, out] for σ) and its ũ ([1, out]), σ from one
+ * power-iteration step; when `update`, ũ keeps the step's result (a training call). Exported for layers that
+ * own several kernels (self-attention, conditional batch norm, the projection output).
+ */
+export function spectrallyNormalized(kernel: LayerVariable, u: LayerVariable, update: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const k = kernel.read();
+    const out = k.shape[k.rank - 1];
+    const step = powerIteration(tf.reshape(k, [-1, out]) as tf.Tensor2D, u.read()); // [fanIn, out]
+    if (update) u.write(step.u);
+    return tf.div(k, step.sigma);
+  });
+}
+
 /** How the kernel is initialised: N(0, stddev²) (DCGAN-style) or Glorot uniform, each with a seed. */
 export interface SpectralInit {
   init?: 'normal' | 'glorot';
@@ -53,12 +68,12 @@ export interface SpectralInit {
   seed?: number;
 }
 
-function kernelInitializer(c: SpectralInit) {
+export function kernelInitializer(c: SpectralInit) {
   return c.init === 'normal' ? tfl.initializers.randomNormal({ mean: 0, stddev: c.stddev ?? 0.02, seed: c.seed ?? undefined }) : tfl.initializers.glorotUniform({ seed: c.seed ?? undefined });
 }
 
 // ũ starts as a random direction (any vector not orthogonal to the top singular vector converges).
-function uInitializer(c: SpectralInit) {
+export function uInitializer(c: SpectralInit) {
   return tfl.initializers.randomNormal({ mean: 0, stddev: 1, seed: c.seed == null ? undefined : c.seed + 1 });
 }
 
@@ -83,13 +98,7 @@ abstract class SpectralLayer extends tfl.layers.Layer {
    * call), else the stored ũ is left as it is (inference, or inspecting the layer).
    */
   normalizedKernel(update = false): tf.Tensor {
-    return tf.tidy(() => {
-      const k = this.kernel.read();
-      const out = k.shape[k.rank - 1];
-      const { u, sigma } = powerIteration(tf.reshape(k, [-1, out]) as tf.Tensor2D, this.u.read()); // [fanIn, out]
-      if (update) this.u.write(u);
-      return tf.div(k, sigma);
-    });
+    return spectrallyNormalized(this.kernel, this.u, update);
   }
 
   /** The current estimate of σ(K) from the stored ũ (no update): for tests and diagnostics. */
