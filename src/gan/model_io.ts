@@ -10,6 +10,11 @@ import '../nn/minibatch.js';
 import '../nn/seeded_dropout.js';
 import '../nn/instance_norm.js';
 import '../nn/reflection_padding.js';
+import '../nn/equalized.js';
+import '../nn/mapping.js';
+import '../nn/modulated_conv.js';
+import '../nn/synthesis_inputs.js';
+import '../nn/residual_block.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {
