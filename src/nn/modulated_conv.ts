@@ -112,7 +112,7 @@ export class ModulatedConv2D extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [x, w] = inputs as tf.Tensor[];
-    return modulatedConv2d(x as tf.Tensor4D, this.styles(w as tf.Tensor2D), this.kernel.read() as tf.Tensor4D, { demodulate: this.demodulate, upsample: this.upsample });
+    return tf.tidy(() => modulatedConv2d(x as tf.Tensor4D, this.styles(w as tf.Tensor2D), this.kernel.read() as tf.Tensor4D, { demodulate: this.demodulate, upsample: this.upsample }));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
