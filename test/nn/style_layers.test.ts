@@ -256,6 +256,24 @@ for (const backend of backends()) {
     tf.dispose(x);
   });
 
+  test(`[${backend}] each layer's forward leaves behind only its output`, async () => {
+    await tf.setBackend(backend);
+    const x = randn([2, 4, 4, 3], 1), w = randn([2, 5], 2), rgb = randn([2, 2, 2, 3], 3);
+    const cases: [tfl.layers.Layer, tf.Tensor | tf.Tensor[]][] = [
+      [new EqualizedDense({ units: 3, activation: 'lrelu' }), w], [new EqualizedConv2D({ filters: 2, kernelSize: 3 }), x],
+      [new ModulatedConv2D({ filters: 2, kernelSize: 3, upsample: true }), [x, w]], [new ToRGB({}), [x, w, rgb]],
+      [new NoiseInjection({ seed: 1 }), x], [new ConstantInput({ channels: 2 }), w], [new ResidualDBlock({ filters: 2 }), x],
+    ];
+    for (const [layer, input] of cases) {
+      tf.dispose(layer.apply(input) as tf.Tensor); // builds
+      const tensors = tf.memory().numTensors;
+      tf.dispose(layer.apply(input) as tf.Tensor);
+      assert.equal(tf.memory().numTensors, tensors, layer.getClassName());
+      layer.dispose();
+    }
+    tf.dispose([x, w, rgb]);
+  });
+
   test(`[${backend}] modulated conv gradients w.r.t. weight and w, and second order (R1 and path-length shapes), match finite differences`, async () => {
     await tf.setBackend(backend);
     const layer = new ModulatedConv2D({ filters: 3, kernelSize: 3, upsample: true, seed: 1 });
