@@ -58,7 +58,7 @@ abstract class EqualizedLayer extends tfl.layers.Layer {
   protected kernel!: tfl.LayerVariable;
   protected bias: tfl.LayerVariable | null = null;
   /** λ/√fan_in, set in build. */
-  weightGain = 1;
+  protected weightGain = 1;
 
   constructor(args: EqualizedArgs) {
     super(args);

@@ -45,6 +45,7 @@ export class ResidualDBlock extends tfl.layers.Layer {
   override build(inputShape: Shape | Shape[]): void {
     const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     if (s.length !== 4 || s[3] === null) throw new Error(`ResidualDBlock needs images [B, H, W, C] with known C, got [${s.join(', ')}]`);
+    if ((s[1] ?? 0) % 2 !== 0 || (s[2] ?? 0) % 2 !== 0) throw new Error(`ResidualDBlock halves the image, so H and W must be even, got ${s[1]}×${s[2]}`);
     const cIn = s[3];
     const init = (k: number) => equalizedInitializer(1, this.seed === null ? null : this.seed + k);
     this.conv0 = this.addWeight('conv0_kernel', [3, 3, cIn, cIn], 'float32', init(0));

@@ -1,7 +1,8 @@
 // A tiny StyleGAN2-shaped G (mapping → constant 4×4 → two upsampling blocks to 16×16 with toRGB skips) and a
 // tiny residual D, built from src/nn's style layers as tf.LayersModels: they save and load with the same
-// outputs, a training step's phases (D main, R1, G main, path length) keep the tensor count flat, and on aten
-// none of their kernels, forward, backward or double backward, runs on the CPU fallback.
+// outputs, a training step's phases (D main, R1, G main, path length) keep the tensor count flat and give the
+// same values on every backend, and on aten none of their kernels, forward, backward or double backward, runs
+// on the CPU fallback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -101,6 +102,9 @@ function trainingStep(nets: ReturnType<typeof tinyGenerator>, d: tfl.LayersModel
   return values;
 }
 
+/** The first step's phase values on cpu, which aten must reproduce from the same seeded weights and inputs. */
+let cpuFirstStep: number[] | null = null;
+
 for (const backend of backends()) {
   test(`[${backend}] tiny G and D save and load with identical outputs (noise draw count included)`, async () => {
     await tf.setBackend(backend);
@@ -144,6 +148,8 @@ for (const backend of backends()) {
     const fallbackBefore = aten?.atenFallbackKernels() ?? [];
     const first = trainingStep(nets, d, z, real, directions);
     assert.ok(first.every(Number.isFinite), `phase values ${first}`);
+    if (backend === 'cpu') cpuFirstStep = first;
+    else if (cpuFirstStep) first.forEach((v, i) => assert.ok(Math.abs(v - cpuFirstStep![i]) <= 1e-4 * Math.max(1, Math.abs(v)), `phase ${i}: ${backend} ${v} vs cpu ${cpuFirstStep![i]}`));
     const tensors = tf.memory().numTensors;
     for (let i = 0; i < 2; i++) {
       trainingStep(nets, d, z, real, directions);
