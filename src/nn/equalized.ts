@@ -168,6 +168,9 @@ export class EqualizedConv2D extends EqualizedLayer {
 /**
  * A learned per-channel bias (×λ) then the activation: what follows a modulated convolution and its noise in
  * StyleGAN2's synthesis layer (Karras et al. 2020, Fig. 2c: "b" and the activation after "B").
+ *
+ * @example
+ * const h = new BiasActivation({ activation: 'lrelu' }).apply(noisy); // [B, H, W, C], bias per channel
  */
 export class BiasActivation extends tfl.layers.Layer {
   static className = 'BiasActivation';

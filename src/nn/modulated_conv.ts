@@ -174,6 +174,9 @@ export interface StyledConvOptions {
  * One synthesis layer of StyleGAN2 (Karras et al. 2020, Fig. 2c): modulated conv (demodulated), per-pixel
  * noise, bias, leaky ReLU·√2. A function over layers for the functional API: x [B, H, W, C], w [B, w_dim] →
  * [B, H', W', filters].
+ *
+ * @example
+ * const x8 = styledConv(x4, w, { filters: 64, upsample: true, seed: 11 }); // [B, 4, 4, C] → [B, 8, 8, 64]
  */
 export function styledConv(x: SymbolicTensor, w: SymbolicTensor, opts: StyledConvOptions): SymbolicTensor {
   const name = (part: string) => (opts.namePrefix ? { name: `${opts.namePrefix}_${part}` } : {});
