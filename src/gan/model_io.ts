@@ -15,6 +15,11 @@ import '../nn/hierarchical_latent.js';
 import '../nn/self_attention.js';
 import '../nn/projection_discriminator.js';
 import '../nn/upsample.js';
+import '../nn/equalized.js';
+import '../nn/mapping.js';
+import '../nn/modulated_conv.js';
+import '../nn/synthesis_inputs.js';
+import '../nn/residual_block.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {

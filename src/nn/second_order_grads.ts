@@ -16,6 +16,10 @@
  *    second-order path through y is silently dropped: d/dW of a gradient norm through tanh came out as
  *    −71.5 where finite differences give 0.28. Re-registered here to save the *input* and recompute y,
  *    which puts every dependency on the tape in order.
+ * 4. Tile's gradient handles rank ≤ 4 only, and adds up one slice of dy per repetition. On 'aten' the gradients
+ *    of Sum and Mean are a Tile (tfjs-backend-aten's gradients.ts), so R1 through MinibatchStddev's rank-5
+ *    group mean failed ("not implemented for rank-5 tensors"), and a double backward through a spatial mean
+ *    sliced dy H·W times. Re-registered below: one reshape and one sum, any rank.
  *
  * Importing this module installs them (once). Import it after `@tensorflow/tfjs-layers`, which registers
  * TF.js's own gradients and would otherwise overwrite these; this module does that import itself.
@@ -73,6 +77,24 @@ const SMOOTH_ACTIVATIONS: tf.GradConfig[] = [
   fromInput('Elu', (x) => tf.where(tf.greater(x, 0), tf.onesLike(x), tf.exp(tf.minimum(x, 0)))),
 ];
 
+/** d/dx tile(x, reps): dy with each tiled axis split into [reps_i, n_i] (tile repeats whole copies of x along
+ *  axis i, so copy r holds rows r·n_i … r·n_i + n_i − 1), summed over the reps axes. */
+const tileGrad: tf.GradConfig = {
+  kernelName: 'Tile',
+  gradFunc: (dy, _saved, attrs) => {
+    const d = dy as tf.Tensor;
+    const { reps } = attrs as Attrs as { reps: number[] };
+    const xShape = d.shape.map((n, i) => n / reps[i]);
+    const split: number[] = [];
+    const repAxes: number[] = [];
+    xShape.forEach((n, i) => {
+      if (reps[i] > 1) repAxes.push(split.push(reps[i]) - 1);
+      split.push(n);
+    });
+    return { x: () => (repAxes.length === 0 ? tf.clone(d) : tf.reshape(tf.sum(tf.reshape(d, split), repAxes), xShape)) };
+  },
+};
+
 let installed = false;
 
 /** Register the gradients above (idempotent; runs on import). */
@@ -83,6 +105,7 @@ export function installSecondOrderGradients(): void {
     tf.registerGradient({ kernelName, gradFunc: (dy) => ({ a: () => tf.zerosLike(dy as tf.Tensor), b: () => tf.zerosLike(dy as tf.Tensor) }) });
   }
   tf.registerGradient(conv2DBackpropFilterGrad);
+  tf.registerGradient(tileGrad);
   for (const config of SMOOTH_ACTIVATIONS) tf.registerGradient(config);
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { mixSeed } from '../util/rng.js';
 
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
 
@@ -49,11 +50,3 @@ export class SeededDropout extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(SeededDropout);
-
-/** One 32-bit seed from (seed, n): distinct calls must not share a mask. */
-function mixSeed(seed: number, n: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  h = Math.imul(h ^ (n >>> 0), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}

@@ -105,3 +105,12 @@ export class Rng {
     return new Rng(this.nextUint32());
   }
 }
+
+/** One 32-bit seed from (seed, n), so that a layer's n-th call draws its own random numbers (SeededDropout's
+ *  masks, NoiseInjection's noise) and distinct calls do not share them. */
+export function mixSeed(seed: number, n: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (n >>> 0), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}

@@ -96,6 +96,9 @@ for (const backend of ['cpu', 'aten'] as const) {
     // Conv2DBackpropFilter's own gradient: differentiate a weight gradient w.r.t. the input.
     const f = tf.randomNormal([3, 3, 2, 2], 0, 1, 'float32', 6);
     checkSecondOrder('conv2DBackpropFilter', (th, xx) => tf.mul(tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 2, 'same'), tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 2, 'same')), f, tf.randomNormal([1, 5, 5, 2], 0, 1, 'float32', 1));
+    // Tile, at any rank: on aten the gradient of a mean is a Tile, so R1 through MinibatchStddev's rank-5 group
+    // mean differentiates a rank-5 Tile; tf.tile's own gradient stops at rank 4.
+    checkSecondOrder('rank-5 mean and tile', (xx, th) => tf.square(tf.mul(tf.tile(tf.reshape(tf.mean(tf.square(tf.reshape(tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 1, 'same'), [2, 1, 6, 6, 3])), 0, true), [1, 1, 6, 6, 3]), [2, 1, 1, 2, 1]), 0.5)), x, k);
     tf.dispose([x, k, kt, f]);
     await initBackend({ prefer: 'cpu', quiet: true });
   });

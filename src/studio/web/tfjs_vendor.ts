@@ -8,8 +8,8 @@ import '@tensorflow/tfjs-backend-webgl';
 // ganforge's own layers register themselves with tfjs's serialization when imported. Imported here, they
 // register with this bundle's tfjs-layers, the instance loadLayersModel above deserializes with; a model
 // holding them (pix2pix's SeededDropout, CycleGAN's InstanceNormalization and ReflectionPadding2D, SNGAN's
-// spectral-norm layers, BigGAN's conditional batch norm, self-attention and upsampling) would otherwise fail
-// to load with "Unknown layer".
+// spectral-norm layers, BigGAN's conditional batch norm, self-attention and upsampling, StyleGAN2's style
+// layers) would otherwise fail to load with "Unknown layer".
 import '../../nn/seeded_dropout.js';
 import '../../nn/instance_norm.js';
 import '../../nn/reflection_padding.js';
@@ -20,3 +20,8 @@ import '../../nn/projection_discriminator.js';
 import '../../nn/upsample.js';
 import '../../nn/spectral_norm.js';
 import '../../nn/minibatch.js';
+import '../../nn/equalized.js';
+import '../../nn/mapping.js';
+import '../../nn/modulated_conv.js';
+import '../../nn/synthesis_inputs.js';
+import '../../nn/residual_block.js';
