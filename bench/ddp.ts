@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../src/cli/launch.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,15 +33,6 @@ const warmup = Number(arg('--warmup', '5'));
 const runs = Number(arg('--runs', '3'));
 const qualitySteps = Number(arg('--quality-steps', '300'));
 const seeds = arg('--seeds', '0,1').split(',').map(Number);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Start `world` processes of `argv` with the rendezvous in their environment (or, `independent`, without: each

@@ -2,7 +2,8 @@
  * One rank of bench:ddp's speed figure (bench/ddp.ts starts 1 or N of these): the DCGAN of bench:backend
  * (28×28×1, batch `--batch` global) trained through runStep exactly as `ganforge train` does, with the
  * gradients averaged over the group when RANK/WORLD_SIZE are set. Rank 0 prints `img/s N` (global images per
- * second) after a warm-up, timed between two barriers.
+ * second) after a warm-up, timed between two barriers; with a group, each rank says on stderr how much of a step
+ * its gradient all-reduces took.
  */
 import '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/backend/index.js';
@@ -21,6 +22,17 @@ const batch = arg('--batch', 64);
 await initBackend({ prefer: 'aten', quiet: true });
 const env = rankEnv();
 const group = env && env.worldSize > 1 ? await joinGroup(env) : undefined;
+// Time spent in the gradient all-reduces (the transfer plus waiting for the other ranks), reported on stderr.
+let averaging = 0;
+if (group) {
+  const average = group.average;
+  group.average = (tensors) => {
+    const t0 = performance.now();
+    const out = average(tensors);
+    averaging += performance.now() - t0;
+    return out;
+  };
+}
 
 // Uniform noise images as in the PyTorch twin: only compute and communication are measured.
 const n = 1024;
@@ -31,11 +43,13 @@ const source: ArraySource = { kind: 'array', info: { name: 'noise', kind: 'image
 const config = resolveFamilyConfig(dcgan.settings ?? {}, dcgan.defaults(source.info), { model: 'dcgan', batchSize: batch, seed: 0 });
 const state = freshState(dcgan, source, config, group);
 for (let i = 0; i < warmup; i++) runStep(state);
+averaging = 0;
 await group?.barrier();
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) runStep(state);
 await group?.barrier();
 const seconds = (performance.now() - t0) / 1000;
 if ((group?.rank ?? 0) === 0) console.log(`img/s ${((steps * batch) / seconds).toFixed(1)}`);
+if (group) process.stderr.write(`rank ${group.rank}: step ${((seconds * 1000) / steps).toFixed(1)} ms, all-reduce ${(averaging / steps).toFixed(1)} ms/step\n`);
 disposeState(state);
 group?.leave();

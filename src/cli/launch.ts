@@ -44,7 +44,7 @@ export function launching(opts: LaunchOptions, env: NodeJS.ProcessEnv = process.
 }
 
 /** A port the OS says is free now (the rendezvous binds it a moment later; a clash is reported by rank 0). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

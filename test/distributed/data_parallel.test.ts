@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/cli/launch.js';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,15 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { cli, start } from '../cli/helpers.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'rank_child.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface RankOutput { rank: number; world: number; weights: Record<string, number[]>; before?: Record<string, number[]>; grads?: number[][]; tensors?: number[] }
 
