@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { startRun, resumeRun } from '../run.js';
 import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
-import { allNetworks, type GanFamily } from '../gan/family.js';
+import { allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
+import type { DatasetInfo } from '../data/types.js';
 import type { Trainer } from '../gan/trainer.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
-import { resultPng, sampleFamily } from '../gan/sampling.js';
+import { checkTruncation, oneHotLabels, resultPng, sampleFamily } from '../gan/sampling.js';
+import { parseMixLayers, parseSeedList, styleMixGrid } from '../gan/style_mixing.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
 import { MODELS, getModel } from '../models/registry.js';
 import { encodeNpy } from '../io/npy.js';
@@ -144,18 +146,37 @@ async function trainToEnd(trainer: Trainer): Promise<void> {
   }
 }
 
-export async function sampleCommand(target: string, opts: { count: number; seed: number; out: string; class?: number; code?: string[]; vary?: string; raw?: boolean; backend?: string }): Promise<void> {
+export interface SampleOptions {
+  count: number;
+  seed: number;
+  out: string;
+  class?: number;
+  code?: string[];
+  vary?: string;
+  raw?: boolean;
+  backend?: string;
+  truncation?: number;
+  styleMix?: string[];
+  mixLayers?: string;
+}
+
+export async function sampleCommand(target: string, opts: SampleOptions): Promise<void> {
   const ext = path.extname(opts.out).toLowerCase();
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
+  if (opts.mixLayers !== undefined && !opts.styleMix) throw new UserError('--mix-layers goes with --style-mix ROW_SEEDS COL_SEEDS');
+  if (opts.styleMix && (opts.styleMix.length !== 2 || ext !== '.png')) {
+    throw new UserError(`--style-mix takes two comma lists of seeds, ROW_SEEDS COL_SEEDS (e.g. --style-mix 1,2,3 10,11), and writes a .png${ext !== '.png' ? ` (--out is '${opts.out}')` : ''}`);
+  }
   await initBackend({ prefer: opts.backend }); // validates the name
   const { nets, state, ema } = await loadSamplingNetworks(target, { raw: opts.raw }); // the EMA copy of G unless --raw
   const { data, config } = state;
-  // The family decides what sampling means: noise, a class (--class), infogan's codes (--code/--vary).
+  // The family decides what sampling means: noise, a class (--class), infogan's codes (--code/--vary), truncation.
   let result;
   try {
     const family = getModel(config.model);
-    result = sampleFamily(family, nets, { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary }, { config, data });
+    const request = { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary, truncation: opts.truncation };
+    result = opts.styleMix ? mixGrid(family, nets, request, opts.styleMix, opts.mixLayers, { config, data }) : sampleFamily(family, nets, request, { config, data });
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
   }
@@ -169,6 +190,22 @@ export async function sampleCommand(target: string, opts: { count: number; seed:
     await writeFileAtomic(opts.out, encodeNpy(result.values, [count, ...result.shape])); // float32 [N, 2]
   }
   process.stderr.write(`ganforge: wrote ${count} samples from step ${state.step}${ema ? ' (EMA generator)' : ''} to ${opts.out}\n`);
+}
+
+/** `sample --style-mix ROWS COLS [--mix-layers a-b]`: the style-mixing figure, through the family's style space. */
+function mixGrid(family: GanFamily, nets: GanNetworks, request: SampleRequest, seeds: string[], layers: string | undefined, run: { config: RunConfig; data: DatasetInfo }): SampleResult {
+  const space = family.styleSpace?.(nets, run);
+  if (!space) throw new UserError(`--style-mix needs a model with a style space (stylegan2); ${family.name} has none`);
+  checkTruncation(family, request.truncation);
+  const k = family.condition === 'class' ? (run.data.numClasses ?? 0) : 0;
+  if (request.class !== undefined && (k === 0 || request.class < 0 || request.class >= k)) throw new UserError(k === 0 ? `--class needs a class-conditional model; ${family.name} is not one` : `--class must be in 0..${k - 1}, got ${request.class}`);
+  const range = parseMixLayers(layers ?? `0-${Math.max(0, Math.floor(space.numWs / 2) - 1)}`, space);
+  const classes = k > 0 ? oneHotLabels([request.class ?? 0], k) : undefined;
+  try {
+    return styleMixGrid(space, { rows: parseSeedList(seeds[0], '--style-mix ROW_SEEDS'), cols: parseSeedList(seeds[1], '--style-mix COL_SEEDS'), layers: range, truncation: request.truncation }, run.data.shape, classes);
+  } finally {
+    classes?.dispose();
+  }
 }
 
 export async function infoCommand(dir: string): Promise<void> {

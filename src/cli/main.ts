@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, explicitConfig, parseNumber } from './options.js';
-import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand } from './commands.js';
+import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand, type SampleOptions } from './commands.js';
 import { PRESETS } from './presets.js';
 import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
@@ -52,8 +52,11 @@ program
   .option('--code <name=value>', 'infogan runs: fix latent codes, e.g. cat=3 or cat=3,cont1=0.5 (repeatable); the rest are drawn from the prior', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('--vary <name>', 'infogan runs: sweep one code along the grid’s columns (cont0, cont1: −2 … 2 in 9 steps; cat: 0 … 9); rows are the categories, or ⌊count / columns⌋ draws when cat is fixed')
   .option('--raw', 'sample the trained generator itself, not its EMA copy (runs trained with --ema-decay)')
+  .option('--truncation <psi>', 'the truncation trick (stylegan2: w toward the mean w; biggan: truncated z), ψ in (0, 1]; smaller: more typical, less varied', parseNumber('--truncation', false))
+  .option('--style-mix <seeds...>', 'stylegan2: the style-mixing grid of ROW_SEEDS COL_SEEDS (two comma lists, e.g. 1,2,3 10,11); writes a .png')
+  .option('--mix-layers <a-b>', 'with --style-mix: the style inputs taken from the column seeds (0 = coarsest, 4×4); default: the coarse half')
   .addOption(backendOption())
-  .action((target: string, opts: { count: number; seed: number; out: string; class?: number; code: string[]; vary?: string; raw?: boolean; backend?: string }) => sampleCommand(target, opts));
+  .action((target: string, opts: SampleOptions) => sampleCommand(target, opts));
 
 program.command('info').description('model, config, step and last losses of a run').argument('<run-dir>').action((dir: string) => infoCommand(dir));
 program.command('models').description('list the model families').action(() => modelsCommand());

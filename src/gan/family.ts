@@ -133,6 +133,39 @@ export interface SampleRequest {
   input?: tf.Tensor;
   /** Translators with two generators (CycleGAN): which way to translate. */
   direction?: 'AtoB' | 'BtoA';
+  /** The truncation trick's ψ in (0, 1] (GanFamily.truncation says what it truncates); absent or 1: none. */
+  truncation?: number;
+}
+
+/**
+ * What a family's truncation trick acts on (`--truncation ψ`): 'w' draws w = w̄ + ψ(w − w̄) toward the tracked
+ * mean of the intermediate latent (StyleGAN, Karras et al. 2019 §B); 'z' draws z from N(0, I) truncated to
+ * [−2, 2] and scaled by ψ, the form BigGAN's released models sample with (Brock et al. 2019 §3.1 redraws values
+ * beyond a threshold). Either trades variety for fidelity.
+ */
+export type TruncationKind = 'w' | 'z';
+
+/**
+ * A generator with an intermediate latent space W (StyleGAN's mapping network): what style mixing, the
+ * truncation trick, projection of a real image (`ganforge project`) and perceptual path length read. Tensors it
+ * returns are the caller's.
+ */
+export interface StyleSpace {
+  zDim: number;
+  wDim: number;
+  /** How many w's the synthesis network takes, one per style input, coarse to fine (w+). */
+  numWs: number;
+  /** The output resolution at each style input, index-aligned with w+, for messages and `--mix-layers` help. */
+  resolutions: number[];
+  /** z [B, zDim] (and one-hot classes [B, K] for a class-conditional mapping) → w [B, wDim]. */
+  mapping(z: tf.Tensor2D, classes?: tf.Tensor2D): tf.Tensor2D;
+  /** The mean w tracked during training (w̄, the truncation trick's centre): [1, wDim], or [B, wDim] per class for a conditional mapping given classes [B, K]. */
+  meanW(classes?: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * w+ [B, numWs, wDim] → images [B, H, W, C] in [−1, 1]. `noise`: 'random' draws the per-pixel noise inputs
+   * from `seed`; 'zero' turns them off (projection optimises w alone; PPL compares two ends under one draw).
+   */
+  synthesis(ws: tf.Tensor3D, options?: { noise?: 'random' | 'zero'; seed?: number }): tf.Tensor4D;
 }
 
 /** Samples as floats (images in [-1, 1]), `count` of `shape`, and the grid columns a picture of them should use. */
@@ -212,6 +245,13 @@ export interface GanFamily {
    * the count). Absent: z ~ N(0, I), and --code/--vary are refused.
    */
   sampleLatents?(config: RunConfig, seed: number, count: number, request: { code?: string[]; vary?: string }): { z: tf.Tensor2D; cols?: number };
+  /** Its truncation trick, when it has one: `sample --truncation ψ` is refused for families without. */
+  truncation?: TruncationKind;
+  /**
+   * Its intermediate latent space over a checkpoint's networks, when it has one (stylegan2): `sample
+   * --style-mix`, `project` and PPL need it and are refused for families without.
+   */
+  styleSpace?(nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }): StyleSpace;
 }
 
 /** The optional shared settings a family honours on this data. */

@@ -6,7 +6,7 @@ import { Rng } from '../util/rng.js';
 import { readTidy } from '../util/tensors.js';
 import { imageGrid, scatterPlot, toUint8Images } from '../io/png.js';
 import { UserError } from '../util/errors.js';
-import { samplingGenerator, type GanFamily, type GanNetworks, type Probe, type SampleRequest, type SampleResult } from './family.js';
+import { samplingGenerator, type GanFamily, type GanNetworks, type Probe, type SampleRequest, type SampleResult, type StyleSpace } from './family.js';
 
 /** z ~ N(0, I): [n, latentDim], drawn from our RNG so that a resumed run draws the same latents. */
 export function latents(rng: Rng, n: number, latentDim: number): tf.Tensor2D {
@@ -40,7 +40,66 @@ export function generate(generator: tfl.LayersModel, z: tf.Tensor2D, chunk = 256
 
 /** What `family` makes of a sampling request: its own `sample`, or G on noise (noiseSample). */
 export function sampleFamily(family: GanFamily, nets: GanNetworks, request: SampleRequest, run: { config: RunConfig; data: DatasetInfo }): SampleResult {
+  checkTruncation(family, request.truncation);
   return family.sample ? family.sample(nets, request, run) : noiseSample(family, nets, request, run);
+}
+
+/** `--truncation ψ`: a number in (0, 1], for a family that declares a truncation trick. */
+export function checkTruncation(family: GanFamily, psi: number | undefined): void {
+  if (psi === undefined) return;
+  if (!family.truncation) throw new UserError(`--truncation needs a model with a truncation trick (stylegan2, biggan); ${family.name} has none`);
+  if (!(psi > 0 && psi <= 1)) throw new UserError(`--truncation must be in (0, 1] (1: no truncation; 0.7 is typical), got ${psi}`);
+}
+
+/**
+ * BigGAN's truncated latents: z ~ N(0, I) truncated to [−2, 2] (values outside are redrawn), times ψ: [n, d].
+ * Smaller ψ, samples nearer the mode: more typical and less varied.
+ */
+export function truncatedLatents(rng: Rng, n: number, d: number, psi: number): tf.Tensor2D {
+  const values = new Float32Array(n * d);
+  for (let i = 0; i < values.length; i++) {
+    let v = rng.normal();
+    while (Math.abs(v) > 2) v = rng.normal();
+    values[i] = psi * v;
+  }
+  return tf.tensor2d(values, [n, d]);
+}
+
+/** w pulled toward the mean: w̄ + ψ(w − w̄) (StyleGAN's truncation trick), [B, wDim]. `meanW` is [1 or B, wDim]. */
+export function truncateW(w: tf.Tensor2D, meanW: tf.Tensor2D, psi: number): tf.Tensor2D {
+  return tf.tidy(() => tf.add(meanW, tf.mul(psi, tf.sub(w, meanW))) as tf.Tensor2D);
+}
+
+/** One w per style input: [B, wDim] → w+ [B, numWs, wDim]. */
+export function broadcastW(w: tf.Tensor2D, numWs: number): tf.Tensor3D {
+  return tf.tidy(() => tf.tile(tf.expandDims(w, 1), [1, numWs, 1]) as tf.Tensor3D);
+}
+
+/**
+ * Samples through a style space, with the truncation trick: z ~ N(0, I) from `seed` → w → w̄ + ψ(w − w̄) → w+
+ * → images, in chunks; the per-pixel noise is drawn from the seed as well. `classes` [n, K] one-hot for a
+ * conditional mapping (the caller's).
+ */
+export function styleSample(space: StyleSpace, request: { count: number; seed: number; truncation?: number }, classes?: tf.Tensor2D, chunk = 128): Float32Array {
+  const n = request.count;
+  const z = latents(new Rng(request.seed), n, space.zDim);
+  let out: Float32Array | null = null;
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const size = Math.min(chunk, n - start);
+      const values = readTidy(() => {
+        const c = classes ? tf.slice(classes, [start, 0], [size, -1]) : undefined;
+        let w = space.mapping(tf.slice(z, [start, 0], [size, -1]), c);
+        if (request.truncation !== undefined && request.truncation !== 1) w = truncateW(w, space.meanW(c), request.truncation);
+        return space.synthesis(broadcastW(w, space.numWs), { noise: 'random', seed: request.seed + start });
+      });
+      out ??= new Float32Array((values.length / size) * n);
+      out.set(values, (values.length / size) * start);
+    }
+  } finally {
+    z.dispose();
+  }
+  return out ?? new Float32Array(0);
 }
 
 /**
@@ -59,9 +118,23 @@ export function noiseSample(family: GanFamily, nets: GanNetworks, request: Sampl
   if (!family.sampleLatents && (request.code?.length || request.vary !== undefined)) {
     throw new UserError(`--code/--vary set the latent codes of a model that has them (infogan); ${family.name} has none`);
   }
-  const { z, cols } = family.sampleLatents?.(config, request.seed, request.count, request) ?? { z: latents(new Rng(request.seed), request.count, config.latentDim) };
+  const classesOf = (n: number) => (k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => request.class ?? i % k), k) : undefined);
+  // A style space samples through mapping and synthesis (its truncation acts on w); others run G on z.
+  const space = family.styleSpace?.(nets, run);
+  if (space) {
+    const classes = classesOf(request.count);
+    try {
+      return { values: styleSample(space, request, classes), count: request.count, shape: data.shape };
+    } finally {
+      classes?.dispose();
+    }
+  }
+  if (family.truncation === 'w' && request.truncation !== undefined) throw new Error(`${family.name} declares truncation in w but no styleSpace`);
+  const truncated = request.truncation !== undefined && family.truncation === 'z';
+  const { z, cols } = family.sampleLatents?.(config, request.seed, request.count, request) ??
+    { z: truncated ? truncatedLatents(new Rng(request.seed), request.count, config.latentDim, request.truncation!) : latents(new Rng(request.seed), request.count, config.latentDim) };
   const n = z.shape[0];
-  const labels = k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => request.class ?? i % k), k) : undefined;
+  const labels = classesOf(n);
   try {
     return { values: generate(samplingGenerator(nets), z, 256, labels), count: n, shape: data.shape, cols };
   } finally {
