@@ -161,11 +161,14 @@ export interface StyleSpace {
   mapping(z: tf.Tensor2D, classes?: tf.Tensor2D): tf.Tensor2D;
   /** The mean w tracked during training (w̄, the truncation trick's centre): [1, wDim], or [B, wDim] per class for a conditional mapping given classes [B, K]. */
   meanW(classes?: tf.Tensor2D): tf.Tensor2D;
+  /** [H, W] of each per-pixel noise input, in the order `synthesis` takes explicit noise maps. */
+  noiseShapes: [number, number][];
   /**
-   * w+ [B, numWs, wDim] → images [B, H, W, C] in [−1, 1]. `noise`: 'random' draws the per-pixel noise inputs
-   * from `seed`; 'zero' turns them off (projection optimises w alone; PPL compares two ends under one draw).
+   * w+ [B, numWs, wDim] → images [B, H, W, C] in [−1, 1], differentiable in ws (and in explicit noise maps).
+   * `noise`: 'random' draws the per-pixel noise inputs from `seed` (the same seed, the same draw); 'zero' turns
+   * them off; explicit maps [B or 1, H, W, 1], one per `noiseShapes` entry, are used as given (projection optimises them).
    */
-  synthesis(ws: tf.Tensor3D, options?: { noise?: 'random' | 'zero'; seed?: number }): tf.Tensor4D;
+  synthesis(ws: tf.Tensor3D, options?: { noise?: 'random' | 'zero' | tf.Tensor[]; seed?: number }): tf.Tensor4D;
 }
 
 /** Samples as floats (images in [-1, 1]), `count` of `shape`, and the grid columns a picture of them should use. */
