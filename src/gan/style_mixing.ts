@@ -29,7 +29,7 @@ export function parseSeedList(spec: string, flag: string): number[] {
  * The style-mixing figure of Karras et al. 2019 (Fig. 3): the column seeds' images along the top, the row
  * seeds' down the left, and at (r, c) the row's w+ with the style inputs `layers` taken from the column's w.
  * Copying coarse inputs (0–3: 4–8 px) brings the column's pose and shape; fine ones only its colours. One
- * noise draw (from the first row seed) serves every cell, so only the styles differ. The top-left cell is blank.
+ * noise draw (from the first row seed) serves every cell. The top-left cell is blank.
  * `shape` is one image's [H, W, C].
  */
 export function styleMixGrid(
@@ -51,7 +51,9 @@ export function styleMixGrid(
     const rowPlus = tf.reshape(tf.tile(tf.expandDims(broadcastW(wr, L), 1), [1, C, 1, 1]), [R * C, L, -1]);
     const colPlus = tf.reshape(tf.tile(tf.expandDims(broadcastW(wc, L), 0), [R, 1, 1, 1]), [R * C, L, -1]);
     const mixed = tf.add(tf.mul(colPlus, mask), tf.mul(rowPlus, tf.sub(1, mask))) as tf.Tensor3D;
-    const noise = { noise: 'random' as const, seed: rows[0] };
+    // One noise map per input, [1, H, W, 1], broadcast over every cell: only the styles differ across the grid.
+    const rng = new Rng(rows[0]);
+    const noise = { noise: space.noiseShapes.map(([h, w]) => tf.tensor4d(rng.normals(h * w), [1, h, w, 1])) };
     const top = space.synthesis(broadcastW(wc, L), noise); // [C, H, W, ch]
     const left = space.synthesis(broadcastW(wr, L), noise); // [R, H, W, ch]
     const cells = space.synthesis(mixed, noise); // [R·C, H, W, ch]
