@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { METRIC_NAMES } from '../metrics/registry.js';
-import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet } from '../metrics/evaluate.js';
+import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult } from '../metrics/evaluate.js';
+import { parseNumber } from './options.js';
+import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS } from '../metrics/translator_eval.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
 import { allNetworks } from '../gan/family.js';
@@ -27,6 +29,12 @@ export interface EvalCliOptions {
   k?: number;
   json?: boolean;
   backend?: string;
+  truncation?: number;
+  truncationCurve?: string;
+  plot?: string;
+  pplSpace?: string;
+  pplSampling?: string;
+  class?: number;
 }
 
 /**
@@ -39,17 +47,46 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   await initBackend({ prefer: opts.backend, quiet: true }); // validates the name
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
   if (await isTranslatorRun(target)) return evalTranslator(target, opts);
+  if (opts.plot !== undefined && opts.truncationCurve === undefined) throw new UserError('--plot goes with --truncation-curve');
+  if (opts.truncationCurve !== undefined) return evalTruncationCurve(target, opts, log);
+  // PPL reads the generator's latent space, not a sample set: it needs no reference.
+  const metrics = opts.metrics.split(',').map((m) => m.trim());
+  const print = (r: MetricResult) => process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : formatResult(r) + '\n');
+  if (metrics.includes('ppl')) {
+    log('computing ppl');
+    print(await pplMetric(target, opts));
+    if (metrics.length === 1) return;
+    opts = { ...opts, metrics: metrics.filter((m) => m !== 'ppl').join(',') };
+  }
   if (opts.ref === undefined) throw new UserError(`--ref is required: the reference set to compare with (${REFERENCE_SPECS.join(' | ')})`);
-  const fake = await loadGenerated(target, opts.count, opts.seed);
+  const fake = await loadGenerated(target, opts.count, opts.seed, { truncation: opts.truncation });
   const ref = await loadReference(opts.ref, fake.n, opts.seed);
   const net = fake.kind === 'image' ? await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, fake, ref.name) : undefined;
   try {
     const results = evaluateSets(fake, ref.set, net, ref, {
       metrics: opts.metrics, seed: opts.seed, kidSubsets: opts.kidSubsets, kidSubsetSize: opts.kidSubsetSize, isSplits: opts.splits, k: opts.k, onProgress: log,
     });
-    for (const r of results) process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : formatResult(r) + '\n');
+    for (const r of results) print(r);
   } finally {
     net?.dispose();
+  }
+}
+
+/** `eval RUN --truncation-curve 0.2,…,1 --ref R --plot FILE.png`: precision and recall at each ψ. */
+async function evalTruncationCurve(target: string, opts: EvalCliOptions, log: (line: string) => void): Promise<void> {
+  if (opts.ref === undefined) throw new UserError(`--truncation-curve needs --ref, the reference set (${REFERENCE_SPECS.join(' | ')})`);
+  if (opts.plot === undefined || !opts.plot.toLowerCase().endsWith('.png')) throw new UserError('--truncation-curve needs --plot FILE.png (the numbers go beside it as FILE.json)');
+  const psis = await parsePsiList(opts.truncationCurve!, target);
+  const probe = await loadGenerated(target, 2, opts.seed);
+  const ref = await loadReference(opts.ref, opts.count ?? 10_000, opts.seed);
+  const net = probe.kind === 'image' ? await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, probe, ref.name) : undefined;
+  if (!net) throw new UserError('--truncation-curve needs an image generator');
+  try {
+    const points = await truncationCurve(target, psis, ref, net, { count: opts.count, seed: opts.seed, k: opts.k, plot: opts.plot, log });
+    for (const p of points) process.stdout.write(opts.json ? JSON.stringify(p) + '\n' : `ψ ${p.psi}: precision ${p.precision.toFixed(4)} recall ${p.recall.toFixed(4)} density ${p.density.toFixed(4)} coverage ${p.coverage.toFixed(4)}\n`);
+    log(`wrote ${opts.plot} and its .json (network ${net.info.name}, reference ${ref.name})`);
+  } finally {
+    net.dispose();
   }
 }
 
@@ -95,7 +132,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .command('eval')
     .description('evaluate a generator or a samples file against a reference set; prints each metric with its protocol')
     .argument('<target>', 'a run folder (newest checkpoint), a checkpoint folder, or a samples .npy (uint8 0–255 or float32 in [-1, 1])')
-    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, or all; translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits)`, 'fid')
+    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, ppl (stylegan2: perceptual path length, no --ref), or all; translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits)`, 'fid')
     .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data)`)
     .option('--direction <AtoB|BtoA>', 'translator runs with two generators (cyclegan): which way to score')
     .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated)', int('--count'))
@@ -108,6 +145,12 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .option('--kid-subset-size <n>', 'KID: examples per subset (default min(1000, count))', int('--kid-subset-size'))
     .option('--splits <n>', 'IS: number of splits (default 10)', int('--splits'))
     .option('--k <n>', 'precision/recall/density/coverage: k of the k-NN balls (default 5)', int('--k'))
+    .option('--truncation <psi>', 'score samples drawn with the truncation trick at ψ in (0, 1] (stylegan2, biggan)', parseNumber('--truncation', false))
+    .option('--truncation-curve <list>', 'precision/recall at each ψ of a comma list (e.g. 0.2,0.4,0.6,0.8,1) against --ref; needs --plot')
+    .option('--plot <file.png>', 'with --truncation-curve: the chart (and FILE.json with the numbers)')
+    .option('--ppl-space <w|z>', 'ppl: interpolate in W (lerp, default) or Z (slerp)')
+    .option('--ppl-sampling <end|full>', 'ppl: t = 0 (end, default) or t ~ U[0, 1] (full)')
+    .option('--class <k>', 'ppl of a class-conditional run: the class the pairs are drawn in (default 0)', int('--class'))
     .option('--json', 'one JSON object per metric')
     .option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)')
     .action((target: string, opts: EvalCliOptions) => evalCommand(target, opts));

@@ -95,16 +95,18 @@ function take(set: SampleSet, count: number, what: string, flag: string): Sample
  * The generated set: a .npy file, or `count` fresh samples from a run folder / checkpoint, latents seeded
  * with `seed`. Float32 generator output stays in [-1, 1] (no uint8 rounding) unless saved as uint8.
  */
-export async function loadGenerated(target: string, count: number | undefined, seed: number): Promise<SampleSet> {
+export async function loadGenerated(target: string, count: number | undefined, seed: number, sampling: { truncation?: number } = {}): Promise<SampleSet> {
   if (target.toLowerCase().endsWith('.npy')) {
+    if (sampling.truncation !== undefined) throw new UserError(`--truncation samples a run's generator; ${target} is a samples file`);
     const set = samplesFromNpy(await readNpy(target), target);
     return take(set, count ?? set.n, `samples file ${target}`, '');
   }
   const n = count ?? 10_000;
   const { nets, state, dir } = await loadSamplingNetworks(target);
   try {
-    const result = sampleFamily(getModel(state.config.model), nets, { count: n, seed }, { config: state.config, data: state.data });
-    return fromSamples(result, state.data.kind, `${dir} (step ${state.step}, latent seed ${seed})`);
+    const result = sampleFamily(getModel(state.config.model), nets, { count: n, seed, truncation: sampling.truncation }, { config: state.config, data: state.data });
+    const psi = sampling.truncation !== undefined ? `, truncation ψ ${sampling.truncation}` : '';
+    return fromSamples(result, state.data.kind, `${dir} (step ${state.step}, latent seed ${seed}${psi})`);
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
   }
@@ -271,11 +273,12 @@ export function formatResult(r: MetricResult): string {
     : r.metric === 'is' ? `${name} ${fmt(v.is)} ± ${fmt(v.isStd)}`
     : `${name} ${Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ')}`;
   const p = r.protocol;
+  // A metric of the generator alone (ppl) has no feature network or reference lines.
   const lines = [
     head,
-    `  network    ${p.featureNet} layer ${p.featureLayer} (${p.featureDim}-d), weights sha256 ${p.weightsSha256}`,
-    `  reference  ${p.reference}, ${p.referenceCount} (${p.referenceSelection}), resize ${p.referenceResize}`,
-    `  generated  ${p.generated}, ${p.generatedCount}, resize ${p.generatedResize}`,
+    ...(p.featureNet !== undefined ? [`  network    ${p.featureNet} layer ${p.featureLayer} (${p.featureDim}-d), weights sha256 ${p.weightsSha256}`] : []),
+    ...(p.reference !== undefined ? [`  reference  ${p.reference}, ${p.referenceCount} (${p.referenceSelection}), resize ${p.referenceResize}`] : []),
+    p.generatedCount !== undefined ? `  generated  ${p.generated}, ${p.generatedCount}, resize ${p.generatedResize}` : `  generated  ${p.generated}`,
     `  seed ${p.seed}, backend ${p.backend}`,
   ];
   const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend'].includes(k));

@@ -42,6 +42,14 @@ test('train → sample (.npy, .png) → resume → info on dcgan / Fashion-MNIST
   assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE);
   assert.equal(png.toString('latin1', 12, 16), 'IHDR');
 
+  // What needs a truncation trick or a style space is refused, naming the model that has one.
+  await fails(['sample', run, '--truncation', '0.7', '--out', 't.png'], tmp, /--truncation needs a model with a truncation trick .*dcgan has none/);
+  await fails(['sample', run, '--style-mix', '1,2', '3', '--out', 'm.png'], tmp, /--style-mix needs a model with a style space .*dcgan has none/);
+  await fails(['sample', run, '--mix-layers', '0-1', '--out', 'm.png'], tmp, /--mix-layers goes with --style-mix/);
+  await fs.writeFile(path.join(tmp, 'face.png'), png);
+  await fails(['project', run, 'face.png', '--out', 'proj'], tmp, /project needs a model with an intermediate latent w \(stylegan2\); dcgan has none/);
+  await fails(['eval', run, '--metrics', 'ppl'], tmp, /ppl needs a model with an intermediate latent w/);
+
   await ok(['resume', run, '--steps', '40'], tmp);
   const info = await ok(['info', run], tmp);
   assert.match(info.stdout, /step\s+40 of 40/);
