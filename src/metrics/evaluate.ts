@@ -122,7 +122,7 @@ export function fromSamples(result: SampleResult, kind: 'image' | 'points', sour
 }
 
 /** The accepted `--ref` forms. */
-export const REFERENCE_SPECS = ['fashion-mnist:test', 'fashion-mnist:train', 'mnist:test', 'mnist:train', 'folder:PATH', 'FILE.npy', 'toy:ring8', 'toy:grid25'];
+export const REFERENCE_SPECS = ['fashion-mnist:test', 'fashion-mnist:train', 'mnist:test', 'mnist:train', 'folder:PATH', 'FILE.npy', 'toy:ring8', 'toy:grid25', 'NAME (an image dataset, e.g. twemoji)'];
 
 /** Load the first `count` examples of the reference set named by `spec`. Returns the set and its canonical name. */
 export async function loadReference(spec: string, count: number, seed: number): Promise<{ set: SampleSet; name: string; available: number | undefined; selection: string }> {
@@ -147,9 +147,12 @@ export async function loadReference(spec: string, count: number, seed: number): 
   if (m) {
     name = `${m[1]}:${m[2] ?? 'test'}`;
     src = (await loadData(m[1], { split: (m[2] ?? 'test') as 'train' | 'test' })) as ArraySource;
-  } else if (spec.startsWith('folder:')) {
+  } else if (spec.startsWith('folder:') || !spec.includes(':')) {
+    // A folder, or any named image dataset (e.g. twemoji): its first `count` training examples.
     name = spec;
-    src = (await loadData(spec, { limit: count })) as ArraySource;
+    const loaded = await loadData(spec, { limit: count });
+    if (loaded.kind !== 'array' || loaded.info.kind !== 'image' || loaded.info.input) throw new UserError(`--ref ${spec} is not a plain image dataset; use one of: ${REFERENCE_SPECS.join(', ')}, or a named image dataset`);
+    src = loaded;
   } else {
     throw unknownChoice('reference', spec, REFERENCE_SPECS);
   }

@@ -64,7 +64,8 @@ test('bad samples, references, metrics and networks are UserErrors with the fix 
   assert.throws(() => samplesFromNpy({ dtype: 'float32', shape: [1, 2, 2, 1], data: Float32Array.of(0, NaN, 0, 0) }, 's.npy'), err(/NaN/));
   assert.throws(() => samplesFromNpy({ dtype: 'float32', shape: [3, 5], data: new Float32Array(15) }, 's.npy'), err(/neither images nor 2-D points/));
   await assert.rejects(loadReference('fashion-mnist:test', 10_001, 0), err(/10000 examples, fewer than --count 10001/));
-  await assert.rejects(loadReference('cifar10', 10, 0), err(/unknown reference 'cifar10'/));
+  await assert.rejects(loadReference('cifar10', 10, 0), err(/unknown dataset 'cifar10'.*folder:PATH/));
+  await assert.rejects(loadReference('edges:mnist', 10, 0), err(/unknown reference 'edges:mnist'/));
   assert.throws(() => parseMetrics('fid,modes', 'image'), err(/2-D toy mixtures/));
   assert.throws(() => parseMetrics('is', 'points'), err(/does not apply to 2-D points/));
   await assert.rejects(resolveNet({ net: 'incepton-v3' }, { c: 3 }, 'x.npy'), err(/did you mean 'inception-v3'/));
