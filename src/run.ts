@@ -18,7 +18,7 @@ import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
 import { exists } from './util/fs.js';
-import { attachTrickNetworks, trickProblem } from './gan/tricks/index.js';
+import { attachTrickNetworks, createTrickState, trickProblem } from './gan/tricks/index.js';
 
 /**
  * Start a fresh run: load the data, let the model family fill in its paper's defaults under the user's
@@ -81,6 +81,8 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
   if (ck.familyState) tf.dispose(ck.familyState.tensors.map((t) => t.tensor));
   // The EMA of G and historical averages come back from the checkpoint; a run whose checkpoint predates them gets fresh copies.
   attachTrickNetworks(ck.nets, config);
+  const tricks = createTrickState(config); // ADA's p, as the checkpoint saved it
+  tricks?.restore(ck.state.tricks);
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: new Rng(0), shard: shardOf(group) });
   stream.restore(ck.state.stream as ReturnType<BatchStream['state']>);
   return new Trainer({
@@ -89,6 +91,7 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
     source,
     data: source.info,
     familyState,
+    tricks,
     nets: ck.nets,
     optimizers,
     stream,

@@ -40,6 +40,8 @@ export interface CheckpointState {
    * whether the family's own state was saved (family-state.json with its tensors in family-state-tensors.*).
    */
   extras?: { nets: string[]; optimizers: string[]; familyState?: boolean };
+  /** The run's trick state by trick name (TrickState.save: e.g. ADA's p), plain JSON. */
+  tricks?: Record<string, unknown>;
   savedAt: string;
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LOSS_NAMES } from './losses.js';
 import { UserError, editDistance } from '../util/errors.js';
 import { DIFF_AUGMENT_POLICIES, parseDiffAugment } from './tricks/diff_augment.js';
+import { adaCentre } from './tricks/ada.js';
 
 /**
  * One typed config per run. CLI flags map one-to-one to these keys (camelCase key ↔ kebab-case flag);
@@ -111,6 +112,14 @@ export interface RunConfig {
   emaDecay: number;
   /** DiffAugment policy for both inputs of D in both phases: comma-separated translation,cutout,color ('' = off). */
   diffAugment: string;
+  /** ADA: target of r_t = E[sign D(x)] that steers the augmentation probability p of D's inputs (0 = off; Karras et al.: 0.6). */
+  adaTarget: number;
+  /** ADA: steps between adjustments of p. */
+  adaInterval: number;
+  /** ADA: thousands of images over which p can move from 0 to 1. */
+  adaKimg: number;
+  /** ADA: p at the start of the run. */
+  adaP: number;
   /** Clip each player's gradient to this global norm before its update (0 = off). */
   gradClip: number;
 }
@@ -195,6 +204,10 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   diffAugment: setting('', z.string().refine((s) => parseDiffAugment(s) !== null, {
     message: `expected a comma-separated list of ${DIFF_AUGMENT_POLICIES.join(', ')} (or '' for none)`,
   }), "DiffAugment on D's inputs in both phases, comma-separated: translation,cutout,color ('' = off; images only)"),
+  adaTarget: setting(0, z.number().min(0).lt(1), "ADA (adaptive discriminator augmentation): target of r_t = E[sign D(x)]; the probability p of augmenting D's inputs rises while r_t is above it (0 = off, 0.6 typical; images only; stats aug/p, aug/rt)"),
+  adaInterval: setting(4, positiveInt, 'with --ada-target: adjust p every N steps, from the r_t of those steps (4 = the paper\'s)'),
+  adaKimg: setting(500, z.number().positive().finite(), "with --ada-target: thousands of images over which p can go from 0 to 1 (500 = the paper's, for runs of millions of images; a short run wants about a tenth of the images it sees, e.g. 10 for 2000 steps of 64)"),
+  adaP: setting(0, z.number().min(0).max(1), "with --ada-target: the augmentation probability p at the start (0 = the paper's)"),
   gradClip: setting(0, weight, "clip each player's gradient to this global norm (0 = off)"),
 };
 
@@ -206,7 +219,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
 export const OPTIONAL_SETTINGS = [
   'loss', 'latentDim', 'hidden', 'width', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue',
   'labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching',
-  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'gradClip',
+  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'gradClip',
 ] as const satisfies readonly (keyof RunConfig)[];
 export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
 
@@ -288,5 +301,14 @@ function checkCombinations(config: RunConfig): void {
   // Label smoothing moves a target, and only these losses have one (wasserstein/hinge/relativistic do not).
   if (config.labelSmoothing > 0 && !['minimax', 'non-saturating', 'least-squares'].includes(config.loss)) {
     throw new UserError(`--label-smoothing needs a loss with a real target (minimax, non-saturating, least-squares); --loss ${config.loss} has none`);
+  }
+  // Two ways of augmenting D's inputs: ADA's pipeline at an adaptive p, or DiffAugment's at p = 1; not both.
+  if (config.adaTarget > 0 && config.diffAugment !== '') {
+    throw new UserError(`--ada-target and --diff-augment both augment D's inputs; use one of them (--ada-target ${config.adaTarget} with --diff-augment ${config.diffAugment})`);
+  }
+  if (config.adaP > 0 && config.adaTarget === 0) throw new UserError(`--ada-p ${config.adaP} sets ADA's starting p; it needs --ada-target (0 turns ADA off)`);
+  // r_t = E[sign D(x)] needs D's outputs to have a fixed level that separates real from fake.
+  if (config.adaTarget > 0 && adaCentre(config.loss) === null) {
+    throw new UserError(`--ada-target reads E[sign D(x)], which needs a loss with a fixed decision level (minimax, non-saturating, hinge, least-squares); --loss ${config.loss} leaves the level of D's output free (pass --loss hinge, say)`);
   }
 }

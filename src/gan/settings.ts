@@ -12,8 +12,8 @@ export const HONOURS = {
   standardStep: ['loss', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue'],
   /** Tricks that act inside the shared D and G phases (src/gan/tricks). */
   phaseTricks: ['labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching', 'historicalAveraging', 'historicalAveragingG', 'gradClip'],
-  /** DiffAugment: images only. */
-  augment: ['diffAugment'],
+  /** Augmentation of D's inputs, DiffAugment or ADA: images, and a D loss that goes through the step tricks' discriminatorLoss (ADA reads D's real outputs there). */
+  augment: ['diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP'],
   /** The moving average of G's weights used for sampling. */
   ema: ['emaDecay'],
   /** Minibatch layers before D's last dense layer (D builders that insert them). */

@@ -223,6 +223,7 @@ export class Trainer {
       this.parts.familyState?.restore(ck.familyState);
       tf.dispose(ck.familyState.tensors.map((t) => t.tensor));
     }
+    this.parts.tricks?.restore(ck.state.tricks);
     this.parts.stream.restore(ck.state.stream as BatchStreamState);
     this.parts.latentRng.setState(ck.state.rng.latent);
     this.parts.step = ck.state.step;
@@ -267,6 +268,7 @@ export class Trainer {
       stream: this.parts.stream.state(),
       lastStats: this.lastStats,
       evalBest: this.parts.evalBest,
+      ...(this.parts.tricks ? { tricks: this.parts.tricks.save() } : {}),
       savedAt: new Date().toISOString(),
     };
     const saved = await saveCheckpoint(this.run, this.parts.nets, this.parts.optimizers, state, this.parts.config.keepCheckpoints, name, this.parts.familyState);

@@ -11,7 +11,7 @@ import { BatchStream, shardRange, type Shard } from '../data/batches.js';
 import { averageGradientsOver, rankRng, rowsOf, shardOf, weightsFromRoot, type Collectives } from './replicas.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
-import { attachTrickNetworks, bindStepTricks, releaseStepTricks, trickProblem, updateAverages } from './tricks/index.js';
+import { abandonStepTricks, attachTrickNetworks, bindStepTricks, createTrickState, releaseStepTricks, trickProblem, updateAverages, type TrickState } from './tricks/index.js';
 
 /** What one training step reads and moves: the trainer's state minus its files. */
 export interface StepState {
@@ -27,6 +27,8 @@ export interface StepState {
   step: number;
   /** The family's own state (GanFamily.createState), when it keeps one. */
   familyState?: FamilyState;
+  /** The tricks' own state (ADA's p), when a configured trick keeps one (createTrickState). */
+  tricks?: TrickState;
   /** The ranks of a data-parallel run (absent when training alone): the stream then yields this rank's share. */
   group?: Collectives;
 }
@@ -50,7 +52,7 @@ export function runStep(state: StepState): StepStats {
   // Every player's learning rate at this step (--lr-schedule); a no-op for constant rates.
   applySchedule(state.optimizers, playersOf(state.family), config, state.step);
   // The run's stabilising tricks act inside the shared D and G phases for this step (none unless configured).
-  bindStepTricks(state.nets, config, state.step, rng);
+  bindStepTricks(state.nets, config, state.step, rng, { tricks: state.tricks, group: state.group });
   let stats: StepStats;
   try {
     stats = familyStep({
@@ -63,10 +65,10 @@ export function runStep(state: StepState): StepStats {
       state: state.familyState,
     });
   } catch (e) {
-    releaseStepTricks(state.nets); // frees what the tricks kept (a diverging step may throw)
+    abandonStepTricks(state.nets); // frees what the tricks kept (a diverging step may throw)
     throw e;
   }
-  const trickStats = releaseStepTricks(state.nets); // e.g. 'trick/noise-sigma'
+  const trickStats = releaseStepTricks(state.nets); // e.g. 'trick/noise-sigma', 'aug/p' (ADA moves p here)
   if (Object.keys(trickStats).length > 0) stats = { ...stats, extra: { ...stats.extra, ...trickStats } };
   tf.dispose([batch.x, batch.labels, batch.input, z].filter((t) => t !== undefined));
   state.step++;
@@ -101,7 +103,7 @@ export function freshState(family: GanFamily, source: DataSource, config: RunCon
   }
   return {
     config, family, data: source.info, nets, optimizers, stream, latentRng, step: 0,
-    familyState: family.createState?.(source.info, config), group,
+    familyState: family.createState?.(source.info, config), tricks: createTrickState(config), group,
   };
 }
 

@@ -10,7 +10,11 @@ import { cli, start } from '../cli/helpers.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'rank_child.js');
 
-interface RankOutput { rank: number; world: number; weights: Record<string, number[]>; before?: Record<string, number[]>; grads?: number[][]; tensors?: number[] }
+interface RankOutput {
+  rank: number; world: number; weights: Record<string, number[]>; before?: Record<string, number[]>; grads?: number[][]; tensors?: number[];
+  /** [aug/p, aug/rt] per step (null when not reported). */
+  augStats?: (number | null)[][];
+}
 
 /** Run rank_child.js as `world` ranks on loopback (world 1: alone, no group) and read what each wrote. */
 async function ranks(world: number, args: string[], dir: string): Promise<RankOutput[]> {
@@ -71,6 +75,19 @@ test('dcgan through runStep on 2 ranks: replicas stay identical despite per-rank
   assert.equal(differing(r0.weights, r1.weights), 0, 'trainable weights differ between ranks');
   assert.ok(differing(r0.before!, r0.weights) > 0, 'training moved no weight');
   assert.equal(r0.tensors![1], r0.tensors![3], 'tensors leaked between steps');
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+test('dcgan with ADA on 2 ranks: r_t is the group\'s, so p moves the same on every rank; replicas identical', async () => {
+  const dir = await tmp();
+  const [r0, r1] = await ranks(2, ['replicas', '6', 'ada'], dir);
+  // Each rank sees other examples, so their own r_t would differ; they sum their signs before moving p.
+  assert.deepEqual(r0.augStats, r1.augStats, 'p and r_t per step on rank 0 and rank 1');
+  // 2 steps × 8 images over 32: each adjustment moves p by ½.
+  const [p, rt] = [r0.augStats!.map((s) => s[0]!), r0.augStats!.map((s) => s[1])];
+  assert.deepEqual(p.slice(0, 3), [0.5, 0.5, Math.min(1, Math.max(0, 0.5 + 0.5 * Math.sign(rt[1]! - 0.6)))]);
+  assert.equal(differing(r0.weights, r1.weights), 0, 'trainable weights differ between ranks');
+  assert.equal(r0.tensors![1], r0.tensors![5], 'tensors leaked between steps');
   await fs.rm(dir, { recursive: true, force: true });
 });
 

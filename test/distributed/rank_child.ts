@@ -3,7 +3,7 @@
  * with none of them as the one-process reference). Writes what it trained to the JSON file named last.
  *
  *   equivalence FAMILY CLIP STEPS OUT   the family's step (--grad-clip CLIP) on global batches it builds itself, each rank on its rows
- *   replicas STEPS OUT             dcgan (batch norm) through runStep, as `ganforge train` runs it
+ *   replicas STEPS [ada] OUT       dcgan (batch norm) through runStep, as `ganforge train` runs it (ada: with --ada-target)
  */
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
@@ -89,22 +89,26 @@ if (mode === 'equivalence') {
   }
   await fs.writeFile(out, JSON.stringify({ rank, world, weights: weights(state.nets), grads: averaged }));
 } else if (mode === 'replicas') {
-  const [stepsArg, out] = args;
+  const [stepsArg] = args;
+  const out = args.at(-1)!;
+  const ada = args.includes('ada') ? { adaTarget: 0.6, adaInterval: 2, adaKimg: 0.032, adaP: 0.5 } : {};
   const family = getModel('dcgan');
   const n = 32;
   const values = new Uint8Array(n * 16 * 16);
   const fill = new Rng(9);
   for (let i = 0; i < values.length; i++) values[i] = Math.floor(fill.uniform() * 256);
   const source: ArraySource = { kind: 'array', info: { name: 'noise16', kind: 'image', shape: [16, 16, 1], count: n }, count: n, values };
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: 'dcgan', batchSize: 8, width: 8, latentDim: 8, seed: 5 });
+  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: 'dcgan', batchSize: 8, width: 8, latentDim: 8, seed: 5, ...ada });
   const state = freshState(family, source, config, group);
   const before = weights(state.nets);
   const tensors: number[] = [];
+  const augStats: (number | null)[][] = [];
   for (let k = 0; k < Number(stepsArg); k++) {
-    runStep(state);
+    const s = runStep(state);
     tensors.push(tf.memory().numTensors);
+    augStats.push([s.extra?.['aug/p'] ?? null, s.extra?.['aug/rt'] ?? null]);
   }
-  await fs.writeFile(out, JSON.stringify({ rank, world, before, weights: weights(state.nets), tensors }));
+  await fs.writeFile(out, JSON.stringify({ rank, world, before, weights: weights(state.nets), tensors, augStats }));
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

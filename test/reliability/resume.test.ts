@@ -27,8 +27,9 @@ async function layout(file: string): Promise<string[]> {
   const specs: { shape: number[]; dtype: string }[] = Array.isArray(json) ? json : json.weightsManifest[0].weights;
   return specs.map((s) => `${s.dtype}[${s.shape.join(',')}]`);
 }
-/** Stats that depend on the numbers (img/s and time depend on the clock). */
+/** Stats that depend on the numbers (img/s and time depend on the clock); ADA's p and r_t where the run has them. */
 const LOSSES = ['loss/D', 'loss/G', 'D(x)', 'D(G(z))'];
+const TRICK_STATS = ['aug/p', 'aug/rt'];
 
 /**
  * Rng states as uint32. Rng keeps one word as a signed int32 between draws (`b ^ (b >>> 9)`) and setState
@@ -56,7 +57,7 @@ async function trainRecording(trainer: Trainer, streams: Map<number, BatchStream
  * One run straight to `n`, one stopped at each of `stops` and resumed from its checkpoint; the final
  * checkpoints must be byte-identical, and so must the per-step losses and the data order.
  */
-async function compareResume(name: string, config: Partial<RunConfig>, n: number, stops: number[]): Promise<void> {
+async function compareResume(name: string, config: Partial<RunConfig>, n: number, stops: number[]): Promise<Record<string, unknown>[]> {
   const straight = path.join(tmp, `${name}-straight`);
   const resumed = path.join(tmp, `${name}-resumed`);
   const base = { ...config, steps: n, seed: 11, logEvery: 1, sampleEvery: 0, checkpointEvery: 0, keepCheckpoints: 10 };
@@ -87,14 +88,16 @@ async function compareResume(name: string, config: Partial<RunConfig>, n: number
   assert.deepEqual(sb.optimizerScalars, sa.optimizerScalars, 'Adam β powers');
   assert.deepEqual(norm(sb.rng), norm(sa.rng), 'latent RNG');
   assert.deepEqual(norm(sb.stream), norm(sa.stream), 'batch stream');
+  assert.deepEqual(sb.tricks, sa.tricks, "the tricks' state (ADA's p)");
   for (const k of LOSSES) assert.equal(sb.lastStats[k], sa.lastStats[k], k);
   for (let s = 1; s <= n; s++) assert.deepEqual(resumedStreams.get(s), straightStreams.get(s), `stream after step ${s}`);
 
   const [la, lb] = await Promise.all([metrics(straight), metrics(resumed)]);
   assert.deepEqual(lb.map((l) => l.step), Array.from({ length: n }, (_, i) => i + 1), 'one log line per step, no duplicates from the resumes');
   for (let s = 0; s < n; s++) {
-    for (const k of LOSSES) assert.equal(lb[s][k], la[s][k], `${name} step ${s + 1} ${k}`);
+    for (const k of [...LOSSES, ...TRICK_STATS]) assert.equal(lb[s][k], la[s][k], `${name} step ${s + 1} ${k}`);
   }
+  return la;
 }
 
 test('dcgan: stopped at an epoch boundary and mid-epoch, resumed twice → bit-identical to a straight run', async () => {
@@ -105,4 +108,15 @@ test('dcgan: stopped at an epoch boundary and mid-epoch, resumed twice → bit-i
 
 test('vanilla on toy:ring8: stopped twice and resumed → bit-identical to a straight run', async () => {
   await compareResume('vanilla', { model: 'vanilla', data: 'toy:ring8', batchSize: 32, hidden: 32 }, 12, [5, 8]);
+});
+
+test('dcgan with ADA: stopped mid-interval and resumed → bit-identical, p and r_t included', async () => {
+  // Interval 2 and stops at steps 3 and 5: each resume lands inside an interval, with one step's signs counted.
+  // From p = ½, each adjustment (2 steps × 16 images over 128 images) moves p by ¼.
+  const log = await compareResume('dcgan-ada', {
+    model: 'dcgan', data: 'fashion-mnist', dataLimit: 64, batchSize: 16, width: 8, latentDim: 16, adaTarget: 0.6, adaInterval: 2, adaKimg: 0.128, adaP: 0.5,
+  }, 8, [3, 5]);
+  const ps = log.map((l) => l['aug/p']);
+  assert.equal(ps[0], 0.5);
+  assert.ok(new Set(ps).size > 1, `p moved during the run: ${ps}`);
 });

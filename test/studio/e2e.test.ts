@@ -25,7 +25,8 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
   const runs = path.join(tmp, 'runs');
   const run = path.join(runs, 'r');
-  const trainArgs = ['train', 'dcgan', '--data', 'fashion-mnist', '--data-limit', '256', '--batch-size', '16', '--width', '8', '--steps', '400', '--sample-every', '5', '--log-every', '1', '--out', run];
+  const trainArgs = ['train', 'dcgan', '--data', 'fashion-mnist', '--data-limit', '256', '--batch-size', '16', '--width', '8', '--steps', '400', '--sample-every', '5', '--log-every', '1',
+    '--ada-target', '0.6', '--ada-kimg', '1', '--out', run]; // ADA: its p has a chart of its own
   const trainer = spawn(process.execPath, [CLI, ...trainArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   trainer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -50,6 +51,7 @@ test('studio in headless Chromium: live grid and curves, explorer slider, export
   await until(async () => (await attr(page, '#grid', 'src')) !== firstSrc, 'a new sample grid in the page');
   await until(async () => Number(await attr(page, '#chart-loss', 'data-points')) > firstPoints, 'more points on the loss chart');
   assert.match(await page.locator('#stats').innerText(), /step \d+\/400/);
+  await until(async () => Number(await attr(page, '#chart-aug', 'data-points')) > 0, "ADA's p on its chart");
 
   // Latent explorer: moving the interpolation slider draws a different frame, computed in the page.
   await page.goto(`${base}/?backend=cpu#/explore/r`);

@@ -5,11 +5,13 @@ import type { AdversarialLoss } from '../losses.js';
 import { EMA_GENERATOR, type GanNetworks } from '../family.js';
 import type { DatasetInfo } from '../../data/types.js';
 import type { Rng } from '../../util/rng.js';
+import type { Collectives } from '../replicas.js';
 import { UserError } from '../../util/errors.js';
 import { MinibatchDiscrimination, MinibatchStddev } from '../../nn/minibatch.js';
 import { smoothLabels } from './label_smoothing.js';
 import { addInstanceNoise, instanceNoiseSigma } from './instance_noise.js';
 import { diffAugment, parseDiffAugment, type DiffAugmentPolicy } from './diff_augment.js';
+import { AdaController, adaAugment, adaCentre, applyAda, drawAda } from './ada.js';
 import { featureMatchingLoss, featureModel } from './feature_matching.js';
 import { historicalPenalty, updateHistoricalAverage } from './historical_averaging.js';
 import { updateEma } from './ema.js';
@@ -18,6 +20,7 @@ import { copyNetwork } from './copies.js';
 
 export { smoothLabels, instanceNoiseSigma, addInstanceNoise, diffAugment, parseDiffAugment, featureMatchingLoss, featureModel };
 export { historicalPenalty, updateHistoricalAverage, updateEma, minimizeClipped, copyNetwork };
+export { AdaController, adaAugment, adaCentre, applyAda, drawAda };
 
 /** Names, among GanNetworks.extra, of the historical averages of D's and G's weights (--historical-averaging[-g]). */
 export const D_AVERAGE = 'discriminator-average';
@@ -26,7 +29,46 @@ export const G_AVERAGE = 'generator-average';
 /** Whether the config turns on a trick that acts inside the D and G phases (the rest act on networks or after the step). */
 export function phaseTricksOn(config: RunConfig): boolean {
   return config.labelSmoothing > 0 || config.instanceNoise > 0 || config.featureMatching > 0 || config.historicalAveraging > 0 ||
-    config.historicalAveragingG > 0 || config.diffAugment !== '' || config.gradClip > 0;
+    config.historicalAveragingG > 0 || config.diffAugment !== '' || config.gradClip > 0 || config.adaTarget > 0;
+}
+
+/** A trick's state that outlives a step: plain JSON in and out (a checkpoint keeps it in state.json). */
+interface StatefulTrick {
+  save(): unknown;
+  /** Put back what `save` returned; undefined: the fresh state. */
+  restore(saved: unknown): void;
+}
+
+/**
+ * The state of a run's tricks that is not a network (ADA's p and its running r_t), by trick name. The run's
+ * step state owns it; every checkpoint saves it (CheckpointState.tricks) and resume and rollback put it back,
+ * so exact resume stays bit-for-bit. createTrickState makes one when the config turns on a trick that has state.
+ */
+export class TrickState {
+  /** ADA's controller (--ada-target). */
+  readonly ada?: AdaController;
+  private readonly parts: Record<string, StatefulTrick> = {};
+
+  constructor(config: RunConfig) {
+    if (config.adaTarget > 0) {
+      this.ada = new AdaController({ target: config.adaTarget, interval: config.adaInterval, kimg: config.adaKimg, batchSize: config.batchSize, initialP: config.adaP });
+      this.parts.ada = this.ada;
+    }
+  }
+
+  save(): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(this.parts).map(([name, part]) => [name, part.save()]));
+  }
+
+  /** Put back a checkpoint's saved state (a trick the checkpoint has nothing for starts fresh). */
+  restore(saved: Record<string, unknown> | undefined): void {
+    for (const [name, part] of Object.entries(this.parts)) part.restore(saved?.[name]);
+  }
+}
+
+/** The run's trick state, or undefined when no configured trick keeps one. */
+export function createTrickState(config: RunConfig): TrickState | undefined {
+  return config.adaTarget > 0 ? new TrickState(config) : undefined;
 }
 
 /**
@@ -54,9 +96,10 @@ export const NO_TRICKS: PhaseTricks = {
 
 /**
  * The tricks of one training step, as the shared phases (discriminatorPhase, generatorPhase) apply them: what
- * D sees (DiffAugment, then instance noise), D's targets (label smoothing), extra loss terms (historical
+ * D sees (DiffAugment or ADA, then instance noise), D's targets (label smoothing), extra loss terms (historical
  * averaging, feature matching) and how gradients are applied (clipping). runStep binds one to the run's
  * networks for the step (see bindStepTricks), so every family whose step goes through those phases gets them.
+ * ADA reads D's real outputs where D's loss takes them (discriminatorLoss), and moves p when the step ends.
  */
 export class StepTricks implements PhaseTricks {
   /** Instance-noise σ at this step. */
@@ -65,20 +108,42 @@ export class StepTricks implements PhaseTricks {
   private readonly kept = new Map<string, tf.Scalar>();
   private readonly numbers: Record<string, number> = {};
   private real?: { x: tf.Tensor; y?: tf.Tensor };
+  /** ADA's augmentation probability for this step (it moves only between steps). */
+  readonly adaP: number;
+  private readonly ada?: AdaController;
+  private readonly group?: Collectives;
+  /** Σ sign(D(x) − centre) of each D update's real batch this step (ADA), and how many outputs they cover. */
+  private readonly realSigns: tf.Scalar[] = [];
+  private realCount = 0;
 
-  constructor(readonly config: RunConfig, readonly step: number, readonly rng: Rng) {
+  constructor(readonly config: RunConfig, readonly step: number, readonly rng: Rng, run: { tricks?: TrickState; group?: Collectives } = {}) {
     this.sigma = instanceNoiseSigma(step, config.instanceNoise, config.instanceNoiseSteps || config.steps, config.instanceNoiseAnneal);
     this.policies = parseDiffAugment(config.diffAugment) ?? [];
+    this.ada = run.tricks?.ada;
+    if (config.adaTarget > 0 && !this.ada) throw new Error('--ada-target: the step has no trick state (createTrickState makes ADA\'s controller)');
+    this.adaP = this.ada?.p ?? 0;
+    this.group = run.group;
   }
 
-  /** D's loss with the real target smoothed (--label-smoothing). */
+  /** D's loss with the real target smoothed (--label-smoothing); with ADA, it also notes the signs of D's real outputs. */
   discriminatorLoss(loss: AdversarialLoss): AdversarialLoss {
-    return smoothLabels(loss, this.config.labelSmoothing);
+    const smoothed = smoothLabels(loss, this.config.labelSmoothing);
+    if (!this.ada) return smoothed;
+    const centre = adaCentre(loss.name) ?? 0; // checkCombinations refuses losses without one
+    return {
+      ...smoothed,
+      d: (real, fake) => {
+        // r_t's ingredients (no gradient flows through sign): Σ sign and the number of outputs.
+        this.realSigns.push(tf.keep(tf.tidy(() => tf.sum(tf.sign(centre === 0 ? real : tf.sub(real, centre))))));
+        this.realCount += real.size;
+        return smoothed.d(real, fake);
+      },
+    };
   }
 
-  /** What D sees of x (real or generated): DiffAugment, then instance noise. Differentiable in x. */
+  /** What D sees of x (real or generated): DiffAugment or ADA's augmentations, then instance noise. Differentiable in x. */
   dInput(x: tf.Tensor): tf.Tensor {
-    return addInstanceNoise(diffAugment(x, this.policies, this.rng), this.sigma, this.rng);
+    return addInstanceNoise(diffAugment(adaAugment(x, this.adaP, this.rng), this.policies, this.rng), this.sigma, this.rng);
   }
 
   /** Keep the D phase's real batch (and its labels) for feature matching in the G phase that follows. */
@@ -119,15 +184,30 @@ export class StepTricks implements PhaseTricks {
     return value;
   }
 
-  /** Read out what the step's tricks report (σ, penalties, gradient norms) and free what they kept. */
+  /**
+   * Read out what the step's tricks report (σ, penalties, gradient norms, ADA's p and r_t), close the step for
+   * the tricks with state (ADA may move p) and free what they kept.
+   */
   finish(): Record<string, number> {
     const out: Record<string, number> = { ...this.numbers };
     if (this.config.instanceNoise > 0) out['trick/noise-sigma'] = this.sigma;
     for (const [name, t] of this.kept) out[name] = t.dataSync()[0];
-    tf.dispose([...this.kept.values()]);
-    this.kept.clear();
-    this.forgetReal();
+    if (this.ada) {
+      this.ada.observe(this.realSigns.reduce((s, t) => s + t.dataSync()[0], 0), this.realCount);
+      this.ada.endStep(this.group && this.group.worldSize > 1 ? groupTotals(this.group) : undefined);
+      out['aug/p'] = this.adaP;
+      if (this.ada.rt !== undefined) out['aug/rt'] = this.ada.rt;
+    }
+    this.discard();
     return out;
+  }
+
+  /** Free what the step's tricks kept, without reading it (a step that threw). */
+  discard(): void {
+    tf.dispose([...this.kept.values(), ...this.realSigns]);
+    this.kept.clear();
+    this.realSigns.length = 0;
+    this.forgetReal();
   }
 
   /** Keep a scalar's value for the stats channel (the last one of the step wins); returns it for use. */
@@ -143,6 +223,20 @@ export class StepTricks implements PhaseTricks {
   }
 }
 
+/**
+ * The group's totals of (Σ sign, count) from each rank's own: the mean over ranks times their number. Both are
+ * integers, so rounding gives the totals exactly and every rank computes the same r_t and p.
+ */
+function groupTotals(group: Collectives): (signSum: number, count: number) => [number, number] {
+  return (signSum, count) => {
+    const local = tf.tensor1d([signSum, count]);
+    const [mean] = group.average([local]);
+    const v = mean.dataSync();
+    tf.dispose([local, mean]);
+    return [Math.round(v[0] * group.worldSize), Math.round(v[1] * group.worldSize)];
+  };
+}
+
 function averageOf(nets: GanNetworks, name: string): tfl.LayersModel {
   const m = nets.extra?.[name];
   if (!m) throw new Error(`historical averaging: the run has no '${name}' network (attachTrickNetworks builds it)`);
@@ -153,10 +247,13 @@ function averageOf(nets: GanNetworks, name: string): tfl.LayersModel {
 // families call with their own arguments only. A WeakMap, so a run's networks never outlive it here.
 const bound = new WeakMap<GanNetworks, StepTricks>();
 
-/** Bind this step's tricks to the run's networks (when the config turns any phase trick on); returns them. */
-export function bindStepTricks(nets: GanNetworks, config: RunConfig, step: number, rng: Rng): StepTricks | undefined {
+/**
+ * Bind this step's tricks to the run's networks (when the config turns any phase trick on); returns them.
+ * `run` carries the run's trick state (ADA's controller) and, for a data-parallel run, its group.
+ */
+export function bindStepTricks(nets: GanNetworks, config: RunConfig, step: number, rng: Rng, run: { tricks?: TrickState; group?: Collectives } = {}): StepTricks | undefined {
   if (!phaseTricksOn(config)) return undefined;
-  const tricks = new StepTricks(config, step, rng);
+  const tricks = new StepTricks(config, step, rng, run);
   bound.set(nets, tricks);
   return tricks;
 }
@@ -176,6 +273,12 @@ export function releaseStepTricks(nets: GanNetworks): Record<string, number> {
   const tricks = bound.get(nets);
   bound.delete(nets);
   return tricks ? tricks.finish() : {};
+}
+
+/** End the binding of a step that threw: free what the tricks kept; the tricks' state does not advance. */
+export function abandonStepTricks(nets: GanNetworks): void {
+  bound.get(nets)?.discard();
+  bound.delete(nets);
 }
 
 /**
@@ -213,6 +316,12 @@ export function updateAverages(nets: GanNetworks, config: RunConfig, stepsDone: 
 export function trickProblem(data: DatasetInfo, config: RunConfig): string | null {
   if (config.diffAugment !== '' && data.kind !== 'image') {
     return `--diff-augment augments images, and ${data.name} is 2-D points; leave it off for this data`;
+  }
+  if (config.adaTarget > 0) {
+    if (data.kind !== 'image') return `--ada-target augments images, and ${data.name} is 2-D points; leave it off for this data`;
+    const [h, w, c] = data.shape;
+    if (h !== w) return `--ada-target rotates D's inputs by 90°, which needs square images; ${data.name} is ${h}×${w} (pass --image-size N)`;
+    if (c !== 1 && c !== 3) return `--ada-target's colour transforms work on grey or RGB images; ${data.name} has ${c} channels`;
   }
   return null;
 }

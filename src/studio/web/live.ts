@@ -2,6 +2,8 @@ import { getRun, runPath, series, type Alert, type MetricRecord, type RunDetail 
 import { LineChart, align } from './chart.js';
 
 const isEvalKey = (k: string) => k.startsWith('eval/') || k.startsWith('fid');
+/** Augmentation of D's inputs: ADA's probability p and its overfitting heuristic r_t. */
+const isAugKey = (k: string) => k.startsWith('aug/');
 
 /**
  * One run as it trains: the newest sample grid, loss and D-output curves, evaluated scores when present,
@@ -19,7 +21,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     <div class="row">
       <figure><img id="grid" alt="sample grid" class="${rows ? 'rows' : ''}"><figcaption id="grid-step">no samples yet</figcaption></figure>
       <div class="charts">
-        <div id="chart-loss"></div><div id="chart-d"></div><div id="chart-div"></div><div id="chart-eval"></div>
+        <div id="chart-loss"></div><div id="chart-d"></div><div id="chart-div"></div><div id="chart-eval"></div><div id="chart-aug"></div>
       </div>
     </div>`;
   const $ = (sel: string) => view.querySelector(sel) as HTMLElement;
@@ -28,6 +30,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     d: new LineChart($('#chart-d'), 'mean D(x) and D(G(z))'),
     div: new LineChart($('#chart-div'), 'sample diversity (grid pixel std)'),
     eval: new LineChart($('#chart-eval'), 'evaluation (FID/KID/…)'),
+    aug: new LineChart($('#chart-aug'), 'augmentation p and r_t (ADA)'),
   };
   const state: RunDetail = run;
   $('#chart-div').hidden = rows; // grid diversity measures fixed latents' samples, which a translator's grid is not
@@ -44,6 +47,12 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     if (evalKeys.length) {
       const e = align(Object.fromEntries(evalKeys.map((k) => [k, series(m, k)])));
       charts.eval.set(e.xs, e.ys);
+    }
+    const augKeys = [...new Set(m.flatMap((r) => Object.keys(r).filter(isAugKey)))];
+    $('#chart-aug').hidden = augKeys.length === 0; // only runs with --ada-target report them
+    if (augKeys.length) {
+      const a = align(Object.fromEntries(augKeys.map((k) => [k, series(m, k)])));
+      charts.aug.set(a.xs, a.ys);
     }
     const last = state.samples.at(-1);
     if (last) {
