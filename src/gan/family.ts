@@ -169,6 +169,13 @@ export interface StyleSpace {
    * them off; explicit maps [B or 1, H, W, 1], one per `noiseShapes` entry, are used as given (projection optimises them).
    */
   synthesis(ws: tf.Tensor3D, options?: { noise?: 'random' | 'zero' | tf.Tensor[]; seed?: number }): tf.Tensor4D;
+  /**
+   * The two halves as layers models, for `ganforge export` and the studio's explorer, which run them in the
+   * browser: mapping z [B, zDim] (and one-hot classes [B, K] as a second input when conditional) → w [B, wDim];
+   * synthesis w+ [B, numWs, wDim] → images [B, H, W, C] (noise drawn inside). Owned by the networks. A family
+   * with a style space provides them (only test doubles leave them out).
+   */
+  models?: { mapping: tfl.LayersModel; synthesis: tfl.LayersModel };
 }
 
 /** Samples as floats (images in [-1, 1]), `count` of `shape`, and the grid columns a picture of them should use. */
