@@ -40,7 +40,7 @@ npx tsc -p tsconfig.json --incremental
 
 # The studio page and vendored TF.js (dist/studio-web): rebuilt only when its sources or the lock file changed.
 # The vendored TF.js bundles ganforge's own layers (src/nn), so that a model holding them loads in the browser.
-if [ ! -f dist/studio-web/index.html ] || [ -n "$(find src/studio/web src/studio/generator_core.ts src/studio/translate_page.ts src/nn package-lock.json -newer dist/studio-web/index.html -print -quit)" ]; then
+if [ ! -f dist/studio-web/index.html ] || [ -n "$(find src/studio/web src/studio/generator_core.ts src/studio/translate_page.ts src/studio/style_core.ts src/studio/style_page.ts src/nn package-lock.json -newer dist/studio-web/index.html -print -quit)" ]; then
   echo "ganforge setup: npm run build:studio"
   npm run --silent build:studio
 fi

@@ -36,16 +36,9 @@ export function folderHandler(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       await fs.mkdir(dir, { recursive: true });
-      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as object,
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-        convertedBy: 'ganforge',
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await writeFileAtomic(path.join(dir, 'weights.bin'), Buffer.from(weights));
-      await writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+      const files = modelFilesOf(artifacts);
+      await writeFileAtomic(path.join(dir, 'weights.bin'), files['weights.bin']);
+      await writeFileAtomic(path.join(dir, 'model.json'), files['model.json']);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -78,6 +71,33 @@ export function folderHandler(dir: string): tf.io.IOHandler {
       };
     },
   };
+}
+
+/** A saved model's two files, as a folder holds them and `tf.loadLayersModel('…/model.json')` fetches them. */
+export type ModelFiles = Record<'model.json' | 'weights.bin', Buffer>;
+
+function modelFilesOf(artifacts: tf.io.ModelArtifacts): ModelFiles {
+  const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology as object,
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+    convertedBy: 'ganforge',
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+  };
+  return { 'model.json': Buffer.from(JSON.stringify(modelJson)), 'weights.bin': Buffer.from(weights) };
+}
+
+/** A model's files in memory (what saveModel would write), e.g. for a server to hand to a browser. */
+export async function modelFiles(model: tfl.LayersModel): Promise<ModelFiles> {
+  let files: ModelFiles | null = null;
+  await model.save({
+    save: async (artifacts: tf.io.ModelArtifacts) => {
+      files = modelFilesOf(artifacts);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+  });
+  return files!;
 }
 
 export async function saveModel(model: tfl.LayersModel, dir: string): Promise<void> {

@@ -18,10 +18,13 @@ export function generatorModule(info: GeneratorManifest, source: string): string
 ${TFJS_NOTE}
 import * as tf from './tfjs.js';
 import { loadGenerator } from './generator_core.js';
-export { randomLatents, lerp, slerp, truncate, arithmetic, toRgba } from './generator_core.js';
+export { randomLatents, seedLatents, truncatedSeedLatents, lerp, slerp, truncate, arithmetic, toRgba } from './generator_core.js';
 export { tf };
 
-/** The manifest (also in manifest.json): condition, latentDim, shapes.output [h, w, c], numClasses, classNames. */
+/**
+ * The manifest (also in manifest.json): condition, latentDim, shapes.output [h, w, c], numClasses, classNames,
+ * and truncation 'z' when the model samples truncated latents: truncatedSeedLatents(seeds, info.latentDim, ψ).
+ */
 export const info = ${JSON.stringify(info)};
 
 const generator = await loadGenerator(tf, new URL(\`./\${info.generator}/model.json\`, import.meta.url).href, info);
@@ -29,6 +32,44 @@ const generator = await loadGenerator(tf, new URL(\`./\${info.generator}/model.j
 /** z: Float32Array of n·latentDim; label: a class (or one per sample) for conditional generators. */
 export const generate = (z, label) => generator.generate(z, label);
 export const conditional = generator.conditional;
+`;
+}
+
+export function styleModule(info: GeneratorManifest, source: string): string {
+  return `${HEADER(source)} From any page:
+//   import { generate, seedLatents, mapping, synthesize, mix, broadcastW, toRgba, info } from './generator.js';
+//   const pixels = await generate(seedLatents([1, 2, 3], info.style.zDim), { truncation: 0.7 }); // 3 images in 0..1
+//   const [a, b] = [await mapping(seedLatents([1], info.style.zDim)), await mapping(seedLatents([2], info.style.zDim))];
+//   const mixed = await synthesize(mix(a, b, [0, 3]));  // a's styles with inputs 0–3 (coarse) taken from b
+//   toRgba(pixels, i, info.shapes.output) gives sample i as canvas bytes.
+${TFJS_NOTE}
+import * as tf from './tfjs.js';
+import { loadStyleGenerator, mixW } from './style_core.js';
+export { seedLatents, toRgba } from './generator_core.js';
+export { truncateW, broadcastW, mixW, lerpW, noiseMaps, layerPresets, mixGrid, interpolateW, seedWs } from './style_core.js';
+export { tf };
+
+/**
+ * The manifest (also in manifest.json): condition, numClasses, classNames, shapes.output [h, w, c], and style:
+ * zDim, wDim, numWs (style inputs, coarse to fine), resolutions, noiseShapes, meanW (w̄, one row per class
+ * when conditional).
+ */
+export const info = ${JSON.stringify(info)};
+
+/** The loaded mapping and synthesis networks (style_core.js StyleGenerator). */
+export const generator = await loadStyleGenerator(tf, new URL('./', import.meta.url).href, info);
+
+/**
+ * z (n·zDim) → n images [h, w, c] in 0..1. truncation ψ pulls w toward w̄ (1: none); label: a class, or one per
+ * sample, for conditional models; noise: a seed (default 0) for the per-pixel noise maps, or 'zero'.
+ */
+export const generate = (z, options) => generator.generate(z, options);
+/** z (n·zDim) (, label) → w (n·wDim). */
+export const mapping = (z, label) => generator.mapping(z, label);
+/** w+ (n·numWs·wDim) → n images in 0..1; broadcastW(w, info.style.numWs, info.style.wDim) makes w+ of n plain w's. */
+export const synthesize = (wplus, options) => generator.synthesize(wplus, options);
+/** One w+ (numWs·wDim): rowW at every style input but layers [a, b], which take colW. */
+export const mix = (rowW, colW, layers) => mixW(rowW, colW, layers, info.style.numWs);
 `;
 }
 
@@ -85,6 +126,20 @@ export const TRANSLATOR_DEMO = `<!doctype html>
   import { mountTranslate } from './translate_page.js';
   document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
   mountTranslate(document.getElementById('app'), info, translators);
+  document.body.dataset.ready = '1';
+</script>
+`;
+
+export const STYLE_DEMO = `<!doctype html>
+<meta charset="utf-8"><title>ganforge style generator</title><link rel="icon" href="data:,">
+<style>body { font: 14px/1.4 system-ui, sans-serif; margin: 1em 2em; } label, button { margin-right: 1em; }</style>
+<h2 id="title">ganforge style generator</h2>
+<div id="app">loading the model…</div>
+<script type="module">
+  import { generator, info, tf } from './generator.js';
+  import { mountStyleExplorer } from './style_page.js';
+  document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
+  await mountStyleExplorer(document.getElementById('app'), generator);
   document.body.dataset.ready = '1';
 </script>
 `;

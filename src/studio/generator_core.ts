@@ -50,6 +50,34 @@ export interface GeneratorManifest {
   domains?: [string, string];
   /** Run the generator as in training (dropout on, batch statistics), as the family's own sampling does. */
   trainingMode: boolean;
+  /**
+   * The family's truncation trick, when a page can apply it: 'z' (z ~ N(0, I) truncated to [−2, 2], × ψ;
+   * truncatedSeedLatents) or 'w' (w̄ + ψ(w − w̄), through `style`). Absent: the family declares none.
+   */
+  truncation?: 'w' | 'z';
+  /** A style-based generator (the family declares a style space): its two halves and w̄, see style_core.ts. */
+  style?: StyleManifest;
+}
+
+/**
+ * A generator with an intermediate latent space W, as two models: mapping z [B, zDim] (and one-hot classes
+ * [B, K] as a second input when the manifest's condition is 'class') → w [B, wDim], and synthesis w+ [B, numWs,
+ * wDim] → images [B, H, W, C] in [−1, 1], whose per-pixel noise inputs a page pins (style_core.ts).
+ */
+export interface StyleManifest {
+  zDim: number;
+  wDim: number;
+  /** Style inputs of the synthesis network, coarse to fine (one w each in w+). */
+  numWs: number;
+  /** Output resolution at each style input, index-aligned with w+ (for the layer ranges of style mixing). */
+  resolutions: number[];
+  /** [H, W] of each per-pixel noise input, in the synthesis network's layer order. */
+  noiseShapes: [number, number][];
+  /** w̄, the truncation trick's centre: one row for an unconditional mapping, one per class for a conditional one. */
+  meanW: number[][];
+  /** Folders (model.json + weights.bin) of the two models, relative to the manifest's. */
+  mapping: string;
+  synthesis: string;
 }
 
 export interface Generator {
@@ -138,6 +166,74 @@ async function readAndDispose(t: tfc.Tensor): Promise<Float32Array> {
   const data = (await t.data()) as Float32Array;
   t.dispose();
   return data;
+}
+
+/**
+ * The standard normals src/util/rng.ts's Rng draws from `seed` (sfc32 seeded by splitmix32, Box–Muller with the
+ * pair's second value kept), so a page draws the latents `ganforge sample --seed` and `--style-mix` draw. Kept
+ * as a copy because this file imports nothing at run time; test/studio/style_core.test.ts checks the two agree.
+ */
+export function seededNormals(seed: number): () => number {
+  let x = seed >>> 0;
+  const split = () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let [a, b, c, d] = [split(), split(), split(), split()];
+  const next = () => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t;
+  };
+  for (let i = 0; i < 12; i++) next();
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const v = spare;
+      spare = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = next() / 4294967296;
+    const v = next() / 4294967296;
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/** One latent [dim] per seed, each from its own stream: [seeds.length·dim], as `ganforge sample --style-mix` draws them. */
+export function seedLatents(seeds: number[], dim: number): Float32Array {
+  const z = new Float32Array(seeds.length * dim);
+  seeds.forEach((s, i) => {
+    const normal = seededNormals(s);
+    for (let j = 0; j < dim; j++) z[i * dim + j] = normal();
+  });
+  return z;
+}
+
+/**
+ * BigGAN's truncation for one seed per latent: N(0, 1) values beyond ±2 are redrawn, then all are scaled by ψ
+ * (src/gan/sampling.ts truncatedLatents, on each seed's own stream). [seeds.length·dim].
+ */
+export function truncatedSeedLatents(seeds: number[], dim: number, psi: number): Float32Array {
+  const z = new Float32Array(seeds.length * dim);
+  seeds.forEach((s, i) => {
+    const normal = seededNormals(s);
+    for (let j = 0; j < dim; j++) {
+      let v = normal();
+      while (Math.abs(v) > 2) v = normal();
+      z[i * dim + j] = psi * v;
+    }
+  });
+  return z;
 }
 
 /** n standard-normal latents from a seed (mulberry32 + Box–Muller), the same in every browser. */

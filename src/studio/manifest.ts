@@ -59,6 +59,8 @@ export function checkpointManifest(state: CheckpointState, dir: string): Generat
     numClasses,
     ...(numClasses > 0 && data.classNames ? { classNames: data.classNames } : {}),
     generator,
+    // Truncation in z needs nothing but G; truncation in w needs the style space's halves (style_export.ts).
+    ...(family.truncation === 'z' ? { truncation: 'z' as const } : {}),
   };
 }
 

@@ -8,7 +8,8 @@ import { fileDiversity } from './diversity.js';
 import { detectAlerts } from './alerts.js';
 import type { RunFolder } from '../gan/run_folder.js';
 import { MODELS } from '../models/registry.js';
-import { checkpointManifest, manifestFolders } from './manifest.js';
+import { manifestFolders } from './manifest.js';
+import { styledManifest } from './style_export.js';
 import { readCheckpointState } from '../gan/checkpoint.js';
 
 export interface StudioOptions {
@@ -104,6 +105,17 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
     return sendFile(reply, path.join(run.checkpoints, ckpt, net, file));
   }));
 
+  // A style-based generator's two halves (manifest.style), cut from the checkpoint's generator in memory.
+  app.get('/api/runs/:id/checkpoints/:ckpt/style/:part/:file', withRun(async (run, _id, req, reply) => {
+    const { ckpt, part, file } = req.params as { ckpt: string; part: string; file: string };
+    if (!/^step-\d+$/.test(ckpt) || (part !== 'mapping' && part !== 'synthesis') || (file !== 'model.json' && file !== 'weights.bin')) {
+      return reply.code(404).send({ error: 'no such file' });
+    }
+    const found = await styled(path.join(run.checkpoints, ckpt));
+    if ('error' in found || !found.files) return reply.code(404).send({ error: 'no such file' });
+    return reply.type(TYPES[path.extname(file)]).header('cache-control', 'no-cache').send(found.files[part][file]);
+  }));
+
   app.get('/api/runs/:id/events', withRun(async (run, _id, req, reply) => liveEvents(run, req, reply, pollMs)));
 
   // The page: files of the vite build, anything unknown → index.html is not needed (hash routing).
@@ -156,11 +168,26 @@ function publicCheckpoint(c: Awaited<ReturnType<typeof latestCheckpoint>>) {
 
 /** A checkpoint's manifest, or what keeps a browser from running it. */
 async function manifestOf(dir: string) {
-  try {
-    return checkpointManifest(await readCheckpointState(dir), dir);
-  } catch (e) {
-    return { error: (e as Error).message };
+  const found = await styled(dir);
+  return 'error' in found ? found : found.manifest;
+}
+
+/** Where the page fetches a style space's halves from, relative to the checkpoint's URL (see the route above). */
+const STYLE_FOLDERS = { mapping: 'style/mapping', synthesis: 'style/synthesis' };
+type Styled = Awaited<ReturnType<typeof styledManifest>> | { error: string };
+/** A few checkpoints' manifests with their style halves, by folder and state.json's time: a style run's costs a load of G. */
+const styledCache = new Map<string, Promise<Styled>>();
+
+async function styled(dir: string): Promise<Styled> {
+  const stamp = await fs.stat(path.join(dir, 'state.json')).then((s) => s.mtimeMs, () => 0);
+  const key = `${dir}\0${stamp}`;
+  let found = styledCache.get(key);
+  if (!found) {
+    found = readCheckpointState(dir).then((state) => styledManifest(state, dir, STYLE_FOLDERS)).catch((e: Error) => ({ error: e.message }));
+    styledCache.set(key, found);
+    if (styledCache.size > 4) styledCache.delete(styledCache.keys().next().value!);
   }
+  return found;
 }
 
 /**

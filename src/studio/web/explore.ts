@@ -1,4 +1,6 @@
-import { arithmetic, lerp, loadGenerator, randomLatents, slerp, toRgba, truncate, type Generator } from '../generator_core.js';
+import { arithmetic, lerp, loadGenerator, randomLatents, slerp, toRgba, truncate, truncatedSeedLatents, type Generator } from '../generator_core.js';
+import { loadStyleGenerator } from '../style_core.js';
+import { mountStyleExplorer } from '../style_page.js';
 import { getRun, runPath } from './api.js';
 import { esc } from './live.js';
 import { loadTf, pickBackend } from './tf.js';
@@ -23,13 +25,25 @@ export async function showExplore(view: HTMLElement, id: string): Promise<() => 
   }
   const tf = await loadTf();
   const backend = await pickBackend(tf);
+  const checkpointUrl = `${runPath(id)}/checkpoints/${info.checkpoint}`;
+  if (info.style) {
+    // A style-based generator: its own explorer (truncation in W, style mixing, interpolation in W).
+    const sg = await loadStyleGenerator(tf, checkpointUrl, info);
+    view.innerHTML = `<h2>${esc(id)}: style explorer <small>${esc(info.model)} · ${esc(info.data)} · ${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
+      <div id="style"></div>`;
+    await mountStyleExplorer(view.querySelector('#style') as HTMLElement, sg);
+    view.dataset.ready = '1';
+    return () => sg.dispose();
+  }
   const { latentDim, shapes: { output: shape } } = info;
-  const g: Generator = await loadGenerator(tf, `${runPath(id)}/checkpoints/${info.checkpoint}/${info.generator}/model.json`, info);
+  const g: Generator = await loadGenerator(tf, `${checkpointUrl}/${info.generator}/model.json`, info);
   const classes = g.conditional ? (info.classNames ?? Array.from({ length: info.numClasses }, (_, i) => String(i))) : [];
+  // A family that truncates z (BigGAN) samples z ~ N(0, I) truncated to ±2, scaled by ψ ≤ 1; others get z·ψ.
+  const inZ = info.truncation === 'z';
   view.innerHTML = `
     <h2>${esc(id)}: latent explorer <small>${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
     <p><button id="reroll">new samples</button>
-      <label>truncation ψ <input id="psi" type="range" min="0" max="1.5" step="0.05" value="1"> <span id="psi-v">1.00</span></label>
+      <label title="${inZ ? 'z truncated to [−2, 2], times ψ (the family\'s truncation trick)' : 'z times ψ'}">truncation ψ <input id="psi" type="range" min="0" max="${inZ ? 1 : 1.5}" step="0.05" value="1"> <span id="psi-v">1.00</span></label>
       <label>class <select id="label" ${classes.length ? '' : 'disabled'}>${
         classes.length ? classes.map((c, i) => `<option value="${i}">${esc(c)}</option>`).join('') : '<option>unconditional</option>'
       }</select></label></p>
@@ -52,7 +66,9 @@ export async function showExplore(view: HTMLElement, id: string): Promise<() => 
   for (const c of [$<HTMLCanvasElement>('#interp'), $<HTMLCanvasElement>('#arith')]) Object.assign(c, { width: w, height: h });
 
   let seed = 1;
-  let z = randomLatents(GALLERY, latentDim, seed);
+  const draw = (page: number) =>
+    inZ ? truncatedSeedLatents(Array.from({ length: GALLERY }, (_, i) => (page - 1) * GALLERY + i + 1), latentDim, 1) : randomLatents(GALLERY, latentDim, page);
+  let z = draw(seed);
   const picks = [0, 1, 2]; // gallery indices of A, B, C
   let nextPick = 0;
   const row = (i: number) => z.subarray(i * latentDim, (i + 1) * latentDim);
@@ -106,7 +122,7 @@ export async function showExplore(view: HTMLElement, id: string): Promise<() => 
     }),
   );
   $('#reroll').addEventListener('click', () => {
-    z = randomLatents(GALLERY, latentDim, ++seed);
+    z = draw(++seed);
     void redraw();
   });
   for (const sel of ['#psi', '#label']) $(sel).addEventListener('input', () => void redraw());
