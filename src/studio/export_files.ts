@@ -136,8 +136,11 @@ export const STYLE_DEMO = `<!doctype html>
 <h2 id="title">ganforge style generator</h2>
 <div id="app">loading the model…</div>
 <script type="module">
-  import { generator, info, tf } from './generator.js';
-  import { mountStyleExplorer } from './style_page.js';
+  // ?backend=cpu runs TF.js on the CPU (set before generator.js loads the models onto a backend).
+  import * as tf from './tfjs.js';
+  if (new URLSearchParams(location.search).get('backend') === 'cpu') await tf.setBackend('cpu');
+  const { generator, info } = await import('./generator.js');
+  const { mountStyleExplorer } = await import('./style_page.js');
   document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
   await mountStyleExplorer(document.getElementById('app'), generator);
   document.body.dataset.ready = '1';

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { Page } from 'playwright-core';
+import { writeStyleModels, writeWebFiles } from '../../src/studio/export.js';
+import { styleExport } from '../../src/studio/style_export.js';
+import type { GeneratorManifest } from '../../src/studio/generator_core.js';
+import { browserSkip, openBrowser, staticServer, until } from './helpers.js';
+import { SIDE, Z, tinyStyleSpace } from './style_helpers.js';
+
+// The style explorer in headless Chromium, on exported tiny style generators (test/studio/style_helpers.ts):
+// the truncation slider redraws and at ψ = 0 two seeds give one image, mixing cells differ from their rows and
+// equal their column when every input comes from it, the interpolation strip ends at the seeds' images, and a
+// conditional run's class picker changes the samples. Everything is computed in the page.
+
+/** An export folder of a tiny style space, written by the export's own writers. */
+async function exportTiny(out: string, seed: number, classes: number): Promise<void> {
+  await tf.setBackend('cpu');
+  const space = tinyStyleSpace(seed, classes);
+  try {
+    const found = (await styleExport(space, classes, { mapping: 'mapping', synthesis: 'synthesis' }))!;
+    const info: GeneratorManifest = {
+      format: 'ganforge-generator', version: 1, model: 'tiny-style', data: 'none', checkpoint: 'step-000001', step: 1,
+      condition: classes ? 'class' : 'none', latentDim: Z, shapes: { output: [SIDE, SIDE, 3] }, numClasses: classes,
+      ...(classes ? { classNames: Array.from({ length: classes }, (_, k) => `class ${k}`) } : {}),
+      trainingMode: false, truncation: 'w', style: found.style,
+    };
+    await writeStyleModels(out, found.files);
+    await writeWebFiles(out, info, 'tiny style space');
+  } finally {
+    space.dispose();
+  }
+}
+
+/** RGBA bytes of a canvas. */
+const bytes = (page: Page, selector: string) =>
+  page.evaluate((sel) => {
+    const c = document.querySelector(sel) as HTMLCanvasElement;
+    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+  }, selector);
+
+const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const renders = async (page: Page) => Number(await page.locator('#app').getAttribute('data-renders'));
+
+/** Changes a control as a person does (input, then change) and waits for the explorer to redraw. */
+async function set(page: Page, selector: string, value: string): Promise<void> {
+  const before = await renders(page);
+  const control = page.locator(selector);
+  if ((await control.evaluate((e) => e.tagName)) === 'SELECT') await control.selectOption(value);
+  else {
+    await control.fill(value);
+    await control.dispatchEvent('change');
+  }
+  await until(async () => (await renders(page)) > before, `a redraw after ${selector} = ${value}`, 20_000);
+  assert.equal(await page.locator('#st-status').innerText().then((s) => /^drawn in/.test(s)), true, await page.locator('#st-status').innerText());
+}
+
+test('style explorer in headless Chromium: truncation, mixing, interpolation, class picker', { skip: browserSkip, timeout: 90_000 }, async (t) => {
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-style-'));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  await exportTiny(path.join(tmp, 'plain'), 1, 0);
+  await exportTiny(path.join(tmp, 'cond'), 2, 3);
+  const server = await staticServer(tmp);
+  cleanups.push(() => server.close());
+  const { context, page, errors } = await openBrowser(tmp);
+  cleanups.push(() => context.close());
+
+  const open = async (url: string) => {
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 }).catch((e: Error) => {
+      throw new Error(`${e.message.split('\n')[0]}; page errors: ${errors.join(' | ') || 'none'}`);
+    });
+  };
+  await open(`${server.url}/plain/index.html?backend=cpu`);
+  const seed1 = '#st-gallery canvas[data-seed="1"]', seed2 = '#st-gallery canvas[data-seed="2"]';
+  const [a1, b1] = [await bytes(page, seed1), await bytes(page, seed2)];
+  assert.ok(maxDiff(a1, b1) > 10, 'two seeds, two images at ψ = 1');
+
+  // Truncation: ψ = 0.5 redraws; ψ = 0 sends every seed to w̄, one image.
+  await set(page, '#st-psi', '0.5');
+  assert.ok(maxDiff(await bytes(page, seed1), a1) > 3, 'ψ = 0.5 changes seed 1');
+  await set(page, '#st-psi', '0');
+  assert.ok(maxDiff(await bytes(page, seed1), await bytes(page, seed2)) <= 1, 'ψ = 0: seeds 1 and 2 give the mean-w image');
+  await set(page, '#st-psi', '1');
+  assert.deepEqual(await bytes(page, seed1), a1, 'back at ψ = 1, the same image (the noise is pinned)');
+
+  // Style mixing: rows 1,2,3 × columns 4,5,6,7 over the coarse inputs (0–3): each cell differs from its row.
+  assert.match(await page.locator('#st-range').innerText(), /inputs 0–3, 4–8 px/);
+  assert.equal(await page.locator('#st-mix canvas[data-cell]').count(), 12);
+  const cell = (r: number, c: number) => bytes(page, `#st-mix canvas[data-cell="${r},${c}"]`);
+  const coarse = await cell(1, 2);
+  assert.ok(maxDiff(coarse, await bytes(page, '#st-mix canvas[data-row="1"]')) > 3, 'a coarse mix differs from its row');
+  await set(page, '#st-preset', 'middle');
+  assert.equal(await page.locator('#st-a').inputValue(), '4');
+  const middle = await cell(1, 2);
+  assert.ok(maxDiff(middle, coarse) > 3 && maxDiff(middle, await bytes(page, '#st-mix canvas[data-row="1"]')) > 0, 'the middle inputs mix otherwise');
+  await set(page, '#st-a', '0');
+  assert.equal(await page.locator('#st-preset').inputValue(), 'custom');
+  assert.ok(maxDiff(await cell(1, 2), await bytes(page, '#st-mix canvas[data-col="2"]')) <= 1, 'inputs 0–5 all from the column: the column\'s image');
+  await set(page, '#st-rows', '8,9');
+  assert.equal(await page.locator('#st-mix canvas[data-cell]').count(), 8);
+
+  // Interpolation in W between seeds 1 and 2: the strip's ends are their samples; t redraws the frame.
+  assert.ok(maxDiff(await bytes(page, '#st-strip canvas[data-t="0"]'), a1) <= 1 && maxDiff(await bytes(page, '#st-strip canvas[data-t="7"]'), b1) <= 1, 'ends');
+  const frame = await bytes(page, '#st-frame');
+  await set(page, '#st-t', '0.9');
+  assert.ok(maxDiff(await bytes(page, '#st-frame'), frame) > 3, 'moving t moves the frame');
+
+  // A conditional mapping: the class picker changes the samples.
+  await open(`${server.url}/cond/index.html?backend=cpu`);
+  assert.equal(await page.locator('#st-class option').count(), 3);
+  const class0 = await bytes(page, seed1);
+  await set(page, '#st-class', '2');
+  assert.ok(maxDiff(await bytes(page, seed1), class0) > 3, 'class 2 draws seed 1 otherwise');
+  assert.deepEqual(errors, []);
+});
