@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CheckpointState } from '../../src/gan/checkpoint.js';
 import { checkpointManifest, manifestFolders } from '../../src/studio/manifest.js';
+import { MODELS } from '../../src/models/registry.js';
 import { startStudio } from '../../src/studio/server.js';
 import { rawGet } from './helpers.js';
 
@@ -34,6 +35,15 @@ test('manifest: translators declare their directions, generator folders, shapes 
   assert.deepEqual(manifestFolders(cg), ['generator', 'generator-ba']);
 });
 
+test('manifest: truncation in z is declared for the page; truncation in w waits for the style section', () => {
+  for (const [name, family] of Object.entries(MODELS)) {
+    if (family.condition === 'image') continue;
+    const m = checkpointManifest(state(name, FASHION), '/c');
+    assert.equal(m.truncation, family.truncation === 'z' ? 'z' : undefined, name);
+    assert.equal(m.style, undefined, `${name}: the style section needs the networks (style_export.ts)`);
+  }
+});
+
 test('manifest: 2-D point runs cannot run in the browser', () => {
   assert.throws(() => checkpointManifest(state('dcgan', { name: 'toy:ring8', kind: 'points', shape: [2] }), '/c'), /2-D points/);
 });
@@ -58,6 +68,7 @@ test('studio serves only the generator folders a checkpoint manifest names', asy
   assert.equal((await get('generator-ba')).body, '{"net":"generator-ba"}');
   assert.equal((await get('generator')).status, 200);
   for (const net of ['discriminator', 'discriminator-a', '..', 'state.json']) assert.equal((await get(net)).status, 404, net);
+  assert.equal((await get('style/mapping')).status, 404, 'no style space, no halves');
   const detail = JSON.parse((await rawGet(port, '/api/runs/cg')).body) as { condition: string; diversity: unknown[] };
   assert.deepEqual([detail.condition, detail.diversity], ['image', []]);
 });
