@@ -14,6 +14,11 @@ import { seedLatents, truncatedSeedLatents, type GeneratorManifest, type TF } fr
 import { broadcastW, interpolateW, layerPresets, loadStyleGenerator, mixGrid, mixW, noiseMaps, type StyleGenerator } from '../../src/studio/style_core.js';
 import { styleExport, type StyleExport } from '../../src/studio/style_export.js';
 import { Rng } from '../../src/util/rng.js';
+import { resolveFamilyConfig } from '../../src/gan/config.js';
+import type { DatasetInfo } from '../../src/data/types.js';
+import { allNetworks } from '../../src/gan/family.js';
+import { MODELS } from '../../src/models/registry.js';
+import { NoiseInjection } from '../../src/nn/synthesis_inputs.js';
 import { SIDE, Z, tinyStyleSpace } from './style_helpers.js';
 
 await tf.setBackend('cpu');
@@ -180,3 +185,34 @@ test('a manifest whose noise inputs are not the network\'s is refused on load', 
     space.dispose();
   }
 });
+
+// Every registered family with a style space, on fresh 16 px networks: its exported halves in the page give the
+// pixels of its own StyleSpace (truncation and the mixing grid), with its noise inputs turned up so that their
+// order matters.
+for (const [name, family] of Object.entries(MODELS).filter(([, f]) => f.styleSpace)) {
+  test(`${name}: the page on its exported halves = its style space on the server`, async (t) => {
+    const classes = family.condition === 'class' ? 3 : 0;
+    const data: DatasetInfo = { name: 'test', kind: 'image', shape: [16, 16, 3], ...(classes ? { numClasses: classes } : {}) };
+    const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(data), { model: name, latentDim: 16, width: 8 });
+    const why = family.check(data, config);
+    if (why) return t.skip(why);
+    const nets = family.build(data, config, new Rng(5));
+    const space = family.styleSpace!(nets, { config, data });
+    assert.ok(space.models, `${name} declares a style space: it must provide its halves (StyleSpace.models)`);
+    for (const l of space.models.synthesis.layers) if (l instanceof NoiseInjection) tf.tidy(() => l.setWeights([tf.scalar(0.5), l.getWeights()[1]]));
+    const { g } = await load(space, classes);
+    try {
+      const z = seedLatents([1, 2], space.zDim);
+      const label = classes ? [1, 2] : undefined;
+      const page = await g.generate(z, { truncation: 0.7, noise: 3, label });
+      assert.ok(maxDiff(page, serverImages(space, z, { psi: 0.7, noiseSeed: 3, classes: label, numClasses: classes })) < 1e-4, 'ψ = 0.7');
+      const request = { rows: [1, 2], cols: [3], layers: [0, 1] as [number, number], truncation: 0.8, label: classes ? 1 : undefined };
+      const server = to01(styleMixGrid(space, request, data.shape, classes ? oneHotLabels([1], classes) : undefined).values);
+      const grid = await mixGrid(g, request);
+      for (let r = 0; r < 2; r++) assert.ok(maxDiff(image(grid.cells, r), image(server, 2 * r + 3)) < 1e-4, `cell ${r},0`);
+    } finally {
+      g.dispose();
+      for (const [, m] of allNetworks(nets)) m.dispose();
+    }
+  });
+}
