@@ -26,7 +26,7 @@ export interface BigGanSettings {
 export const BIGGAN_SETTINGS: SettingsTable = {
   attention: {
     default: 0, schema: z.number().int().nonnegative(),
-    help: 'resolution of the self-attention block in G and D, 0 = none (default: none below 128 px, as the CIFAR script; 64 at 128 px, as the paper)',
+    help: "resolution of the self-attention block in G and D, 0 = none (the CIFAR script: none; the paper's 128 px model: 64)",
   },
   orthoReg: {
     default: 0, schema: z.number().nonnegative().finite(),
@@ -57,7 +57,7 @@ export const BIGGAN_SETTINGS: SettingsTable = {
  *
  * Defaults are those of the authors' CIFAR-10 script (BigGAN-PyTorch, scripts/launch_cifar_ema.sh): batch 50,
  * n_D 4, Adam lr 2e-4 for both players with β1 = 0, β2 = 0.999, ch 64 (--width), dim z 128, no attention
- * (G_attn 0, D_attn 0), no orthogonal regularisation (G_ortho 0), G's EMA with decay 0.9999 from step 1000.
+ * (G_attn 0, D_attn 0; the paper's 128 px model attends at 64×64: --attention 64), no orthogonal regularisation (G_ortho 0), G's EMA with decay 0.9999 from step 1000.
  * Where that script departs from the paper's ImageNet model — it uses per-block class embeddings instead of a
  * shared one and no hierarchical z — this family follows the paper (shared embedding, hierarchical z). Weights
  * start from Glorot (the blocks of src/nn; spectral norm fixes their scale, only their direction matters).
@@ -78,15 +78,10 @@ export const biggan: GanFamily = {
   // (feature matching needs a dense output layer), D's input augmentation, z's size and the width ch.
   honours: honourList(HONOURS.standardStep, HONOURS.phaseTricks.filter((k) => k !== 'featureMatching'), HONOURS.augment, 'latentDim', 'width'),
 
-  defaults(data) {
-    const side = data.shape[0];
-    const own: Partial<BigGanSettings> = { attention: side >= 128 ? 64 : 0 };
-    return {
-      loss: 'hinge', optimizer: 'adam', lrG: 2e-4, lrD: 2e-4, beta1: 0, beta2: 0.999, nCritic: 4, batchSize: 50, width: 64,
-      latentDim: side >= 64 ? 120 : 128, // hierarchical z: a multiple of the blocks + 1 (4 at 32 px, 5 at 64, 6 at 128)
-      ...own,
-    } as Partial<RunConfig>;
-  },
+  defaults: (data) => ({
+    loss: 'hinge', optimizer: 'adam', lrG: 2e-4, lrD: 2e-4, beta1: 0, beta2: 0.999, nCritic: 4, batchSize: 50, width: 64,
+    latentDim: data.shape[0] >= 64 ? 120 : 128, // hierarchical z: a multiple of the blocks + 1 (4 at 32 px, 5 at 64, 6 at 128)
+  }),
 
   check(data, config) {
     if (data.kind !== 'image') return `biggan generates images, and ${data.name} is 2-D points; use vanilla, sngan or wgan-gp for toy data`;
