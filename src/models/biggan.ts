@@ -49,15 +49,17 @@ export const BIGGAN_SETTINGS: SettingsTable = {
  *   G: hierarchical z — one chunk for the 4×4 linear layer, one per residual block, each block's chunk joined to
  *      a shared class embedding E(y) and fed to its class-conditional batch norms; SN on every weight but E.
  *   D: residual blocks, a sum over positions and the projection output ψ(h) + ⟨E_D(y), h⟩; SN on every weight.
- *   Loss: hinge (Lim & Ye 2017; the paper's §2). Per step, n_D = 4 D updates (each on a fresh batch, fresh z and
- *   fresh classes), then one G update; then the moving average of G's weights.
+ *   Loss: hinge (Lim & Ye 2017; the paper's §2). Per step, n_D = 4 D updates (each on its own batch, z and
+ *   classes), then one G update; then the moving average of G's weights.
  *   Optional: self-attention at one resolution (--attention), orthogonal regularisation β‖WᵀW ⊙ (1 − I)‖²_F on
- *   G's weights (--ortho-reg, §3.1), the truncation trick at sampling (`sample --truncation ψ`: z ~ N(0, I)
- *   truncated to [−2, 2], times ψ) and standing statistics (`sample --standing-stats N`).
+ *   G's weights as the paper writes it (--ortho-reg, §3.1; BigGAN-PyTorch's utils.ortho adds the gradient of half
+ *   of it: the same pull is β here and 2β there), the truncation trick at sampling (`sample --truncation ψ`:
+ *   z ~ N(0, I) truncated to [−2, 2], times ψ) and standing statistics (`sample --standing-stats N`).
  *
  * Defaults are those of the authors' CIFAR-10 script (BigGAN-PyTorch, scripts/launch_cifar_ema.sh): batch 50,
  * n_D 4, Adam lr 2e-4 for both players with β1 = 0, β2 = 0.999, ch 64 (--width), dim z 128, no attention
- * (G_attn 0, D_attn 0; the paper's 128 px model attends at 64×64: --attention 64), no orthogonal regularisation (G_ortho 0), G's EMA with decay 0.9999 from step 1000.
+ * (G_attn 0, D_attn 0; the paper's 128 px model attends at 64×64: --attention 64), no orthogonal regularisation
+ * (G_ortho 0), G's EMA with decay 0.9999 from step 1000.
  * Where that script departs from the paper's ImageNet model — it uses per-block class embeddings instead of a
  * shared one and no hierarchical z — this family follows the paper (shared embedding, hierarchical z). Weights
  * start from Glorot (the blocks of src/nn; spectral norm fixes their scale, only their direction matters).
@@ -74,9 +76,9 @@ export const biggan: GanFamily = {
   optionalCondition: true,
   truncation: 'z',
   settings: BIGGAN_SETTINGS,
-  // The standard critic loop's settings (loss, n_D, penalties, clipping), the phase tricks that fit a projection D
-  // (feature matching needs a dense output layer), D's input augmentation, z's size and the width ch.
-  honours: honourList(HONOURS.standardStep, HONOURS.phaseTricks.filter((k) => k !== 'featureMatching'), HONOURS.augment, 'latentDim', 'width'),
+  // The critic loop's settings (loss, n_D, penalties; no weight clipping: SN bounds D), the phase tricks that fit a
+  // projection D (feature matching needs a dense output layer), D's input augmentation, z's size and the width ch.
+  honours: honourList(HONOURS.standardStep.filter((k) => k !== 'clipValue'), HONOURS.phaseTricks.filter((k) => k !== 'featureMatching'), HONOURS.augment, 'latentDim', 'width'),
 
   defaults: (data) => ({
     loss: 'hinge', optimizer: 'adam', lrG: 2e-4, lrD: 2e-4, beta1: 0, beta2: 0.999, nCritic: 4, batchSize: 50, width: 64,
