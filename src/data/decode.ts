@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
+import { UserError } from '../util/errors.js';
 
 /** File extensions treated as images (formats the prebuilt sharp decodes); everything else is ignored. */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -95,4 +96,79 @@ export function compact(values: Uint8Array, keep: number[], per: number): Uint8A
   const out = new Uint8Array(keep.length * per);
   keep.forEach((k, j) => out.set(values.subarray(k * per, (k + 1) * per), j * per));
   return out;
+}
+
+/** An opaque colour that alpha is composited on, 0–255 per channel. */
+export type Rgb = [number, number, number];
+
+export const WHITE: Rgb = [255, 255, 255];
+
+const COLOUR_NAMES: Record<string, Rgb> = { white: WHITE, black: [0, 0, 0], grey: [128, 128, 128], gray: [128, 128, 128] };
+
+/** '#rrggbb', '#rgb' or white | black | grey → [r, g, b]; anything else is an error naming `flag`. */
+export function parseColour(text: string, flag = '--background'): Rgb {
+  const s = text.trim().toLowerCase();
+  if (s in COLOUR_NAMES) return [...COLOUR_NAMES[s]];
+  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/.exec(s);
+  if (!m) throw new UserError(`${flag} '${text}' is not a colour: give #rrggbb, #rgb or one of ${Object.keys(COLOUR_NAMES).join(', ')}`);
+  const hex = m[1].length === 3 ? [...m[1]].map((d) => d + d).join('') : m[1];
+  return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as Rgb;
+}
+
+/** '#rrggbb' of a colour, for messages and cache keys. */
+export function colourHex(c: Rgb): string {
+  return '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
+}
+
+/** What an image file is before decoding: its size once upright, whether it is greyscale, whether it has alpha. */
+export interface ImageHeader {
+  h: number;
+  w: number;
+  grey: boolean;
+  alpha: boolean;
+}
+
+export function headerOf(m: sharp.Metadata): ImageHeader {
+  if (!m.width || !m.height) throw new Error('image has no size');
+  const swap = (m.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height once rotated upright
+  return { h: swap ? m.width : m.height, w: swap ? m.height : m.width, grey: isGrey(m), alpha: m.hasAlpha === true };
+}
+
+/** What every file of a folder becomes: uint8 [h, w, c], alpha composited on `background`. */
+export interface DecodeTarget {
+  shape: [number, number, number];
+  background: Rgb;
+}
+
+/**
+ * Decode one file to `target`: upright, alpha composited on the background (transparent pixels take its
+ * colour), resized with centre-crop (`fit: cover`, aspect kept), converted to grey or sRGB. The header comes
+ * back too, so that callers can count what had to be resized or converted. The in-memory folder loader and
+ * the streaming decoders both run this, so the two give identical pixels.
+ */
+export async function decodeFile(path: string, target: DecodeTarget): Promise<{ data: Uint8Array; header: ImageHeader }> {
+  const img = sharp(path);
+  const header = headerOf(await img.metadata());
+  const [h, w, c] = target.shape;
+  const [r, g, b] = target.background;
+  const data = await toRaw(img.rotate().flatten({ background: { r, g, b } }).resize(w, h, { fit: 'cover' }), [h, w, c]);
+  return { data, header };
+}
+
+/**
+ * One line saying what a folder's files needed to become `shape` ("resized 12 of 3,391 images to 64×64;
+ * converted 3 grey images to RGB; composited 5 images with alpha on #ffffff"), or undefined when every file
+ * already was that.
+ */
+export function conversionNotice(name: string, headers: readonly ImageHeader[], [h, w, c]: number[], background: Rgb): string | undefined {
+  const n = (k: number) => k.toLocaleString('en-US');
+  const resized = headers.filter((x) => x.h !== h || x.w !== w).length;
+  const converted = headers.filter((x) => x.grey !== (c === 1)).length;
+  const alpha = headers.filter((x) => x.alpha).length;
+  const parts = [
+    resized ? `resized ${n(resized)} of ${n(headers.length)} images to ${h}×${w}` : '',
+    converted ? `converted ${n(converted)} ${c === 1 ? 'colour images to grey' : 'grey images to RGB'}` : '',
+    alpha ? `composited ${n(alpha)} images with alpha on ${colourHex(background)}` : '',
+  ].filter((p) => p !== '');
+  return parts.length ? `${name}: ${parts.join('; ')}` : undefined;
 }
