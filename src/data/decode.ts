@@ -129,10 +129,15 @@ export interface DecodeTarget {
 export async function decodeFile(path: string, target: DecodeTarget): Promise<{ data: Uint8Array; header: ImageHeader }> {
   const img = sharp(path);
   const header = headerOf(await img.metadata());
+  return { data: await decodePixels(img, target), header };
+}
+
+/** `decodeFile` without the header (a second read of the file): for callers that read the headers before. */
+export async function decodePixels(input: string | sharp.Sharp, target: DecodeTarget): Promise<Uint8Array> {
   const [h, w, c] = target.shape;
   const [r, g, b] = target.background;
-  const data = await toRaw(img.rotate().flatten({ background: { r, g, b } }).resize(w, h, { fit: 'cover' }), [h, w, c]);
-  return { data, header };
+  const img = typeof input === 'string' ? sharp(input) : input;
+  return toRaw(img.rotate().flatten({ background: { r, g, b } }).resize(w, h, { fit: 'cover' }), [h, w, c]);
 }
 
 /**

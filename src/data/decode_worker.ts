@@ -10,7 +10,10 @@ import type { DecodeJob, DecodeReply } from './decode_pool.js';
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
 
 // Loaded here, not at the top, so that a module that fails to load is reported to the pool as a reply.
+// libvips' operation cache (process-wide, up to 50 MB) only helps repeated work on one image; streamed files
+// are each decoded once an epoch, so it would hold memory for nothing.
 const decoding = import('./decode.js');
+void import('sharp').then((s) => s.default.cache(false));
 
 let chain: Promise<void> = Promise.resolve();
 parentPort!.on('message', (job: DecodeJob | { op: 'stop' }) => {
@@ -32,14 +35,14 @@ function reply(r: DecodeReply): void {
 
 async function run(job: DecodeJob): Promise<DecodeReply> {
   try {
-    const { decodeFile, forEachBounded, headerOf } = await decoding;
+    const { decodePixels, forEachBounded, headerOf } = await decoding;
     if (job.op === 'decode') {
       const per = job.target.shape.reduce((a, b) => a * b, 1);
       const data = new Uint8Array(job.files.length * per);
       let failed: { file: string; message: string } | undefined;
       await forEachBounded(job.files.length, 16, async (i) => {
         try {
-          data.set((await decodeFile(job.files[i], job.target)).data, i * per);
+          data.set(await decodePixels(job.files[i], job.target), i * per);
         } catch (e) {
           failed ??= { file: job.files[i], message: (e as Error).message };
         }
