@@ -170,6 +170,11 @@ export class BatchStream implements AsyncIterable<Batch> {
     return this.ahead.length;
   }
 
+  /** Decode jobs submitted to the threads and not yet taken back (each one batch's pixels). */
+  get decoding(): number {
+    return this.pool?.pending ?? 0;
+  }
+
   /** Examples used per epoch: all of them, or the largest multiple of the batch size when dropping the remainder. */
   private epochLimit(): number {
     return this.dropLast ? this.size - (this.size % this.batchSize) : this.size;

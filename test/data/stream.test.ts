@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
 import { BatchStream, mirrorImage, type RawBatch } from '../../src/data/batches.js';
-import { DecodePool } from '../../src/data/decode_pool.js';
 import { loadData } from '../../src/data/registry.js';
 import { loadFolderData } from '../../src/data/stream_folder.js';
 import { type ArraySource, type DataSource, type StreamSource } from '../../src/data/types.js';
@@ -122,7 +121,7 @@ test('the prefetch queue is bounded: exactly `prefetch` batches drawn ahead, eac
     for (let i = 0; i < 25; i++) {
       s.nextRaw();
       assert.equal(s.prefetched, 3, `after batch ${i}`);
-      assert.equal((s as unknown as { pool: DecodePool }).pool.pending, 3, 'decode jobs in flight = batches ahead');
+      assert.equal(s.decoding, 3, 'decode jobs in flight = batches ahead');
     }
   } finally {
     s.close();
