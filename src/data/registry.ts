@@ -97,8 +97,8 @@ const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<D
 /** Load the dataset named by `spec` (one of DATASET_SPECS). Unknown names get a "did you mean" error. */
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<DataSource> {
   checkDirection(opts.direction);
+  if (opts.stream === 'on' && !spec.startsWith('folder:')) throw new UserError(`--stream on streams folder:PATH data from disk; ${spec} is held in memory (pass --stream auto or off)`);
   const src = await loadSpec(spec, opts);
-  if (opts.stream === 'on' && src.kind !== 'stream') throw new UserError(`--stream on streams folder:PATH data from disk; ${spec} is held in memory (pass --stream auto or off)`);
   if (opts.loadSize === undefined && !opts.flip && !opts.xflip) return src;
   if (!isStored(src) || src.info.kind !== 'image') throw new UserError(`${spec}: loadSize/flip/xflip apply to image data only`);
   // Test data is scored as it is: augmentation is a training device.

@@ -34,8 +34,7 @@ export async function loadFolderData(dir: string, opts: FolderDataOptions = {}):
   if (!(STREAM_MODES as readonly string[]).includes(mode)) throw new UserError(`--stream must be one of ${STREAM_MODES.join(', ')}, got '${mode}'`);
   const plan = await planImageFolder(dir, opts);
   const bytes = plan.entries.length * plan.target.shape.reduce((a, b) => a * b, 1);
-  const budget = STREAM_MEMORY_SHARE * totalmem();
-  if (mode === 'off' || (mode === 'auto' && bytes <= budget)) return loadPlannedFolder(plan, opts);
+  if (!shouldStream(mode, bytes, totalmem())) return loadPlannedFolder(plan, opts);
   const why = mode === 'on' ? '--stream on' : `${gb(bytes)} decoded, over ${Math.round(STREAM_MEMORY_SHARE * 100)}% of the ${gb(totalmem())} of memory; --stream off loads it whole`;
   return openImageStream(plan, { ...opts, why });
 }
@@ -84,6 +83,11 @@ export async function openImageStream(plan: FolderPlan, opts: FolderDataOptions 
     skipped,
     notices,
   };
+}
+
+/** Whether a folder of `bytes` decoded is streamed on a machine with `memory` bytes. */
+export function shouldStream(mode: StreamMode, bytes: number, memory: number): boolean {
+  return mode === 'on' || (mode === 'auto' && bytes > STREAM_MEMORY_SHARE * memory);
 }
 
 function gb(bytes: number): string {

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
 import { BatchStream, mirrorImage, type RawBatch } from '../../src/data/batches.js';
 import { loadData } from '../../src/data/registry.js';
-import { loadFolderData } from '../../src/data/stream_folder.js';
+import { loadFolderData, shouldStream } from '../../src/data/stream_folder.js';
 import { type ArraySource, type DataSource, type StreamSource } from '../../src/data/types.js';
 import { parseColour } from '../../src/util/colour.js';
 import { UserError } from '../../src/util/errors.js';
@@ -251,4 +251,8 @@ test('loadData: --stream auto keeps a small folder in memory, on streams it, on 
   assert.equal((on as StreamSource).xflip, true);
   assert.equal((await loadData(`folder:${dir}`)).kind, 'array', 'a library caller gets memory unless it asks');
   await assert.rejects(loadData('toy:ring8', { stream: 'on' }), /--stream on streams folder:PATH data/);
+  // auto: over a quarter of memory streams; on and off decide alone.
+  const gib = 2 ** 30;
+  assert.deepEqual([shouldStream('auto', 4 * gib, 16 * gib), shouldStream('auto', 4 * gib + 1, 16 * gib)], [false, true]);
+  assert.deepEqual([shouldStream('on', 1, 16 * gib), shouldStream('off', 64 * gib, 16 * gib)], [true, false]);
 });
