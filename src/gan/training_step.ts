@@ -120,9 +120,10 @@ export function conditionProblem(family: GanFamily, data: DatasetInfo): string |
     `train it on ${needs[wanted] ?? `data with a ${wanted} condition`}`;
 }
 
-/** Free every network, optimizer and family state of a state. */
+/** Free every network, optimizer and family state of a state, and end its stream's decode threads. */
 export function disposeState(state: StepState): void {
   for (const [, model] of allNetworks(state.nets)) model.dispose();
   disposeOptimizers(state.optimizers);
   state.familyState?.dispose();
+  state.stream.close();
 }
