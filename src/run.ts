@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { getModel } from './models/registry.js';
 import { loadData } from './data/registry.js';
 import { BatchStream } from './data/batches.js';
-import type { DataSource } from './data/types.js';
+import { isStored, type DataSource } from './data/types.js';
 import { resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
 import { playersOf } from './gan/family.js';
 import { checkHonoured, unusedSettings } from './gan/settings.js';
@@ -17,6 +17,7 @@ import { conditionProblem, freshState } from './gan/training_step.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
+import { parseColour } from './util/colour.js';
 import { exists } from './util/fs.js';
 import { attachTrickNetworks, createTrickState, trickProblem } from './gan/tricks/index.js';
 
@@ -111,12 +112,17 @@ function presetFor(family: Parameters<typeof checkHonoured>[0], data: Parameters
 }
 
 /**
- * Put the run's --augment on its data (BatchStream applies it per batch with the stream's RNG, so resume stays
- * exact). Loading happens before the family's defaults are known, so this is set after the config is resolved.
+ * Put the run's --augment and --xflip on its data (BatchStream applies them per batch with the stream's RNG,
+ * so resume stays exact). Loading happens before the family's defaults are known, so this is set after the
+ * config is resolved.
  */
 function augmentSource(source: DataSource, config: RunConfig): void {
+  if (config.xflip) {
+    if (!isStored(source) || source.info.kind !== 'image') throw new UserError(`--xflip mirrors images, and ${source.info.name} is not image data`);
+    source.xflip = true;
+  }
   if (config.augment === 'none') return;
-  if (source.kind !== 'array' || source.info.kind !== 'image') throw new UserError(`--augment ${config.augment} works on images, and ${source.info.name} is not image data; pass --augment none`);
+  if (!isStored(source) || source.info.kind !== 'image') throw new UserError(`--augment ${config.augment} works on images, and ${source.info.name} is not image data; pass --augment none`);
   const side = source.info.shape[0];
   const crop = config.augment === 'crop' || config.augment === 'crop-flip';
   const loadSize = crop ? config.loadSize || Math.round((side * 286) / 256) : undefined;
@@ -131,11 +137,13 @@ async function loadSource(config: RunConfig): Promise<DataSource> {
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
+    stream: config.stream,
+    background: parseColour(config.background),
     ...(config.direction === 'BtoA' ? { direction: config.direction } : {}),
   });
-  for (const notice of source.kind === 'array' ? (source.notices ?? []) : []) process.stderr.write(`ganforge: ${notice}\n`);
+  for (const notice of isStored(source) ? (source.notices ?? []) : []) process.stderr.write(`ganforge: ${notice}\n`);
   // Skipping must not be silent: the person asked for it, and should see how much data it cost.
-  if (source.kind === 'array' && source.skipped) {
+  if (isStored(source) && source.skipped) {
     process.stderr.write(`ganforge: --skip-bad: skipped ${source.skipped} unreadable image file(s) in ${config.data}; training on ${source.count}\n`);
   }
   return source;

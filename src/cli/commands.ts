@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { startRun, resumeRun } from '../run.js';
 import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
-import { allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
+import { allNetworks, conditionOf, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { Trainer } from '../gan/trainer.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
@@ -156,6 +156,7 @@ export interface SampleOptions {
   raw?: boolean;
   backend?: string;
   truncation?: number;
+  standingStats?: number;
   styleMix?: string[];
   mixLayers?: string;
 }
@@ -165,6 +166,8 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
   if (opts.mixLayers !== undefined && !opts.styleMix) throw new UserError('--mix-layers goes with --style-mix ROW_SEEDS COL_SEEDS');
+  if (opts.standingStats !== undefined && (!Number.isInteger(opts.standingStats) || opts.standingStats < 1)) throw new UserError(`--standing-stats must be a positive integer (passes; BigGAN uses 16), got ${opts.standingStats}`);
+  if (opts.standingStats !== undefined && opts.styleMix) throw new UserError('--standing-stats recomputes batch-norm statistics; --style-mix samples a style space, which has none');
   if (opts.styleMix && (opts.styleMix.length !== 2 || ext !== '.png')) {
     throw new UserError(`--style-mix takes two comma lists of seeds, ROW_SEEDS COL_SEEDS (e.g. --style-mix 1,2,3 10,11), and writes a .png${ext !== '.png' ? ` (--out is '${opts.out}')` : ''}`);
   }
@@ -175,7 +178,7 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   let result;
   try {
     const family = getModel(config.model);
-    const request = { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary, truncation: opts.truncation };
+    const request = { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary, truncation: opts.truncation, standingStats: opts.standingStats };
     result = opts.styleMix ? mixGrid(family, nets, request, opts.styleMix, opts.mixLayers, { config, data }) : sampleFamily(family, nets, request, { config, data });
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
@@ -197,8 +200,8 @@ function mixGrid(family: GanFamily, nets: GanNetworks, request: SampleRequest, s
   const space = family.styleSpace?.(nets, run);
   if (!space) throw new UserError(`--style-mix needs a model with a style space (stylegan2); ${family.name} has none`);
   checkTruncation(family, request.truncation);
-  const k = family.condition === 'class' ? (run.data.numClasses ?? 0) : 0;
-  if (request.class !== undefined && (k === 0 || request.class < 0 || request.class >= k)) throw new UserError(k === 0 ? `--class needs a class-conditional model; ${family.name} is not one` : `--class must be in 0..${k - 1}, got ${request.class}`);
+  const k = conditionOf(family, run.data) === 'class' ? (run.data.numClasses ?? 0) : 0;
+  if (request.class !== undefined && (k === 0 || request.class < 0 || request.class >= k)) throw new UserError(k === 0 ? `--class needs a class-conditional model; ${family.name} is not one on ${run.data.name}` : `--class must be in 0..${k - 1}, got ${request.class}`);
   const range = parseMixLayers(layers ?? `0-${Math.max(0, Math.floor(space.numWs / 2) - 1)}`, space);
   const classes = k > 0 ? oneHotLabels([request.class ?? 0], k) : undefined;
   try {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors.js';
 import { Rng, type RngState } from '../util/rng.js';
-import type { ArraySource, Batch, DataSource } from './types.js';
-import { Augmenter } from './augment.js';
+import { isStored, type ArraySource, type Batch, type DataSource, type StoredSource, type StreamSource } from './types.js';
+import { Augmenter, type AugmentDraw } from './augment.js';
+import { DecodePool, defaultDecodeThreads } from './decode_pool.js';
 
 export interface BatchStreamOptions {
   batchSize: number;
@@ -21,6 +22,10 @@ export interface BatchStreamOptions {
    * the ranks' slices together are exactly the batch one process would get, and `state()` is the same on all.
    */
   shard?: Shard;
+  /** Batches decoded ahead of use, for streamed sources (default 2 per decode thread, at least 2). */
+  prefetch?: number;
+  /** Decode threads for streamed sources (default: one per core but one, at most 4). */
+  threads?: number;
 }
 
 /** Which slice of every global batch a rank takes. */
@@ -51,7 +56,7 @@ export interface RawBatch {
   /** float32 [B, ...shape]; images already mapped to [-1, 1]. */
   x: Float32Array;
   labels?: Int32Array;
-  /** Indices into the source (arrays only). */
+  /** Indices into the source (stored sources only). */
   indices?: Int32Array;
   /** float32 [B, ...info.input.shape] in [-1, 1]: translation data's input images. */
   input?: Float32Array;
@@ -59,9 +64,27 @@ export interface RawBatch {
   inputIndices?: Int32Array;
 }
 
+/** One stored batch's draws, made before its pixels are loaded, so that a streamed batch can be decoded ahead. */
+interface BatchPlan {
+  /** The stream's position before this batch was drawn: what `state()` reports while it waits to be used. */
+  before: BatchStreamState;
+  /** This rank's examples: positions in [0, count·(xflip ? 2 : 1)); position p is example p mod count, mirrored when p ≥ count. */
+  positions: Int32Array;
+  /** Source indices of `positions`. */
+  indices: Int32Array;
+  /** Unpaired translation data: the input drawn for each of this rank's examples. */
+  inputIndices?: Int32Array;
+  /** Crop/flip per example (source.augment), and per input when the input draws its own (unpaired). */
+  draws?: AugmentDraw[];
+  inputDraws?: AugmentDraw[];
+  /** Streamed sources: the decode job of this batch's pixels. */
+  ticket?: number;
+}
+
 /**
- * Batches from a DataSource. Array sources are visited in a fresh random order every epoch (every example
- * once per epoch, minus the dropped remainder); sampler sources draw `batchSize` new examples per batch.
+ * Batches from a DataSource. Stored sources (arrays in memory, streamed folders) are visited in a fresh random
+ * order every epoch (every example once per epoch, minus the dropped remainder; with `xflip` every example
+ * twice, once mirrored); sampler sources draw `batchSize` new examples per batch.
  * Images are uint8 in storage and become x/127.5 − 1 in the batch. The caller owns (and disposes) the
  * tensors returned by `next()`.
  *
@@ -69,6 +92,11 @@ export interface RawBatch {
  * unpaired data each input index is drawn from the stream's rng, as CycleGAN's loader draws B at random.
  * `source.augment` crops and flips every image (paired: one draw for target and input; unpaired: a draw
  * each). All draws come from the stream's rng after the epoch's shuffle, so `state()`/`restore()` replay them.
+ *
+ * A streamed source (kind 'stream') has its batches drawn `prefetch` batches ahead and decoded by worker
+ * threads meanwhile; `next()` stays synchronous and waits only if decoding has fallen behind. The draws are
+ * the ones an ArraySource of the same files gets, and `state()` is the position of the next batch handed
+ * out, not of the batches drawn ahead, so a resume replays exactly. `close()` ends the threads.
  */
 export class BatchStream implements AsyncIterable<Batch> {
   readonly batchSize: number;
@@ -81,6 +109,13 @@ export class BatchStream implements AsyncIterable<Batch> {
   private readonly inputSize: number;
   private readonly augmenter?: Augmenter;
   private readonly shard?: Shard;
+  /** Examples per epoch before dropping the remainder: count, doubled by xflip. */
+  private readonly size: number;
+  private readonly prefetch: number;
+  private readonly threads?: number;
+  private pool?: DecodePool;
+  /** Streamed batches drawn and submitted for decoding, oldest first. */
+  private readonly ahead: BatchPlan[] = [];
   private epochNo = 0;
   private cursor = 0;
   private epochRng: RngState;
@@ -98,37 +133,51 @@ export class BatchStream implements AsyncIterable<Batch> {
     this.shard = opts.shard;
     this.exampleSize = source.info.shape.reduce((a, b) => a * b, 1);
     this.inputSize = source.info.input?.shape.reduce((a, b) => a * b, 1) ?? 0;
-    if (source.kind === 'array') {
-      checkInputs(source, this.inputSize);
+    this.size = isStored(source) ? source.count * (source.xflip ? 2 : 1) : 0;
+    this.threads = opts.threads;
+    this.prefetch = opts.prefetch ?? Math.max(2, 2 * (opts.threads ?? defaultDecodeThreads()));
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new UserError(`prefetch must be a positive number of batches, got ${opts.prefetch}`);
+    if (isStored(source)) {
+      if (source.kind === 'array') checkInputs(source, this.inputSize);
+      if ((source.augment || source.xflip) && source.info.kind !== 'image') throw new UserError(`${source.info.name}: loadSize/flip/xflip apply to images only`);
+      if (source.xflip && source.info.input) throw new UserError(`${source.info.name}: --xflip mirrors targets only; translation data needs its inputs mirrored alike, so use --augment flip`);
       if (source.augment) {
-        if (source.info.kind !== 'image') throw new UserError(`${source.info.name}: loadSize/flip apply to images only`);
         const [h, w] = source.info.shape;
         this.augmenter = new Augmenter([h, w], source.augment, source.info.name);
       }
-    }
-    if (source.kind === 'array' && this.dropLast && source.count < this.batchSize) {
-      throw new UserError(`batch size ${this.batchSize} is larger than the ${source.count} examples in ${source.info.name}`);
+      if (this.dropLast && this.size < this.batchSize) {
+        throw new UserError(`batch size ${this.batchSize} is larger than the ${this.size} examples in ${source.info.name}`);
+      }
     }
     this.epochRng = this.rng.state();
-    if (source.kind === 'array') this.order = this.makeOrder();
+    if (isStored(source)) this.order = this.makeOrder();
   }
 
-  /** Batches per epoch for array sources; undefined for samplers. */
+  /** Batches per epoch for stored sources; undefined for samplers. */
   get batchesPerEpoch(): number | undefined {
-    if (this.source.kind !== 'array') return undefined;
-    const n = this.source.count;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    if (!isStored(this.source)) return undefined;
+    return this.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
   }
 
-  /** Completed epochs (arrays); for samplers, the number of batches drawn. */
+  /** Completed epochs (stored sources); for samplers, the number of batches drawn. */
   get epoch(): number {
-    return this.source.kind === 'array' ? this.epochNo + (this.cursor >= this.epochLimit() ? 1 : 0) : this.cursor;
+    const s = this.state();
+    return isStored(this.source) ? s.epoch + (s.cursor >= this.epochLimit() ? 1 : 0) : s.cursor;
+  }
+
+  /** Streamed batches drawn ahead and not yet handed out (each one decoding or decoded): at most `prefetch`. */
+  get prefetched(): number {
+    return this.ahead.length;
+  }
+
+  /** Decode jobs submitted to the threads and not yet taken back (each one batch's pixels). */
+  get decoding(): number {
+    return this.pool?.pending ?? 0;
   }
 
   /** Examples used per epoch: all of them, or the largest multiple of the batch size when dropping the remainder. */
   private epochLimit(): number {
-    const n = (this.source as { count: number }).count;
-    return this.dropLast ? n - (n % this.batchSize) : n;
+    return this.dropLast ? this.size - (this.size % this.batchSize) : this.size;
   }
 
   /** Next batch as typed arrays (no tensors): this rank's slice of it when sharded. */
@@ -142,59 +191,99 @@ export class BatchStream implements AsyncIterable<Batch> {
       const d = values.length / this.batchSize;
       return { x: values.slice(lo * d, hi * d), labels: labels?.slice(lo, hi) };
     }
+    if (src.kind === 'array') return this.load(src, this.plan(), src.values as Uint8Array | Float32Array, (i, plan) => plan.indices[i] * this.exampleSize);
+    // Streamed: hand out the oldest batch drawn ahead, top the queue up so threads decode while the caller
+    // computes, then wait for this batch's pixels (uint8 [b, ...shape], in the plan's order).
+    this.fillAhead();
+    const plan = this.ahead.shift()!;
+    this.fillAhead();
+    const reply = this.pool!.take(plan.ticket!);
+    if (reply.error) {
+      const what = reply.error.file ? `cannot decode image ${reply.error.file}` : `decoding ${src.info.name} failed`;
+      throw new UserError(`${what}: ${reply.error.message} (its header was readable when the folder was opened; remove or replace the file)`);
+    }
+    return this.load(src, plan, reply.data!, (i) => i * this.exampleSize);
+  }
+
+  /**
+   * Draw the next stored batch: take the global batch's positions from the epoch's order (shuffling a new
+   * epoch when one ends), then the unpaired input picks and the crops/flips of the whole global batch in that
+   * order (every rank consumes the same numbers), keeping this rank's share.
+   */
+  private plan(): BatchPlan {
+    const src = this.source as StoredSource;
+    const before = this.liveState();
     const limit = this.epochLimit();
     if (this.cursor >= limit) this.startEpoch();
     const b = Math.min(this.batchSize, limit - this.cursor);
     const global = this.order!.slice(this.cursor, this.cursor + b);
     this.cursor += b;
     const [lo, hi] = shardRange(b, this.shard);
-    const indices = global.subarray(lo, hi);
-    const d = this.exampleSize;
-    const x = new Float32Array(indices.length * d);
-    const v = src.values;
-    const isImage = src.info.kind === 'image';
-    for (let i = 0; i < indices.length; i++) {
-      const off = indices[i] * d;
-      const o = i * d;
-      if (isImage) for (let j = 0; j < d; j++) x[o + j] = v[off + j] / 127.5 - 1;
-      else x.set(v.subarray(off, off + d), o);
+    const positions = global.slice(lo, hi);
+    const indices = positions.map((p) => p % src.count);
+    const inp = src.kind === 'array' ? src.inputs : undefined;
+    const unpaired = src.info.input?.pairing === 'unpaired';
+    const inputIndices = inp ? (unpaired ? Int32Array.from(global, () => this.rng.int(inp.count)).slice(lo, hi) : Int32Array.from(indices)) : undefined;
+    const aug = this.augmenter;
+    if (!aug) return { before, positions, indices, inputIndices };
+    const draws: AugmentDraw[] = [];
+    const inputDraws: AugmentDraw[] = [];
+    for (let g = 0; g < global.length; g++) {
+      const draw = aug.draw(this.rng);
+      // Paired: the target's crop and flip, so A and B stay aligned; unpaired: a draw of its own.
+      const inputDraw = inp && unpaired ? aug.draw(this.rng) : draw;
+      if (g < lo || g >= hi) continue; // another rank's example: its draws are made, its pixels not loaded
+      draws.push(draw);
+      inputDraws.push(inputDraw);
     }
-    const labels = src.labels ? Int32Array.from(indices, (i) => src.labels![i]) : undefined;
-    if (!src.inputs && !this.augmenter) return { x, labels, indices: Int32Array.from(indices) };
-    return { ...this.translate(src, global, lo, x), labels, indices: Int32Array.from(indices) };
+    return { before, positions, indices, inputIndices, draws, inputDraws: inp ? inputDraws : undefined };
   }
 
   /**
-   * x augmented (when asked) and the input images of examples [lo, lo + plain's count) of the global batch
-   * `global`, drawing unpaired picks, then crops and flips, in order. The draws are made for the whole global
-   * batch (every rank consumes the same numbers); only this rank's slice is loaded.
+   * The batch of `plan` as floats: example i's uint8 pixels are `pixels[at(i) …]`, mirrored when its position
+   * is a dataset x-flip, then cropped/flipped by its draw; labels and translation inputs follow the indices.
    */
-  private translate(src: ArraySource, global: Int32Array, lo: number, plain: Float32Array): Pick<RawBatch, 'x' | 'input' | 'inputIndices'> {
+  private load(src: StoredSource, plan: BatchPlan, pixels: Uint8Array | Float32Array, at: (i: number, plan: BatchPlan) => number): RawBatch {
     const d = this.exampleSize;
-    const b = plain.length / d;
-    const indices = global.subarray(lo, lo + b);
-    const inp = src.inputs;
-    const unpaired = src.info.input?.pairing === 'unpaired';
-    const inputIndices = inp ? (unpaired ? Int32Array.from(global, () => this.rng.int(inp.count)).slice(lo, lo + b) : Int32Array.from(indices)) : undefined;
-    const aug = this.augmenter;
+    const n = plan.positions.length;
+    const x = new Float32Array(n * d);
+    const [h, w, c] = src.info.shape;
+    const mirror = src.xflip ? new Uint8Array(d) : undefined;
+    for (let i = 0; i < n; i++) {
+      let buf = pixels;
+      let off = at(i, plan);
+      if (mirror && plan.positions[i] >= src.count) {
+        mirrorImage(pixels as Uint8Array, off, [h, w, c], mirror);
+        [buf, off] = [mirror, 0];
+      }
+      if (plan.draws) this.augmenter!.apply(buf as Uint8Array, off, c, plan.draws[i], x, i * d);
+      else if (src.info.kind === 'image') for (let j = 0; j < d; j++) x[i * d + j] = buf[off + j] / 127.5 - 1;
+      else x.set(buf.subarray(off, off + d), i * d);
+    }
+    const labels = src.labels ? Int32Array.from(plan.indices, (i) => src.labels![i]) : undefined;
+    const inp = src.kind === 'array' ? src.inputs : undefined;
+    if (!inp || !plan.inputIndices) return { x, labels, indices: plan.indices };
     const di = this.inputSize;
-    const x = aug ? new Float32Array(b * d) : plain;
-    const input = inp ? new Float32Array(b * di) : undefined;
-    const c = src.info.shape[2];
-    const ci = src.info.input?.shape[2] ?? 0;
-    for (let g = 0; g < global.length; g++) {
-      const draw = aug?.draw(this.rng);
-      // Paired: the target's crop and flip, so A and B stay aligned; unpaired: a draw of its own.
-      const inputDraw = draw && inp && unpaired ? aug!.draw(this.rng) : draw;
-      const i = g - lo;
-      if (i < 0 || i >= b) continue; // another rank's example: its draws are made, its pixels not loaded
-      if (draw) aug!.apply(src.values as Uint8Array, indices[i] * d, c, draw, x, i * d);
-      if (!inp || !input || !inputIndices) continue;
-      const off = inputIndices[i] * di;
-      if (inputDraw) aug!.apply(inp.values, off, ci, inputDraw, input, i * di);
+    const ci = src.info.input!.shape[2];
+    const input = new Float32Array(n * di);
+    for (let i = 0; i < n; i++) {
+      const off = plan.inputIndices[i] * di;
+      if (plan.inputDraws) this.augmenter!.apply(inp.values, off, ci, plan.inputDraws[i], input, i * di);
       else for (let j = 0; j < di; j++) input[i * di + j] = inp.values[off + j] / 127.5 - 1;
     }
-    return { x, input, inputIndices };
+    return { x, labels, indices: plan.indices, input, inputIndices: plan.inputIndices };
+  }
+
+  /** Draw streamed batches and submit their files for decoding until `prefetch` are ahead. */
+  private fillAhead(): void {
+    const src = this.source as StreamSource;
+    this.pool ??= new DecodePool(this.threads);
+    const target = { shape: src.info.shape as [number, number, number], background: src.background };
+    while (this.ahead.length < this.prefetch) {
+      const plan = this.plan();
+      plan.ticket = this.pool.decode(Array.from(plan.indices, (i) => src.files[i]), target);
+      this.ahead.push(plan);
+    }
   }
 
   /** Next batch as tensors: x float32 [B, ...shape], labels int32 [B]. The caller disposes them. */
@@ -214,19 +303,33 @@ export class BatchStream implements AsyncIterable<Batch> {
 
   /** A snapshot to pass to `restore` (here or in a new stream over the same source and batch size). */
   state(): BatchStreamState {
-    return { epoch: this.epochNo, cursor: this.cursor, epochRng: this.epochRng, rng: this.rng.state() };
+    return this.ahead[0]?.before ?? this.liveState();
   }
 
   /** Resume at `s`: the following batches equal those that followed when `s` was taken. */
   restore(s: BatchStreamState): void {
+    // Batches drawn ahead belong to the old position: wait for their threads and drop them.
+    this.pool?.drain();
+    this.ahead.length = 0;
     this.epochNo = s.epoch;
     this.cursor = s.cursor;
     this.epochRng = { s: [...s.epochRng.s], spare: s.epochRng.spare };
-    if (this.source.kind === 'array') {
+    if (isStored(this.source)) {
       this.rng.setState(this.epochRng);
       this.order = this.makeOrder();
     }
     this.rng.setState({ s: [...s.rng.s], spare: s.rng.spare });
+  }
+
+  /** End the decode threads of a streamed source (a no-op otherwise). The stream cannot draw streamed batches afterwards. */
+  close(): void {
+    this.pool?.drain();
+    this.pool?.close();
+  }
+
+  /** Where drawing stands now (ahead of `state()` while streamed batches wait in the queue). */
+  private liveState(): BatchStreamState {
+    return { epoch: this.epochNo, cursor: this.cursor, epochRng: this.epochRng, rng: this.rng.state() };
   }
 
   private startEpoch(): void {
@@ -238,9 +341,19 @@ export class BatchStream implements AsyncIterable<Batch> {
   }
 
   private makeOrder(): Int32Array {
-    const n = (this.source as { count: number }).count;
-    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const order = Int32Array.from({ length: this.size }, (_, i) => i);
     return this.shuffle ? this.rng.shuffle(order) : order;
+  }
+}
+
+/** Write image `src[off …]` ([h, w, c] uint8) mirrored left–right into `out`. */
+export function mirrorImage(src: Uint8Array, off: number, [h, w, c]: number[], out: Uint8Array): void {
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const from = off + (y * w + (w - 1 - x)) * c;
+      const to = (y * w + x) * c;
+      for (let k = 0; k < c; k++) out[to + k] = src[from + k];
+    }
   }
 }
 

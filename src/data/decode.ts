@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
+import { colourHex, type Rgb } from '../util/colour.js';
 
 /** File extensions treated as images (formats the prebuilt sharp decodes); everything else is ignored. */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -95,4 +96,64 @@ export function compact(values: Uint8Array, keep: number[], per: number): Uint8A
   const out = new Uint8Array(keep.length * per);
   keep.forEach((k, j) => out.set(values.subarray(k * per, (k + 1) * per), j * per));
   return out;
+}
+
+export { WHITE, colourHex, parseColour, type Rgb } from '../util/colour.js';
+
+/** What an image file is before decoding: its size once upright, whether it is greyscale, whether it has alpha. */
+export interface ImageHeader {
+  h: number;
+  w: number;
+  grey: boolean;
+  alpha: boolean;
+}
+
+export function headerOf(m: sharp.Metadata): ImageHeader {
+  if (!m.width || !m.height) throw new Error('image has no size');
+  const swap = (m.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height once rotated upright
+  return { h: swap ? m.width : m.height, w: swap ? m.height : m.width, grey: isGrey(m), alpha: m.hasAlpha === true };
+}
+
+/** What every file of a folder becomes: uint8 [h, w, c], alpha composited on `background`. */
+export interface DecodeTarget {
+  shape: [number, number, number];
+  background: Rgb;
+}
+
+/**
+ * Decode one file to `target`: upright, alpha composited on the background (transparent pixels take its
+ * colour), resized with centre-crop (`fit: cover`, aspect kept), converted to grey or sRGB. The header comes
+ * back too, so that callers can count what had to be resized or converted. The in-memory folder loader and
+ * the streaming decoders both run this, so the two give identical pixels.
+ */
+export async function decodeFile(path: string, target: DecodeTarget): Promise<{ data: Uint8Array; header: ImageHeader }> {
+  const img = sharp(path);
+  const header = headerOf(await img.metadata());
+  return { data: await decodePixels(img, target), header };
+}
+
+/** `decodeFile` without the header (a second read of the file): for callers that read the headers before. */
+export async function decodePixels(input: string | sharp.Sharp, target: DecodeTarget): Promise<Uint8Array> {
+  const [h, w, c] = target.shape;
+  const [r, g, b] = target.background;
+  const img = typeof input === 'string' ? sharp(input) : input;
+  return toRaw(img.rotate().flatten({ background: { r, g, b } }).resize(w, h, { fit: 'cover' }), [h, w, c]);
+}
+
+/**
+ * One line saying what a folder's files needed to become `shape` ("resized 12 of 3,391 images to 64×64;
+ * converted 3 grey images to RGB; composited 5 images with alpha on #ffffff"), or undefined when every file
+ * already was that.
+ */
+export function conversionNotice(name: string, headers: readonly ImageHeader[], [h, w, c]: number[], background: Rgb): string | undefined {
+  const n = (k: number) => k.toLocaleString('en-US');
+  const resized = headers.filter((x) => x.h !== h || x.w !== w).length;
+  const converted = headers.filter((x) => x.grey !== (c === 1)).length;
+  const alpha = headers.filter((x) => x.alpha).length;
+  const parts = [
+    resized ? `resized ${n(resized)} of ${n(headers.length)} images to ${h}×${w}` : '',
+    converted ? `converted ${n(converted)} ${c === 1 ? 'colour images to grey' : 'grey images to RGB'}` : '',
+    alpha ? `composited ${n(alpha)} images with alpha on ${colourHex(background)}` : '',
+  ].filter((p) => p !== '');
+  return parts.length ? `${name}: ${parts.join('; ')}` : undefined;
 }

@@ -2,16 +2,21 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
-import type { ArraySource } from './types.js';
-import { IMAGE_EXTENSIONS, forEachBounded, isGrey, isImageFile } from './decode.js';
+import type { ArraySource, DatasetInfo } from './types.js';
+import {
+  IMAGE_EXTENSIONS, WHITE, compact, conversionNotice, decodeFile, forEachBounded, headerOf, isImageFile,
+  type DecodeTarget, type ImageHeader, type Rgb,
+} from './decode.js';
 
 export { IMAGE_EXTENSIONS };
 
 export interface ImageFolderOptions {
   /** Output size: a number for square images or [height, width]; default: the first image's size. */
   imageSize?: number | [number, number];
-  /** 1 (grey) or 3 (RGB); default: 1 when the first image is greyscale, else 3. Alpha is always dropped. */
+  /** 1 (grey) or 3 (RGB); default: 1 when the first image is greyscale, else 3. */
   channels?: 1 | 3;
+  /** Colour that transparent pixels are composited on (default white). */
+  background?: Rgb;
   /** Skip unreadable images (counted in `skipped`) instead of failing on the first one. */
   skipBad?: boolean;
   /** Load only the first N image files (in the order described at `loadImageFolder`). */
@@ -28,22 +33,30 @@ export interface ImageFolderSource extends ArraySource {
   files: string[];
 }
 
-interface Entry {
+export interface FolderEntry {
   path: string;
   label?: number;
 }
 
 /**
- * Load every image in `dir` as uint8 [N, H, W, C].
- *
- * Layout: if `dir` has sub-folders holding images, each such sub-folder is a class (sorted names → label
- * ids 0..K-1; images anywhere below it belong to it). Otherwise the images directly in `dir` are loaded
- * without labels. Having both loose images and class folders is an error, as it is ambiguous.
- * Order: classes are interleaved round-robin (file 0 of each class, then file 1, ...; files sorted by
- * name), so `limit` gives a class-balanced subset instead of only the first class.
- * Images are resized to the target size with centre-crop (`fit: cover`) so aspect ratios are kept.
+ * A folder's files in load order and what each becomes, read before any pixel is decoded: the start of both
+ * the in-memory loader and the streamed one (which must agree on order, size and channels).
  */
-export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<ImageFolderSource> {
+export interface FolderPlan {
+  dir: string;
+  /** The files to load (after `limit`), from the first readable one on. */
+  entries: FolderEntry[];
+  classNames?: string[];
+  target: DecodeTarget;
+  /** Unreadable files met before the first readable one (only with skipBad). */
+  skippedFiles: string[];
+}
+
+/**
+ * List `dir` and probe its files in order until one reads, to choose the default size and channel count.
+ * Layout and order are described at `loadImageFolder`.
+ */
+export async function planImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<FolderPlan> {
   const st = await stat(dir).catch(() => undefined);
   if (!st) throw new UserError(`image folder not found: ${dir}`);
   if (!st.isDirectory()) throw new UserError(`not a folder: ${dir} (folder:PATH needs a folder of images)`);
@@ -56,81 +69,94 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   if (limited.length === 0) throw new UserError(`limit ${opts.limit} leaves no images to load from ${dir}`);
 
   const skippedFiles: string[] = [];
-  const bad = (path: string, e: unknown): void => {
-    if (!opts.skipBad) {
-      throw new UserError(`cannot read image ${path}: ${(e as Error).message} (pass skipBad to skip unreadable files)`);
-    }
-    skippedFiles.push(path);
-  };
-
-  // Probe files in order until one decodes, to choose the default size and channel count.
   let first = 0;
-  let probe: sharp.Metadata | undefined;
+  let probe: ImageHeader | undefined;
   for (; first < limited.length && !probe; first++) {
     try {
-      probe = await sharp(limited[first].path).metadata();
-      if (!probe.width || !probe.height) throw new Error('image has no size');
+      probe = headerOf(await sharp(limited[first].path).metadata());
     } catch (e) {
-      probe = undefined;
-      bad(limited[first].path, e);
+      unreadable(limited[first].path, e, opts.skipBad);
+      skippedFiles.push(limited[first].path);
     }
   }
-  first--;
   if (!probe) throw new UserError(`none of the ${limited.length} image files in ${dir} could be read`);
   const [h, w] = resolveSize(opts.imageSize, probe);
-  const c = opts.channels ?? (isGrey(probe) ? 1 : 3);
+  const c = opts.channels ?? (probe.grey ? 1 : 3);
   if (c !== 1 && c !== 3) throw new UserError(`channels must be 1 or 3, got ${c}`);
+  return { dir, entries: limited.slice(first - 1), classNames, target: { shape: [h, w, c], background: opts.background ?? WHITE }, skippedFiles };
+}
 
-  const todo = limited.slice(first);
-  const per = h * w * c;
+/** An unreadable file: an error naming it, or (skipBad) nothing, for the caller to count. */
+export function unreadable(path: string, e: unknown, skipBad: boolean | undefined): void {
+  if (!skipBad) throw new UserError(`cannot read image ${path}: ${(e as Error).message} (pass skipBad / --skip-bad to skip unreadable files)`);
+}
+
+/**
+ * Load every image in `dir` as uint8 [N, H, W, C].
+ *
+ * Layout: if `dir` has sub-folders holding images, each such sub-folder is a class (sorted names → label
+ * ids 0..K-1; images anywhere below it belong to it). Otherwise the images directly in `dir` are loaded
+ * without labels. Having both loose images and class folders is an error, as it is ambiguous.
+ * Order: classes are interleaved round-robin (file 0 of each class, then file 1, ...; files sorted by
+ * name), so `limit` gives a class-balanced subset instead of only the first class.
+ * Images are resized to the target size with centre-crop (`fit: cover`) so aspect ratios are kept; alpha is
+ * composited on `background`. What had to be resized or converted is counted in one notice.
+ */
+export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<ImageFolderSource> {
+  return loadPlannedFolder(await planImageFolder(dir, opts), opts);
+}
+
+/** Decode a planned folder into memory (see `loadImageFolder`). */
+export async function loadPlannedFolder(plan: FolderPlan, opts: Pick<ImageFolderOptions, 'skipBad' | 'concurrency'> = {}): Promise<ImageFolderSource> {
+  const { dir, entries: todo, target } = plan;
+  const skippedFiles = [...plan.skippedFiles];
+  const per = target.shape.reduce((a, b) => a * b, 1);
   const values = new Uint8Array(todo.length * per);
-  const ok = new Uint8Array(todo.length);
+  const headers: (ImageHeader | undefined)[] = new Array(todo.length);
   const decode = async (i: number): Promise<void> => {
     const path = todo[i].path;
-    let pipeline = sharp(path).rotate().removeAlpha().resize(w, h, { fit: 'cover' });
-    pipeline = c === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
     try {
-      const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== c || info.width !== w || info.height !== h || data.length !== per) {
-        throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×${c}`);
-      }
+      const { data, header } = await decodeFile(path, target);
       values.set(data, i * per);
-      ok[i] = 1;
+      headers[i] = header;
     } catch (e) {
-      bad(path, e);
+      unreadable(path, e, opts.skipBad);
+      skippedFiles.push(path);
     }
   };
   await forEachBounded(todo.length, opts.concurrency ?? 8, decode);
 
   // Drop the slots of skipped files so examples stay contiguous.
-  const keep = todo.map((_, i) => i).filter((i) => ok[i]);
-  if (keep.length === 0) throw new UserError(`none of the ${limited.length} image files in ${dir} could be read`);
-  let packed = values;
-  if (keep.length !== todo.length) {
-    packed = new Uint8Array(keep.length * per);
-    keep.forEach((src, dst) => packed.set(values.subarray(src * per, (src + 1) * per), dst * per));
-  }
+  const keep = todo.map((_, i) => i).filter((i) => headers[i] !== undefined);
+  if (keep.length === 0) throw new UserError(`none of the ${todo.length + plan.skippedFiles.length} image files in ${dir} could be read`);
   const kept = keep.map((i) => todo[i]);
-  const labels = classNames ? Int32Array.from(kept, (e) => e.label ?? 0) : undefined;
+  const labels = plan.classNames ? Int32Array.from(kept, (e) => e.label ?? 0) : undefined;
+  const notice = conversionNotice(`folder:${dir}`, keep.map((i) => headers[i]!), target.shape, target.background);
   return {
     kind: 'array',
-    info: {
-      name: `folder:${dir}`,
-      kind: 'image',
-      shape: [h, w, c],
-      count: kept.length,
-      ...(classNames ? { numClasses: classNames.length, classNames } : {}),
-    },
+    info: folderInfo(plan, kept.length),
     count: kept.length,
-    values: packed,
+    values: compact(values, keep, per),
     labels,
     skipped: skippedFiles.length,
     skippedFiles,
     files: kept.map((e) => e.path),
+    ...(notice ? { notices: [notice] } : {}),
   };
 }
 
-async function listImages(dir: string): Promise<{ entries: Entry[]; classNames?: string[] }> {
+/** The DatasetInfo of a folder loaded (or streamed) with `count` examples. */
+export function folderInfo(plan: FolderPlan, count: number): DatasetInfo {
+  return {
+    name: `folder:${plan.dir}`,
+    kind: 'image',
+    shape: [...plan.target.shape],
+    count,
+    ...(plan.classNames ? { numClasses: plan.classNames.length, classNames: plan.classNames } : {}),
+  };
+}
+
+async function listImages(dir: string): Promise<{ entries: FolderEntry[]; classNames?: string[] }> {
   const items = await readdir(dir, { withFileTypes: true });
   const loose = items.filter((d) => d.isFile() && isImageFile(d.name)).map((d) => d.name).sort();
   const classes: { name: string; files: string[] }[] = [];
@@ -146,7 +172,7 @@ async function listImages(dir: string): Promise<{ entries: Entry[]; classNames?:
     );
   }
   // Round-robin over classes so a prefix (limit) is class-balanced.
-  const entries: Entry[] = [];
+  const entries: FolderEntry[] = [];
   const longest = Math.max(...classes.map((k) => k.files.length));
   for (let j = 0; j < longest; j++) {
     classes.forEach((k, label) => {
@@ -172,12 +198,8 @@ async function walk(dir: string): Promise<string[]> {
   return out;
 }
 
-function resolveSize(size: ImageFolderOptions['imageSize'], probe: sharp.Metadata): [number, number] {
-  if (size === undefined) {
-    // EXIF orientations 5–8 swap width and height once rotated upright.
-    const swap = (probe.orientation ?? 1) >= 5;
-    return swap ? [probe.width!, probe.height!] : [probe.height!, probe.width!];
-  }
+function resolveSize(size: ImageFolderOptions['imageSize'], probe: ImageHeader): [number, number] {
+  if (size === undefined) return [probe.h, probe.w];
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (![h, w].every((v) => Number.isInteger(v) && v > 0)) throw new UserError(`imageSize must be positive integers, got ${String(size)}`);
   return [h, w];

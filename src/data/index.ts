@@ -1,9 +1,10 @@
 /**
  * Datasets and batching: `loadData(spec)` for the named datasets (see DATASET_SPECS), the individual
  * loaders, the 2-D toy mixtures with their mode-coverage metric, translation data (paired:, aligned:,
- * unpaired:, edges:/gray:/masked:/lowres:, openmoji) and `BatchStream` for resumable shuffled batches.
+ * unpaired:, edges:/gray:/masked:/lowres:, openmoji), streamed folders and `BatchStream` for resumable shuffled batches.
  */
-export type { DatasetInfo, ArraySource, SamplerSource, DataSource, Batch, AugmentOptions } from './types.js';
+export type { DatasetInfo, ArraySource, SamplerSource, StreamSource, StoredSource, DataSource, Batch, AugmentOptions } from './types.js';
+export { isStored } from './types.js';
 export { loadData, DATASET_SPECS, type LoadDataOptions } from './registry.js';
 export { BatchStream, type BatchStreamOptions, type BatchStreamState, type RawBatch } from './batches.js';
 export { parseIdx, readIdx, encodeIdx, writeIdx, type IdxArray, type IdxDType, type IdxData } from './idx.js';
@@ -13,6 +14,9 @@ export {
 } from './fashion_mnist.js';
 export { loadMnist, mnistDataDir, MNIST_CLASSES } from './mnist.js';
 export { loadImageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions, type ImageFolderSource } from './image_folder.js';
+export { loadFolderData, STREAM_MODES, STREAM_MEMORY_SHARE, type StreamMode, type FolderDataOptions } from './stream_folder.js';
+export { DecodePool } from './decode_pool.js';
+export { loadFluentEmoji, FLUENT_EMOJI_3D, type FluentEmojiOptions } from './fluent_emoji.js';
 export { RING8, GRID25, MIXTURES, mixtureSource, modeCoverage, type Mixture2D, type ModeCoverage } from './toy2d.js';
 export { adaptImages } from './transform.js';
 export { resizeImages, reshapeImages } from './transform.js';

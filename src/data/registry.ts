@@ -1,10 +1,12 @@
 import { UserError, editDistance, unknownChoice } from '../util/errors.js';
-import type { ArraySource, DataSource } from './types.js';
+import { isStored, type DataSource, type StoredSource } from './types.js';
+import type { Rgb } from './decode.js';
+import { loadFluentEmoji } from './fluent_emoji.js';
+import { loadFolderData, type StreamMode } from './stream_folder.js';
 import { loadAlignedFolder } from './aligned.js';
 import { DERIVED_KINDS, loadDerived, type DerivedKind } from './derived.js';
 import { EMOJI_STYLES, loadEmoji, loadOpenmoji, type EmojiStyle } from './emoji.js';
 import { loadFashionMnist } from './fashion_mnist.js';
-import { loadImageFolder } from './image_folder.js';
 import { loadMnist } from './mnist.js';
 import type { Log } from './package_data.js';
 import { isDir, loadPairedFolder } from './paired.js';
@@ -32,6 +34,7 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'openmoji-color', help: 'OpenMoji colour emoji as plain images (CC BY-SA 4.0)' },
   { spec: 'openmoji-black', help: 'OpenMoji line art as plain images, 1 channel (CC BY-SA 4.0)' },
   { spec: 'twemoji', help: 'Twemoji colour emoji, 64 px (npm @discordapp/twemoji, CC BY 4.0; installs on first use)' },
+  { spec: 'fluent-emoji', help: "Microsoft's Fluent Emoji 3D renders, 64 px on --background, 3,391 train+test (npm @lobehub/fluent-emoji-3d, MIT; installs on first use)" },
 ];
 
 export interface LoadDataOptions {
@@ -54,13 +57,24 @@ export interface LoadDataOptions {
   loadSize?: number;
   /** pix2pix augmentation, train split only: random left–right mirror. */
   flip?: boolean;
+  /** Dataset x-flips, train split only: every image also appears mirrored (an epoch is twice as long). */
+  xflip?: boolean;
+  /**
+   * folder: data: decode it into memory ('off', the default here), stream it from disk batch by batch ('on'),
+   * or stream it when its decoded size is over a quarter of the machine's memory ('auto', the CLI's default).
+   */
+  stream?: StreamMode;
+  /** Colour transparent pixels are composited on (folder:, fluent-emoji); default white. */
+  background?: Rgb;
   /** Where installs and first-use messages go (default stderr). */
   log?: Log;
 }
 
 /** Prefixed `--data` forms and their loaders; the rest of the spec after the colon is the argument. */
 const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<DataSource>> = {
-  'folder:': (path, opts) => loadImageFolder(path, { imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit }),
+  'folder:': (path, opts) => loadFolderData(path, {
+    imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit, stream: opts.stream ?? 'off', background: opts.background,
+  }),
   'toy:': async (name, opts) => {
     const m = MIXTURES[name as keyof typeof MIXTURES];
     if (!m) throw unknownChoice('toy dataset', `toy:${name}`, Object.keys(MIXTURES).map((k) => `toy:${k}`));
@@ -83,15 +97,17 @@ const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<D
 /** Load the dataset named by `spec` (one of DATASET_SPECS). Unknown names get a "did you mean" error. */
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<DataSource> {
   checkDirection(opts.direction);
+  if (opts.stream === 'on' && !spec.startsWith('folder:')) throw new UserError(`--stream on streams folder:PATH data from disk; ${spec} is held in memory (pass --stream auto or off)`);
   const src = await loadSpec(spec, opts);
-  if (opts.loadSize === undefined && !opts.flip) return src;
-  if (src.kind !== 'array' || src.info.kind !== 'image') throw new UserError(`${spec}: loadSize/flip apply to image data only`);
+  if (opts.loadSize === undefined && !opts.flip && !opts.xflip) return src;
+  if (!isStored(src) || src.info.kind !== 'image') throw new UserError(`${spec}: loadSize/flip/xflip apply to image data only`);
   // Test data is scored as it is: augmentation is a training device.
   return opts.split === 'test' ? src : withAugment(src, opts);
 }
 
-function withAugment(src: ArraySource, opts: LoadDataOptions): ArraySource {
-  return { ...src, augment: { ...(opts.loadSize !== undefined ? { loadSize: opts.loadSize } : {}), flip: opts.flip === true } };
+function withAugment(src: StoredSource, opts: LoadDataOptions): StoredSource {
+  const augment = opts.loadSize !== undefined || opts.flip ? { augment: { ...(opts.loadSize !== undefined ? { loadSize: opts.loadSize } : {}), flip: opts.flip === true } } : {};
+  return { ...src, ...augment, ...(opts.xflip ? { xflip: true } : {}) };
 }
 
 async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource> {
@@ -109,6 +125,7 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
     return adaptImages(src, { imageSize: opts.imageSize, channels: opts.channels });
   }
   if (spec === 'openmoji') return loadOpenmoji(opts);
+  if (spec === 'fluent-emoji') return loadFluentEmoji(opts);
   if ((EMOJI_STYLES as string[]).includes(spec)) return loadEmoji(spec as EmojiStyle, opts);
   throw unknownDataset(spec);
 }

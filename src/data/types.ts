@@ -69,6 +69,8 @@ export interface ArraySource {
   names?: string[];
   /** Per-batch augmentation that BatchStream applies (pix2pix's resize → random crop → random flip). */
   augment?: AugmentOptions;
+  /** Dataset x-flips: every example also appears mirrored left–right, doubling an epoch (images only). */
+  xflip?: boolean;
 }
 
 /**
@@ -90,7 +92,35 @@ export interface SamplerSource {
   sample(n: number, rng: Rng): { values: Float32Array; labels?: Int32Array };
 }
 
-export type DataSource = ArraySource | SamplerSource;
+/**
+ * Image files decoded as batches are drawn, for folders too large to hold decoded: only the file list (and
+ * labels) lives in memory. BatchStream decodes each batch in worker threads a few batches ahead, with the
+ * same order, draws and pixels an ArraySource of the same folder would give.
+ */
+export interface StreamSource {
+  kind: 'stream';
+  info: DatasetInfo;
+  count: number;
+  /** Path of each example, index-aligned with `labels`. */
+  files: string[];
+  labels?: Int32Array;
+  /** Transparent pixels are composited on this colour, [r, g, b] 0–255. */
+  background: [number, number, number];
+  /** How many input files were skipped as unreadable (their headers, read when the folder was opened). */
+  skipped?: number;
+  notices?: string[];
+  augment?: AugmentOptions;
+  xflip?: boolean;
+}
+
+/** Sources that hold a fixed list of examples, visited in a shuffled order each epoch. */
+export type StoredSource = ArraySource | StreamSource;
+
+export type DataSource = ArraySource | SamplerSource | StreamSource;
+
+export function isStored(src: DataSource): src is StoredSource {
+  return src.kind !== 'sampler';
+}
 
 /**
  * One training batch. x: [B, ...shape] float32 (images in [-1, 1]); labels: [B] int32 (class condition);

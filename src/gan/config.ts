@@ -3,6 +3,7 @@ import { LOSS_NAMES } from './losses.js';
 import { UserError, editDistance } from '../util/errors.js';
 import { DIFF_AUGMENT_POLICIES, parseDiffAugment } from './tricks/diff_augment.js';
 import { adaCentre } from './tricks/ada.js';
+import { isColour } from '../util/colour.js';
 
 /**
  * One typed config per run. CLI flags map one-to-one to these keys (camelCase key ↔ kebab-case flag);
@@ -41,6 +42,12 @@ export interface RunConfig {
   imageSize: number;
   /** Skip image files that cannot be decoded (and say how many) instead of stopping at the first one. */
   skipBad: boolean;
+  /** folder: data: decode into memory (off), stream from disk batch by batch (on), or stream when over a quarter of RAM (auto). */
+  stream: 'auto' | 'on' | 'off';
+  /** Colour transparent pixels are composited on: #rrggbb, #rgb, white, black or grey. */
+  background: string;
+  /** Dataset x-flips (StyleGAN's --mirror): every image also appears mirrored, doubling an epoch. */
+  xflip: boolean;
   /** Translation data: which side is the input (AtoB: A → B; BtoA swaps the domains). */
   direction: 'AtoB' | 'BtoA';
   /** Per-batch augmentation of images: none, flip, crop (upscale to --load-size, random crop back), crop-flip (pix2pix, CycleGAN). */
@@ -167,6 +174,9 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   dataLimit: setting(0, nonNegativeInt, 'use only the first N training examples (0 = all)'),
   imageSize: setting(0, nonNegativeInt, 'resize images to N×N (0 = size of the first image)'),
   skipBad: setting(false, z.boolean(), 'skip image files that cannot be decoded (their count is reported) instead of stopping'),
+  stream: setting<RunConfig['stream']>('auto', z.enum(['auto', 'on', 'off']), 'folder: data: stream images from disk in decode threads (on), decode all into memory (off), or stream when over a quarter of RAM (auto)'),
+  background: setting('white', z.string().refine((s) => isColour(s), { message: 'expected #rrggbb, #rgb, white, black or grey' }), 'colour transparent pixels are composited on (folder:, fluent-emoji): #rrggbb | #rgb | white | black | grey'),
+  xflip: setting(false, z.boolean(), 'dataset x-flips: every image also appears mirrored left–right, doubling an epoch (images only)'),
   direction: setting<RunConfig['direction']>('AtoB', z.enum(['AtoB', 'BtoA']), 'translation data: AtoB (A is the input) or BtoA (the domains swapped)'),
   augment: setting<RunConfig['augment']>('none', z.enum(['none', 'flip', 'crop', 'crop-flip']), 'per-batch image augmentation: none | flip | crop | crop-flip (crop: upscale to --load-size, random crop back; same draw for input and target)'),
   loadSize: setting(0, nonNegativeInt, "with --augment crop: the size images are upscaled to before cropping (0 = image size × 286/256, pix2pix's 256 → 286)"),

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Batch, ConditionKind, DatasetInfo } from '../data/types.js';
+import { providedConditions, type Batch, type ConditionKind, type DatasetInfo } from '../data/types.js';
 import type { OptionalSetting, RunConfig, SettingsTable } from './config.js';
 import type { Rng } from '../util/rng.js';
 import type { AdversarialLoss } from './losses.js';
@@ -135,6 +135,13 @@ export interface SampleRequest {
   direction?: 'AtoB' | 'BtoA';
   /** The truncation trick's ψ in (0, 1] (GanFamily.truncation says what it truncates); absent or 1: none. */
   truncation?: number;
+  /**
+   * "Standing statistics" (Brock et al. 2019, §4 and Appendix C.1): before sampling, every batch-norm layer of the
+   * generator takes as its statistics the average of its batch statistics over this many training-mode passes on
+   * fresh latents (and classes), instead of the moving averages kept in training. The networks are left as they
+   * were afterwards. Absent or 0: the moving averages.
+   */
+  standingStats?: number;
 }
 
 /**
@@ -208,6 +215,12 @@ export interface GanFamily {
   paper: string;
   /** The condition its networks consume (default 'none'); the data must provide it (DatasetInfo). */
   condition?: ConditionKind;
+  /**
+   * The condition is used when the data provides it and left out when it does not: the family then builds and
+   * trains unconditional networks (biggan: class-conditional on labelled data, unconditional on a plain folder).
+   * Default false: data without the condition is refused. Read the condition of a run with `conditionOf`.
+   */
+  optionalCondition?: boolean;
   /** For translators (condition 'image'): the directions `sample` can translate (SampleRequest.direction). */
   directions?: readonly ('AtoB' | 'BtoA')[];
   /**
@@ -267,6 +280,12 @@ export interface GanFamily {
 /** The optional shared settings a family honours on this data. */
 export function honouredSettings(family: GanFamily, data: DatasetInfo): readonly OptionalSetting[] {
   return typeof family.honours === 'function' ? family.honours(data) : family.honours;
+}
+
+/** The condition a family's networks consume on this data: its declared one, or 'none' when that is optional and the data lacks it. */
+export function conditionOf(family: GanFamily, data: DatasetInfo): ConditionKind {
+  const declared = family.condition ?? 'none';
+  return family.optionalCondition && !providedConditions(data).includes(declared) ? 'none' : declared;
 }
 
 /** A family's players, G and D first. */

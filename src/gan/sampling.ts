@@ -6,7 +6,8 @@ import { Rng } from '../util/rng.js';
 import { readTidy } from '../util/tensors.js';
 import { imageGrid, scatterPlot, toUint8Images } from '../io/png.js';
 import { UserError } from '../util/errors.js';
-import { samplingGenerator, type GanFamily, type GanNetworks, type Probe, type SampleRequest, type SampleResult, type StyleSpace } from './family.js';
+import { movingStatistics, withStandingStatistics } from '../nn/standing_stats.js';
+import { conditionOf, samplingGenerator, type GanFamily, type GanNetworks, type Probe, type SampleRequest, type SampleResult, type StyleSpace } from './family.js';
 
 /** z ~ N(0, I): [n, latentDim], drawn from our RNG so that a resumed run draws the same latents. */
 export function latents(rng: Rng, n: number, latentDim: number): tf.Tensor2D {
@@ -41,6 +42,7 @@ export function generate(generator: tfl.LayersModel, z: tf.Tensor2D, chunk = 256
 /** What `family` makes of a sampling request: its own `sample`, or G on noise (noiseSample). */
 export function sampleFamily(family: GanFamily, nets: GanNetworks, request: SampleRequest, run: { config: RunConfig; data: DatasetInfo }): SampleResult {
   checkTruncation(family, request.truncation);
+  if (family.sample && request.standingStats) throw new UserError(`--standing-stats recomputes the batch-norm statistics of a noise generator; ${family.name} samples its own way`);
   return family.sample ? family.sample(nets, request, run) : noiseSample(family, nets, request, run);
 }
 
@@ -111,9 +113,9 @@ export function noiseSample(family: GanFamily, nets: GanNetworks, request: Sampl
   const { config, data } = run;
   if (request.input) throw new UserError(`${family.name} generates from noise; it takes no input images (translate needs a translator such as pix2pix or cyclegan)`);
   if (request.direction) throw new UserError(`--direction chooses a translator's generator; ${family.name} has one generator`);
-  const k = family.condition === 'class' ? (data.numClasses ?? 0) : 0;
+  const k = conditionOf(family, data) === 'class' ? (data.numClasses ?? 0) : 0;
   if (request.class !== undefined && (k === 0 || request.class < 0 || request.class >= k)) {
-    throw new UserError(k === 0 ? `--class needs a class-conditional model (cgan, acgan); ${family.name} is not one` : `--class must be in 0..${k - 1}, got ${request.class}`);
+    throw new UserError(k === 0 ? `--class needs a class-conditional model (cgan, acgan, biggan on labelled data); this ${family.name} run is not one` : `--class must be in 0..${k - 1}, got ${request.class}`);
   }
   if (!family.sampleLatents && (request.code?.length || request.vary !== undefined)) {
     throw new UserError(`--code/--vary set the latent codes of a model that has them (infogan); ${family.name} has none`);
@@ -121,6 +123,7 @@ export function noiseSample(family: GanFamily, nets: GanNetworks, request: Sampl
   const classesOf = (n: number) => (k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => request.class ?? i % k), k) : undefined);
   // A style space samples through mapping and synthesis (its truncation acts on w); others run G on z.
   const space = family.styleSpace?.(nets, run);
+  if (space && request.standingStats) throw new UserError(`--standing-stats recomputes a generator's batch-norm statistics; ${family.name} samples through a style space without batch norm`);
   if (space) {
     const classes = classesOf(request.count);
     try {
@@ -135,11 +138,32 @@ export function noiseSample(family: GanFamily, nets: GanNetworks, request: Sampl
     { z: truncated ? truncatedLatents(new Rng(request.seed), request.count, config.latentDim, request.truncation!) : latents(new Rng(request.seed), request.count, config.latentDim) };
   const n = z.shape[0];
   const labels = classesOf(n);
+  const generator = samplingGenerator(nets);
+  const sample = () => generate(generator, z, 256, labels);
   try {
-    return { values: generate(samplingGenerator(nets), z, 256, labels), count: n, shape: data.shape, cols };
+    const values = request.standingStats ? withStandingStats(generator, request, run, k, sample) : sample();
+    return { values, count: n, shape: data.shape, cols };
   } finally {
     tf.dispose([z, ...(labels ? [labels] : [])]);
   }
+}
+
+/**
+ * `sample` run with standing batch-norm statistics (SampleRequest.standingStats, src/nn/standing_stats.ts): each
+ * pass draws a training batch of latents the way sampling draws them (truncated when ψ is given) and, for a
+ * class-conditional generator, classes uniformly, from a generator seeded by the request's seed.
+ */
+function withStandingStats(generator: tfl.LayersModel, request: SampleRequest, run: { config: RunConfig; data: DatasetInfo }, k: number, sample: () => Float32Array): Float32Array {
+  const { config, data } = run;
+  if (movingStatistics(generator).length === 0) throw new UserError(`--standing-stats recomputes batch-norm statistics, and the ${config.model} generator on ${data.name} has no batch norm`);
+  const rng = new Rng(request.seed).fork();
+  const n = config.batchSize;
+  const draw = () => {
+    const truncated = request.truncation !== undefined && request.truncation !== 1;
+    const z = truncated ? truncatedLatents(rng, n, config.latentDim, request.truncation!) : latents(rng, n, config.latentDim);
+    return k > 0 ? [z, oneHotLabels(Array.from({ length: n }, () => rng.int(k)), k)] : z;
+  };
+  return withStandingStatistics(generator, request.standingStats!, draw, sample);
 }
 
 /** How many samples the progress grid of a noise family shows. */

@@ -281,6 +281,7 @@ export class Trainer {
     for (const [, model] of allNetworks(this.parts.nets)) model.dispose();
     disposeOptimizers(this.parts.optimizers);
     this.parts.familyState?.dispose();
+    this.parts.stream.close(); // a streamed folder's decode threads
   }
 }
 

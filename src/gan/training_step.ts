@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { providedConditions, type DataSource, type DatasetInfo } from '../data/types.js';
 import type { FamilyState, GanFamily, GanNetworks, Optimizers, StepStats } from './family.js';
-import { allNetworks, playersOf } from './family.js';
+import { allNetworks, conditionOf, playersOf } from './family.js';
 import type { RunConfig } from './config.js';
 import { LOSSES } from './losses.js';
 import { standardStep } from './step.js';
@@ -57,7 +57,7 @@ export function runStep(state: StepState): StepStats {
   try {
     stats = familyStep({
       nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: state.step,
-      data: state.data, condition: state.family.condition ?? 'none',
+      data: state.data, condition: conditionOf(state.family, state.data),
       real: batch.x, labels: batch.labels, input: batch.input, z,
       nextBatch: () => state.stream.next(),
       latents: () => latents(rng, local, config.latentDim),
@@ -109,7 +109,7 @@ export function freshState(family: GanFamily, source: DataSource, config: RunCon
 
 /** null when the data provides the condition the family consumes, else a sentence saying what data it needs. */
 export function conditionProblem(family: GanFamily, data: DatasetInfo): string | null {
-  const wanted = family.condition ?? 'none';
+  const wanted = conditionOf(family, data);
   const provided = providedConditions(data);
   if (provided.includes(wanted)) return null;
   const needs: Record<string, string> = {
@@ -120,9 +120,10 @@ export function conditionProblem(family: GanFamily, data: DatasetInfo): string |
     `train it on ${needs[wanted] ?? `data with a ${wanted} condition`}`;
 }
 
-/** Free every network, optimizer and family state of a state. */
+/** Free every network, optimizer and family state of a state, and end its stream's decode threads. */
 export function disposeState(state: StepState): void {
   for (const [, model] of allNetworks(state.nets)) model.dispose();
   disposeOptimizers(state.optimizers);
   state.familyState?.dispose();
+  state.stream.close();
 }

@@ -7,6 +7,7 @@ import { wganGp } from './wgan_gp.js';
 import { lsgan } from './lsgan.js';
 import { cgan } from './cgan.js';
 import { sngan } from './sngan.js';
+import { biggan } from './biggan.js';
 import { bigan } from './bigan.js';
 import { aae } from './aae.js';
 import { acgan } from './acgan.js';
@@ -23,6 +24,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   lsgan,
   cgan,
   sngan,
+  biggan,
   bigan,
   aae,
   acgan,

@@ -62,16 +62,18 @@ export function sharedClassEmbedding(label: SymbolicTensor, dim: number, seed?: 
 /**
  * Hierarchical z (Brock et al. 2019 §3): z [B, zDim] split into blocks + 1 equal chunks. The first feeds G's first
  * linear layer alone; chunk i (i ≥ 1) is concatenated with the shared embedding E(y) into block i's condition,
- * the vector its conditional batch norms project to gains and biases.
+ * the vector its conditional batch norms project to gains and biases. Without an embedding (an unconditional G)
+ * block i's condition is its chunk alone.
  *
  * @example
  * const { first, conditions } = hierarchicalLatent(z, sharedClassEmbedding(label, 128, 1), 3); // z [B, 128]
  * // first [B, 32] → linear → 4×4; conditions[i] [B, 32 + 128] → block i's ClassConditionalBatchNorm
  */
-export function hierarchicalLatent(z: SymbolicTensor, embedding: SymbolicTensor, blocks: number, name = 'z'): { first: SymbolicTensor; conditions: SymbolicTensor[] } {
+export function hierarchicalLatent(z: SymbolicTensor, embedding: SymbolicTensor | null, blocks: number, name = 'z'): { first: SymbolicTensor; conditions: SymbolicTensor[] } {
   latentChunkSize(z.shape[1]!, blocks); // fails early with the sizes that would work
   const chunk = (index: number) => new LatentChunk({ index, parts: blocks + 1, name: `${name}_chunk${index}` }).apply(z) as SymbolicTensor;
-  const conditions = Array.from({ length: blocks }, (_, i) =>
-    tfl.layers.concatenate({ name: `${name}_condition${i + 1}` }).apply([chunk(i + 1), embedding]) as SymbolicTensor); // [B, zDim/(blocks+1) + dim]
+  const conditions = Array.from({ length: blocks }, (_, i) => embedding
+    ? tfl.layers.concatenate({ name: `${name}_condition${i + 1}` }).apply([chunk(i + 1), embedding]) as SymbolicTensor // [B, zDim/(blocks+1) + dim]
+    : chunk(i + 1)); // [B, zDim/(blocks+1)]
   return { first: chunk(0), conditions };
 }

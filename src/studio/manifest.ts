@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { CheckpointState } from '../gan/checkpoint.js';
-import { EMA_GENERATOR } from '../gan/family.js';
+import { EMA_GENERATOR, conditionOf } from '../gan/family.js';
 import { getModel } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
 import type { Direction, GeneratorManifest, Shape } from './generator_core.js';
@@ -21,7 +21,7 @@ export function checkpointManifest(state: CheckpointState, dir: string): Generat
   const family = getModel(state.config.model);
   const data = state.data;
   if (data.kind !== 'image') throw new UserError(`${family.name} run on ${data.name} makes 2-D points; only image generators run in the browser`);
-  const declared = family.condition ?? 'none';
+  const declared = conditionOf(family, data);
   if (!(BROWSER_CONDITIONS as readonly string[]).includes(declared)) {
     throw new UserError(`${family.name} takes a '${declared}' condition; browser pages can feed ${BROWSER_CONDITIONS.join(', ')} only`);
   }
