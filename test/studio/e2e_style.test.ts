@@ -9,13 +9,17 @@ import type { Page } from 'playwright-core';
 import { writeStyleModels, writeWebFiles } from '../../src/studio/export.js';
 import { styleExport } from '../../src/studio/style_export.js';
 import type { GeneratorManifest } from '../../src/studio/generator_core.js';
-import { browserSkip, openBrowser, staticServer, until } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { MODELS } from '../../src/models/registry.js';
+import { startStudio } from '../../src/studio/server.js';
+import { CLI, browserSkip, openBrowser, staticServer, until } from './helpers.js';
 import { SIDE, Z, tinyStyleSpace } from './style_helpers.js';
 
 // The style explorer in headless Chromium, on exported tiny style generators (test/studio/style_helpers.ts):
 // the truncation slider redraws and at ψ = 0 two seeds give one image, mixing cells differ from their rows and
 // equal their column when every input comes from it, the interpolation strip ends at the seeds' images, and a
-// conditional run's class picker changes the samples. Everything is computed in the page.
+// conditional run's class picker changes the samples. Everything is computed in the page. And a family that
+// truncates z (BigGAN), trained for two steps, on the studio's latent explorer: ψ → 0 sends every sample to z = 0.
 
 /** An export folder of a tiny style space, written by the export's own writers. */
 async function exportTiny(out: string, seed: number, classes: number): Promise<void> {
@@ -120,5 +124,44 @@ test('style explorer in headless Chromium: truncation, mixing, interpolation, cl
   const class0 = await bytes(page, seed1);
   await set(page, '#st-class', '2');
   assert.ok(maxDiff(await bytes(page, seed1), class0) > 3, 'class 2 draws seed 1 otherwise');
+  assert.deepEqual(errors, []);
+});
+
+const zFamily = Object.entries(MODELS).find(([, f]) => f.truncation === 'z' && f.condition === 'class')?.[0];
+
+test('truncation in z and the class picker on the studio\'s latent explorer', { skip: browserSkip || (!zFamily && 'no family truncates z'), timeout: 90_000 }, async (t) => {
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-ztrunc-'));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  const args = ['train', zFamily!, '--data', 'fashion-mnist', '--data-limit', '64', '--image-size', '32', '--steps', '2', '--width', '4', '--batch-size', '4',
+    '--latent-dim', '32', '--sample-every', '0', '--out', path.join(tmp, 'runs', 'z')];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  assert.equal(await new Promise((r) => child.on('exit', r)), 0, stderr);
+
+  const studio = await startStudio({ runs: path.join(tmp, 'runs'), port: 0 });
+  cleanups.push(() => studio.close());
+  const { context, page, errors } = await openBrowser(tmp);
+  cleanups.push(() => context.close());
+  await page.goto(`${studio.url.replace(/\/$/, '')}/?backend=cpu#/explore/z`);
+  await page.waitForSelector('#view[data-ready="1"]', { timeout: 60_000 });
+  assert.equal(await page.locator('#psi').getAttribute('max'), '1', 'ψ ≤ 1 for truncation in z');
+  const sample = (i: number) => bytes(page, `#gallery canvas:nth-child(${i + 1})`);
+  const frames = () => page.locator('#gallery canvas').first().getAttribute('data-frame').then(Number);
+  const redrawn = async (change: () => Promise<unknown>) => {
+    const before = await frames();
+    await change();
+    await until(async () => (await frames()) > before, 'a redrawn gallery', 20_000);
+  };
+  const [first, second] = [await sample(0), await sample(1)];
+  assert.ok(maxDiff(first, second) > 0, 'two samples');
+  await redrawn(() => page.locator('#label').selectOption('3'));
+  assert.ok(maxDiff(await sample(0), first) > 0, 'another class, another sample');
+  await redrawn(() => page.locator('#psi').fill('0'));
+  assert.ok(maxDiff(await sample(0), await sample(1)) <= 1, 'ψ = 0: z = 0 for every sample, one image per class');
   assert.deepEqual(errors, []);
 });
