@@ -10,6 +10,7 @@ import { writeStyleModels, writeWebFiles } from '../../src/studio/export.js';
 import { styleExport } from '../../src/studio/style_export.js';
 import type { GeneratorManifest } from '../../src/studio/generator_core.js';
 import { spawn } from 'node:child_process';
+import sharp from 'sharp';
 import { MODELS } from '../../src/models/registry.js';
 import { startStudio } from '../../src/studio/server.js';
 import { CLI, browserSkip, openBrowser, staticServer, until } from './helpers.js';
@@ -127,6 +128,82 @@ test('style explorer in headless Chromium: truncation, mixing, interpolation, cl
   assert.deepEqual(errors, []);
 });
 
+/** `ganforge ARGS`, resolving when it exits 0. */
+function cli(args: string[], cwd?: string): Promise<void> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ganforge ${args.join(' ')} exited ${code}: ${stderr}`)))));
+}
+
+const styleFamily = Object.entries(MODELS).find(([, f]) => f.styleSpace && f.truncation === 'w' && (f.condition ?? 'none') === 'none')?.[0];
+
+test('a style-based run in the studio: the page\'s mixing grid is `sample --style-mix`, ψ = 0 is one image', { skip: browserSkip || (!styleFamily && 'no family declares a style space yet'), timeout: 120_000 }, async (t) => {
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-stylerun-'));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  const run = path.join(tmp, 'runs', 's');
+  await cli(['train', styleFamily!, '--data', 'fashion-mnist', '--data-limit', '64', '--image-size', '16', '--steps', '2', '--width', '8', '--batch-size', '4',
+    '--latent-dim', '16', '--sample-every', '0', '--out', run]);
+  await cli(['sample', run, '--style-mix', '1,2', '3,4,5', '--mix-layers', '0-3', '--truncation', '0.7', '--backend', 'cpu', '--out', path.join(tmp, 'mix.png')]);
+
+  const studio = await startStudio({ runs: path.join(tmp, 'runs'), port: 0 });
+  cleanups.push(() => studio.close());
+  const { context, page, errors } = await openBrowser(tmp);
+  cleanups.push(() => context.close());
+  await page.goto(`${studio.url.replace(/\/$/, '')}/?backend=cpu#/explore/s`);
+  await page.waitForSelector('#view[data-ready="1"]', { timeout: 60_000 }).catch((e: Error) => {
+    throw new Error(`${e.message.split('\n')[0]}; page errors: ${errors.join(' | ') || 'none'}`);
+  });
+  const root = '#style';
+  const redraw = async (selector: string, value: string) => {
+    const before = Number(await page.locator(root).getAttribute('data-renders'));
+    const control = page.locator(selector);
+    if ((await control.evaluate((e) => e.tagName)) === 'SELECT') await control.selectOption(value);
+    else {
+      await control.fill(value);
+      await control.dispatchEvent('change');
+    }
+    await until(async () => Number(await page.locator(root).getAttribute('data-renders')) > before, `a redraw after ${selector}`, 30_000);
+  };
+  const seed1 = '#st-gallery canvas[data-seed="1"]', seed2 = '#st-gallery canvas[data-seed="2"]';
+  const first = await bytes(page, seed1);
+  assert.ok(maxDiff(first, await bytes(page, seed2)) > 0, 'two seeds, two images');
+
+  // The grid of `sample --style-mix 1,2 3,4,5 --mix-layers 0-3 --truncation 0.7`, cell by cell (PNG: 2 px of padding).
+  await redraw('#st-rows', '1,2');
+  await redraw('#st-cols', '3,4,5');
+  await redraw('#st-psi', '0.7');
+  await redraw('#st-a', '0');
+  await redraw('#st-b', '3');
+  const { data: png, info } = await sharp(path.join(tmp, 'mix.png')).raw().toBuffer({ resolveWithObject: true });
+  const side = 16;
+  const cliCell = (r: number, c: number) => {
+    const out: number[] = [];
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const at = ((2 + r * (side + 2) + y) * info.width + 2 + c * (side + 2) + x) * info.channels;
+        out.push(png[at], png[at + Math.min(1, info.channels - 1)], png[at + Math.min(2, info.channels - 1)], 255);
+      }
+    }
+    return out;
+  };
+  for (let c = 0; c < 3; c++) assert.ok(maxDiff(await bytes(page, `#st-mix canvas[data-col="${c}"]`), cliCell(0, c + 1)) <= 2, `column ${c}`);
+  for (let r = 0; r < 2; r++) {
+    assert.ok(maxDiff(await bytes(page, `#st-mix canvas[data-row="${r}"]`), cliCell(r + 1, 0)) <= 2, `row ${r}`);
+    for (let c = 0; c < 3; c++) assert.ok(maxDiff(await bytes(page, `#st-mix canvas[data-cell="${r},${c}"]`), cliCell(r + 1, c + 1)) <= 2, `cell ${r},${c}`);
+  }
+
+  // Truncation: ψ = 0 sends seeds 1 and 2 to w̄.
+  assert.ok(maxDiff(await bytes(page, seed1), first) > 0, 'ψ = 0.7 moved seed 1');
+  await redraw('#st-psi', '0');
+  assert.ok(maxDiff(await bytes(page, seed1), await bytes(page, seed2)) <= 1, 'ψ = 0: one image');
+  assert.deepEqual(errors, []);
+});
+
 const zFamily = Object.entries(MODELS).find(([, f]) => f.truncation === 'z' && f.condition === 'class')?.[0];
 
 test('truncation in z and the class picker on the studio\'s latent explorer', { skip: browserSkip || (!zFamily && 'no family truncates z'), timeout: 90_000 }, async (t) => {
@@ -136,12 +213,8 @@ test('truncation in z and the class picker on the studio\'s latent explorer', { 
   });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-ztrunc-'));
   cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-  const args = ['train', zFamily!, '--data', 'fashion-mnist', '--data-limit', '64', '--image-size', '32', '--steps', '2', '--width', '4', '--batch-size', '4',
-    '--latent-dim', '32', '--sample-every', '0', '--out', path.join(tmp, 'runs', 'z')];
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  assert.equal(await new Promise((r) => child.on('exit', r)), 0, stderr);
+  await cli(['train', zFamily!, '--data', 'fashion-mnist', '--data-limit', '64', '--image-size', '32', '--steps', '2', '--width', '4', '--batch-size', '4',
+    '--latent-dim', '32', '--sample-every', '0', '--out', path.join(tmp, 'runs', 'z')]);
 
   const studio = await startStudio({ runs: path.join(tmp, 'runs'), port: 0 });
   cleanups.push(() => studio.close());

@@ -69,9 +69,9 @@ const image = (pixels: Float32Array, i: number) => pixels.subarray(i * SIDE * SI
 /** The server's synthesis of w [n, wDim] (truncated when ψ ≠ 1) with explicit noise maps from `noiseSeed`. */
 function serverImages(space: StyleSpace, z: Float32Array, opts: { psi?: number; noiseSeed: number; classes?: number[]; numClasses?: number }): Float32Array {
   return to01(tf.tidy(() => {
-    const n = z.length / Z;
+    const n = z.length / space.zDim;
     const c = opts.classes ? oneHotLabels(opts.classes, opts.numClasses!) : undefined;
-    let w = space.mapping(tf.tensor2d(z, [n, Z]), c);
+    let w = space.mapping(tf.tensor2d(z, [n, space.zDim]), c);
     if (opts.psi !== undefined && opts.psi !== 1) w = serverTruncateW(w, space.meanW(c), opts.psi);
     const noise = noiseMaps(opts.noiseSeed, space.noiseShapes).map((m, i) => tf.tensor4d(m, [1, ...space.noiseShapes[i], 1]));
     return space.synthesis(serverBroadcastW(w, space.numWs), { noise });
