@@ -9,8 +9,10 @@ const GALLERY = 16;
 
 /**
  * The latent explorer: a gallery of samples to pick A, B and C from, interpolation A→B (linear or
- * spherical), truncation ψ, a class picker for conditional generators, and A − B + C. Every frame runs
- * the run's newest generator checkpoint in this page with TF.js; the server only serves the weights.
+ * spherical), truncation ψ (the family's own trick when it truncates z), a class picker for conditional
+ * generators, and A − B + C. A run whose manifest has a style section gets the style explorer instead
+ * (style_page.ts). Every frame runs the run's newest generator checkpoint in this page with TF.js; the server
+ * only serves the weights.
  */
 export async function showExplore(view: HTMLElement, id: string): Promise<() => void> {
   const run = await getRun(id);
