@@ -57,6 +57,13 @@ export interface Player {
   lr: 'lrG' | 'lrD';
   /** What it moves, for --help and `ganforge models`. */
   moves: string;
+  /**
+   * For a player that a lazy regulariser updates on its own every k-th step (StyleGAN2's R1 and path length,
+   * Karras et al. 2020, appendix B): k under this config, or 0 when the regulariser is off. The player then
+   * makes k + 1 updates per k minibatches, so its optimizer runs with lr·c and β^c (each β of Adam, RMSProp's
+   * decay), c = k/(k + 1), which keeps its per-minibatch dynamics those of k plain updates (optimizers.ts).
+   */
+  lazyInterval?(config: RunConfig): number;
 }
 
 /** The players of a family that declares none: G and D. */

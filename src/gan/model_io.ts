@@ -20,6 +20,7 @@ import '../nn/mapping.js';
 import '../nn/modulated_conv.js';
 import '../nn/synthesis_inputs.js';
 import '../nn/residual_block.js';
+import '../nn/w_plus.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {

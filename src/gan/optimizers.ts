@@ -4,16 +4,30 @@ import { DEFAULT_PLAYERS, type Optimizers, type Player } from './family.js';
 import type { NamedTensor } from './model_io.js';
 import { adam } from '../nn/adam.js';
 
-function makeOptimizer(config: RunConfig, lr: number): tf.Optimizer {
-  return config.optimizer === 'rmsprop' ? tf.train.rmsprop(lr) : adam(lr, config.beta1, config.beta2);
+/** RMSProp's default decay in tfjs, the moving average of squared gradients. */
+const RMSPROP_DECAY = 0.9;
+
+/** A player's optimizer at base rate `lr`, with the lazy-regularisation correction c (1: none) applied. */
+function makeOptimizer(config: RunConfig, lr: number, c: number): tf.Optimizer {
+  return config.optimizer === 'rmsprop' ? tf.train.rmsprop(lr * c, RMSPROP_DECAY ** c) : adam(lr * c, config.beta1 ** c, config.beta2 ** c);
+}
+
+/**
+ * c = k/(k + 1) for a player a lazy regulariser updates every k-th step (Player.lazyInterval), else 1: the
+ * factor on its learning rate and the power on its βs (Karras et al. 2020, appendix B).
+ */
+export function lazyRatio(player: Player, config: RunConfig): number {
+  const k = player.lazyInterval?.(config) ?? 0;
+  return k > 0 ? k / (k + 1) : 1;
 }
 
 /**
  * Adam (or RMSProp, WGAN's choice) for every player, each with its learning rate (separate G and D rates:
- * TTUR) at the schedule's value for `step`. 'g' and 'd' are always there; further players go in `extra`.
+ * TTUR) at the schedule's value for `step`, corrected for a lazy regulariser (lazyRatio). 'g' and 'd' are
+ * always there; further players go in `extra`.
  */
 export function makeOptimizers(config: RunConfig, players: readonly Player[] = DEFAULT_PLAYERS, step = 0): Optimizers {
-  const made = new Map(players.map((p) => [p.name, makeOptimizer(config, scheduledRate(config, config[p.lr], step))]));
+  const made = new Map(players.map((p) => [p.name, makeOptimizer(config, scheduledRate(config, config[p.lr], step), lazyRatio(p, config))]));
   const g = made.get('g');
   const d = made.get('d');
   if (!g || !d) throw new Error(`a family's players must include 'g' and 'd', got ${players.map((p) => p.name).join(', ')}`);
@@ -40,7 +54,7 @@ export function applySchedule(opt: Optimizers, players: readonly Player[], confi
   for (const p of players) {
     // tfjs's Adam and RMSProp read `learningRate` at each update (a plain field, protected in its typings).
     const o = byName.get(p.name) as unknown as { learningRate: number } | undefined;
-    if (o) o.learningRate = scheduledRate(config, config[p.lr], step);
+    if (o) o.learningRate = scheduledRate(config, config[p.lr], step) * lazyRatio(p, config);
   }
 }
 

@@ -14,6 +14,7 @@ import { acgan } from './acgan.js';
 import { infogan } from './infogan.js';
 import { pix2pix } from './pix2pix.js';
 import { cyclegan } from './cyclegan.js';
+import { stylegan2 } from './stylegan2.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -31,6 +32,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   infogan,
   pix2pix,
   cyclegan,
+  stylegan2,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

@@ -25,3 +25,4 @@ import '../../nn/mapping.js';
 import '../../nn/modulated_conv.js';
 import '../../nn/synthesis_inputs.js';
 import '../../nn/residual_block.js';
+import '../../nn/w_plus.js';

@@ -1,0 +1,156 @@
+/**
+ * npm run bench:style — StyleGAN2's training step on the aten backend against its PyTorch twin
+ * (bench/reference/stylegan2_torch.py: the same networks, parameter for parameter, the same phases in the same order
+ * — G main with style mixing, path length every 4 steps, D main, R1 every 16 steps, the mean-w tracker and G's
+ * EMA — the same Adam with the lazy correction, the same intra-op thread count and GOMP_SPINCOUNT). Runs alternate
+ * aten and PyTorch so that load from other processes hits both alike; a timed window of 16 steps (the default)
+ * holds one R1 step and four path-length steps on both sides.
+ *
+ *   node dist/bench/stylegan2_speed.js [--size 32] [--batch 32] [--steps 16] [--warmup 2] [--runs 3] [--profile]
+ *
+ * The aten side is ganforge's real training step: stylegan2Step run the way `ganforge train` runs it (freshState
+ * + runStep, the family's defaults) on random images. Prints per run aten and PyTorch images per second (wall
+ * clock, and per CPU-second of each process, steadier when other jobs share the cores), then mean ± std and the
+ * ratio, and the kernels that fell back from aten to the CPU backend (there should be none). --profile prints
+ * instead the per-kernel time of an aten step with both regularisers and of one without.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/backend/index.js';
+import { stylegan2, type StyleGan2Settings } from '../src/models/stylegan2.js';
+import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
+import { disposeState, freshState, runStep, type StepState } from '../src/gan/training_step.js';
+import type { ArraySource } from '../src/data/types.js';
+import { Rng } from '../src/util/rng.js';
+import { benchThreads, type Rate } from './translate_speed.js';
+
+export interface StyleSpeedOptions {
+  size: number;
+  batch: number;
+  steps: number;
+  warmup: number;
+}
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const twin = path.resolve(here, '../../bench/reference/stylegan2_torch.py'); // dist/bench/ → the sources' bench/reference/
+
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+const paramCount = (m: { trainableWeights: { shape: (number | null)[] }[] }) => m.trainableWeights.reduce((k, w) => k + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+
+/** A run's state as `ganforge train` builds it on `count` random RGB images, with stylegan2's defaults. */
+export function styleState(o: StyleSpeedOptions, count = 64): StepState {
+  const rng = new Rng(7);
+  const source: ArraySource = {
+    kind: 'array', count, values: Uint8Array.from({ length: count * o.size * o.size * 3 }, () => rng.int(256)),
+    info: { name: 'random-images', kind: 'image', shape: [o.size, o.size, 3], count },
+  };
+  const config = resolveFamilyConfig(stylegan2.settings!, stylegan2.defaults(source.info), { model: 'stylegan2', seed: 0, batchSize: o.batch });
+  const problem = stylegan2.check(source.info, config);
+  if (problem) throw new Error(problem);
+  return freshState(stylegan2, source, config);
+}
+
+/** Images per second of the real step on aten (after `warmup` untimed steps). */
+export function atenRate(o: StyleSpeedOptions): Rate {
+  const state = styleState(o);
+  const params = `G=${paramCount(state.nets.generator)} D=${paramCount(state.nets.discriminator)}`;
+  for (let i = 0; i < o.warmup; i++) runStep(state);
+  const t0 = performance.now(), cpu0 = cpuSeconds();
+  for (let i = 0; i < o.steps; i++) runStep(state); // reads every loss: a full sync per step, as the trainer's log
+  const seconds = (performance.now() - t0) / 1000, cpu = cpuSeconds() - cpu0;
+  disposeState(state);
+  return { imgPerSec: (o.steps * o.batch) / seconds, cpuImgPerSec: (o.steps * o.batch) / cpu, params };
+}
+
+/** The PyTorch twin's images per second with the sizes of stylegan2's defaults, or null without python3-torch. */
+export function torchRate(o: StyleSpeedOptions): Rate | null {
+  const state = styleState(o, 4);
+  const c = state.config as RunConfig & StyleGan2Settings;
+  disposeState(state);
+  const args = [twin, '--size', o.size, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--threads', benchThreads(),
+    '--width', c.width, '--max-width', c.maxWidth, '--z-dim', c.latentDim, '--w-dim', c.wDim, '--mapping', c.mappingLayers,
+    '--gamma', c.r1Gamma, '--mbstd', c.minibatchStddev].map(String);
+  // The aten loader set GOMP_SPINCOUNT for this process; the child gets the same spin policy.
+  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
+  try {
+    const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return {
+      imgPerSec: Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuImgPerSec: Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]),
+      params: /params (G=\d+ D=\d+)/.exec(out)![1],
+    };
+  } catch (e) {
+    const message = (e as { stderr?: string }).stderr ?? String(e);
+    if (/No module named 'torch'|ENOENT/.test(message)) return null;
+    throw new Error(`PyTorch twin failed: ${message}`);
+  }
+}
+
+/** Per-kernel time (tf.profile) of step 0 (path length and R1) and step 1 (neither), the top kernels of each. */
+async function profile(o: StyleSpeedOptions, top = 15): Promise<void> {
+  const state = styleState(o);
+  for (let i = 0; i < 16; i++) runStep(state); // optimizer slots made; the next step (16) has both regularisers
+  for (const label of ['step with path length and R1', 'plain step']) {
+    const t0 = performance.now();
+    const p = await tf.profile(() => { runStep(state); });
+    const wall = performance.now() - t0;
+    const byName = new Map<string, { ms: number; count: number }>();
+    let total = 0;
+    for (const k of p.kernels) {
+      const e = byName.get(k.name) ?? { ms: 0, count: 0 };
+      e.ms += k.kernelTimeMs as number;
+      e.count++;
+      total += k.kernelTimeMs as number;
+      byName.set(k.name, e);
+    }
+    console.log(`${label}: ${p.kernels.length} kernels, ${total.toFixed(0)} ms in kernels of ${wall.toFixed(0)} ms (profiled)`);
+    for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) console.log(`  ${e.ms.toFixed(0).padStart(7)} ms x${e.count} ${name}`);
+  }
+  disposeState(state);
+}
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const stat = (xs: number[]) => {
+  const m = mean(xs);
+  const std = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return `${m.toFixed(3)} ± ${std.toFixed(3)}`;
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: '32' }, batch: { type: 'string', default: '32' }, steps: { type: 'string', default: '16' },
+      warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '3' }, profile: { type: 'boolean', default: false },
+    },
+  });
+  const o: StyleSpeedOptions = { size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup) };
+  const info = await initBackend({ prefer: 'aten', quiet: true });
+  console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
+  if (values.profile) return profile(o);
+  const aten = tf.getBackend() === 'aten' ? (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] } : null;
+  const before = aten?.atenFallbackKernels() ?? [];
+  const f = (x: number) => x.toFixed(3);
+  const runs: { aten: Rate; torch: Rate | null }[] = [];
+  for (let r = 0; r < Number(values.runs); r++) {
+    const a = atenRate(o);
+    const t = torchRate(o);
+    if (r === 0) console.log(`stylegan2 ${o.size}px batch ${o.batch}, ${o.steps} timed steps after ${o.warmup}: params aten ${a.params}, torch ${t?.params ?? 'n/a'}`);
+    runs.push({ aten: a, torch: t });
+    console.log(`run=${r + 1} aten img/s=${f(a.imgPerSec)} torch img/s=${t ? f(t.imgPerSec) : 'n/a'}` +
+      (t ? ` ratio=${(a.imgPerSec / t.imgPerSec).toFixed(2)} | per CPU-second aten ${f(a.cpuImgPerSec)} torch ${f(t.cpuImgPerSec)} ratio=${(a.cpuImgPerSec / t.cpuImgPerSec).toFixed(2)}` : ''));
+  }
+  const paired = runs.filter((r) => r.torch) as { aten: Rate; torch: Rate }[];
+  console.log(`mean aten img/s=${stat(runs.map((r) => r.aten.imgPerSec))}` + (paired.length
+    ? ` torch img/s=${stat(paired.map((r) => r.torch.imgPerSec))} ratio=${stat(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))}` +
+      ` | per CPU-second ratio=${stat(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))}`
+    : ' (PyTorch unavailable: apt-get install python3-torch)'));
+  const fellBack = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
+  console.log(`aten fallback kernels in the step: ${fellBack.length ? fellBack.join(', ') : 'none'}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();
