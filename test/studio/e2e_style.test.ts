@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Page } from 'playwright-core';
-import { writeStyleModels, writeWebFiles } from '../../src/studio/export.js';
+import { exportGenerator, writeStyleModels, writeWebFiles } from '../../src/studio/export.js';
 import { styleExport } from '../../src/studio/style_export.js';
 import type { GeneratorManifest } from '../../src/studio/generator_core.js';
 import { spawn } from 'node:child_process';
@@ -138,7 +138,7 @@ function cli(args: string[], cwd?: string): Promise<void> {
 
 const styleFamily = Object.entries(MODELS).find(([, f]) => f.styleSpace && f.truncation === 'w' && (f.condition ?? 'none') === 'none')?.[0];
 
-test('a style-based run in the studio: the page\'s mixing grid is `sample --style-mix`, ψ = 0 is one image', { skip: browserSkip || (!styleFamily && 'no family declares a style space yet'), timeout: 120_000 }, async (t) => {
+test('a style-based run in the studio and exported: the page\'s mixing grid is `sample --style-mix`, ψ = 0 is one image, generator.js from a page', { skip: browserSkip || (!styleFamily && 'no family declares a style space yet'), timeout: 120_000 }, async (t) => {
   const cleanups: (() => unknown)[] = [];
   t.after(async () => {
     for (const undo of cleanups.reverse()) await undo();
@@ -201,6 +201,26 @@ test('a style-based run in the studio: the page\'s mixing grid is `sample --styl
   assert.ok(maxDiff(await bytes(page, seed1), first) > 0, 'ψ = 0.7 moved seed 1');
   await redraw('#st-psi', '0');
   assert.ok(maxDiff(await bytes(page, seed1), await bytes(page, seed2)) <= 1, 'ψ = 0: one image');
+
+  // `ganforge export`: the halves instead of G; its page draws the studio's seed 1, and generator.js works from a page.
+  const out = path.join(tmp, 'export');
+  await exportGenerator(run, out);
+  assert.deepEqual((await fs.readdir(out)).filter((f) => !f.endsWith('.js')).sort(), ['index.html', 'manifest.json', 'mapping', 'synthesis']);
+  const server = await staticServer(out);
+  cleanups.push(() => server.close());
+  await page.goto(`${server.url}/index.html?backend=cpu`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  assert.ok(maxDiff(await bytes(page, seed1), first) <= 1, 'the exported page draws seed 1 as the studio did');
+  const sizes = await page.evaluate(async () => {
+    const g = await import(`${location.origin}/generator.js`);
+    const zDim = g.info.style.zDim;
+    const pixels = await g.generate(g.seedLatents([1, 2], zDim), { truncation: 0.5 });
+    const [a, b] = [await g.mapping(g.seedLatents([1], zDim)), await g.mapping(g.seedLatents([2], zDim))];
+    return [pixels.length, (await g.synthesize(g.mix(a, b, [0, 3]))).length, a.length];
+  });
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as GeneratorManifest;
+  const imageSize = manifest.shapes.output.reduce((a, b) => a * b);
+  assert.deepEqual(sizes, [2 * imageSize, imageSize, manifest.style!.wDim]);
   assert.deepEqual(errors, []);
 });
 
