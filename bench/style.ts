@@ -99,8 +99,8 @@ async function main(): Promise<void> {
         await fs.rm(dir, { recursive: true, force: true });
         try {
           await run(['train', model.family, '--data', set.data, ...(set.limit ? ['--data-limit', String(set.limit)] : []), '--max-minutes', String(minutes), '--steps', '1000000', '--seed', String(seed), '--out', dir, ...model.flags]);
-          const state = JSON.parse(await fs.readFile(path.join(dir, 'checkpoints', 'latest', 'state.json'), 'utf8').catch(() => '{}')) as { step?: number };
-          if (state.step !== undefined) scores.steps.push(state.step);
+          const logged = (await fs.readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+          scores.steps.push((JSON.parse(logged[logged.length - 1]) as { step: number }).step);
           const out = await run(['eval', dir, '--metrics', 'fid,kid,is', '--ref', set.ref, '--count', String(count), '--net', 'cifar10', '--seed', String(seed), '--json']);
           for (const line of out.trim().split('\n')) {
             const r = JSON.parse(line) as { metric: string; values: Record<string, number> };
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
         continue;
       }
       rows.push({ model: model.name, fid: scores.fid });
-      process.stdout.write(`style set=${set.name} model=${model.name} fid=${fmt(scores.fid)} kid=${fmt(scores.kid.map((k) => 1000 * k))}e-3 is=${fmt(scores.is)} steps=${fmt(scores.steps, 0)}\n`);
+      process.stdout.write(`style set=${set.name} model=${model.name} fid=${fmt(scores.fid)} kid×1e3=${fmt(scores.kid.map((k) => 1000 * k))} is=${fmt(scores.is)} steps=${fmt(scores.steps, 0)}\n`);
       for (const [psi, c] of Object.entries(curves)) process.stdout.write(`style set=${set.name} model=${model.name} psi=${psi} precision=${fmt(c.precision, 3)} recall=${fmt(c.recall, 3)}\n`);
     }
     const ranked = rows.filter((r) => r.fid.length).sort((a, b) => mean(a.fid) - mean(b.fid));
