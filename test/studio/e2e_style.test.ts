@@ -138,7 +138,8 @@ function cli(args: string[], cwd?: string): Promise<void> {
 
 const styleFamily = Object.entries(MODELS).find(([, f]) => f.styleSpace && f.truncation === 'w' && (f.condition ?? 'none') === 'none')?.[0];
 
-test('a style-based run in the studio and exported: the page\'s mixing grid is `sample --style-mix`, ψ = 0 is one image, generator.js from a page', { skip: browserSkip || (!styleFamily && 'no family declares a style space yet'), timeout: 120_000 }, async (t) => {
+test('a style-based run in the studio and exported: the page\'s mixing grid is `sample --style-mix`, ψ = 0 is one image, generator.js from a page', { skip: browserSkip, timeout: 120_000 }, async (t) => {
+  assert.ok(styleFamily, 'a registered family declares a style space with truncation in w (stylegan2)');
   const cleanups: (() => unknown)[] = [];
   t.after(async () => {
     for (const undo of cleanups.reverse()) await undo();
@@ -226,7 +227,8 @@ test('a style-based run in the studio and exported: the page\'s mixing grid is `
 
 const zFamily = Object.entries(MODELS).find(([, f]) => f.truncation === 'z' && f.condition === 'class')?.[0];
 
-test('truncation in z and the class picker on the studio\'s latent explorer', { skip: browserSkip || (!zFamily && 'no family truncates z'), timeout: 90_000 }, async (t) => {
+test('truncation in z and the class picker on the studio\'s latent explorer', { skip: browserSkip, timeout: 90_000 }, async (t) => {
+  assert.ok(zFamily, 'a registered class-conditional family truncates z (biggan)');
   const cleanups: (() => unknown)[] = [];
   t.after(async () => {
     for (const undo of cleanups.reverse()) await undo();
