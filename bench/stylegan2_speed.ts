@@ -1,5 +1,5 @@
 /**
- * npm run bench:style — StyleGAN2's training step on the aten backend against its PyTorch twin
+ * npm run bench:stylegan2 — StyleGAN2's training step on the aten backend against its PyTorch twin
  * (bench/reference/stylegan2_torch.py: the same networks, parameter for parameter, the same phases in the same order
  * — G main with style mixing, path length every 4 steps, D main, R1 every 16 steps, the mean-w tracker and G's
  * EMA — the same Adam with the lazy correction, the same intra-op thread count and GOMP_SPINCOUNT). Runs alternate
@@ -43,17 +43,27 @@ const cpuSeconds = () => {
 
 const paramCount = (m: { trainableWeights: { shape: (number | null)[] }[] }) => m.trainableWeights.reduce((k, w) => k + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
 
-/** A run's state as `ganforge train` builds it on `count` random RGB images, with stylegan2's defaults. */
-export function styleState(o: StyleSpeedOptions, count = 64): StepState {
+/** `count` random RGB images of the bench's size. */
+function randomImages(o: StyleSpeedOptions, count: number): ArraySource {
   const rng = new Rng(7);
-  const source: ArraySource = {
+  return {
     kind: 'array', count, values: Uint8Array.from({ length: count * o.size * o.size * 3 }, () => rng.int(256)),
     info: { name: 'random-images', kind: 'image', shape: [o.size, o.size, 3], count },
   };
+}
+
+/** stylegan2's config for the bench: the family's defaults at this size, with the bench's batch. */
+function styleConfig(o: StyleSpeedOptions, source: ArraySource): RunConfig & StyleGan2Settings {
   const config = resolveFamilyConfig(stylegan2.settings!, stylegan2.defaults(source.info), { model: 'stylegan2', seed: 0, batchSize: o.batch });
   const problem = stylegan2.check(source.info, config);
   if (problem) throw new Error(problem);
-  return freshState(stylegan2, source, config);
+  return config as RunConfig & StyleGan2Settings;
+}
+
+/** A run's state as `ganforge train` builds it on random images, with stylegan2's defaults. */
+export function styleState(o: StyleSpeedOptions): StepState {
+  const source = randomImages(o, 2 * o.batch);
+  return freshState(stylegan2, source, styleConfig(o, source));
 }
 
 /** Images per second of the real step on aten (after `warmup` untimed steps). */
@@ -70,9 +80,7 @@ export function atenRate(o: StyleSpeedOptions): Rate {
 
 /** The PyTorch twin's images per second with the sizes of stylegan2's defaults, or null without python3-torch. */
 export function torchRate(o: StyleSpeedOptions): Rate | null {
-  const state = styleState(o, 4);
-  const c = state.config as RunConfig & StyleGan2Settings;
-  disposeState(state);
+  const c = styleConfig(o, randomImages(o, 1));
   const args = [twin, '--size', o.size, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--threads', benchThreads(),
     '--width', c.width, '--max-width', c.maxWidth, '--z-dim', c.latentDim, '--w-dim', c.wDim, '--mapping', c.mappingLayers,
     '--gamma', c.r1Gamma, '--mbstd', c.minibatchStddev].map(String);
