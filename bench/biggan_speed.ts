@@ -15,7 +15,6 @@
  * prints instead the per-kernel time of one aten step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
@@ -25,6 +24,7 @@ import { disposeState, freshState, runStep, type StepState } from '../src/gan/tr
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
 import { benchThreads } from './translate_speed.js';
+import { runTorchTwin } from './torch_twin.js';
 
 interface Options { batch: number; width: number; ndis: number; attention: number; steps: number; warmup: number }
 
@@ -78,17 +78,8 @@ function atenTiming(o: Options): Timing {
 function torchTiming(o: Options): Timing | null {
   const args = [twin, '--batch', String(o.batch), '--width', String(o.width), '--ndis', String(o.ndis), '--attention', String(o.attention),
     '--classes', String(CLASSES), '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(benchThreads())];
-  // The aten loader set GOMP_SPINCOUNT (10000) for this process; the child inherits the same spin policy.
-  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
-  try {
-    const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const rate = Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuRate = Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]);
-    return { msPerStep: (1000 * o.batch) / rate, cpuMsPerStep: (1000 * o.batch) / cpuRate, params: /params (G=\d+ D=\d+)/.exec(out)![1] };
-  } catch (e) {
-    const message = (e as { stderr?: string }).stderr ?? String(e);
-    if (/No module named 'torch'|ENOENT/.test(message)) return null;
-    throw new Error(`PyTorch twin failed: ${message}`);
-  }
+  const rate = runTorchTwin(args);
+  return rate && { msPerStep: (1000 * o.batch) / rate.imgPerSec, cpuMsPerStep: (1000 * o.batch) / rate.cpuImgPerSec, params: rate.params };
 }
 
 /** Per-kernel time of one aten step (tf.profile): the top kernel/shape pairs and the totals by kernel. */

@@ -15,7 +15,6 @@
  * instead the per-kernel time of an aten step with both regularisers and of one without.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
@@ -25,6 +24,7 @@ import { disposeState, freshState, runStep, type StepState } from '../src/gan/tr
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
 import { benchThreads, type Rate } from './translate_speed.js';
+import { runTorchTwin } from './torch_twin.js';
 
 export interface StyleSpeedOptions {
   size: number;
@@ -84,19 +84,7 @@ export function torchRate(o: StyleSpeedOptions): Rate | null {
   const args = [twin, '--size', o.size, '--batch', o.batch, '--steps', o.steps, '--warmup', o.warmup, '--threads', benchThreads(),
     '--width', c.width, '--max-width', c.maxWidth, '--z-dim', c.latentDim, '--w-dim', c.wDim, '--mapping', c.mappingLayers,
     '--gamma', c.r1Gamma, '--mbstd', c.minibatchStddev].map(String);
-  // The aten loader set GOMP_SPINCOUNT for this process; the child gets the same spin policy.
-  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
-  try {
-    const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
-    return {
-      imgPerSec: Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuImgPerSec: Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]),
-      params: /params (G=\d+ D=\d+)/.exec(out)![1],
-    };
-  } catch (e) {
-    const message = (e as { stderr?: string }).stderr ?? String(e);
-    if (/No module named 'torch'|ENOENT/.test(message)) return null;
-    throw new Error(`PyTorch twin failed: ${message}`);
-  }
+  return runTorchTwin(args);
 }
 
 /** Per-kernel time (tf.profile) of step 0 (path length and R1) and step 1 (neither), the top kernels of each. */

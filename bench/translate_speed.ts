@@ -19,7 +19,6 @@
  * per-kernel time of one real aten step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +28,7 @@ import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
 import { disposeState, freshState, runStep, type StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
+import { runTorchTwin, type TwinRate } from './torch_twin.js';
 import {
   buildCyclegan, buildPix2pix, cycleganStep, disposeNets, imagePair, pix2pixStep, type TranslateNets, type TranslateSize,
 } from './translate_step.js';
@@ -62,7 +62,7 @@ const trainableCount = (nets: TranslateNets, which: 'generators' | 'discriminato
   nets[which][0].trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
 
 /** A rate measured two ways: image pairs per wall-clock second, and per CPU-second of the process. */
-export interface Rate { imgPerSec: number; cpuImgPerSec: number; params: string }
+export type Rate = TwinRate;
 
 const cpuSeconds = () => {
   const u = process.cpuUsage();
@@ -138,19 +138,7 @@ export function torchImagesPerSecond(o: TranslateSpeedOptions): Rate | null {
     '--ngf', String(o.ngf ?? 64), '--ndf', String(o.ndf ?? 64), ...(o.nBlocks ? ['--blocks', String(o.nBlocks)] : []),
     // The plain steps' twins: pix2pix with G's update first, CycleGAN without identity loss and pools.
     ...(o.step === 'plain' ? (o.family === 'pix2pix' ? ['--order', 'g-first'] : ['--plain']) : [])];
-  // The aten loader set GOMP_SPINCOUNT (10000) for this process; the child inherits the same spin policy.
-  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
-  try {
-    const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
-    return {
-      imgPerSec: Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuImgPerSec: Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]),
-      params: /params (G=\d+ D=\d+)/.exec(out)![1],
-    };
-  } catch (e) {
-    const message = (e as { stderr?: string }).stderr ?? String(e);
-    if (/No module named 'torch'|ENOENT/.test(message)) return null;
-    throw new Error(`PyTorch twin failed: ${message}`);
-  }
+  return runTorchTwin(args);
 }
 
 /** Per-kernel time of one step (tf.profile), the top `top` kernel/shape pairs: where a slow step spends its time. */
