@@ -50,7 +50,7 @@ function setNoiseStrength(g: tfl.LayersModel, strength: number): void {
   for (const l of styleParts(g).synthesis.layers) if (l instanceof NoiseInjection) tf.tidy(() => l.setWeights([tf.scalar(strength), l.getWeights()[1]]));
 }
 
-test('lazy correction: G\'s Adam runs with lr·4/5 and β^(4/5), D\'s with lr·16/17 and β^(16/17), and two updates move a weight as that Adam does', () => {
+test('lazy correction: G\'s Adam runs with lr·4/5 and β^(4/5), D\'s with lr·16/17 and β^(16/17), and three updates move a weight as that Adam does', () => {
   const source = images(8);
   const config = configFor(source);
   assert.deepEqual([config.lrG, config.beta1, config.beta2, config.regInterval], [0.0025, 0, 0.99, 16], "the paper's Adam and R1 interval are the defaults");
