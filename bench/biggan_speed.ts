@@ -14,17 +14,16 @@
  * over the runs, and the kernels that fell back from aten to the CPU backend (there should be none). --profile
  * prints instead the per-kernel time of one aten step.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { biggan } from '../src/models/biggan.js';
 import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
-import { disposeState, freshState, runStep, type StepState } from '../src/gan/training_step.js';
+import { freshState, type StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
 import { benchThreads } from './translate_speed.js';
-import { runTorchTwin } from './torch_twin.js';
+import { meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
 
 interface Options { batch: number; width: number; ndis: number; attention: number; steps: number; warmup: number }
 
@@ -35,10 +34,6 @@ const CLASSES = 10;
 const here = path.dirname(new URL(import.meta.url).pathname);
 const twin = path.resolve(here, '../../bench/reference/biggan_torch.py'); // dist/bench/ → the sources' bench/reference/
 
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /** 4 batches of random 32×32 RGB images with labels (the twin cycles through 4 batches too). */
 function randomImages(o: Options): ArraySource {
@@ -61,17 +56,12 @@ function realState(o: Options): StepState {
   return freshState(biggan, source, config);
 }
 
-const paramCount = (m: { trainableWeights: { shape: (number | null)[] }[] }) => m.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+
+/** A rate as ms per step, by the wall clock and per CPU-second. */
+const timing = (rate: TwinRate, batch: number): Timing => ({ msPerStep: (1000 * batch) / rate.imgPerSec, cpuMsPerStep: (1000 * batch) / rate.cpuImgPerSec, params: rate.params });
 
 function atenTiming(o: Options): Timing {
-  const state = realState(o);
-  const params = `G=${paramCount(state.nets.generator)} D=${paramCount(state.nets.discriminator)}`;
-  for (let i = 0; i < o.warmup; i++) runStep(state);
-  const t0 = performance.now(), cpu0 = cpuSeconds();
-  for (let i = 0; i < o.steps; i++) runStep(state); // reads every update's loss, as the trainer's log does
-  const ms = performance.now() - t0, cpu = cpuSeconds() - cpu0;
-  disposeState(state);
-  return { msPerStep: ms / o.steps, cpuMsPerStep: (1000 * cpu) / o.steps, params };
+  return timing(stepRate(realState(o), o), o.batch);
 }
 
 /** The twin's timing, or null when python3-torch is missing. */
@@ -79,39 +69,8 @@ function torchTiming(o: Options): Timing | null {
   const args = [twin, '--batch', String(o.batch), '--width', String(o.width), '--ndis', String(o.ndis), '--attention', String(o.attention),
     '--classes', String(CLASSES), '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(benchThreads())];
   const rate = runTorchTwin(args);
-  return rate && { msPerStep: (1000 * o.batch) / rate.imgPerSec, cpuMsPerStep: (1000 * o.batch) / rate.cpuImgPerSec, params: rate.params };
+  return rate && timing(rate, o.batch);
 }
-
-/** Per-kernel time of one aten step (tf.profile): the top kernel/shape pairs and the totals by kernel. */
-async function profileStep(o: Options, top = 25): Promise<void> {
-  const state = realState(o);
-  for (let i = 0; i < Math.max(1, o.warmup); i++) runStep(state);
-  const t0 = performance.now();
-  const profile = await tf.profile(() => { runStep(state); });
-  const wall = performance.now() - t0;
-  const rows = new Map<string, { count: number; ms: number }>();
-  const byName = new Map<string, number>();
-  let total = 0;
-  for (const k of profile.kernels) {
-    const ms = k.kernelTimeMs as number;
-    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-    const e = rows.get(key) ?? { count: 0, ms: 0 };
-    rows.set(key, { count: e.count + 1, ms: e.ms + ms });
-    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
-    total += ms;
-  }
-  console.log(`biggan: ${profile.kernels.length} kernels, ${total.toFixed(0)} ms in kernels of ${wall.toFixed(0)} ms (profiled)`);
-  console.log('by kernel: ' + [...byName].sort((p, q) => q[1] - p[1]).slice(0, 15).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', '));
-  for (const [key, e] of [...rows].sort((p, q) => q[1].ms - p[1].ms).slice(0, top)) console.log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} ${key}`);
-  disposeState(state);
-}
-
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const stat = (xs: number[], digits = 2) => {
-  const m = mean(xs);
-  const std = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${m.toFixed(digits)} ± ${std.toFixed(digits)}`;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -128,7 +87,7 @@ async function main(): Promise<void> {
   const info = await initBackend({ prefer: 'aten', quiet: true });
   console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
   console.log(`biggan 32 px, batch ${o.batch}, ch ${o.width}, n_D ${o.ndis}, attention ${o.attention || 'none'}; ${values.runs} alternating runs of ${o.steps} steps after ${o.warmup} warm-up`);
-  if (values.profile) return profileStep(o);
+  if (values.profile) return profileStep(realState(o), 'biggan', o.warmup);
   const aten = info.name === 'aten' ? (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] } : null;
   const before = aten?.atenFallbackKernels() ?? [];
   const runs: { aten: Timing; torch: Timing | null }[] = [];
@@ -142,9 +101,9 @@ async function main(): Promise<void> {
   }
   const fellBack = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
   const paired = runs.filter((r) => r.torch) as { aten: Timing; torch: Timing }[];
-  console.log(`mean aten ms/step=${stat(runs.map((r) => r.aten.msPerStep), 0)}` + (paired.length
-    ? ` torch ms/step=${stat(paired.map((r) => r.torch.msPerStep), 0)} ratio torch/aten=${stat(paired.map((r) => r.torch.msPerStep / r.aten.msPerStep))}` +
-      ` | per CPU-second ratio=${stat(paired.map((r) => r.torch.cpuMsPerStep / r.aten.cpuMsPerStep))}`
+  console.log(`mean aten ms/step=${meanStd(runs.map((r) => r.aten.msPerStep), 0)}` + (paired.length
+    ? ` torch ms/step=${meanStd(paired.map((r) => r.torch.msPerStep), 0)} ratio torch/aten=${meanStd(paired.map((r) => r.torch.msPerStep / r.aten.msPerStep), 2)}` +
+      ` | per CPU-second ratio=${meanStd(paired.map((r) => r.torch.cpuMsPerStep / r.aten.cpuMsPerStep), 2)}`
     : ' (PyTorch not installed: GANFORGE_EXTRA_APT=python3-torch bash scripts/setup.sh)'));
   console.log(`aten fallback kernels in the step: ${fellBack.length ? fellBack.join(', ') : 'none'}`);
 }

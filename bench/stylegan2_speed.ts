@@ -24,7 +24,7 @@ import { disposeState, freshState, runStep, type StepState } from '../src/gan/tr
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
 import { benchThreads, type Rate } from './translate_speed.js';
-import { runTorchTwin } from './torch_twin.js';
+import { meanStd, profileKernels, runTorchTwin, stepRate } from './step_bench.js';
 
 export interface StyleSpeedOptions {
   size: number;
@@ -36,12 +36,7 @@ export interface StyleSpeedOptions {
 const here = path.dirname(new URL(import.meta.url).pathname);
 const twin = path.resolve(here, '../../bench/reference/stylegan2_torch.py'); // dist/bench/ → the sources' bench/reference/
 
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
-const paramCount = (m: { trainableWeights: { shape: (number | null)[] }[] }) => m.trainableWeights.reduce((k, w) => k + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
 
 /** `count` random RGB images of the bench's size. */
 function randomImages(o: StyleSpeedOptions, count: number): ArraySource {
@@ -68,14 +63,7 @@ export function styleState(o: StyleSpeedOptions): StepState {
 
 /** Images per second of the real step on aten (after `warmup` untimed steps). */
 export function atenRate(o: StyleSpeedOptions): Rate {
-  const state = styleState(o);
-  const params = `G=${paramCount(state.nets.generator)} D=${paramCount(state.nets.discriminator)}`;
-  for (let i = 0; i < o.warmup; i++) runStep(state);
-  const t0 = performance.now(), cpu0 = cpuSeconds();
-  for (let i = 0; i < o.steps; i++) runStep(state); // reads every loss: a full sync per step, as the trainer's log
-  const seconds = (performance.now() - t0) / 1000, cpu = cpuSeconds() - cpu0;
-  disposeState(state);
-  return { imgPerSec: (o.steps * o.batch) / seconds, cpuImgPerSec: (o.steps * o.batch) / cpu, params };
+  return stepRate(styleState(o), o);
 }
 
 /** The PyTorch twin's images per second with the sizes of stylegan2's defaults, or null without python3-torch. */
@@ -92,30 +80,12 @@ async function profile(o: StyleSpeedOptions, top = 15): Promise<void> {
   const state = styleState(o);
   for (let i = 0; i < 16; i++) runStep(state); // optimizer slots made; the next step (16) has both regularisers
   for (const label of ['step with path length and R1', 'plain step']) {
-    const t0 = performance.now();
-    const p = await tf.profile(() => { runStep(state); });
-    const wall = performance.now() - t0;
-    const byName = new Map<string, { ms: number; count: number }>();
-    let total = 0;
-    for (const k of p.kernels) {
-      const e = byName.get(k.name) ?? { ms: 0, count: 0 };
-      e.ms += k.kernelTimeMs as number;
-      e.count++;
-      total += k.kernelTimeMs as number;
-      byName.set(k.name, e);
-    }
-    console.log(`${label}: ${p.kernels.length} kernels, ${total.toFixed(0)} ms in kernels of ${wall.toFixed(0)} ms (profiled)`);
-    for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) console.log(`  ${e.ms.toFixed(0).padStart(7)} ms x${e.count} ${name}`);
+    const p = await profileKernels(state);
+    console.log(`${label}: ${p.count} kernels, ${p.total.toFixed(0)} ms in kernels of ${p.wall.toFixed(0)} ms (profiled)`);
+    for (const [name, e] of [...p.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) console.log(`  ${e.ms.toFixed(0).padStart(7)} ms x${e.count} ${name}`);
   }
   disposeState(state);
 }
-
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const stat = (xs: number[]) => {
-  const m = mean(xs);
-  const std = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${m.toFixed(3)} ± ${std.toFixed(3)}`;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -141,9 +111,9 @@ async function main(): Promise<void> {
       (t ? ` ratio=${(a.imgPerSec / t.imgPerSec).toFixed(2)} | per CPU-second aten ${f(a.cpuImgPerSec)} torch ${f(t.cpuImgPerSec)} ratio=${(a.cpuImgPerSec / t.cpuImgPerSec).toFixed(2)}` : ''));
   }
   const paired = runs.filter((r) => r.torch) as { aten: Rate; torch: Rate }[];
-  console.log(`mean aten img/s=${stat(runs.map((r) => r.aten.imgPerSec))}` + (paired.length
-    ? ` torch img/s=${stat(paired.map((r) => r.torch.imgPerSec))} ratio=${stat(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))}` +
-      ` | per CPU-second ratio=${stat(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))}`
+  console.log(`mean aten img/s=${meanStd(runs.map((r) => r.aten.imgPerSec), 3)}` + (paired.length
+    ? ` torch img/s=${meanStd(paired.map((r) => r.torch.imgPerSec), 3)} ratio=${meanStd(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec), 3)}` +
+      ` | per CPU-second ratio=${meanStd(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec), 3)}`
     : ' (PyTorch unavailable: apt-get install python3-torch)'));
   const fellBack = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
   console.log(`aten fallback kernels in the step: ${fellBack.length ? fellBack.join(', ') : 'none'}`);

@@ -25,10 +25,10 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { getModel } from '../src/models/registry.js';
 import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
-import { disposeState, freshState, runStep, type StepState } from '../src/gan/training_step.js';
+import { freshState, type StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
-import { runTorchTwin, type TwinRate } from './torch_twin.js';
+import { cpuSeconds, meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
 import {
   buildCyclegan, buildPix2pix, cycleganStep, disposeNets, imagePair, pix2pixStep, type TranslateNets, type TranslateSize,
 } from './translate_step.js';
@@ -64,10 +64,6 @@ const trainableCount = (nets: TranslateNets, which: 'generators' | 'discriminato
 /** A rate measured two ways: image pairs per wall-clock second, and per CPU-second of the process. */
 export type Rate = TwinRate;
 
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /**
  * A dataset of `count` random uint8 RGB images per domain: paired for pix2pix, two independent domains for
@@ -100,24 +96,9 @@ export function realState(o: TranslateSpeedOptions): StepState {
   return freshState(family, source, config);
 }
 
-const paramCount = (models: { trainableWeights: { shape: (number | null)[] }[] }[]) =>
-  models.reduce((n, m) => n + m.trainableWeights.reduce((k, w) => k + w.shape.reduce((a, b) => a! * b!, 1)!, 0), 0);
-
-/** Image pairs per second of the family's real training step (runStep; after `warmup` untimed steps). */
-function realImagesPerSecond(o: TranslateSpeedOptions): Rate {
-  const state = realState(o);
-  const params = `G=${paramCount([state.nets.generator])} D=${paramCount([state.nets.discriminator])}`;
-  for (let i = 0; i < o.warmup; i++) runStep(state);
-  const t0 = performance.now(), cpu0 = cpuSeconds();
-  for (let i = 0; i < o.steps; i++) runStep(state); // reads every loss: a full sync per step, as the trainer's log
-  const seconds = (performance.now() - t0) / 1000, cpu = cpuSeconds() - cpu0;
-  disposeState(state);
-  return { imgPerSec: (o.steps * o.batch) / seconds, cpuImgPerSec: (o.steps * o.batch) / cpu, params };
-}
-
 /** Image pairs per second of the family's step on the active backend (after `warmup` untimed steps). */
 export function atenImagesPerSecond(o: TranslateSpeedOptions): Rate {
-  if ((o.step ?? 'real') === 'real') return realImagesPerSecond(o);
+  if ((o.step ?? 'real') === 'real') return stepRate(realState(o), o); // the family's real training step (runStep)
   const family = FAMILIES[o.family];
   const nets = family.build(o);
   const params = `G=${trainableCount(nets, 'generators')} D=${trainableCount(nets, 'discriminators')}`;
@@ -141,39 +122,9 @@ export function torchImagesPerSecond(o: TranslateSpeedOptions): Rate | null {
   return runTorchTwin(args);
 }
 
-/** Per-kernel time of one step (tf.profile), the top `top` kernel/shape pairs: where a slow step spends its time. */
-export async function profileStep(o: TranslateSpeedOptions, top = 25, log = console.log): Promise<void> {
-  const state = realState(o);
-  for (let i = 0; i < Math.max(1, o.warmup); i++) runStep(state);
-  const t0 = performance.now();
-  const profile = await tf.profile(() => { runStep(state); });
-  const wall = performance.now() - t0;
-  const rows = new Map<string, { count: number; ms: number }>();
-  let total = 0;
-  for (const k of profile.kernels) {
-    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-    const e = rows.get(key) ?? { count: 0, ms: 0 };
-    e.count++;
-    e.ms += k.kernelTimeMs as number;
-    total += k.kernelTimeMs as number;
-    rows.set(key, e);
-  }
-  const byName = new Map<string, number>();
-  for (const k of profile.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  log(`${o.family}: ${profile.kernels.length} kernels, ${total.toFixed(0)} ms in kernels of ${wall.toFixed(0)} ms (profiled)`);
-  log('by kernel: ' + [...byName].sort((p, q) => q[1] - p[1]).slice(0, 15).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', '));
-  for (const [key, e] of [...rows].sort((p, q) => q[1].ms - p[1].ms).slice(0, top)) log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} ${key}`);
-  disposeState(state);
-}
-
 export interface SpeedRun { aten: Rate; torch: Rate | null }
 
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const stat = (xs: number[]) => {
-  const m = mean(xs);
-  const std = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${m.toFixed(3)} ± ${std.toFixed(3)}`;
-};
+const meanStd3 = (xs: number[]) => meanStd(xs, 3);
 
 /** `runs` alternating aten / PyTorch measurements of one configuration, printed as they come. */
 export function translateSpeed(o: TranslateSpeedOptions, runs: number, log = console.log): SpeedRun[] {
@@ -189,9 +140,9 @@ export function translateSpeed(o: TranslateSpeedOptions, runs: number, log = con
       (torch ? ` ratio=${(aten.imgPerSec / torch.imgPerSec).toFixed(2)} | per CPU-second aten ${f(aten.cpuImgPerSec)} torch ${f(torch.cpuImgPerSec)} ratio=${(aten.cpuImgPerSec / torch.cpuImgPerSec).toFixed(2)}` : ''));
   }
   const paired = results.filter((r) => r.torch !== null) as { aten: Rate; torch: Rate }[];
-  log(`${label} mean aten img/s=${stat(results.map((r) => r.aten.imgPerSec))}` + (paired.length
-    ? ` torch img/s=${stat(paired.map((r) => r.torch.imgPerSec))} ratio=${stat(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))}` +
-      ` | per CPU-second ratio=${stat(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))}`
+  log(`${label} mean aten img/s=${meanStd3(results.map((r) => r.aten.imgPerSec))}` + (paired.length
+    ? ` torch img/s=${meanStd3(paired.map((r) => r.torch.imgPerSec))} ratio=${meanStd3(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))}` +
+      ` | per CPU-second ratio=${meanStd3(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))}`
     : ''));
   return results;
 }
@@ -227,7 +178,7 @@ async function main(): Promise<void> {
         ngf: Number(values.ngf), ndf: Number(values.ndf), nBlocks: values.blocks ? Number(values.blocks) : undefined,
       };
       if (values.profile) {
-        await profileStep(o);
+        await profileStep(realState(o), o.family, o.warmup);
         continue;
       }
       const before = fellBack();
@@ -236,8 +187,8 @@ async function main(): Promise<void> {
       console.log(`family=${family} batch=${batch} aten fallback kernels in the real step: ${fallbacks.length ? fallbacks.join(', ') : 'none'}`);
       const paired = runs.filter((r) => r.torch) as { aten: Rate; torch: Rate }[];
       if (paired.length) {
-        summary.push(`| ${family} | ${batch} | ${stat(paired.map((r) => r.aten.imgPerSec))} | ${stat(paired.map((r) => r.torch.imgPerSec))} | ` +
-          `${stat(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))} | ${stat(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))} | ${fallbacks.length ? fallbacks.join(', ') : 'none'} |`);
+        summary.push(`| ${family} | ${batch} | ${meanStd3(paired.map((r) => r.aten.imgPerSec))} | ${meanStd3(paired.map((r) => r.torch.imgPerSec))} | ` +
+          `${meanStd3(paired.map((r) => r.aten.imgPerSec / r.torch.imgPerSec))} | ${meanStd3(paired.map((r) => r.aten.cpuImgPerSec / r.torch.cpuImgPerSec))} | ${fallbacks.length ? fallbacks.join(', ') : 'none'} |`);
       }
       if (values.plain) translateSpeed({ ...o, step: 'plain' }, Number(values.runs));
     }
