@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { startRun, resumeRun } from '../run.js';
 import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
-import { allNetworks, conditionOf, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
+import { allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { Trainer } from '../gan/trainer.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
-import { checkTruncation, oneHotLabels, resultPng, sampleFamily } from '../gan/sampling.js';
+import { checkTruncation, oneHotLabels, resultPng, sampleFamily, sampledClasses } from '../gan/sampling.js';
 import { parseMixLayers, parseSeedList, styleMixGrid } from '../gan/style_mixing.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
 import { MODELS, getModel } from '../models/registry.js';
@@ -200,8 +200,7 @@ function mixGrid(family: GanFamily, nets: GanNetworks, request: SampleRequest, s
   const space = family.styleSpace?.(nets, run);
   if (!space) throw new UserError(`--style-mix needs a model with a style space (stylegan2); ${family.name} has none`);
   checkTruncation(family, request.truncation);
-  const k = conditionOf(family, run.data) === 'class' ? (run.data.numClasses ?? 0) : 0;
-  if (request.class !== undefined && (k === 0 || request.class < 0 || request.class >= k)) throw new UserError(k === 0 ? `--class needs a class-conditional model; ${family.name} is not one on ${run.data.name}` : `--class must be in 0..${k - 1}, got ${request.class}`);
+  const k = sampledClasses(family, run.data, request.class);
   const range = parseMixLayers(layers ?? `0-${Math.max(0, Math.floor(space.numWs / 2) - 1)}`, space);
   const classes = k > 0 ? oneHotLabels([request.class ?? 0], k) : undefined;
   try {

@@ -76,11 +76,13 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
 async function evalTruncationCurve(target: string, opts: EvalCliOptions, log: (line: string) => void): Promise<void> {
   if (opts.ref === undefined) throw new UserError(`--truncation-curve needs --ref, the reference set (${REFERENCE_SPECS.join(' | ')})`);
   if (opts.plot === undefined || !opts.plot.toLowerCase().endsWith('.png')) throw new UserError('--truncation-curve needs --plot FILE.png (the numbers go beside it as FILE.json)');
-  const psis = await parsePsiList(opts.truncationCurve!, target);
-  const probe = await loadGenerated(target, 2, opts.seed);
+  if (path.extname(target).toLowerCase() === '.npy') throw new UserError(`--truncation-curve samples a run's generator; ${target} is a samples file`);
+  const { config, data } = await readCheckpointState(await resolveCheckpoint(target));
+  const psis = parsePsiList(opts.truncationCurve!, getModel(config.model));
+  if (data.kind !== 'image') throw new UserError('--truncation-curve needs an image generator');
   const ref = await loadReference(opts.ref, opts.count ?? 10_000, opts.seed);
-  const net = probe.kind === 'image' ? await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, probe, ref.name) : undefined;
-  if (!net) throw new UserError('--truncation-curve needs an image generator');
+  if (ref.set.kind !== 'image') throw new UserError(`--truncation-curve compares images; the reference ${ref.name} is 2-D points`);
+  const net = await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, { c: data.shape[2] }, ref.name);
   try {
     const points = await truncationCurve(target, psis, ref, net, { count: opts.count, seed: opts.seed, k: opts.k, plot: opts.plot, log });
     for (const p of points) process.stdout.write(opts.json ? JSON.stringify(p) + '\n' : `ψ ${p.psi}: precision ${p.precision.toFixed(4)} recall ${p.recall.toFixed(4)} density ${p.density.toFixed(4)} coverage ${p.coverage.toFixed(4)}\n`);

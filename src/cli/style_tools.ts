@@ -6,17 +6,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../backend/index.js';
-import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
+import { loadSamplingNetworks } from '../gan/checkpoint.js';
 import { allNetworks, type GanFamily, type GanNetworks, type StyleSpace } from '../gan/family.js';
-import { checkTruncation, oneHotLabels } from '../gan/sampling.js';
+import { checkTruncation, oneHotLabels, sampleFamily, sampledClasses } from '../gan/sampling.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
 import { getModel } from '../models/registry.js';
 import { PerceptualDistance } from '../metrics/perceptual.js';
 import { perceptualPathLength, type PplResult } from '../metrics/ppl.js';
 import { projectImage } from '../metrics/projection.js';
-import { evaluateSets, loadGenerated, type MetricResult, type SampleSet } from '../metrics/evaluate.js';
-import type { FeatureNetwork } from '../metrics/features.js';
+import { evaluateSets, fromSamples, type MetricResult, type SampleSet } from '../metrics/evaluate.js';
+import type { FeatureNetwork, ImageSet } from '../metrics/features.js';
 import { imageGrid, toUint8Images } from '../io/png.js';
 import { encodeNpy } from '../io/npy.js';
 import { lineChartPng } from '../io/chart.js';
@@ -36,13 +36,10 @@ async function withStyleSpace<T>(target: string, what: string, f: (space: StyleS
   }
 }
 
-/** `--class K` as one-hot [1, K] for a class-conditional family, checked against the data's classes. */
+/** `--class K` (default 0) as one-hot [1, K] for a class-conditional run; undefined for an unconditional one. */
 function classOf(family: GanFamily, data: DatasetInfo, k: number | undefined): tf.Tensor2D | undefined {
-  const classes = family.condition === 'class' ? (data.numClasses ?? 0) : 0;
-  if (k === undefined) return classes > 0 ? oneHotLabels([0], classes) : undefined;
-  if (classes === 0) throw new UserError(`--class needs a class-conditional model; ${family.name} is not one on this data`);
-  if (!Number.isInteger(k) || k < 0 || k >= classes) throw new UserError(`--class must be in 0..${classes - 1}, got ${k}`);
-  return oneHotLabels([k], classes);
+  const classes = sampledClasses(family, data, k);
+  return classes > 0 ? oneHotLabels([k ?? 0], classes) : undefined;
 }
 
 export interface ProjectOptions {
@@ -160,15 +157,26 @@ export async function truncationCurve(
   target: string, psis: number[], ref: { set: SampleSet; name: string; selection: string }, net: FeatureNetwork,
   opts: { count?: number; seed: number; k?: number; plot: string; log: (line: string) => void },
 ): Promise<CurvePoint[]> {
+  const count = opts.count ?? 10_000;
   const points: CurvePoint[] = [];
   let protocol: Record<string, unknown> = {};
-  for (const psi of psis) {
-    opts.log(`truncation ψ = ${psi}: sampling ${opts.count ?? 10_000}`);
-    const fake = await loadGenerated(target, opts.count, opts.seed, { truncation: psi });
-    const [r] = evaluateSets(fake, ref.set, net, ref, { metrics: 'prdc', seed: opts.seed, k: opts.k });
-    const v = r.values as Record<string, number>;
-    points.push({ psi, precision: v.precision, recall: v.recall, density: v.density, coverage: v.coverage });
-    protocol = r.protocol;
+  // The networks are loaded and the reference embedded once; only the samples change with ψ.
+  const { nets, state, dir } = await loadSamplingNetworks(target);
+  try {
+    const family = getModel(state.config.model);
+    opts.log(`embedding ${ref.set.n} reference images with ${net.info.name}`);
+    const realEmbedding = net.embed(ref.set as ImageSet);
+    for (const psi of psis) {
+      opts.log(`truncation ψ = ${psi}: sampling ${count}`);
+      const result = sampleFamily(family, nets, { count, seed: opts.seed, truncation: psi }, { config: state.config, data: state.data });
+      const fake = fromSamples(result, state.data.kind, `${dir} (step ${state.step}, latent seed ${opts.seed}, truncation ψ ${psi})`);
+      const [r] = evaluateSets(fake, ref.set, net, ref, { metrics: 'prdc', seed: opts.seed, k: opts.k, realEmbedding });
+      const v = r.values as Record<string, number>;
+      points.push({ psi, precision: v.precision, recall: v.recall, density: v.density, coverage: v.coverage });
+      protocol = r.protocol;
+    }
+  } finally {
+    for (const [, model] of allNetworks(nets)) model.dispose();
   }
   const chart = points.flatMap((p) => (['precision', 'recall'] as const).map((m) => ({ x: p.psi, y: p[m], series: m })));
   await writeFileAtomic(opts.plot, await lineChartPng({ title: 'Truncation trade-off', x: 'truncation ψ', y: `k-NN precision / recall (k = ${opts.k ?? 5})`, points: chart }));
@@ -178,10 +186,9 @@ export async function truncationCurve(
 }
 
 /** `--truncation-curve 0.2,0.5,1`: ψ values in (0, 1], for a family with a truncation trick. */
-export async function parsePsiList(spec: string, target: string): Promise<number[]> {
+export function parsePsiList(spec: string, family: GanFamily): number[] {
   const psis = spec.split(',').map((s) => Number(s.trim()));
   if (psis.length === 0 || psis.some((p) => !Number.isFinite(p))) throw new UserError(`--truncation-curve takes comma-separated ψ values, e.g. 0.2,0.4,0.6,0.8,1; got '${spec}'`);
-  const state = await readCheckpointState(await resolveCheckpoint(target));
-  for (const p of psis) checkTruncation(getModel(state.config.model), p);
+  for (const p of psis) checkTruncation(family, p);
   return psis;
 }

@@ -105,6 +105,17 @@ export function styleSample(space: StyleSpace, request: { count: number; seed: n
 }
 
 /**
+ * How many classes a run's samples are drawn from: the data's classes when the family is class-conditional on
+ * this data, else 0. `--class K` (when given) is checked against them.
+ */
+export function sampledClasses(family: GanFamily, data: DatasetInfo, k: number | undefined): number {
+  const classes = conditionOf(family, data) === 'class' ? (data.numClasses ?? 0) : 0;
+  if (k !== undefined && classes === 0) throw new UserError(`--class needs a class-conditional model (cgan, acgan, biggan on labelled data); this ${family.name} run is not one`);
+  if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k < classes)) throw new UserError(`--class must be in 0..${classes - 1}, got ${k}`);
+  return classes;
+}
+
+/**
  * Sampling for families that map noise (and a class) to data: z ~ N(0, I) seeded by `request.seed` (or the
  * family's coded latents, infogan), through the EMA generator when the run keeps one. A class-conditional
  * family gets `request.class` for every row, or rows cycling through the classes.
@@ -113,10 +124,7 @@ export function noiseSample(family: GanFamily, nets: GanNetworks, request: Sampl
   const { config, data } = run;
   if (request.input) throw new UserError(`${family.name} generates from noise; it takes no input images (translate needs a translator such as pix2pix or cyclegan)`);
   if (request.direction) throw new UserError(`--direction chooses a translator's generator; ${family.name} has one generator`);
-  const k = conditionOf(family, data) === 'class' ? (data.numClasses ?? 0) : 0;
-  if (request.class !== undefined && (k === 0 || request.class < 0 || request.class >= k)) {
-    throw new UserError(k === 0 ? `--class needs a class-conditional model (cgan, acgan, biggan on labelled data); this ${family.name} run is not one` : `--class must be in 0..${k - 1}, got ${request.class}`);
-  }
+  const k = sampledClasses(family, data, request.class);
   if (!family.sampleLatents && (request.code?.length || request.vary !== undefined)) {
     throw new UserError(`--code/--vary set the latent codes of a model that has them (infogan); ${family.name} has none`);
   }

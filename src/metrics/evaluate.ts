@@ -205,6 +205,8 @@ export interface EvaluateOptions extends MetricOptions {
   metrics: string;
   seed?: number;
   onProgress?: (line: string) => void;
+  /** The reference set's embedding in `net`, when the caller already has it (several generated sets, one reference). */
+  realEmbedding?: Embedding;
 }
 
 /**
@@ -230,8 +232,11 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
     // Fail early, before minutes of embedding, when either set cannot be fed to the network.
     net.resizeFor(fake);
     net.resizeFor(real);
-    opts.onProgress?.(`embedding ${real.n} reference images with ${info.name}`);
-    realEmb = net.embed(real);
+    if (opts.realEmbedding) realEmb = opts.realEmbedding;
+    else {
+      opts.onProgress?.(`embedding ${real.n} reference images with ${info.name}`);
+      realEmb = net.embed(real);
+    }
     opts.onProgress?.(`embedding ${fake.n} generated images with ${info.name}`);
     fakeEmb = net.embed(fake);
     dim = info.featureDim;
