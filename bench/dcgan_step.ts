@@ -6,8 +6,9 @@ import { adversarialStep } from '../src/gan/step.js';
 import { nonSaturating } from '../src/gan/losses.js';
 import { latents } from '../src/gan/sampling.js';
 import { Rng } from '../src/util/rng.js';
-import { makeOptimizers } from '../src/gan/optimizers.js';
+import { makeOptimizers, dOptimizer } from '../src/gan/optimizers.js';
 import type { DatasetInfo } from '../src/data/types.js';
+import { discriminatorOf } from '../src/gan/family.js';
 
 export const FASHION_INFO: DatasetInfo = { name: 'fashion-mnist', kind: 'image', shape: [28, 28, 1], numClasses: 10 };
 
@@ -33,8 +34,8 @@ export function dcganImagesPerSecond(steps: number, warmup: number, batch = 64):
   const seconds = (performance.now() - t0) / 1000;
   tf.dispose([real]);
   nets.generator.dispose();
-  nets.discriminator.dispose();
+  discriminatorOf(nets).dispose();
   opt.g.dispose();
-  opt.d.dispose();
+  dOptimizer(opt).dispose();
   return (steps * batch) / seconds;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
 import { disposeState, runStep, type StepState } from '../src/gan/training_step.js';
+import { discriminatorOf } from '../src/gan/family.js';
 
 /** What a PyTorch twin prints: images per second of wall clock and of its process's CPU time, and its parameter counts. */
 export interface TwinRate { imgPerSec: number; cpuImgPerSec: number; params: string }
@@ -41,7 +42,7 @@ export function paramCount(model: { trainableWeights: { shape: (number | null)[]
  * each step reads every loss, a full sync as the trainer's log does. Frees the state.
  */
 export function stepRate(state: StepState, o: { warmup: number; steps: number; batch: number }): TwinRate {
-  const params = `G=${paramCount(state.nets.generator)} D=${paramCount(state.nets.discriminator)}`;
+  const params = `G=${paramCount(state.nets.generator)} D=${paramCount(discriminatorOf(state.nets))}`;
   for (let i = 0; i < o.warmup; i++) runStep(state);
   const t0 = performance.now(), cpu0 = cpuSeconds();
   for (let i = 0; i < o.steps; i++) runStep(state);

@@ -49,7 +49,7 @@ for (const family of models) {
     let lastLoss = '';
     for (let i = 0; i < config.steps; i++) {
       const s = runStep(state);
-      lastLoss = `D ${s.lossD.toFixed(3)} G ${s.lossG.toFixed(3)}`;
+      lastLoss = `D ${(s.lossD ?? NaN).toFixed(3)} G ${s.lossG.toFixed(3)}`;
     }
     const seconds = (performance.now() - started) / 1000;
     const z = latents(new Rng(SEED + 1), SAMPLES, config.latentDim);

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       let last = '';
       for (let i = 0; i < config.steps; i++) {
         const s = runStep(state);
-        last = `D ${s.lossD.toFixed(3)} G ${s.lossG.toFixed(3)}${Object.entries(s.extra ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join('')}`;
+        last = `D ${(s.lossD ?? NaN).toFixed(3)} G ${s.lossG.toFixed(3)}${Object.entries(s.extra ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join('')}`;
       }
       const t1 = performance.now();
       const fake = fromSamples(sampleFamily(family, state.nets, { count: opts.count, seed: opts.seed + 1 }, { config, data: source.info }), 'image', family.name);

@@ -13,7 +13,8 @@ import { averageGradientsOver, shardOf, weightsFromRoot, type Collectives } from
 import { makeEvaluator } from './training_eval.js';
 import { loadCheckpoint } from './gan/checkpoint.js';
 import { restoreOptimizers } from './gan/optimizers.js';
-import { conditionProblem, freshState } from './gan/training_step.js';
+import { conditionProblem, disposeState, freshState } from './gan/training_step.js';
+import { checkInit, initGenerator } from './gan/init_from.js';
 import { RunFolder } from './gan/run_folder.js';
 import { Rng } from './util/rng.js';
 import { UserError } from './util/errors.js';
@@ -40,6 +41,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
   if (problem) throw new UserError(problem);
   const evaluator = makeEvaluator(config, source.info, family); // validates --eval-metrics before anything is written
+  await checkInit(family, config);
 
   // Rank 0 of a data-parallel run owns the folder; the others wait until it has checked and made it.
   const leader = (opts.group?.rank ?? 0) === 0;
@@ -52,8 +54,16 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
     await run.writeConfig(config);
   }
 
-  // The networks (with the tricks' copies), optimizers, batch stream and latent RNG, seeded per concern.
-  return new Trainer({ ...freshState(family, source, config, opts.group), source, evaluator });
+  // The networks (with the tricks' copies), optimizers, batch stream and latent RNG, seeded per concern;
+  // G taken from another run when --init names one (every rank reads the same checkpoint).
+  const state = freshState(family, source, config, opts.group);
+  try {
+    await initGenerator(family, state.nets, config);
+  } catch (e) {
+    disposeState(state);
+    throw e;
+  }
+  return new Trainer({ ...state, source, evaluator });
 }
 
 /** Continue a run from its newest checkpoint, to `steps` total (default: the run's own target). */

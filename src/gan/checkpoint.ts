@@ -37,9 +37,10 @@ export interface CheckpointState {
   optimizerScalars?: Record<string, OptimizerScalars>;
   /**
    * Networks and optimizers besides G, D and their two optimizers (GanNetworks.extra, Optimizers.extra), and
-   * whether the family's own state was saved (family-state.json with its tensors in family-state-tensors.*).
+   * whether the family's own state was saved (family-state.json with its tensors in family-state-tensors.*);
+   * `noDiscriminator` for a family without D (no discriminator/ nor optimizer-d).
    */
-  extras?: { nets: string[]; optimizers: string[]; familyState?: boolean };
+  extras?: { nets: string[]; optimizers: string[]; familyState?: boolean; noDiscriminator?: boolean };
   /** The run's trick state by trick name (TrickState.save: e.g. ADA's p), plain JSON. */
   tricks?: Record<string, unknown>;
   savedAt: string;
@@ -81,7 +82,12 @@ export async function saveCheckpoint(
       tf.dispose(saved.tensors.map((t) => t.tensor)); // save() made them for us
     }
   }
-  const extras = { nets: Object.keys(nets.extra ?? {}), optimizers: Object.keys(opt.extra ?? {}), ...(familyState ? { familyState: true } : {}) };
+  const extras = {
+    nets: Object.keys(nets.extra ?? {}),
+    optimizers: Object.keys(opt.extra ?? {}),
+    ...(familyState ? { familyState: true } : {}),
+    ...(nets.discriminator ? {} : { noDiscriminator: true }),
+  };
   await writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify({ ...state, optimizerScalars, extras }, null, 1));
   await syncDir(tmp);
   // Replacing a checkpoint of the same step (the end-of-training save right after a periodic one, or a
@@ -130,11 +136,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Every file loadCheckpoint reads: a folder cut short by a crash mid-delete may lack any one of them. */
-const CHECKPOINT_FILES = [
-  'state.json', 'generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'discriminator/weights.bin',
-  'optimizer-g.json', 'optimizer-g.bin', 'optimizer-d.json', 'optimizer-d.bin',
-];
+/** Every file loadCheckpoint reads (D's only in adversarial runs): a folder cut short by a crash mid-delete may lack any one of them. */
+const CHECKPOINT_FILES = ['state.json', 'generator/model.json', 'generator/weights.bin', 'optimizer-g.json', 'optimizer-g.bin'];
+const DISCRIMINATOR_FILES = ['discriminator/model.json', 'discriminator/weights.bin', 'optimizer-d.json', 'optimizer-d.bin'];
 
 async function isComplete(dir: string): Promise<boolean> {
   for (const f of CHECKPOINT_FILES) {
@@ -147,6 +151,7 @@ async function isComplete(dir: string): Promise<boolean> {
     return false;
   }
   const files = [
+    ...(extras?.noDiscriminator ? [] : DISCRIMINATOR_FILES),
     ...(extras?.nets ?? []).flatMap((n) => [`${n}/model.json`, `${n}/weights.bin`]),
     ...(extras?.optimizers ?? []).flatMap((n) => [`optimizer-${n}.json`, `optimizer-${n}.bin`]),
     ...(extras?.familyState ? ['family-state.json', `${FAMILY_TENSORS}.json`, `${FAMILY_TENSORS}.bin`] : []),
@@ -205,15 +210,22 @@ export interface LoadedCheckpoint {
   familyState?: { json: unknown; tensors: NamedTensor[] };
 }
 
+/** G, and D unless the checkpoint's family has none. */
+async function loadMainNetworks(dir: string, state: CheckpointState): Promise<GanNetworks> {
+  const generator = await loadModel(path.join(dir, 'generator'));
+  return state.extras?.noDiscriminator ? { generator } : { generator, discriminator: await loadModel(path.join(dir, 'discriminator')) };
+}
+
 export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> {
   const dir = await resolveCheckpoint(target);
   const state = await readCheckpointState(dir);
-  const nets: GanNetworks = { generator: await loadModel(path.join(dir, 'generator')), discriminator: await loadModel(path.join(dir, 'discriminator')) };
+  const nets = await loadMainNetworks(dir, state);
   const extraNets = state.extras?.nets ?? [];
   if (extraNets.length > 0) nets.extra = {};
   for (const name of extraNets) nets.extra![name] = await loadModel(path.join(dir, name));
   const optimizerWeights: Record<string, NamedTensor[]> = {};
-  for (const name of ['g', 'd', ...(state.extras?.optimizers ?? [])]) optimizerWeights[name] = await loadNamedTensors(dir, `optimizer-${name}`);
+  const dOptimizer = state.extras?.noDiscriminator ? [] : ['d'];
+  for (const name of ['g', ...dOptimizer, ...(state.extras?.optimizers ?? [])]) optimizerWeights[name] = await loadNamedTensors(dir, `optimizer-${name}`);
   const familyState = state.extras?.familyState
     ? { json: JSON.parse(await fs.readFile(path.join(dir, 'family-state.json'), 'utf8')) as unknown, tensors: await loadNamedTensors(dir, FAMILY_TENSORS) }
     : undefined;
@@ -224,7 +236,7 @@ export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> 
 export async function loadNetwork(target: string, name: string) {
   const dir = await resolveCheckpoint(target);
   const state = await readCheckpointState(dir);
-  const names = ['generator', 'discriminator', ...(state.extras?.nets ?? [])];
+  const names = ['generator', ...(state.extras?.noDiscriminator ? [] : ['discriminator']), ...(state.extras?.nets ?? [])];
   if (!names.includes(name)) {
     throw new UserError(`checkpoint '${dir}' (model ${state.config.model}) has no '${name}' network; it holds ${names.join(', ')}`);
   }
@@ -250,7 +262,7 @@ export async function loadSamplingNetworks(target: string, opts: { raw?: boolean
   const dir = await resolveCheckpoint(target);
   const state = await readCheckpointState(dir);
   const names = (state.extras?.nets ?? []).filter((n) => !(opts.raw && n === EMA_GENERATOR));
-  const nets: GanNetworks = { generator: await loadModel(path.join(dir, 'generator')), discriminator: await loadModel(path.join(dir, 'discriminator')) };
+  const nets = await loadMainNetworks(dir, state);
   if (names.length > 0) nets.extra = {};
   for (const name of names) nets.extra![name] = await loadModel(path.join(dir, name));
   return { dir, state, nets, ema: names.includes(EMA_GENERATOR) };

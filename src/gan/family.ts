@@ -7,14 +7,15 @@ import type { AdversarialLoss } from './losses.js';
 import type { NamedTensor } from './model_io.js';
 
 /**
- * A run's networks. `generator` and `discriminator` are the two players every family has (a translator's
- * G: A → B and its D); `extra` holds any further ones by name, each saved in checkpoints as a folder of that
- * name: an encoder (bigan, aae), CycleGAN's second generator and discriminator, or `EMA_GENERATOR`, the
- * moving average of G's weights that sampling prefers.
+ * A run's networks. `generator` is there in every family (a translator's G: A → B); `discriminator` in every
+ * adversarial one (a model trained on pixel loss alone, such as SRResNet, the PSNR model that SRGAN starts from,
+ * has none); `extra` holds any further ones by name, each saved in checkpoints as a folder of that name: an
+ * encoder (bigan, aae), CycleGAN's second generator and discriminator, or `EMA_GENERATOR`, the moving average of
+ * G's weights that sampling prefers.
  */
 export interface GanNetworks {
   generator: tfl.LayersModel;
-  discriminator: tfl.LayersModel;
+  discriminator?: tfl.LayersModel;
   extra?: Record<string, tfl.LayersModel>;
 }
 
@@ -26,9 +27,16 @@ export function samplingGenerator(nets: { generator: tfl.LayersModel; extra?: Re
   return nets.extra?.[EMA_GENERATOR] ?? nets.generator;
 }
 
-/** Every network of a run, G and D first, with the name each is saved under. */
+/** Every network of a run, G and D (when there is one) first, with the name each is saved under. */
 export function allNetworks(nets: GanNetworks): [string, tfl.LayersModel][] {
-  return [['generator', nets.generator], ['discriminator', nets.discriminator], ...Object.entries(nets.extra ?? {})];
+  const d: [string, tfl.LayersModel][] = nets.discriminator ? [['discriminator', nets.discriminator]] : [];
+  return [['generator', nets.generator], ...d, ...Object.entries(nets.extra ?? {})];
+}
+
+/** D of an adversarial family, or an error saying the run has none (its family declares no 'd' player). */
+export function discriminatorOf(nets: GanNetworks): tfl.LayersModel {
+  if (!nets.discriminator) throw new Error("these networks have no discriminator (the family trains G on a pixel loss alone and declares no 'd' player); a D phase or D trick cannot run on them");
+  return nets.discriminator;
 }
 
 /** A further network of a run by name, or an error naming the family's declaration that should have built it. */
@@ -38,10 +46,11 @@ export function extraNetwork(nets: GanNetworks, name: string, family: string): t
   return model;
 }
 
-/** Optimizers of a run by player: G's, D's, and any further players' (see GanFamily.players). */
+/** Optimizers of a run by player: G's, D's (adversarial families), and any further players' (see GanFamily.players). */
 export interface Optimizers {
   g: tf.Optimizer;
-  d: tf.Optimizer;
+  /** Absent for a family without a discriminator. */
+  d?: tf.Optimizer;
   extra?: Record<string, tf.Optimizer>;
 }
 
@@ -74,11 +83,11 @@ export const DEFAULT_PLAYERS: readonly Player[] = [
 
 /** What one training step reports. Every entry of `extra` named `loss/…` is watched by the divergence guard too. */
 export interface StepStats {
-  lossD: number;
+  /** D's loss and mean sigmoid(D) on real and generated data (monitoring): absent in a family without D. */
+  lossD?: number;
   lossG: number;
-  /** Mean sigmoid(D) on real and generated data (for monitoring). */
-  dReal: number;
-  dFake: number;
+  dReal?: number;
+  dFake?: number;
   /** Further named numbers to report: penalties ('reg/gp'), a family's own losses ('loss/L1', 'loss/cycle'). */
   extra?: Record<string, number>;
 }
@@ -245,9 +254,18 @@ export interface GanFamily {
    * every family). Setting any other optional one is an error naming the flag.
    */
   honours: readonly OptionalSetting[] | ((data: DatasetInfo) => readonly OptionalSetting[]);
+  /**
+   * The families whose runs may start this one's generator (`--init RUN`, which the family must honour): e.g.
+   * SRGAN starts from an SRResNet run, as Ledig et al. 2017 do to avoid poor local optima. G's architecture must
+   * match (same settings); the weights are copied before the first step.
+   */
+  initFrom?: readonly string[];
   /** Settings of its own (e.g. pix2pix's λ_L1): flags, help, defaults and validation come from this table. */
   settings?: SettingsTable;
-  /** Its players (optimizers); default DEFAULT_PLAYERS. Must include 'g' and 'd'. */
+  /**
+   * Its players (optimizers); default DEFAULT_PLAYERS. Must include 'g'; 'd' exactly when `build` makes a
+   * discriminator (a family trained on a pixel loss alone has none).
+   */
   players?: readonly Player[];
   /** What this family changes from DEFAULT_CONFIG (and its own settings' defaults), given the data. */
   defaults(data: DatasetInfo): Partial<RunConfig>;

@@ -23,16 +23,20 @@ export function lazyRatio(player: Player, config: RunConfig): number {
 
 /**
  * Adam (or RMSProp, WGAN's choice) for every player, each with its learning rate (separate G and D rates:
- * TTUR) at the schedule's value for `step`, corrected for a lazy regulariser (lazyRatio). 'g' and 'd' are
- * always there; further players go in `extra`.
+ * TTUR) at the schedule's value for `step`, corrected for a lazy regulariser (lazyRatio). 'g' is always there,
+ * 'd' in adversarial families; further players go in `extra`.
  */
 export function makeOptimizers(config: RunConfig, players: readonly Player[] = DEFAULT_PLAYERS, step = 0): Optimizers {
   const made = new Map(players.map((p) => [p.name, makeOptimizer(config, scheduledRate(config, config[p.lr], step), lazyRatio(p, config))]));
   const g = made.get('g');
   const d = made.get('d');
-  if (!g || !d) throw new Error(`a family's players must include 'g' and 'd', got ${players.map((p) => p.name).join(', ')}`);
+  if (!g) throw new Error(`a family's players must include 'g', got ${players.map((p) => p.name).join(', ')}`);
   const extra = players.filter((p) => p.name !== 'g' && p.name !== 'd');
-  return extra.length > 0 ? { g, d, extra: Object.fromEntries(extra.map((p) => [p.name, made.get(p.name)!])) } : { g, d };
+  return {
+    g,
+    ...(d ? { d } : {}),
+    ...(extra.length > 0 ? { extra: Object.fromEntries(extra.map((p) => [p.name, made.get(p.name)!])) } : {}),
+  };
 }
 
 /**
@@ -58,9 +62,16 @@ export function applySchedule(opt: Optimizers, players: readonly Player[], confi
   }
 }
 
-/** Every optimizer of a run with the name its state is saved under (optimizer-NAME): g, d, then extras. */
+/** Every optimizer of a run with the name its state is saved under (optimizer-NAME): g, d (if any), then extras. */
 export function allOptimizers(opt: Optimizers): [string, tf.Optimizer][] {
-  return [['g', opt.g], ['d', opt.d], ...Object.entries(opt.extra ?? {})];
+  const d: [string, tf.Optimizer][] = opt.d ? [['d', opt.d]] : [];
+  return [['g', opt.g], ...d, ...Object.entries(opt.extra ?? {})];
+}
+
+/** D's optimizer, or an error saying the family has no 'd' player. */
+export function dOptimizer(opt: Optimizers): tf.Optimizer {
+  if (!opt.d) throw new Error("no 'd' optimizer: the family declares no discriminator player");
+  return opt.d;
 }
 
 export function disposeOptimizers(opt: Optimizers): void {

@@ -6,6 +6,8 @@ import { gradientPenalty, lazyWeight, r1Penalty, r2Penalty, type Critic } from '
 import { activeTricks, phaseTricks } from './tricks/index.js';
 import { oneHotLabels } from './sampling.js';
 import type { Rng } from '../util/rng.js';
+import { dOptimizer } from './optimizers.js';
+import { discriminatorOf } from './family.js';
 
 // The step's types live with the family contract; re-exported here for the families that compose steps.
 export type { FamilyStep, Optimizers, StepContext, StepStats } from './family.js';
@@ -23,7 +25,7 @@ export function applyG(nets: GanNetworks, z: tf.Tensor, y?: tf.Tensor, training 
 
 /** D(x), or D([x, y]) for a conditional discriminator: logits [B, 1]. */
 export function applyD(nets: GanNetworks, x: tf.Tensor, y?: tf.Tensor): tf.Tensor {
-  return nets.discriminator.apply(y ? [x, y] : x, TRAINING) as tf.Tensor;
+  return discriminatorOf(nets).apply(y ? [x, y] : x, TRAINING) as tf.Tensor;
 }
 
 /** Penalties added to D's loss, by report name; built inside D's minimize so they are differentiated too. */
@@ -76,7 +78,7 @@ export function discriminatorPhase(
     }
     return tricks.withDiscriminatorTerms(nets, total); // historical averaging
   };
-  const lossD = tricks.minimize(opt.d, objective, trainableVariables(nets.discriminator), 'd');
+  const lossD = tricks.minimize(dOptimizer(opt), objective, trainableVariables(discriminatorOf(nets)), 'd');
   const [ld, dr, df] = [lossD, dReal, dFake].map((t) => t.dataSync()[0]);
   const values = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
   tf.dispose([lossD, dReal, dFake, ...Object.values(kept)]);
@@ -320,7 +322,7 @@ export function standardStep(ctx: StepContext): StepStats {
 
   const d = criticUpdates(ctx, ({ real, fake, yReal, yFake }) => {
     const result = discriminatorPhase(nets, opt, loss, real, fake, { yReal, yFake, penalties });
-    if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue); // w ← clip(w, −c, c)
+    if (config.clipValue > 0) clipWeights(discriminatorOf(nets), config.clipValue); // w ← clip(w, −c, c)
     return result;
   }, conditional);
   // G phase on the step's latents (and the first critic update's generated classes).

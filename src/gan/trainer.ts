@@ -101,10 +101,10 @@ export class Trainer {
 
       // Report.
       const now = performance.now();
-      this.stats.report('loss/D', s.lossD);
+      if (s.lossD !== undefined) this.stats.report('loss/D', s.lossD);
       this.stats.report('loss/G', s.lossG);
-      this.stats.report('D(x)', s.dReal);
-      this.stats.report('D(G(z))', s.dFake);
+      if (s.dReal !== undefined) this.stats.report('D(x)', s.dReal);
+      if (s.dFake !== undefined) this.stats.report('D(G(z))', s.dFake);
       for (const [name, value] of Object.entries(s.extra ?? {})) this.stats.report(name, value);
       this.stats.report('img/s', (config.batchSize * 1000) / (now - tick));
       tick = now;
@@ -187,7 +187,8 @@ export class Trainer {
   private divergence(s: StepStats): string | null {
     const limit = this.parts.config.explodeLoss;
     const losses = Object.entries(s.extra ?? {}).filter(([name]) => name.startsWith('loss/'));
-    for (const [name, v] of [['loss/D', s.lossD], ['loss/G', s.lossG], ...losses] as const) {
+    const d = s.lossD === undefined ? [] : [['loss/D', s.lossD] as const];
+    for (const [name, v] of [...d, ['loss/G', s.lossG] as const, ...losses]) {
       if (!Number.isFinite(v)) return `${name} = ${v}`;
       if (limit > 0 && Math.abs(v) > limit) return `|${name}| = ${Math.abs(v).toPrecision(3)} > --explode-loss ${limit}`;
     }

@@ -5,6 +5,7 @@ import { clipWeights, configuredPenalties, discriminatorPhase, trainableVariable
 import { phaseTricks } from '../gan/tricks/index.js';
 import { HONOURS, honourList } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
+import { discriminatorOf } from '../gan/family.js';
 
 /**
  * Adversarial autoencoder (Makhzani, Shlens, Jaitly, Goodfellow & Frey 2015, "Adversarial Autoencoders",
@@ -26,7 +27,7 @@ import { SeededInit } from '../nn/init.js';
  * Adam for all three updates.
  *
  * Optimizers: `opt.g` moves the encoder in the adversarial phase (it is the generator of the latent-space
- * GAN), `opt.d` moves D, and `opt.extra.reconstruction` moves encoder + decoder. Adam keeps its moments by
+ * GAN), `dOptimizer(opt)` moves D, and `opt.extra.reconstruction` moves encoder + decoder. Adam keeps its moments by
  * position in the variable list, so the two encoder updates (one over the encoder alone, one over encoder
  * and decoder) cannot share an optimizer.
  */
@@ -154,7 +155,7 @@ export function regularisationPhase(ctx: StepContext): StepStats {
   const codes = tf.tidy(() => encoder.apply(x, TRAINING) as tf.Tensor); // [B, latentDim]
   const d = discriminatorPhase(nets, opt, loss, ctx.z, codes, { penalties: configuredPenalties(ctx) });
   codes.dispose();
-  if (config.clipValue > 0) clipWeights(nets.discriminator, config.clipValue);
+  if (config.clipValue > 0) clipWeights(discriminatorOf(nets), config.clipValue);
 
   // Encoder update through the G loss; `realLogits` (D on the prior) serves relativistic losses. The run's
   // tricks act as in the shared G phase: instance noise on the codes D sees, feature matching of D's features
@@ -162,7 +163,7 @@ export function regularisationPhase(ctx: StepContext): StepStats {
   const tricks = phaseTricks(nets);
   const lossG = tricks.minimize(opt.g, () => {
     const q = encoder.apply(x, TRAINING) as tf.Tensor; // [B, latentDim]
-    const adversarial = loss.g(nets.discriminator.apply(tricks.dInput(q), TRAINING) as tf.Tensor, d.realLogits);
+    const adversarial = loss.g(discriminatorOf(nets).apply(tricks.dInput(q), TRAINING) as tf.Tensor, d.realLogits);
     return tricks.withGeneratorTerms(nets, adversarial, q);
   }, trainableVariables(encoder), 'g');
   d.realLogits.dispose();

@@ -10,6 +10,8 @@ import { backboneHonours } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
+import { dOptimizer } from '../gan/optimizers.js';
+import { discriminatorOf } from '../gan/family.js';
 
 /**
  * AC-GAN (Odena, Olah & Shlens 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs", §3):
@@ -90,7 +92,7 @@ function classLoss(classLogits: tf.Tensor, y: tf.Tensor): tf.Scalar {
 export function acganStep(ctx: StepContext): StepStats {
   const { nets, opt, loss } = ctx;
   const { yReal, yFake } = conditionalLabels(ctx, 'acgan'); // [B, K] each; c ~ p_c = U{0..K−1}
-  const D = (x: tf.Tensor) => nets.discriminator.apply(x, { training: true }) as tf.Tensor; // [B, 1 + K]
+  const D = (x: tf.Tensor) => discriminatorOf(nets).apply(x, { training: true }) as tf.Tensor; // [B, 1 + K]
   const penalties = configuredPenalties(ctx);
   // The run's stabilising tricks (--label-smoothing, --instance-noise, --diff-augment, …), as in step.ts's phases.
   const tricks = phaseTricks(nets);
@@ -100,7 +102,7 @@ export function acganStep(ctx: StepContext): StepStats {
   const fake = tf.tidy(() => applyG(nets, ctx.z, yFake)); // [B, ...shape]
   const kept: Record<string, tf.Scalar> = {};
   let realSource!: tf.Tensor;
-  const lossD = tricks.minimize(opt.d, () => {
+  const lossD = tricks.minimize(dOptimizer(opt), () => {
     const r = split(D(tricks.dInput(ctx.real)));
     const f = split(D(tricks.dInput(fake)));
     realSource = tf.keep(r.source); // for relativistic G losses
@@ -117,7 +119,7 @@ export function acganStep(ctx: StepContext): StepStats {
       }
     }
     return tricks.withDiscriminatorTerms(nets, total); // historical averaging
-  }, trainableVariables(nets.discriminator), 'd');
+  }, trainableVariables(discriminatorOf(nets)), 'd');
   fake.dispose();
 
   // G phase: maximise L_C − L_S on the same (z, c); only G's variables move.
@@ -154,9 +156,9 @@ export function backboneLayers(
   // use these layers, `release` drops the base models' claim on them (and frees the unused logit layer).
   const release = () => {
     base.generator.dispose();
-    base.discriminator.dispose();
+    discriminatorOf(base).dispose();
   };
-  return { g: base.generator.layers, dBody: base.discriminator.layers.slice(0, -1), release };
+  return { g: base.generator.layers, dBody: discriminatorOf(base).layers.slice(0, -1), release };
 }
 
 /** Apply `layers` one after another to `x`. */

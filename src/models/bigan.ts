@@ -10,6 +10,7 @@ import { SeededInit } from '../nn/init.js';
 import { UserError } from '../util/errors.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
+import { discriminatorOf } from '../gan/family.js';
 
 /** Name of the encoder E: x → z among GanNetworks.extra (saved as checkpoints/step-N/encoder/). */
 export const ENCODER = 'encoder';
@@ -52,7 +53,7 @@ export const bigan: GanFamily = {
 
   build(data, config, rng) {
     const base = data.kind === 'points' ? vanilla.build(data, config, rng) : dcgan.build(data, config, rng);
-    base.discriminator.dispose(); // replaced by the joint D below
+    discriminatorOf(base).dispose(); // replaced by the joint D below
     const init = new SeededInit(rng);
     return {
       generator: base.generator,

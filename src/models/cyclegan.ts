@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { extraNetwork, type FamilyState, type GanFamily, type GanNetworks, type Optimizers } from '../gan/family.js';
+import { extraNetwork, type FamilyState, type GanFamily, type GanNetworks, type Optimizers, discriminatorOf } from '../gan/family.js';
 import { settingsOf, type SettingsTable } from '../gan/config.js';
 import type { AdversarialLoss } from '../gan/losses.js';
 import { discriminatorPhase, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
@@ -159,7 +159,7 @@ export function cycleganStep(ctx: StepContext): StepStats {
   const s = settingsOf<CycleGanSettings>(config);
   const G = nets.generator;
   const F = extraNetwork(nets, GENERATOR_BA, 'cyclegan');
-  const DB = nets.discriminator;
+  const DB = discriminatorOf(nets);
   const DA = extraNetwork(nets, DISCRIMINATOR_A, 'cyclegan');
   const a = ctx.input!; // [B, H, W, Ca]
   const b = ctx.real; // [B, H, W, Cb]

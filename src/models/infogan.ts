@@ -10,6 +10,8 @@ import { UserError } from '../util/errors.js';
 import { backboneLayers, chain, headInit } from './acgan.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
+import { dOptimizer } from '../gan/optimizers.js';
+import { discriminatorOf } from '../gan/family.js';
 
 /**
  * InfoGAN (Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel 2016, "InfoGAN: Interpretable Representation
@@ -175,7 +177,7 @@ export function infoganStep(ctx: StepContext): StepStats {
     cat: tf.cast(tf.oneHot(tf.tensor1d(codes.cat, 'int32'), CATEGORIES), 'float32'), // [B, K]
     cont: tf.tensor2d(codes.cont, [n, CONTINUOUS]), // [B, C]
   }));
-  const D = (x: tf.Tensor) => nets.discriminator.apply(x, { training: true }) as tf.Tensor; // [B, 1 + K + C]
+  const D = (x: tf.Tensor) => discriminatorOf(nets).apply(x, { training: true }) as tf.Tensor; // [B, 1 + K + C]
   const source = (out: tf.Tensor) => tf.slice(out, [0, 0], [-1, 1]); // [B, 1]
   // The run's stabilising tricks (--label-smoothing, --instance-noise, --diff-augment, …), as in step.ts's phases.
   const tricks = phaseTricks(nets);
@@ -185,7 +187,7 @@ export function infoganStep(ctx: StepContext): StepStats {
   const fake = tf.tidy(() => applyG(nets, u)); // [B, ...shape]
   const kept: Record<string, tf.Scalar> = {};
   let realSource!: tf.Tensor;
-  const lossD = tricks.minimize(opt.d, () => {
+  const lossD = tricks.minimize(dOptimizer(opt), () => {
     const r = D(tricks.dInput(ctx.real));
     const f = D(tricks.dInput(fake));
     realSource = tf.keep(source(r)); // for relativistic G losses
@@ -195,7 +197,7 @@ export function infoganStep(ctx: StepContext): StepStats {
     kept.catAcc = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(tf.slice(f, [0, 1], [-1, CATEGORIES]), -1), tf.tensor1d(codes.cat, 'int32')), 'float32')));
     const total = tf.add(tricks.discriminatorLoss(loss).d(source(r), source(f)), tf.mul(LAMBDA, kept.mi)) as tf.Scalar;
     return tricks.withDiscriminatorTerms(nets, total); // historical averaging
-  }, trainableVariables(nets.discriminator), 'd');
+  }, trainableVariables(discriminatorOf(nets)), 'd');
   fake.dispose();
 
   // G phase: G fools D and makes its code recoverable by Q (Q is a constant here).

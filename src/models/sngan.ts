@@ -7,6 +7,7 @@ import { spectralConv2d, spectralDense } from '../nn/spectral_norm.js';
 import type { Rng } from '../util/rng.js';
 import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
+import { discriminatorOf } from '../gan/family.js';
 
 /**
  * SN-GAN (Miyato, Kataoka, Koyama & Yoshida 2018, "Spectral Normalization for Generative Adversarial
@@ -45,7 +46,7 @@ export const sngan: GanFamily = {
 
   build(data, config, rng) {
     const base = data.kind === 'points' ? vanilla.build(data, config, rng) : dcgan.build(data, config, rng);
-    base.discriminator.dispose(); // replaced by the spectrally normalised D below
+    discriminatorOf(base).dispose(); // replaced by the spectrally normalised D below
     const discriminator = data.kind === 'points' ? snMlp(data, config, rng) : snStandardCnn(data, config.width, rng);
     return { generator: base.generator, discriminator };
   },

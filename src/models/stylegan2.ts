@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { EMA_GENERATOR, extraNetwork, samplingGenerator, type FamilyState, type GanFamily, type StyleSpace } from '../gan/family.js';
+import { EMA_GENERATOR, extraNetwork, samplingGenerator, type FamilyState, type GanFamily, type StyleSpace, discriminatorOf } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { nonSaturating } from '../gan/losses.js';
 import { lazyWeight, r1Penalty } from '../gan/regularizers.js';
@@ -13,6 +13,7 @@ import type { Rng } from '../util/rng.js';
 import {
   stylegan2Discriminator, stylegan2Generator, styleParts, wResolutions, withFixedNoise, noiseShapesOf, type StyleGan2Size, type StyleParts,
 } from './nets/stylegan2_nets.js';
+import { dOptimizer } from '../gan/optimizers.js';
 
 /** stylegan2's own settings (flags --w-dim, --mapping-layers, --max-width, --style-mixing, --pl-*, --ema-*). */
 export interface StyleGan2Settings {
@@ -237,7 +238,7 @@ export function stylegan2Step(ctx: StepContext): StepStats {
   const tricks = phaseTricks(nets);
   const D = (x: tf.Tensor) => applyD(nets, tricks.dInput(x)); // [B, 1]
   const gVars = trainableVariables(nets.generator);
-  const dVars = trainableVariables(nets.discriminator);
+  const dVars = trainableVariables(discriminatorOf(nets));
   const batch = ctx.real.shape[0];
   const extra: Record<string, number> = {};
 
@@ -283,7 +284,7 @@ export function stylegan2Step(ctx: StepContext): StepStats {
   tf.dispose([dLatents.z, ...(dLatents.z2 ? [dLatents.z2] : [])]);
   const dLoss = tricks.discriminatorLoss(nonSaturating); // label smoothing moves its real target
   let dReal!: tf.Scalar, dFake!: tf.Scalar;
-  const lossD = take(update(opt.d, () => {
+  const lossD = take(update(dOptimizer(opt), () => {
     const real = D(ctx.real);
     const generated = D(fake);
     dReal = tf.keep(tf.mean(tf.sigmoid(real)));
@@ -294,7 +295,7 @@ export function stylegan2Step(ctx: StepContext): StepStats {
 
   // D reg: R1 (Mescheder et al. 2018) γ/2·E‖∇ₓD(x)‖² on the same real batch, weighted by its interval.
   const r1 = lazyWeight(ctx.step, config.regInterval, config.r1Gamma);
-  if (r1 > 0) extra['reg/r1'] = take(update(opt.d, () => r1Penalty(D, ctx.real, r1), dVars));
+  if (r1 > 0) extra['reg/r1'] = take(update(dOptimizer(opt), () => r1Penalty(D, ctx.real, r1), dVars));
 
   // w̄ (the truncation trick's centre), then G's EMA, which copies w̄ and the noise draw counts.
   G.tracker.track(wMean, W_AVG_BETA);

@@ -38,7 +38,7 @@ export const wganGp: GanFamily = {
   build(data, config, rng) {
     if (data.kind === 'points') return vanilla.build(data, config, rng);
     const { generator, discriminator } = dcgan.build(data, config, rng);
-    discriminator.dispose(); // DCGAN's D has batch norm; the critic below has none
+    discriminator?.dispose(); // DCGAN's D has batch norm; the critic below has none
     return { generator, discriminator: convCritic(data, config.width, new SeededInit(rng)) };
   },
 

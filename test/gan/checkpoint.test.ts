@@ -11,6 +11,7 @@ import { loadCheckpoint, loadGenerator, resolveCheckpoint } from '../../src/gan/
 import { generate, latents } from '../../src/gan/sampling.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 await initBackend({ quiet: true });
 
@@ -68,7 +69,7 @@ test('resume continues from the checkpoint with the optimizer state restored', a
   assert.ok(moments > 1, 'Adam moments were saved');
   tf.dispose([...ck.optimizerWeights.g, ...ck.optimizerWeights.d].map((w) => w.tensor));
   ck.nets.generator.dispose();
-  ck.nets.discriminator.dispose();
+  discriminatorOf(ck.nets).dispose();
 
   await rejectsUser(resumeRun(out), /already at step 3; pass --steps N with N > 3/);
   const trainer = await resumeRun(out, { steps: 5 });

@@ -7,7 +7,7 @@ import { trainChecked } from '../models/train_checked.js';
 import { MODELS, getModel } from '../../src/models/registry.js';
 import { OPTIONAL_SETTINGS, flagOf } from '../../src/gan/config.js';
 import { checkHonoured } from '../../src/gan/settings.js';
-import { honouredSettings } from '../../src/gan/family.js';
+import { honouredSettings, discriminatorOf, type GanNetworks } from '../../src/gan/family.js';
 import { disposeState, freshState } from '../../src/gan/training_step.js';
 import { loadData } from '../../src/data/registry.js';
 import { resolveConfig } from '../../src/gan/config.js';
@@ -19,8 +19,8 @@ const ring8 = await loadData('toy:ring8');
 const images = await loadData('fashion-mnist', { limit: 64 });
 const small = { batchSize: 16, hidden: 16, latentDim: 8 };
 
-function dWeights(state: { nets: { discriminator: { getWeights(): tf.Tensor[] } } }): Float32Array[] {
-  return state.nets.discriminator.getWeights().map((w) => w.dataSync() as Float32Array);
+function dWeights(state: { nets: GanNetworks }): Float32Array[] {
+  return discriminatorOf(state.nets).getWeights().map((w) => w.dataSync() as Float32Array);
 }
 
 // Each case below was a setting a family silently ignored (or misread); each is now honoured.

@@ -8,7 +8,7 @@ import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
 import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
 import { loadData } from '../../src/data/registry.js';
 import type { DataSource } from '../../src/data/types.js';
-import { EMA_GENERATOR } from '../../src/gan/family.js';
+import { EMA_GENERATOR, discriminatorOf } from '../../src/gan/family.js';
 import { D_AVERAGE, G_AVERAGE } from '../../src/gan/tricks/index.js';
 
 await initBackend({ quiet: true, prefer: 'cpu' });
@@ -42,7 +42,7 @@ test('vanilla on toy:ring8 trains with every trick on (no DiffAugment: points), 
 test('dcgan (width 4) on 28×28 images trains with every trick on, DiffAugment included', async () => {
   const source = await loadData('fashion-mnist', { limit: 32 });
   const { state } = trainWithTricks('dcgan', source, { width: 4, batchSize: 8, latentDim: 8, diffAugment: 'translation,cutout,color' }, 3);
-  const classes = state.nets.discriminator.layers.map((l) => l.getClassName());
+  const classes = discriminatorOf(state.nets).layers.map((l) => l.getClassName());
   assert.ok(classes.includes('MinibatchDiscrimination') && classes.includes('MinibatchStddev'), classes.join(', '));
   disposeState(state);
 });

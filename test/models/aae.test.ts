@@ -17,6 +17,7 @@ import { loadData } from '../../src/data/registry.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { frechetDistance } from '../../src/metrics/fid.js';
 import { gaussianStats } from '../../src/metrics/linalg.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 await initBackend({ quiet: true });
 
@@ -49,7 +50,7 @@ function distanceToPrior(s: StepState): number {
 
 test('aae: D scores latent codes, the decoder is G, the encoder lives in nets.extra; bad settings are refused', () => {
   const s = state(aae);
-  assert.deepEqual(s.nets.discriminator.inputs[0].shape, [null, 8], 'D sees z, not images');
+  assert.deepEqual(discriminatorOf(s.nets).inputs[0].shape, [null, 8], 'D sees z, not images');
   assert.deepEqual(s.nets.generator.inputs[0].shape, [null, 8]);
   assert.deepEqual(s.nets.generator.outputs[0].shape, [null, 28, 28, 1]);
   assert.deepEqual(s.nets.extra?.encoder.outputs[0].shape, [null, 8]);
@@ -100,7 +101,7 @@ test('aae: train → checkpoint → resume keeps the encoder and the reconstruct
   assert.deepEqual(ck.state.extras, { nets: ['encoder'], optimizers: ['reconstruction'] });
   assert.ok(ck.optimizerWeights.reconstruction.length > 1, 'Adam moments of the reconstruction phase were saved');
   tf.dispose(Object.values(ck.optimizerWeights).flat().map((w) => w.tensor));
-  for (const model of [ck.nets.generator, ck.nets.discriminator, ...Object.values(ck.nets.extra ?? {})]) model.dispose();
+  for (const model of [ck.nets.generator, discriminatorOf(ck.nets), ...Object.values(ck.nets.extra ?? {})]) model.dispose();
 
   const resumed = await resumeRun(out, { steps: 6 });
   await resumed.train();

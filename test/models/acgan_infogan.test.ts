@@ -18,6 +18,7 @@ import type { GanFamily } from '../../src/gan/family.js';
 import { Rng } from '../../src/util/rng.js';
 import { fails, ok } from '../cli/helpers.js';
 import { trainChecked } from './train_checked.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 await initBackend({ quiet: true });
 
@@ -39,7 +40,7 @@ for (const name of ['acgan', 'infogan']) {
     const toy = train(getModel(name), ring8, { ...smallToy, latentDim: name === 'infogan' ? 16 : 8 }, 4);
     disposeState(toy.state);
     const img = train(getModel(name), images, { ...smallImages, latentDim: name === 'infogan' ? 20 : 8 }, 3);
-    const [out] = img.state.nets.discriminator.outputs;
+    const [out] = discriminatorOf(img.state.nets).outputs;
     assert.deepEqual(out.shape, name === 'acgan' ? [null, 1 + 10] : [null, 1 + 12], 'D: source logit plus the heads');
     disposeState(img.state);
   });
@@ -97,7 +98,7 @@ test('infogan: the categorical code changes G(z, c) and Q recovers it well above
   console.log(`infogan mean |G(z, c) − G(z, c+1)| = ${(moved / n).toFixed(3)}`);
   assert.ok(moved / n > 0.1, `changing the category moves samples by ${moved / n} on average`);
 
-  const out = tf.tidy(() => state.nets.discriminator.apply(tf.tensor2d(a, [n, 2]), { training: false }) as tf.Tensor); // [n, 1 + 12]
+  const out = tf.tidy(() => discriminatorOf(state.nets).apply(tf.tensor2d(a, [n, 2]), { training: false }) as tf.Tensor); // [n, 1 + 12]
   const predicted = tf.tidy(() => tf.argMax(tf.slice(out, [0, 1], [-1, CATEGORIES]), -1).dataSync());
   out.dispose();
   let right = 0;
@@ -136,7 +137,7 @@ test('infogan: G\'s code prior makes Gaussian categorical slots one-hot; samplin
   assert.throws(() => samplingLatents(16, 0, 8, { vary: 'cont7' }), /--vary: unknown code 'cont7'/);
   tf.dispose([z, grid.z, byCat.z]);
   nets.generator.dispose();
-  nets.discriminator.dispose();
+  discriminatorOf(nets).dispose();
 });
 
 test('CLI: sample --code cat=3 --vary cont0 writes a PNG grid; bad codes and non-infogan runs exit 2', async () => {

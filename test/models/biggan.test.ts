@@ -13,7 +13,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backend/index.js';
 import { biggan, BIGGAN_SETTINGS, orthoRegularized, type BigGanSettings } from '../../src/models/biggan.js';
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
-import { EMA_GENERATOR } from '../../src/gan/family.js';
+import { EMA_GENERATOR, discriminatorOf } from '../../src/gan/family.js';
+import { dOptimizer } from '../../src/gan/optimizers.js';
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
 import { oneHotLabels, sampleFamily, truncatedLatents } from '../../src/gan/sampling.js';
 import { pairedWeights } from '../../src/gan/tricks/copies.js';
@@ -100,11 +101,11 @@ test('biggan step: n_D D updates, then one G update; the reported hinge losses a
   const calls: string[] = [];
   const logits: Float32Array[] = [];
   spyApply(state.nets.generator, () => calls.push('G'));
-  spyApply(state.nets.discriminator, (out) => {
+  spyApply(discriminatorOf(state.nets), (out) => {
     calls.push('D');
     logits.push(values(out));
   });
-  spyUpdates(state.optimizers.d, 'd', calls);
+  spyUpdates(dOptimizer(state.optimizers), 'd', calls);
   spyUpdates(state.optimizers.g, 'g', calls);
   const stats = runStep(state);
   const dUpdate = ['G', 'D', 'D', 'update d']; // generate (a constant), D on the real and on the generated batch, update
@@ -112,11 +113,11 @@ test('biggan step: n_D D updates, then one G update; the reported hinge losses a
   // The last D update's logits: real, generated; then G's update's D call.
   const [real, fake, gFake] = [logits[4], logits[5], logits[6]];
   const hingeD = mean(real.map((r) => Math.max(0, 1 - r))) + mean(fake.map((f) => Math.max(0, 1 + f)));
-  close(stats.lossD, hingeD, 1e-5, 'D loss = mean relu(1 − D(x)) + mean relu(1 + D(G(z)))');
+  close(stats.lossD ?? NaN, hingeD, 1e-5, 'D loss = mean relu(1 − D(x)) + mean relu(1 + D(G(z)))');
   close(stats.lossG, -mean(gFake), 1e-5, 'G loss = −mean D(G(z))');
   const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
-  close(stats.dReal, mean(real.map(sigmoid)), 1e-5, 'D(x)');
-  close(stats.dFake, mean(fake.map(sigmoid)), 1e-5, 'D(G(z))');
+  close(stats.dReal ?? NaN, mean(real.map(sigmoid)), 1e-5, 'D(x)');
+  close(stats.dFake ?? NaN, mean(fake.map(sigmoid)), 1e-5, 'D(G(z))');
   disposeState(state);
 });
 
@@ -265,7 +266,7 @@ test('class-conditional samples differ by class; on unlabelled data G and D take
 
   const plain = squares(16, 0);
   const u = stateFor(plain, { nCritic: 1 });
-  assert.deepEqual([u.nets.generator.inputs.length, u.nets.discriminator.inputs.length], [1, 1]);
+  assert.deepEqual([u.nets.generator.inputs.length, discriminatorOf(u.nets).inputs.length], [1, 1]);
   assert.ok(!u.nets.generator.layers.some((l) => l.name === 'shared_embedding'));
   for (let i = 0; i < 2; i++) assert.ok(Number.isFinite(runStep(u).lossD));
   assert.throws(() => sampleFamily(biggan, u.nets, { count: 4, seed: 1, class: 0 }, { config: u.config, data: u.data }), /--class needs a class-conditional model/);
@@ -274,7 +275,7 @@ test('class-conditional samples differ by class; on unlabelled data G and D take
 
 test('biggan trains with flat tensor counts (attention, orthogonal regularisation, DiffAugment on) and, on aten, no fallback kernels', () => {
   const state = stateFor(squares(), { attention: 16, orthoReg: 1e-4, diffAugment: 'translation,cutout,color', gEmaStart: 1 });
-  assert.ok(state.nets.generator.getLayer('g_attention') && state.nets.discriminator.getLayer('d_attention'));
+  assert.ok(state.nets.generator.getLayer('g_attention') && discriminatorOf(state.nets).getLayer('d_attention'));
   const fallbackBefore = aten?.atenFallbackKernels() ?? [];
   runStep(state);
   runStep(state);
@@ -295,7 +296,7 @@ test('biggan resumes bit-for-bit: G, D and the EMA (which starts averaging acros
     const source = squares();
     const cfg = (out: string) => ({ model: 'biggan', width: 2, batchSize: 4, latentDim: 16, nCritic: 2, steps: 5, gEmaStart: 3, gEmaDecay: 0.9, sampleEvery: 0, checkpointEvery: 0, logEvery: 1, seed: 4, out }) as Partial<RunConfig>;
     // Layer by layer: getWeights orders a fresh (non-trainable) EMA copy unlike the one loaded from a checkpoint.
-    const weightsOf = (nets: StepState['nets']) => [nets.generator, nets.discriminator, nets.extra![EMA_GENERATOR]].map((m) => m.layers.flatMap((l) => l.weights.map((w) => values(w.read()))));
+    const weightsOf = (nets: StepState['nets']) => [nets.generator, discriminatorOf(nets), nets.extra![EMA_GENERATOR]].map((m) => m.layers.flatMap((l) => l.weights.map((w) => values(w.read()))));
     const full = await startRun(cfg(path.join(tmp, 'full')), { source });
     await full.train();
     const want = weightsOf(full.parts.nets);

@@ -15,6 +15,7 @@ import { RING8 } from '../../src/data/toy2d.js';
 import type { DataSource } from '../../src/data/types.js';
 import type { GanFamily, GanNetworks } from '../../src/gan/family.js';
 import { Rng } from '../../src/util/rng.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 await initBackend({ quiet: true });
 
@@ -27,7 +28,7 @@ function train(family: GanFamily, source: DataSource, overrides: Partial<RunConf
 
 function dispose(nets: GanNetworks) {
   nets.generator.dispose();
-  nets.discriminator.dispose();
+  discriminatorOf(nets).dispose();
 }
 
 function assertFinite(name: string, stats: StepStats[]) {
@@ -53,13 +54,13 @@ test('wgan-gp trains on 28×28 images through its conv critic (second-order grad
   assertFinite('wgan-gp images', stats);
   assert.ok(stats.every((s) => (s.extra?.['reg/gp'] ?? -1) > 0), 'the penalty is reported and positive');
   assert.equal(config.gpWeight, 10);
-  assert.ok(!nets.discriminator.layers.some((l) => l.getClassName() === 'BatchNormalization'), 'critic has no batch norm');
+  assert.ok(!discriminatorOf(nets).layers.some((l) => l.getClassName() === 'BatchNormalization'), 'critic has no batch norm');
   dispose(nets);
 });
 
 test('wgan keeps every critic weight within ±clip after each step', () => {
   const { nets, config } = train(getModel('wgan'), ring8, small, 2);
-  const max = tf.tidy(() => Math.max(...nets.discriminator.getWeights().map((w) => tf.max(tf.abs(w)).dataSync()[0])));
+  const max = tf.tidy(() => Math.max(...discriminatorOf(nets).getWeights().map((w) => tf.max(tf.abs(w)).dataSync()[0])));
   assert.ok(max <= config.clipValue + 1e-7, `max |w| = ${max}`);
   assert.equal(config.optimizer, 'rmsprop');
   dispose(nets);

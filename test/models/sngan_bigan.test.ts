@@ -18,6 +18,7 @@ import type { DataSource } from '../../src/data/types.js';
 import { ENCODER } from '../../src/models/bigan.js';
 import { SpectralConv2D, SpectralDense } from '../../src/nn/spectral_norm.js';
 import { Rng } from '../../src/util/rng.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 await initBackend({ quiet: true });
 
@@ -36,21 +37,21 @@ test('sngan: paper defaults (hinge, Adam 2e-4, β (0, 0.9), n_dis 5) and every w
   assert.deepEqual([d.loss, d.lrG, d.lrD, d.beta1, d.beta2, d.nCritic], ['hinge', 2e-4, 2e-4, 0, 0.9, 5]);
   const config = resolveConfig(d, { model: 'sngan', width: 4, latentDim: 8 });
   const nets = getModel('sngan').build(image, config, new Rng(0));
-  const weighted = nets.discriminator.layers.filter((l) => l.getWeights().length > 0);
+  const weighted = discriminatorOf(nets).layers.filter((l) => l.getWeights().length > 0);
   assert.deepEqual(weighted.map((l) => l.getClassName()), [...Array(7).fill('SpectralConv2D'), 'SpectralDense']);
   nets.generator.dispose();
-  nets.discriminator.dispose();
+  discriminatorOf(nets).dispose();
 });
 
 test('sngan trains on toy:ring8 and on 28×28 images without NaN or leaks; ũ moves each step', () => {
   const toy = train('sngan', ring8, { batchSize: 32, hidden: 32, latentDim: 8, nCritic: 2 }, 4);
-  const u0 = us(toy.state.nets.discriminator);
+  const u0 = us(discriminatorOf(toy.state.nets));
   assert.equal(u0.length, 3);
   runStep(toy.state);
-  assert.notDeepEqual(us(toy.state.nets.discriminator), u0, 'power iteration did not update ũ');
+  assert.notDeepEqual(us(discriminatorOf(toy.state.nets)), u0, 'power iteration did not update ũ');
   disposeState(toy.state);
   const img = train('sngan', images, { width: 4, batchSize: 8, latentDim: 8, nCritic: 2 }, 3);
-  assert.ok(img.stats.every((s) => s.lossD >= 0), 'hinge loss of D is non-negative');
+  assert.ok(img.stats.every((s) => (s.lossD ?? NaN) >= 0), 'hinge loss of D is non-negative');
   disposeState(img.state);
 });
 
@@ -58,11 +59,11 @@ test("sngan's D round-trips through a checkpoint save/load with its ũ", async (
   const { state } = train('sngan', ring8, { batchSize: 32, hidden: 16, latentDim: 8, nCritic: 1 }, 2);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-sngan-'));
   try {
-    await saveModel(state.nets.discriminator, path.join(dir, 'discriminator'));
+    await saveModel(discriminatorOf(state.nets), path.join(dir, 'discriminator'));
     const loaded = await loadModel(path.join(dir, 'discriminator'));
-    assert.deepEqual(us(loaded), us(state.nets.discriminator));
+    assert.deepEqual(us(loaded), us(discriminatorOf(state.nets)));
     const x = tf.randomNormal([5, 2], 0, 1, 'float32', 3);
-    const [a, b] = [state.nets.discriminator, loaded].map((m) => m.apply(x, { training: true }) as tf.Tensor);
+    const [a, b] = [discriminatorOf(state.nets), loaded].map((m) => m.apply(x, { training: true }) as tf.Tensor);
     assert.deepEqual(b.dataSync(), a.dataSync());
     tf.dispose([x, a, b]);
     loaded.dispose();
@@ -77,7 +78,7 @@ test('bigan trains on toy:ring8 and on 28×28 images without NaN or leaks; D sco
   const e = toy.state.nets.extra?.[ENCODER];
   assert.ok(e, 'no encoder');
   assert.deepEqual(e.outputs[0].shape, [null, 2]);
-  assert.equal(toy.state.nets.discriminator.inputs.length, 2);
+  assert.equal(discriminatorOf(toy.state.nets).inputs.length, 2);
   disposeState(toy.state);
   const img = train('bigan', images, { width: 4, batchSize: 8, latentDim: 8 }, 3);
   assert.deepEqual(img.state.nets.extra![ENCODER].outputs[0].shape, [null, 8]);

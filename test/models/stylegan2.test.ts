@@ -13,8 +13,8 @@ import { initBackend } from '../../src/backend/index.js';
 import { stylegan2, drawCrossover, emaBeta, mixWs, styleSpace, type PathLengthMean } from '../../src/models/stylegan2.js';
 import { numWs, styleParts, withFixedNoise } from '../../src/models/nets/stylegan2_nets.js';
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
-import { EMA_GENERATOR, allNetworks, playersOf } from '../../src/gan/family.js';
-import { applySchedule, lazyRatio, makeOptimizers } from '../../src/gan/optimizers.js';
+import { EMA_GENERATOR, allNetworks, playersOf, discriminatorOf } from '../../src/gan/family.js';
+import { applySchedule, lazyRatio, makeOptimizers, dOptimizer } from '../../src/gan/optimizers.js';
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
 import { broadcastW, sampleFamily } from '../../src/gan/sampling.js';
 import type { Collectives } from '../../src/gan/replicas.js';
@@ -71,7 +71,7 @@ test('lazy correction: G\'s Adam runs with lr·4/5 and β^(4/5), D\'s with lr·1
     return x;
   };
   const x0 = [0, 0, 0], grads = [[10, -2, 0.1], [0.01, 3, 0.2], [0.01, -0.5, 1]]; // at 0, float32 holds an update to its last bits
-  for (const [o, c] of [[opt.g, 4 / 5], [opt.d, 16 / 17]] as const) {
+  for (const [o, c] of [[opt.g, 4 / 5], [dOptimizer(opt), 16 / 17]] as const) {
     const eps = (o as unknown as { epsilon: number }).epsilon;
     const x = tf.variable(tf.tensor1d(x0));
     for (const gt of grads) o.minimize(() => tf.sum(tf.mul(tf.tensor1d(gt), x)), false, [x]);
@@ -86,8 +86,8 @@ test('lazy correction: G\'s Adam runs with lr·4/5 and β^(4/5), D\'s with lr·1
   }
   // A learning-rate schedule keeps the correction.
   applySchedule(opt, playersOf(stylegan2), { ...config, lrSchedule: 'linear', lrDecayStart: 0, steps: 10 }, 5);
-  assert.ok(Math.abs((opt.d as unknown as { learningRate: number }).learningRate - 0.0025 * 0.5 * (16 / 17)) < 1e-15);
-  for (const o of [opt.g, opt.d]) o.dispose();
+  assert.ok(Math.abs((dOptimizer(opt) as unknown as { learningRate: number }).learningRate - 0.0025 * 0.5 * (16 / 17)) < 1e-15);
+  for (const o of [opt.g, dOptimizer(opt)]) o.dispose();
 });
 
 test('phases: path length every 4 steps (×4, weight 2), R1 every 16 (×16, value recomputed from D and the batch), a by its recurrence; flat tensors' + (aten ? ', no aten fallbacks' : ''), () => {
@@ -96,7 +96,7 @@ test('phases: path length every 4 steps (×4, weight 2), R1 every 16 (×16, valu
   const state = freshState(stylegan2, source, config);
   // Every update of a step, by player, with the value it minimised.
   const calls: { player: string; step: number; value: number; expected?: number }[] = [];
-  const d = state.nets.discriminator;
+  const d = discriminatorOf(state.nets);
   const applyD = d.apply.bind(d);
   let real: tf.Tensor | null = null; // D main's first input is the real batch
   let capturing = false;
@@ -104,7 +104,7 @@ test('phases: path length every 4 steps (×4, weight 2), R1 every 16 (×16, valu
     if (capturing && !real) real = x;
     return applyD(x, kwargs);
   }) as unknown as typeof d.apply;
-  for (const [player, o] of [['g', state.optimizers.g], ['d', state.optimizers.d]] as const) {
+  for (const [player, o] of [['g', state.optimizers.g], ['d', dOptimizer(state.optimizers)]] as const) {
     const compute = o.computeGradients.bind(o);
     o.computeGradients = (f, vars) => {
       let expected: number | undefined;

@@ -12,6 +12,8 @@ import { loadData } from '../../src/data/registry.js';
 import { BatchStream } from '../../src/data/batches.js';
 import { RING8, modeCoverage } from '../../src/data/toy2d.js';
 import { Rng } from '../../src/util/rng.js';
+import { dOptimizer } from '../../src/gan/optimizers.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 const backend = await initBackend({ quiet: true });
 /** GANFORGE_VANILLA_SEED=N checks another seed by hand; the suite runs seed 0. */
@@ -46,8 +48,8 @@ test(`vanilla with its toy defaults covers ≥ 6 of 8 ring modes (seed ${SEED})`
     `modes ${cov.modesCovered}/8, high-quality ${(100 * cov.highQualityShare).toFixed(1)} %, per mode [${cov.perMode.join(', ')}] (min ${cov.minCount})`);
   tf.dispose(z);
   nets.generator.dispose();
-  nets.discriminator.dispose();
+  discriminatorOf(nets).dispose();
   opt.g.dispose();
-  opt.d.dispose();
+  dOptimizer(opt).dispose();
   assert.ok(cov.modesCovered >= 6, `only ${cov.modesCovered} of 8 modes covered: per mode [${cov.perMode.join(', ')}], need ≥ ${cov.minCount} each`);
 });

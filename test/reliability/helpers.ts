@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint, type LoadedCheckpoint } from '../../src/gan/checkpoint.js';
 import { UserError } from '../../src/util/errors.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 /** dist/test/reliability/ → dist/src/cli/main.js and the compiled fixtures beside this file. */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -36,7 +37,7 @@ export async function listFiles(dir: string): Promise<string[]> {
 /** Free what loadCheckpoint allocated. */
 export function disposeCheckpoint(ck: LoadedCheckpoint): void {
   ck.nets.generator.dispose();
-  ck.nets.discriminator.dispose();
+  discriminatorOf(ck.nets).dispose();
   tf.dispose([...ck.optimizerWeights.g, ...ck.optimizerWeights.d].map((w) => w.tensor));
 }
 

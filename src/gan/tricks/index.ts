@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { RunConfig } from '../config.js';
 import type { AdversarialLoss } from '../losses.js';
-import { EMA_GENERATOR, type GanNetworks } from '../family.js';
+import { EMA_GENERATOR, type GanNetworks, discriminatorOf } from '../family.js';
 import type { DatasetInfo } from '../../data/types.js';
 import type { Rng } from '../../util/rng.js';
 import type { Collectives } from '../replicas.js';
@@ -157,7 +157,7 @@ export class StepTricks implements PhaseTricks {
   withDiscriminatorTerms(nets: GanNetworks, total: tf.Scalar): tf.Scalar {
     const w = this.config.historicalAveraging;
     if (w === 0) return total;
-    return tf.add(total, this.note('trick/hist-avg-d', historicalPenalty(nets.discriminator, averageOf(nets, D_AVERAGE), w)));
+    return tf.add(total, this.note('trick/hist-avg-d', historicalPenalty(discriminatorOf(nets), averageOf(nets, D_AVERAGE), w)));
   }
 
   /** G's loss `total` plus the tricks' terms (feature matching on `fake` = G(z), historical averaging). Call inside G's minimize. */
@@ -165,7 +165,7 @@ export class StepTricks implements PhaseTricks {
     const terms: tf.Scalar[] = [];
     if (this.config.featureMatching > 0) {
       if (!this.real) throw new Error('--feature-matching: the G phase ran before any D phase of this step, so there is no real batch to match');
-      const f = featureModel(nets.discriminator);
+      const f = featureModel(discriminatorOf(nets));
       const apply = (x: tf.Tensor, y?: tf.Tensor) => f.apply(y ? [x, y] : x, { training: true }) as tf.Tensor;
       const fm = this.note('trick/feature-matching', featureMatchingLoss(apply(this.real.x, this.real.y), apply(fake, yFake)));
       terms.push(tf.mul(this.config.featureMatching, fm) as tf.Scalar);
@@ -289,14 +289,14 @@ export function abandonStepTricks(nets: GanNetworks): void {
 export function attachTrickNetworks(nets: GanNetworks, config: RunConfig): void {
   const want: [boolean, string, tfl.LayersModel][] = [
     [config.emaDecay > 0, EMA_GENERATOR, nets.generator],
-    [config.historicalAveraging > 0, D_AVERAGE, nets.discriminator],
+    [config.historicalAveraging > 0, D_AVERAGE, discriminatorOf(nets)],
     [config.historicalAveragingG > 0, G_AVERAGE, nets.generator],
   ];
   for (const [on, name, model] of want) {
     if (!on || nets.extra?.[name]) continue;
     nets.extra = { ...nets.extra, [name]: copyNetwork(model, name) };
   }
-  const has = (cls: string) => nets.discriminator.layers.some((l) => l.getClassName() === cls);
+  const has = (cls: string) => discriminatorOf(nets).layers.some((l) => l.getClassName() === cls);
   if (config.minibatchStddev > 0 && !has(MinibatchStddev.className)) {
     throw new UserError(`--minibatch-stddev: the ${config.model} discriminator has no minibatch-stddev layer (vanilla, dcgan and families built on their D have one)`);
   }
@@ -308,7 +308,7 @@ export function attachTrickNetworks(nets: GanNetworks, config: RunConfig): void 
 /** After a step's updates (`stepsDone` steps completed): move the EMA of G and the historical averages. */
 export function updateAverages(nets: GanNetworks, config: RunConfig, stepsDone: number): void {
   if (config.emaDecay > 0) updateEma(averageOf(nets, EMA_GENERATOR), nets.generator, config.emaDecay);
-  if (config.historicalAveraging > 0) updateHistoricalAverage(averageOf(nets, D_AVERAGE), nets.discriminator, stepsDone);
+  if (config.historicalAveraging > 0) updateHistoricalAverage(averageOf(nets, D_AVERAGE), discriminatorOf(nets), stepsDone);
   if (config.historicalAveragingG > 0) updateHistoricalAverage(averageOf(nets, G_AVERAGE), nets.generator, stepsDone);
 }
 
