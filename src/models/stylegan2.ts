@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { EMA_GENERATOR, extraNetwork, samplingGenerator, type FamilyState, type GanFamily, type StyleSpace, discriminatorOf } from '../gan/family.js';
+import { EMA_GENERATOR, conditionOf, extraNetwork, samplingGenerator, type FamilyState, type GanFamily, type StyleSpace, discriminatorOf } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { nonSaturating } from '../gan/losses.js';
 import { lazyWeight, r1Penalty } from '../gan/regularizers.js';
 import { HONOURS, honourList } from '../gan/settings.js';
-import { applyD, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
+import { applyD, conditionalLabels, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
 import { copyNetwork, phaseTricks, updateEma } from '../gan/tricks/index.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { Rng } from '../util/rng.js';
@@ -68,13 +68,17 @@ const DEFAULT_BATCH = 32;
  *
  * γ defaults to StyleGAN2-ADA's heuristic 0.0002·R²/batch at batch 32 (0.0064 at 32 px, 0.1 at 128 px; the
  * paper's 1024 px runs use 10); --r1-gamma sets it. The truncation trick pulls w toward w̄ (`sample
- * --truncation ψ`); the style space feeds `sample --style-mix`. Unconditional: class-conditional mapping and
- * projection D are a follow-up (GanFamily.condition is one kind per family).
+ * --truncation ψ`); the style space feeds `sample --style-mix`. On labelled data the pair is class-conditional as
+ * in StyleGAN2-ADA (Karras et al. 2020b, appendix C): the mapping network reads the normalised class embedding
+ * beside z, and D ends in a projection output; generated batches draw classes uniformly. A plain folder trains
+ * it unconditional.
  */
 export const stylegan2: GanFamily = {
   name: 'stylegan2',
   summary: 'StyleGAN2 (Karras et al. 2020) at 16–128 px: style mixing, lazy R1 and path length, EMA; sample --truncation, --style-mix',
   paper: 'Karras, Laine, Aittala, Hellsten, Lehtinen & Aila 2020, Analyzing and Improving the Image Quality of StyleGAN, arXiv:1912.04958',
+  condition: 'class',
+  optionalCondition: true,
   // Its own step: the non-saturating loss, R1 through --r1-gamma/--reg-interval, and the tricks that act on
   // D's input (DiffAugment, instance noise) or targets (label smoothing). D's minibatch stddev is --minibatch-stddev.
   honours: honourList('latentDim', 'width', 'r1Gamma', 'regInterval', 'minibatchStddev', HONOURS.augment,
@@ -130,6 +134,7 @@ function sizeOf(data: DatasetInfo, config: RunConfig): StyleGan2Size {
   return {
     resolution: data.shape[0], channels: data.shape[2], zDim: config.latentDim, wDim: own.wDim, mappingLayers: own.mappingLayers,
     width: config.width, maxWidth: own.maxWidth, mbstdGroup: config.minibatchStddev,
+    classes: conditionOf(stylegan2, data) === 'class' ? data.numClasses ?? 0 : 0,
   };
 }
 
@@ -174,19 +179,23 @@ export function mixWs(w1: tf.Tensor2D, w2: tf.Tensor2D | null, cutoff: number, n
   return tf.concat([tiled(w1, cutoff), tiled(w2, numWs - cutoff)], 1) as tf.Tensor3D;
 }
 
-/** A batch's latents for G: z [B, zDim], and the mixing latent and crossover when the batch mixes. */
+/**
+ * A batch's latents for G: z [B, zDim], the mixing latent and crossover when the batch mixes, and for a
+ * conditional G the one-hot classes c [B, K] both latents map with (the caller's, not freed with the latents).
+ */
 interface Latents {
   z: tf.Tensor2D;
   z2: tf.Tensor2D | null;
   cutoff: number;
+  c?: tf.Tensor2D;
 }
 
 /** Draw a batch's crossover (and its second latent from the run's RNG when it mixes); z is the caller's. */
-function latentsFor(ctx: StepContext, G: StyleParts, z: tf.Tensor2D): Latents {
+function latentsFor(ctx: StepContext, G: StyleParts, z: tf.Tensor2D, c?: tf.Tensor2D): Latents {
   const cutoff = drawCrossover(ctx.rng, G.numWs, s(ctx.config).styleMixing);
-  if (cutoff >= G.numWs) return { z, z2: null, cutoff };
+  if (cutoff >= G.numWs) return { z, z2: null, cutoff, c };
   const z2 = ctx.latents();
-  return { z, z2: z2.shape[0] === z.shape[0] ? z2 : keepRows(z2, z.shape[0]), cutoff };
+  return { z, z2: z2.shape[0] === z.shape[0] ? z2 : keepRows(z2, z.shape[0]), cutoff, c };
 }
 
 /** The first n rows of x [B, …], x freed. */
@@ -198,7 +207,7 @@ function keepRows<T extends tf.Tensor>(x: T, n: number): T {
 
 /** Mapping and (possibly mixed) w+ of a batch: w [B, wDim] of its first latent, ws [B, numWs, wDim]. */
 function mapLatents(G: StyleParts, l: Latents): { w: tf.Tensor2D; ws: tf.Tensor3D } {
-  const map = (z: tf.Tensor2D) => G.mapping.apply(z, TRAINING) as tf.Tensor2D;
+  const map = (z: tf.Tensor2D) => G.mapping.apply(l.c ? [z, l.c] : z, TRAINING) as tf.Tensor2D;
   const w = map(l.z);
   return { w, ws: mixWs(w, l.z2 && map(l.z2), l.cutoff, G.numWs) };
 }
@@ -236,19 +245,21 @@ export function stylegan2Step(ctx: StepContext): StepStats {
   const own = s(config);
   const G = styleParts(nets.generator);
   const tricks = phaseTricks(nets);
-  const D = (x: tf.Tensor) => applyD(nets, tricks.dInput(x)); // [B, 1]
+  // Class-conditional: the real batch's own classes, and uniform ones for every generated batch of the step.
+  const labels = ctx.condition === 'class' ? conditionalLabels(ctx, 'stylegan2') : null;
+  const D = (x: tf.Tensor, y?: tf.Tensor) => applyD(nets, tricks.dInput(x), y); // [B, 1]
   const gVars = trainableVariables(nets.generator);
   const dVars = trainableVariables(discriminatorOf(nets));
   const batch = ctx.real.shape[0];
   const extra: Record<string, number> = {};
 
   // G main: the non-saturating loss −log D(G(z)) (it reads no real logits), with style mixing; keeps the batch's mean w for w̄.
-  const gLatents = latentsFor(ctx, G, ctx.z);
+  const gLatents = latentsFor(ctx, G, ctx.z, labels?.yFake);
   let wMean!: tf.Tensor2D;
   const lossG = take(update(opt.g, () => {
     const { w, ws } = mapLatents(G, gLatents);
     wMean = tf.keep(tf.mean(w, 0, true)); // [1, wDim]
-    const logits = D(G.synthesis.apply(ws, TRAINING) as tf.Tensor);
+    const logits = D(G.synthesis.apply(ws, TRAINING) as tf.Tensor, labels?.yFake);
     return nonSaturating.g(logits, logits);
   }, gVars));
   gLatents.z2?.dispose();
@@ -258,7 +269,8 @@ export function stylegan2Step(ctx: StepContext): StepStats {
   if (plWeight > 0) {
     const state = ctx.state as PathLengthMean;
     const n = Math.floor(batch / own.plBatchShrink);
-    const pl = latentsFor(ctx, G, keepRows(ctx.latents(), n));
+    const plClasses = labels ? tf.slice(labels.yFake, 0, n) as tf.Tensor2D : undefined;
+    const pl = latentsFor(ctx, G, keepRows(ctx.latents(), n), plClasses);
     const [h, w, c] = ctx.data.shape;
     const y = tf.randomNormal([n, h, w, c], 0, 1 / Math.sqrt(h * w), 'float32', ctx.rng.nextUint32() % 2147483647);
     let a = state.a;
@@ -275,18 +287,18 @@ export function stylegan2Step(ctx: StepContext): StepStats {
     }, gVars));
     state.a = a;
     Object.assign(extra, { 'reg/pl': take(penalty), 'pl/length': length, 'pl/mean': a });
-    tf.dispose([pl.z, ...(pl.z2 ? [pl.z2] : []), y]);
+    tf.dispose([pl.z, ...(pl.z2 ? [pl.z2] : []), ...(plClasses ? [plClasses] : []), y]);
   }
 
   // D main: softplus(D(G(z))) + softplus(−D(x)), G(z) (style mixing again) a constant here.
-  const dLatents = latentsFor(ctx, G, ctx.latents());
+  const dLatents = latentsFor(ctx, G, ctx.latents(), labels?.yFake);
   const fake = tf.tidy(() => G.synthesis.apply(mapLatents(G, dLatents).ws, TRAINING) as tf.Tensor); // [B, H, W, C]
   tf.dispose([dLatents.z, ...(dLatents.z2 ? [dLatents.z2] : [])]);
   const dLoss = tricks.discriminatorLoss(nonSaturating); // label smoothing moves its real target
   let dReal!: tf.Scalar, dFake!: tf.Scalar;
   const lossD = take(update(dOptimizer(opt), () => {
-    const real = D(ctx.real);
-    const generated = D(fake);
+    const real = D(ctx.real, labels?.yReal);
+    const generated = D(fake, labels?.yFake);
     dReal = tf.keep(tf.mean(tf.sigmoid(real)));
     dFake = tf.keep(tf.mean(tf.sigmoid(generated)));
     return dLoss.d(real, generated);
@@ -295,16 +307,43 @@ export function stylegan2Step(ctx: StepContext): StepStats {
 
   // D reg: R1 (Mescheder et al. 2018) γ/2·E‖∇ₓD(x)‖² on the same real batch, weighted by its interval.
   const r1 = lazyWeight(ctx.step, config.regInterval, config.r1Gamma);
-  if (r1 > 0) extra['reg/r1'] = take(update(dOptimizer(opt), () => r1Penalty(D, ctx.real, r1), dVars));
+  if (r1 > 0) extra['reg/r1'] = take(update(dOptimizer(opt), () => r1Penalty((x) => D(x, labels?.yReal), ctx.real, r1), dVars));
 
   // w̄ (the truncation trick's centre), then G's EMA, which copies w̄ and the noise draw counts.
   G.tracker.track(wMean, W_AVG_BETA);
   const beta = emaBeta(config.batchSize, own.emaKimg, own.emaRampup, ctx.step * config.batchSize);
   updateEma(extraNetwork(nets, EMA_GENERATOR, 'stylegan2'), nets.generator, beta);
   extra['ema/beta'] = beta;
-  wMean.dispose();
+  tf.dispose([wMean, ...(labels ? [labels.yReal, labels.yFake] : [])]);
 
   return { lossD, lossG, dReal: take(dReal), dFake: take(dFake), extra };
+}
+
+/** The mapping's input: z, or [z, c] for a conditional mapping (which refuses to map without classes). */
+function mappingInput(G: StyleParts, z: tf.Tensor2D, classes?: tf.Tensor2D): tf.Tensor | tf.Tensor[] {
+  if (G.classes === 0) return z;
+  if (!classes) throw new Error('this stylegan2 generator is class-conditional: its mapping needs one-hot classes [B, K] beside z');
+  return [z, classes];
+}
+
+/** Latents per class that the per-class w̄ averages over (drawn from a fixed seed, so it is the same every call). */
+const CLASS_MEAN_SAMPLES = 1024;
+const CLASS_MEAN_SEED = 0x77617667;
+
+/**
+ * w̄ per row of `classes` [B, K]: the mean of f(z, c) over a fixed draw of z for each class c, mixed by the rows'
+ * (one-hot) weights. The tracked w̄ averages over every class, so truncating toward it would pull a sample toward
+ * the average of all classes (the StyleGAN2-ADA code does that); the per-class centre keeps the class.
+ */
+function classMeanW(G: StyleParts, config: RunConfig, classes: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const z = tf.randomNormal([CLASS_MEAN_SAMPLES, config.latentDim], 0, 1, 'float32', CLASS_MEAN_SEED) as tf.Tensor2D;
+    const perClass = Array.from({ length: G.classes }, (_, k) => {
+      const c = tf.cast(tf.oneHot(tf.fill([CLASS_MEAN_SAMPLES], k, 'int32') as tf.Tensor1D, G.classes), 'float32') as tf.Tensor2D;
+      return tf.mean(G.mapping.apply([z, c]) as tf.Tensor2D, 0); // [wDim]
+    });
+    return tf.matMul(classes, tf.stack(perClass) as tf.Tensor2D); // [B, wDim]
+  });
 }
 
 /**
@@ -321,8 +360,8 @@ export function styleSpace(generator: tfl.LayersModel, config: RunConfig): Style
     resolutions: wResolutions(resolution),
     noiseShapes: noiseShapesOf(G.synthesis),
     models: { mapping: G.mapping, synthesis: G.synthesis },
-    mapping: (zs) => G.mapping.apply(zs) as tf.Tensor2D,
-    meanW: () => tf.tidy(() => tf.reshape(G.tracker.mean(), [1, -1]) as tf.Tensor2D), // [1, wDim]
+    mapping: (zs, classes) => G.mapping.apply(mappingInput(G, zs, classes)) as tf.Tensor2D,
+    meanW: (classes) => (classes && G.classes > 0 ? classMeanW(G, config, classes) : tf.tidy(() => tf.reshape(G.tracker.mean(), [1, -1]) as tf.Tensor2D)), // [1 or B, wDim]
     synthesis: (ws, options = {}) =>
       withFixedNoise(G.synthesis, options.noise ?? 'random', options.seed ?? 0, ws.shape[0], () => G.synthesis.apply(ws) as tf.Tensor4D),
   };

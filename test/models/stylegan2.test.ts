@@ -322,6 +322,52 @@ test('data-parallel: every update of every phase goes through computeGradients, 
   disposeState(state);
 });
 
+test('class-conditional on labelled data (StyleGAN2-ADA): c into the mapping and a projection D, R1 and path length with classes; the class moves samples; per-class w̄ is linear in c; unlabelled data stays unconditional', () => {
+  const K = 3;
+  const source = images(16);
+  const labelled: ArraySource = { ...source, labels: Int32Array.from({ length: 16 }, (_, i) => i % K), info: { ...source.info, numClasses: K } };
+  const config = configFor(labelled, { r1Gamma: 0.1, regInterval: 2, plInterval: 2 } as Partial<RunConfig>);
+  const state = freshState(stylegan2, labelled, config);
+  const G = styleParts(state.nets.generator);
+  assert.equal(G.classes, K, 'the mapping takes c [B, 3]');
+  assert.equal(discriminatorOf(state.nets).inputs.length, 2, 'D takes [x, c]');
+  // D's logit reads c: the same image scores differently under two classes.
+  const logits = tf.tidy(() => {
+    const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 3);
+    const c = tf.cast(tf.oneHot(tf.tensor1d([0, 1], 'int32'), K), 'float32');
+    const c2 = tf.cast(tf.oneHot(tf.tensor1d([2, 2], 'int32'), K), 'float32');
+    return [discriminatorOf(state.nets).apply([x, c]) as tf.Tensor, discriminatorOf(state.nets).apply([x, c2]) as tf.Tensor].map((t) => Array.from(t.dataSync()));
+  });
+  assert.notDeepEqual(logits[0], logits[1]);
+  const fallbackBefore = aten?.atenFallbackKernels() ?? [];
+  let tensors = -1;
+  for (let i = 0; i < 5; i++) {
+    const st = runStep(state);
+    for (const v of [st.lossD ?? NaN, st.lossG, ...Object.values(st.extra!)]) assert.ok(Number.isFinite(v), `step ${i}: ${JSON.stringify(st)}`);
+    assert.equal('reg/r1' in st.extra!, i % 2 === 0, `step ${i}: R1 on its interval`);
+    if (i === 1) tensors = tf.memory().numTensors;
+  }
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count flat from step 2 to 5');
+  if (aten) assert.deepEqual(aten.atenFallbackKernels().filter((k) => !fallbackBefore.includes(k)), [], 'no CPU fallback kernels');
+  // Sampling: one seed, two classes → two different images; the same class twice → the same images.
+  const run = { config, data: labelled.info };
+  const draw = (cls: number, truncation?: number) => Array.from(sampleFamily(stylegan2, state.nets, { count: 2, seed: 9, class: cls, truncation }, run).values);
+  assert.notDeepEqual(draw(0), draw(1), 'the class moves the sample');
+  assert.deepEqual(draw(2, 0.5), draw(2, 0.5), 'seeded');
+  // Per-class w̄: rows differ by class, and a half/half row is the mean of the two rows (w̄ is linear in c).
+  const space = styleSpace(state.nets.generator, config);
+  const rows = tf.tidy(() => space.meanW(tf.tensor2d([[1, 0, 0], [0, 1, 0], [0.5, 0.5, 0]])).arraySync());
+  assert.notDeepEqual(rows[0], rows[1]);
+  rows[2].forEach((v, j) => assert.ok(Math.abs(v - (rows[0][j] + rows[1][j]) / 2) < 1e-5, `w̄ of a half/half row, entry ${j}`));
+  assert.throws(() => space.mapping(tf.zeros([1, config.latentDim]) as tf.Tensor2D), /class-conditional: its mapping needs one-hot classes/);
+  disposeState(state);
+  // The same family on a plain folder: unconditional networks.
+  const plain = freshState(stylegan2, images(8), configFor(images(8)));
+  assert.equal(styleParts(plain.nets.generator).classes, 0);
+  assert.equal(discriminatorOf(plain.nets).inputs.length, 1);
+  disposeState(plain);
+});
+
 test('check: square power-of-two images of 16–128 px; points, other sizes and a width over the cap are refused by flag', () => {
   const ok = images(4, 32);
   assert.equal(stylegan2.check(ok.info, configFor(ok)), null);

@@ -4,6 +4,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { EqualizedConv2D, EqualizedDense } from '../../nn/equalized.js';
 import { mappingNetwork } from '../../nn/mapping.js';
 import { MinibatchStddev } from '../../nn/minibatch.js';
+import { ProjectionOutput } from '../../nn/projection_discriminator.js';
 import { ToRGB, styledConv } from '../../nn/modulated_conv.js';
 import { ResidualDBlock } from '../../nn/residual_block.js';
 import { ConstantInput, NoiseInjection } from '../../nn/synthesis_inputs.js';
@@ -24,6 +25,8 @@ export interface StyleGan2Size {
   maxWidth: number;
   /** Minibatch-stddev group size in D (0: no such layer). */
   mbstdGroup: number;
+  /** Classes of a class-conditional pair (one-hot c [B, K] into the mapping and D); 0: unconditional. */
+  classes: number;
 }
 
 /** Channels of both networks at resolution r: width·R/r, at most maxWidth (StyleGAN2's channel_base/r, capped). */
@@ -49,15 +52,22 @@ function seeds(rng: Rng): () => number {
   return () => rng.nextUint32() % 2147483647;
 }
 
+/** The inputs of a mapping network or G: z [B, zDim], and c [B, K] one-hot when the pair is class-conditional. */
+function latentInputs(size: StyleGan2Size): SymbolicTensor[] {
+  const z = tfl.input({ shape: [size.zDim], name: 'z' });
+  return size.classes > 0 ? [z, tfl.input({ shape: [size.classes], name: 'c' })] : [z];
+}
+
 /**
- * The mapping network f: z [B, zDim] → w [B, wDim] (src/nn/mapping.ts: normalised z, `mappingLayers` equalized
- * dense layers at lr multiplier 0.01), followed by the tracker of the mean w̄ (layer 'w_avg').
+ * The mapping network f: z [B, zDim] (, c [B, K]) → w [B, wDim] (src/nn/mapping.ts: normalised z, and for a
+ * conditional pair the normalised class embedding concatenated to it, then `mappingLayers` equalized dense layers
+ * at lr multiplier 0.01), followed by the tracker of the mean w̄ (layer 'w_avg', over all classes).
  */
 export function stylegan2Mapping(size: StyleGan2Size, rng: Rng): tfl.LayersModel {
-  const layers = mappingNetwork({ zDim: size.zDim, wDim: size.wDim, depth: size.mappingLayers, seed: seeds(rng)(), name: 'mapping_layers' });
-  const z = tfl.input({ shape: [size.zDim], name: 'z' });
-  const w = new MeanTracker({ name: 'w_avg' }).apply(layers.apply(z) as SymbolicTensor) as SymbolicTensor; // [B, wDim]
-  return tfl.model({ inputs: z, outputs: w, name: 'mapping' });
+  const layers = mappingNetwork({ zDim: size.zDim, wDim: size.wDim, depth: size.mappingLayers, classes: size.classes, seed: seeds(rng)(), name: 'mapping_layers' });
+  const inputs = latentInputs(size);
+  const w = new MeanTracker({ name: 'w_avg' }).apply(layers.apply(inputs.length > 1 ? inputs : inputs[0]) as SymbolicTensor) as SymbolicTensor; // [B, wDim]
+  return tfl.model({ inputs, outputs: w, name: 'mapping' });
 }
 
 /**
@@ -83,19 +93,22 @@ export function stylegan2Synthesis(size: StyleGan2Size, rng: Rng): tfl.LayersMod
   return tfl.model({ inputs: ws, outputs: rgb, name: 'synthesis' });
 }
 
-/** G = synthesis ∘ broadcast ∘ mapping: z [B, zDim] → images, one w for every style input. */
+/** G = synthesis ∘ broadcast ∘ mapping: z [B, zDim] (, c [B, K]) → images, one w for every style input. */
 export function stylegan2Generator(size: StyleGan2Size, rng: Rng): tfl.LayersModel {
   const mapping = stylegan2Mapping(size, rng);
   const synthesis = stylegan2Synthesis(size, rng);
-  const z = tfl.input({ shape: [size.zDim], name: 'z' });
-  const ws = new BroadcastW({ numWs: numWs(size.resolution), name: 'broadcast' }).apply(mapping.apply(z) as SymbolicTensor) as SymbolicTensor;
-  return tfl.model({ inputs: z, outputs: synthesis.apply(ws) as SymbolicTensor, name: 'generator' });
+  const inputs = latentInputs(size);
+  const w = mapping.apply(inputs.length > 1 ? inputs : inputs[0]) as SymbolicTensor;
+  const ws = new BroadcastW({ numWs: numWs(size.resolution), name: 'broadcast' }).apply(w) as SymbolicTensor;
+  return tfl.model({ inputs, outputs: synthesis.apply(ws) as SymbolicTensor, name: 'generator' });
 }
 
 /**
  * The residual discriminator of StyleGAN2 config E/F (Karras et al. 2020, Fig. 7c): fromRGB (1×1 conv), residual
  * blocks halving the resolution down to 4×4 (src/nn/residual_block.ts), then the epilogue — minibatch stddev,
- * a 3×3 conv, a dense layer and the logit — all with equalized learning rate.
+ * a 3×3 conv, a dense layer and the logit — all with equalized learning rate. A class-conditional D takes c [B, K]
+ * too and ends in the projection output of Miyato & Koyama 2018 (src/nn/projection_discriminator.ts), the
+ * conditioning StyleGAN2-ADA uses (Karras et al. 2020b, appendix C), without spectral norm.
  */
 export function stylegan2Discriminator(size: StyleGan2Size, rng: Rng): tfl.LayersModel {
   const seed = seeds(rng);
@@ -108,6 +121,11 @@ export function stylegan2Discriminator(size: StyleGan2Size, rng: Rng): tfl.Layer
   h = new EqualizedConv2D({ filters: ch(4), kernelSize: 3, activation: 'lrelu', seed: seed(), name: 'b4_conv' }).apply(h) as SymbolicTensor;
   h = tfl.layers.flatten({ name: 'flatten' }).apply(h) as SymbolicTensor; // [B, 16·ch(4)]
   h = new EqualizedDense({ units: ch(4), activation: 'lrelu', seed: seed(), name: 'b4_fc' }).apply(h) as SymbolicTensor;
+  if (size.classes > 0) {
+    const c = tfl.input({ shape: [size.classes], name: 'c' });
+    const logit = new ProjectionOutput({ classes: size.classes, spectralNorm: false, seed: seed(), name: 'out' }).apply([h, c]) as SymbolicTensor; // [B, 1]
+    return tfl.model({ inputs: [img, c], outputs: logit, name: 'discriminator' });
+  }
   return tfl.model({ inputs: img, outputs: new EqualizedDense({ units: 1, seed: seed(), name: 'out' }).apply(h) as SymbolicTensor, name: 'discriminator' });
 }
 
@@ -117,13 +135,16 @@ export interface StyleParts {
   synthesis: tfl.LayersModel;
   tracker: MeanTracker;
   numWs: number;
+  /** K of a class-conditional mapping (its second input c [B, K]); 0: unconditional. */
+  classes: number;
 }
 
 /** The parts of a generator built by stylegan2Generator (or loaded from its checkpoint, or its EMA copy). */
 export function styleParts(generator: tfl.LayersModel): StyleParts {
   const mapping = generator.getLayer('mapping') as tfl.LayersModel;
   const synthesis = generator.getLayer('synthesis') as tfl.LayersModel;
-  return { mapping, synthesis, tracker: mapping.getLayer('w_avg') as MeanTracker, numWs: synthesis.inputs[0].shape[1] as number };
+  const classes = mapping.inputs.length > 1 ? (mapping.inputs[1].shape[1] as number) : 0;
+  return { mapping, synthesis, tracker: mapping.getLayer('w_avg') as MeanTracker, numWs: synthesis.inputs[0].shape[1] as number, classes };
 }
 
 /** The per-pixel noise layers of a synthesis network, coarse to fine. */
