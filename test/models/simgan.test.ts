@@ -17,7 +17,10 @@ import type { ArraySource } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
 import { UserError } from '../../src/util/errors.js';
 
-await initBackend({ quiet: true });
+const backend = await initBackend({ quiet: true });
+// Typed locally (the package may be unbuilt, see src/backend/index.ts).
+const aten = backend.name === 'aten' ? (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] } : null;
+const fallbackBefore = aten?.atenFallbackKernels() ?? []; // before any simgan step of this file
 
 /** Unpaired grey 16-px squares: A (synthetic) hard-edged and labelled by the square's quadrant, B (real) a fainter square. */
 function squares(n: number, seed = 1): ArraySource {
@@ -71,7 +74,7 @@ test('simgan: pre-training phases switch at the configured steps; R alone, then 
   }
 });
 
-test('simgan step: tensor count flat, losses finite, the buffer fills to its size and supplies half of D\'s refined batch', () => {
+test('simgan step: tensor count flat, losses finite, no CPU fallback on aten, the buffer fills to its size and supplies half of D\'s refined batch', () => {
   const source = squares(32);
   const state: StepState = freshState(getModel('simgan'), source, configFor(source, { kG: 2, kD: 2 }));
   try {
@@ -82,11 +85,12 @@ test('simgan step: tensor count flat, losses finite, the buffer fills to its siz
       if (i === 4) settled = tf.memory().numTensors; // both optimizers have their slots after the first adversarial step
     }
     assert.equal(tf.memory().numTensors, settled, 'no tensors leak');
-    for (const s of stats) for (const [k, v] of Object.entries({ ...s, ...s.extra })) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+    for (const { extra, ...s } of stats) for (const [k, v] of Object.entries({ ...s, ...extra })) assert.ok(Number.isFinite(v), `${k} = ${v}`);
     // Step 2 (the first D step): the empty buffer takes all 4 refined images, then D's second update draws 2 from it.
     assert.deepEqual(stats.slice(2).map((s) => s.extra!['buffer/size']), [6, 6, 6, 6, 6, 6, 6, 6]);
     assert.deepEqual(stats.slice(2).map((s) => s.extra!['buffer/from_history']), [2, 2, 2, 2, 2, 2, 2, 2]);
     assert.ok(stats[9].extra!['loss/R_adv'] > 0 && stats[9].extra!['loss/self_reg'] >= 0);
+    if (aten) assert.deepEqual(aten.atenFallbackKernels().filter((k) => !fallbackBefore.includes(k)), [], 'kernels that fell back to the CPU in training steps');
   } finally {
     disposeState(state);
   }
@@ -199,7 +203,8 @@ test('ganforge refine: a labelled dataset\'s labels are carried into labels.csv;
     const out = path.join(tmp, 'out');
     await refineCommand(path.join(tmp, 'run'), [`folder:${data}`], { out });
     const csv = (await fs.readFile(path.join(out, 'labels.csv'), 'utf8')).trim().split('\n');
-    assert.deepEqual(csv, ['file,label,class', '0.png,0,a', '1.png,0,a', '2.png,1,b']);
+    // The folder's order interleaves the classes (a/x, b/z, a/y); the labels follow the images.
+    assert.deepEqual(csv, ['file,label,class', '0.png,0,a', '1.png,1,b', '2.png,0,a']);
     const meta = await sharp(path.join(out, '2.png')).metadata();
     assert.deepEqual([meta.width, meta.height, meta.channels], [16, 16, 1]);
     // Plain files: refined under their own names, no labels.
