@@ -8,6 +8,8 @@ import { imageRows } from '../gan/sampling.js';
 import type { NamedTensor } from '../gan/model_io.js';
 import { SeededInit } from '../nn/init.js';
 import type { Rng } from '../util/rng.js';
+import { UserError } from '../util/errors.js';
+import { readTidy } from '../util/tensors.js';
 import { localDiscriminator, refiner } from './nets/simgan_nets.js';
 import { translate } from './pix2pix.js';
 
@@ -109,7 +111,23 @@ export const simgan: GanFamily = {
 
   step: simganStep,
 
-  sample: (nets, request) => translate(nets, request, 'simgan', nets.generator),
+  sample(nets, request) {
+    // R has no batch statistics and no dropout, so a whole request refines in chunks, each image as it would alone.
+    if (!request.input) return translate(nets, request, 'simgan', nets.generator); // its error for a missing input
+    if (request.class !== undefined || request.code?.length || request.vary !== undefined) throw new UserError('simgan refines images; it takes no --class, --code or --vary');
+    const input = request.input; // [n, H, W, C]
+    const [, h, w, c] = nets.generator.inputs[0].shape as number[];
+    if (input.shape[1] !== h || input.shape[2] !== w || input.shape[3] !== c) {
+      throw new UserError(`simgan: the refiner takes ${h}×${w}×${c} images, got ${input.shape.slice(1).join('×')}`);
+    }
+    const n = input.shape[0];
+    const values = new Float32Array(n * h * w * c);
+    for (let lo = 0; lo < n; lo += SAMPLE_CHUNK) {
+      const size = Math.min(SAMPLE_CHUNK, n - lo);
+      values.set(readTidy(() => R(nets.generator, tf.slice(input, [lo, 0, 0, 0], [size, -1, -1, -1]))), lo * h * w * c);
+    }
+    return { values, count: n, shape: [h, w, c] };
+  },
 
   picture(nets, probe) {
     // Rows: synthetic x | refined R(x) | a real image, for 64 fixed examples.
@@ -123,6 +141,7 @@ export const simgan: GanFamily = {
   },
 };
 
+const SAMPLE_CHUNK = 256;
 const R = (model: { apply: (x: tf.Tensor, k: { training: boolean }) => unknown }, x: tf.Tensor): tf.Tensor => model.apply(x, { training: true }) as tf.Tensor;
 const disposeBatch = (b: { x: tf.Tensor; input?: tf.Tensor; labels?: tf.Tensor }) => tf.dispose([b.x, b.input, b.labels].filter((t) => t !== undefined));
 const l1 = (x: tf.Tensor, y: tf.Tensor) => tf.mean(tf.abs(tf.sub(x, y))) as tf.Scalar;

@@ -12,6 +12,7 @@ import { HistoryBuffer, SIMGAN_PHASES, simganPhase } from '../../src/models/simg
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
 import { startRun, resumeRun } from '../../src/run.js';
+import { sampleFamily } from '../../src/gan/sampling.js';
 import { refineCommand } from '../../src/cli/refine.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
@@ -227,4 +228,23 @@ test('simgan refuses data without a synthetic domain, and A and B of different s
   assert.equal(family.check(source.info, configFor(source)), null);
   assert.match(family.check({ ...source.info, input: undefined }, configFor(source))!, /unpaired:SYNTHETIC,REAL/);
   assert.match(family.check({ ...source.info, input: { ...source.info.input!, shape: [16, 16, 3] } }, configFor(source))!, /one shape/);
+});
+
+test('simgan sampling refines a request in batches, each image as it is refined alone', () => {
+  const source = squares(8);
+  const config = configFor(source);
+  const family = getModel('simgan');
+  const state = freshState(family, source, config);
+  try {
+    const input = tf.tensor4d(Float32Array.from(source.inputs!.values.subarray(0, 3 * 256), (v) => v / 127.5 - 1), [3, 16, 16, 1]);
+    const got = sampleFamily(family, state.nets, { count: 3, seed: 0, input }, { config, data: source.info });
+    const alone = [0, 1, 2].map((i) => tf.tidy(() => Array.from((state.nets.generator.apply(tf.slice(input, i, 1)) as tf.Tensor).dataSync())));
+    const diff = Math.max(...alone.flat().map((v, j) => Math.abs(v - got.values[j])));
+    assert.ok(diff < 1e-5, `batched vs alone: max |Δ| ${diff}`);
+    assert.deepEqual(got.shape, [16, 16, 1]);
+    assert.throws(() => sampleFamily(family, state.nets, { count: 3, seed: 0, input, class: 1 }, { config, data: source.info }), UserError);
+    input.dispose();
+  } finally {
+    disposeState(state);
+  }
 });
