@@ -9,7 +9,7 @@
  * classifier (same seed: same initial weights and batch order). Figures are mean ± std over `--seeds`.
  *
  *   npm run bench:simgan
- *   node dist/bench/simgan_tstr.js --steps 2000 --pretrain-r 200 --pretrain-d 50 --seeds 1,2,3 --count 20000
+ *   node dist/bench/simgan_tstr.js --steps 3000 --pretrain-r 200 --pretrain-d 50 --width 64 --refiner-blocks 4 --batch-size 64 --count 20000 --test-count 10000
  */
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,14 +26,16 @@ import { meanStd } from './step_bench.js';
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    steps: { type: 'string', default: '600' },
-    'pretrain-r': { type: 'string', default: '100' },
-    'pretrain-d': { type: 'string', default: '30' },
+    // A budget that runs in about ten minutes on two busy CPU cores; pass more for a real comparison.
+    steps: { type: 'string', default: '200' },
+    'pretrain-r': { type: 'string', default: '50' },
+    'pretrain-d': { type: 'string', default: '20' },
     seeds: { type: 'string', default: '1,2,3' },
-    count: { type: 'string', default: '10000' },
-    'test-count': { type: 'string', default: '10000' },
-    'batch-size': { type: 'string', default: '32' },
-    width: { type: 'string', default: '32' },
+    count: { type: 'string', default: '3000' },
+    'test-count': { type: 'string', default: '5000' },
+    'batch-size': { type: 'string', default: '16' },
+    width: { type: 'string', default: '16' },
+    'refiner-blocks': { type: 'string', default: '2' },
     epochs: { type: 'string', default: '2' },
     'lambda-reg': { type: 'string', default: '0.5' },
   },
@@ -53,7 +55,9 @@ const shape = source.info.input!.shape;
 const testSet: LabelledImages = { values: toUnitRange(test.values as Uint8Array), labels: test.labels!, count: test.count, shape: test.info.shape };
 const rawSet: LabelledImages = { values: toUnitRange(synthetic.values), labels: synthetic.labels!, count: synthetic.count, shape };
 
-const own = { steps: num('steps'), pretrainR: num('pretrain-r'), pretrainD: num('pretrain-d'), batchSize: num('batch-size'), width: num('width'), lambdaReg: num('lambda-reg') };
+const own = {
+  steps: num('steps'), pretrainR: num('pretrain-r'), pretrainD: num('pretrain-d'), batchSize: num('batch-size'), width: num('width'), refinerBlocks: num('refiner-blocks'), lambdaReg: num('lambda-reg'),
+};
 console.log(`bench:simgan  backend=${tf.getBackend()}  data=${data}  synthetic ${synthetic.count} train, MNIST test ${test.count}`);
 console.log(`  simgan: ${Object.entries(own).map(([k, v]) => `${k}=${v}`).join(' ')}; classifier: ${epochs} epochs, Adam 1e-3, batch 64; seeds ${seeds.join(',')}`);
 

@@ -21,7 +21,7 @@ export interface SimGanSettings {
   pretrainD: number;
   kG: number;
   kD: number;
-  resBlocks: number;
+  refinerBlocks: number;
 }
 
 export const SIMGAN_SETTINGS: SettingsTable = {
@@ -31,7 +31,7 @@ export const SIMGAN_SETTINGS: SettingsTable = {
   pretrainD: { default: 50, schema: z.number().int().nonnegative(), help: 'steps after those that train D alone on real vs refined (§4.1: 200)' },
   kG: { default: 2, schema: z.number().int().positive(), help: 'refiner updates per step, K_g of Algorithm 1 (eye gaze: 2)' },
   kD: { default: 1, schema: z.number().int().positive(), help: 'discriminator updates per step, K_d of Algorithm 1 (eye gaze: 1)' },
-  resBlocks: { default: 4, schema: z.number().int().positive(), help: 'ResNet blocks of the refiner (eye gaze: 4)' },
+  refinerBlocks: { default: 4, schema: z.number().int().positive(), help: 'ResNet blocks of the refiner (eye gaze: 4)' },
 };
 
 /** The phases of a run, in order; stats report the current one's index as `phase`. */
@@ -102,7 +102,7 @@ export const simgan: GanFamily = {
     const init = new SeededInit(rng);
     const s = settingsOf<SimGanSettings>(config);
     return {
-      generator: refiner({ shape: data.shape, features: config.width, blocks: s.resBlocks }, init),
+      generator: refiner({ shape: data.shape, features: config.width, blocks: s.refinerBlocks }, init),
       discriminator: localDiscriminator({ shape: data.shape, width: config.width }, init),
     };
   },
@@ -131,12 +131,14 @@ export const simgan: GanFamily = {
 
   picture(nets, probe) {
     // Rows: synthetic x | refined R(x) | a real image, for 64 fixed examples.
-    const { x: real, input } = probe.batch!;
-    const refined = R(nets.generator, input!);
+    const { x, input } = probe.batch!;
+    const n = Math.min(x.shape[0], input!.shape[0]); // unpaired domains may differ in size
+    const [synthetic, real] = [tf.slice(input!, 0, n), tf.slice(x, 0, n)];
+    const refined = tf.tidy(() => R(nets.generator, synthetic));
     try {
-      return imageRows([input!, refined, real]);
+      return imageRows([synthetic, refined, real]);
     } finally {
-      refined.dispose();
+      tf.dispose([synthetic, real, refined]);
     }
   },
 };

@@ -45,7 +45,7 @@ function squares(n: number, seed = 1): ArraySource {
   };
 }
 
-const own = { width: 4, batchSize: 4, resBlocks: 1, bufferSize: 6, pretrainR: 2, pretrainD: 2, kG: 1, kD: 1 };
+const own = { width: 4, batchSize: 4, refinerBlocks: 1, bufferSize: 6, pretrainR: 2, pretrainD: 2, kG: 1, kD: 1 };
 function configFor(source: ArraySource, overrides: Record<string, unknown> = {}): RunConfig {
   const family = getModel('simgan');
   return resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: 'simgan', seed: 3, steps: 10, ...own, ...overrides } as Partial<RunConfig>);
