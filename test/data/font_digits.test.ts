@@ -10,6 +10,7 @@ import { classifierDir } from '../../src/metrics/classifier.js';
 import { loadModel } from '../../src/gan/model_io.js';
 import { classifierAccuracy, toUnitRange } from '../../src/metrics/tstr.js';
 import { UserError } from '../../src/util/errors.js';
+import { translationSource } from '../../src/data/translation.js';
 
 await initBackend({ quiet: true });
 
@@ -66,4 +67,12 @@ test('missing font packages are installed once, named in one line, their licence
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
+});
+
+test('an unpaired task carries the labels of its synthetic domain A along with its images', () => {
+  const a = { name: 'synthetic', values: new Uint8Array(3 * 4), shape: [2, 2, 1], count: 3, labels: Int32Array.from([4, 5, 6]) };
+  const b = { name: 'real', values: new Uint8Array(2 * 4), shape: [2, 2, 1], count: 2 };
+  const src = translationSource({ name: 'unpaired:synthetic,real', a, b, pairing: 'unpaired' });
+  assert.deepEqual(Array.from(src.inputs!.labels!), [4, 5, 6]);
+  assert.equal(src.labels, undefined, 'B, the real domain, has none');
 });
