@@ -53,8 +53,8 @@ export interface TstrOptions {
 }
 
 /**
- * "Train on synthetic, test on real" (the evaluation of Shrivastava et al. 2017, §4, and of Esteban et al. 2017
- * under that name): ganforge's small 28×28 classifier (buildClassifier) trained with Adam and softmax
+ * "Train on synthetic, test on real" (how Shrivastava et al. 2017 judge refinement; the name is Esteban et al.'s,
+ * 2017): ganforge's small 28×28 classifier (buildClassifier) trained with Adam and softmax
  * cross-entropy on `train` only, then its accuracy on `test`. The same seed gives the same initial weights and
  * batch order, so raw and refined synthetic sets of one size are compared on equal terms.
  */

@@ -27,8 +27,8 @@ export interface SimGanSettings {
 export const SIMGAN_SETTINGS: SettingsTable = {
   lambdaReg: { default: 0.5, schema: z.number().nonnegative().finite(), help: "weight λ of the self-regularisation λ·mean|R(x) − x| against the mean per-patch cross-entropy (eq. 4; the paper gives no value for this scale; ours)" },
   bufferSize: { default: 6400, schema: z.number().int().nonnegative(), help: 'refined images kept in the history buffer; half of each D batch is drawn from it (§2.3; 0 = off)' },
-  pretrainR: { default: 200, schema: z.number().int().nonnegative(), help: 'first steps train R on self-regularisation alone (§4.1: 1,000 at batch 512)' },
-  pretrainD: { default: 50, schema: z.number().int().nonnegative(), help: 'steps after those that train D alone on real vs refined (§4.1: 200)' },
+  pretrainR: { default: 200, schema: z.number().int().nonnegative(), help: 'first steps train R on self-regularisation alone (the paper: 1,000)' },
+  pretrainD: { default: 50, schema: z.number().int().nonnegative(), help: 'steps after those that train D alone on real vs refined (the paper: 200)' },
   kG: { default: 2, schema: z.number().int().positive(), help: 'refiner updates per step, K_g of Algorithm 1 (eye gaze: 2)' },
   kD: { default: 1, schema: z.number().int().positive(), help: 'discriminator updates per step, K_d of Algorithm 1 (eye gaze: 1)' },
   refinerBlocks: { default: 4, schema: z.number().int().positive(), help: 'ResNet blocks of the refiner (eye gaze: 4)' },
@@ -62,7 +62,7 @@ export const localAdversarialLoss: AdversarialLoss = {
  * Images through Adversarial Training"): a refiner R makes labelled synthetic images x look like unlabelled real
  * ones y while staying close to x, so the labels still hold. Algorithm 1:
  *
- *   pre-train R on λ‖R(x) − x‖₁ alone, then D alone                                (§4.1: 1,000 and 200 steps)
+ *   pre-train R on λ‖R(x) − x‖₁ alone, then D alone                                (the paper: 1,000 and 200 steps)
  *   each step: K_g updates of R on  L_R = Σ_patches −log D_real(R(x)) + λ‖R(x) − x‖₁            (eq. 4, §2.2)
  *              K_d updates of D on  Σ_patches −log D_real(y) − log(1 − D_real(x̃)), where half of the refined
  *              batch x̃ is R's current output and half is drawn from a buffer of earlier refined images, b/2 of

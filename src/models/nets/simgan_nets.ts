@@ -1,4 +1,4 @@
-// SimGAN's two networks (Shrivastava et al. 2017, §4.1 "Implementation details" for eye gaze): a refiner that
+// SimGAN's two networks (Shrivastava et al. 2017, as described for its eye-gaze experiment): a refiner that
 // keeps the image size throughout, and a small fully convolutional D whose output is a map of per-patch logits.
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
