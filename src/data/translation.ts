@@ -68,7 +68,7 @@ export function translationSource(o: {
     values: tgt.values,
     ...(tgt.labels ? { labels: tgt.labels } : {}),
     ...(tgt.names ? { names: tgt.names } : {}),
-    inputs: { values: inp.values, count: inp.count, ...(inp.names ? { names: inp.names } : {}) },
+    inputs: { values: inp.values, count: inp.count, ...(inp.names ? { names: inp.names } : {}), ...(inp.labels ? { labels: inp.labels } : {}) },
     ...(o.notices && o.notices.length > 0 ? { notices: o.notices } : {}),
     ...(o.skipped ? { skipped: o.skipped } : {}),
   };

@@ -61,8 +61,9 @@ export interface ArraySource {
   /**
    * Translation data (info.input set): the input domain's images, uint8 [M, ...info.input.shape]. Paired data
    * has M = count and input i belongs to example i; unpaired data draws inputs independently of targets.
+   * `labels`: the input domain's classes, when it has them (SimGAN's labelled synthetic domain).
    */
-  inputs?: { values: Uint8Array; count: number; names?: string[] };
+  inputs?: { values: Uint8Array; count: number; names?: string[]; labels?: Int32Array };
   /** Messages for the person running the program (e.g. "A was grey, repeated to 3 channels"); the CLI prints them. */
   notices?: string[];
   /** A name per example, index-aligned with `values` (file stem, emoji code point), to match examples across datasets. */
