@@ -72,7 +72,7 @@ for (const seed of seeds) {
   let last: Record<string, number> = {};
   for (let i = 0; i < config.steps; i++) {
     const s = runStep(state);
-    last = { lossD: s.lossD, lossG: s.lossG, dReal: s.dReal, dFake: s.dFake, ...s.extra };
+    last = { lossD: s.lossD ?? NaN, lossG: s.lossG, dReal: s.dReal ?? NaN, dFake: s.dFake ?? NaN, ...s.extra };
   }
   seconds.push((performance.now() - t0) / 1000);
   const refinedSet: LabelledImages = { ...rawSet, values: refineImages(family, state.nets, { config, data: source.info }, rawSet.values, shape) };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { FamilyState, GanFamily, StepContext, StepStats } from '../gan/family.js';
+import { discriminatorOf, type FamilyState, type GanFamily, type StepContext, type StepStats } from '../gan/family.js';
 import { settingsOf, type SettingsTable } from '../gan/config.js';
 import type { AdversarialLoss } from '../gan/losses.js';
 import { discriminatorPhase, trainableVariables } from '../gan/step.js';
@@ -168,7 +168,7 @@ export function simganStep(ctx: StepContext): StepStats {
         const refined = R(nets.generator, x); // [B, H, W, C]
         reg = tf.keep(l1(refined, x));
         if (phase === 'pretrain-R') return tf.clone(reg);
-        adv = tf.keep(localAdversarialLoss.g(nets.discriminator.apply(refined, { training: true }) as tf.Tensor, refined)); // per-patch logits [B, h, w, 1]
+        adv = tf.keep(localAdversarialLoss.g(discriminatorOf(nets).apply(refined, { training: true }) as tf.Tensor, refined)); // per-patch logits [B, h, w, 1]
         return tf.add(adv, tf.mul(s.lambdaReg, reg)) as tf.Scalar;
       }, true, trainableVariables(nets.generator))!;
       lossG = loss.dataSync()[0];
@@ -178,7 +178,7 @@ export function simganStep(ctx: StepContext): StepStats {
       if (batch.own) disposeBatch(batch);
     }
   }
-  if (phase === 'pretrain-R') return { lossD: 0, lossG, dReal: 0, dFake: 0, extra };
+  if (phase === 'pretrain-R') return { lossG, extra }; // D does not move: no D loss to report
 
   // D: K_d updates on real y vs refined x̃, half of x̃ from the history buffer, which then takes the new ones.
   let d = { lossD: 0, dReal: 0, dFake: 0 };

@@ -17,6 +17,7 @@ import { refineCommand } from '../../src/cli/refine.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
 import { UserError } from '../../src/util/errors.js';
+import { discriminatorOf } from '../../src/gan/family.js';
 
 const backend = await initBackend({ quiet: true });
 // Typed locally (the package may be unbuilt, see src/backend/index.ts).
@@ -61,10 +62,10 @@ test('simgan: pre-training phases switch at the configured steps; R alone, then 
   try {
     const phases: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const [g0, d0] = [weightsOf(state.nets.generator), weightsOf(state.nets.discriminator)];
+      const [g0, d0] = [weightsOf(state.nets.generator), weightsOf(discriminatorOf(state.nets))];
       const s = runStep(state);
       phases.push(SIMGAN_PHASES[s.extra!.phase]);
-      const [gMoved, dMoved] = [!same(g0, weightsOf(state.nets.generator)), !same(d0, weightsOf(state.nets.discriminator))];
+      const [gMoved, dMoved] = [!same(g0, weightsOf(state.nets.generator)), !same(d0, weightsOf(discriminatorOf(state.nets)))];
       const want = { 'pretrain-R': [true, false], 'pretrain-D': [false, true], adversarial: [true, true] }[phases[i]]!;
       assert.deepEqual([gMoved, dMoved], want, `step ${i} (${phases[i]}): R moved ${gMoved}, D moved ${dMoved}`);
       if (phases[i] === 'pretrain-R') assert.ok(!('loss/R_adv' in s.extra!), 'pre-training R has no adversarial term');
@@ -145,8 +146,8 @@ test('simgan resumes bit-for-bit through the pre-training phases, its history bu
     const cfg = (out: string) => ({ model: 'simgan', ...own, pretrainR: 1, pretrainD: 1, steps: 6, sampleEvery: 3, checkpointEvery: 3, logEvery: 1, out }) as Partial<RunConfig>;
     const full = await startRun(cfg(path.join(tmp, 'full')), { source });
     await full.train();
-    const want = [...weightsOf(full.parts.nets.generator), ...weightsOf(full.parts.nets.discriminator)];
-    const wantD = weightsOf(full.parts.nets.discriminator);
+    const want = [...weightsOf(full.parts.nets.generator), ...weightsOf(discriminatorOf(full.parts.nets))];
+    const wantD = weightsOf(discriminatorOf(full.parts.nets));
     full.dispose();
     const first = await startRun(cfg(path.join(tmp, 'cut')), { source });
     first.stats.subscribe((step) => {
@@ -156,7 +157,7 @@ test('simgan resumes bit-for-bit through the pre-training phases, its history bu
     first.dispose();
     const second = await resumeRun(path.join(tmp, 'cut'), { steps: 6, source });
     await second.train();
-    const got = [...weightsOf(second.parts.nets.generator), ...weightsOf(second.parts.nets.discriminator)];
+    const got = [...weightsOf(second.parts.nets.generator), ...weightsOf(discriminatorOf(second.parts.nets))];
     second.dispose();
     const differing = got.reduce((n, w, i) => n + w.filter((v, j) => v !== want[i][j]).length, 0);
     assert.equal(differing, 0, `${differing} weights of R and D differ between the resumed and the uninterrupted run`);
@@ -177,7 +178,7 @@ test('simgan resumes bit-for-bit through the pre-training phases, its history bu
       again.dispose();
       const forgetful = await resumeRun(path.join(tmp, 'cut2'), { steps: 6, source });
       await forgetful.train();
-      const d = weightsOf(forgetful.parts.nets.discriminator);
+      const d = weightsOf(discriminatorOf(forgetful.parts.nets));
       forgetful.dispose();
       assert.ok(!same(d, wantD), 'without the buffer, D ends elsewhere (the comparison above can fail)');
     } finally {
