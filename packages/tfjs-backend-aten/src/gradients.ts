@@ -11,6 +11,8 @@
 //   buffers per layer of an SRResNet); here one native pass for dx and one for dalpha.
 // - DepthToSpace (pixel shuffle) has no gradient in tfjs: it gets one here, on every backend — SpaceToDepth of dy,
 //   one native kernel on aten and a reshape/transpose elsewhere.
+// - Conv2D with dilations > 1: tfjs has no gradient for it (it throws); aten's backprop kernels take dilations.
+//   (tfjs's fused conv2d, which tfjs-layers' Conv2D calls, keeps its own gradient and still throws.)
 // - InstanceNorm (aten's own fused kernel, which ganforge's InstanceNormalization runs where it exists): its
 //   gradient is one native kernel, or the same closed form composed of tfjs ops where it must be differentiable.
 import {
@@ -82,6 +84,8 @@ export function registerFusedGradients(): void {
   for (const kernelName of ['Sum', 'Mean'] as const) override(kernelName, (dy, [x], attrs) => reductionGrad(kernelName, dy, x, attrs));
   override('FusedBatchNorm', batchNormGrad, { firstOrderOnly: true });
   override('Prelu', preluGrad, { firstOrderOnly: true });
+  // tfjs's gradients of the backprop kernels ignore dilations, so this one is first-order only.
+  override('Conv2D', dilatedConvGrad, { firstOrderOnly: true });
   registerPixelShuffleGradients();
   registerGradient({
     kernelName: INSTANCE_NORM,
@@ -102,6 +106,17 @@ function preluGrad(dy: Tensor, [x, alpha]: Tensor[]): Thunks | null {
   if (x.dtype !== 'float32' || alpha.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape) || alpha.rank > x.rank) return null;
   const grad = (which: 'x' | 'alpha') => () => run(PRELU_GRAD, { dy, x, alpha }, { which });
   return { x: grad('x'), alpha: grad('alpha') };
+}
+
+/** Conv2D's gradients for dilations > 1 (NHWC): the backprop kernels with the forward pass's dilations. */
+function dilatedConvGrad(dy: Tensor, [x, filter]: Tensor[], attrs: NamedAttrMap): Thunks | null {
+  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
+  if ([dilations].flat().every((d) => d === 1) || (attrs.dataFormat ?? 'NHWC') !== 'NHWC') return null;
+  const geometry = { strides: attrs.strides, pad: attrs.pad, dimRoundingMode: attrs.dimRoundingMode, dilations, dataFormat: 'NHWC' };
+  return {
+    x: () => run('Conv2DBackpropInput', { dy, filter }, { ...geometry, inputShape: x.shape }),
+    filter: () => run('Conv2DBackpropFilter', { x, dy }, { ...geometry, filterShape: filter.shape }),
+  };
 }
 
 /**
