@@ -11,8 +11,8 @@ const REPS = repsAt >= 0 ? Number(args[repsAt + 1]) : 20;
 const SHAPE = [16, 48, 48, 64] as const;
 
 /**
- * Median wall and process-CPU milliseconds of `f` (after two warm-up calls); every tensor it makes is released.
- * CPU time is the steadier figure on a shared machine (run with GANFORGE_THREADS=1 to compare like with like).
+ * The fastest wall and process-CPU milliseconds of `f` over the repetitions (after two warm-up calls): on a shared
+ * machine the minimum is the figure other processes disturb least. Every tensor `f` makes is released.
  */
 function time(f: () => tf.Tensor | tf.Tensor[]): [number, number] {
   const once = (): [number, number] => {
@@ -27,8 +27,7 @@ function time(f: () => tf.Tensor | tf.Tensor[]): [number, number] {
   once();
   once();
   const runs = Array.from({ length: REPS }, once);
-  const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  return [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
+  return [Math.min(...runs.map((r) => r[0])), Math.min(...runs.map((r) => r[1]))];
 }
 
 async function main(): Promise<void> {
@@ -39,18 +38,23 @@ async function main(): Promise<void> {
   const small = tf.tensor4d(seededValues(16 * 48 * 48 * 16, 2), [16, 48, 48, 16]);
   // A kernel without a gradient (DepthToSpace before this package gave it one) shows as NaN.
   const timeOrNaN = (f: () => tf.Tensor | tf.Tensor[]): [number, number] => { try { return time(f); } catch { return [NaN, NaN]; } };
+  // Backward passes start from a given dy, so that nothing but the layer's own gradient kernels runs after it.
+  const dy = tf.tensor4d(seededValues(x.size, 3), [...SHAPE]);
+  const dyShuffled = tf.reshape(dy, [16, 96, 96, 16]) as tf.Tensor4D;
   const rows: [string, [number, number]][] = [
     ['prelu forward', time(() => tf.prelu(x, alpha))],
-    ['prelu forward+backward (dx, dalpha)', time(() => tf.grads((v: tf.Tensor, a: tf.Tensor) => tf.sum(tf.mul(tf.prelu(v, a), x)))([x, alpha]))],
+    ['prelu forward+backward (dx, dalpha)', time(() => tf.grads((v: tf.Tensor, a: tf.Tensor) => tf.prelu(v, a))([x, alpha], dy))],
     ['depthToSpace ×2 forward', time(() => tf.depthToSpace(x, 2))],
-    ['depthToSpace ×2 forward+backward', timeOrNaN(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.depthToSpace(v as tf.Tensor4D, 2), 2)))(x))],
+    ['depthToSpace ×2 forward+backward', timeOrNaN(() => tf.grad((v: tf.Tensor) => tf.depthToSpace(v as tf.Tensor4D, 2))(x, dyShuffled))],
+    ['resizeNearest ×2 [16,48,48,16] forward', time(() => tf.image.resizeNearestNeighbor(small, [96, 96]))],
     ['resizeNearest ×2 [16,48,48,16] forward+backward', time(() =>
-      tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(v as tf.Tensor4D, [96, 96]), 2)))(small))],
+      tf.grad((v: tf.Tensor) => tf.image.resizeNearestNeighbor(v as tf.Tensor4D, [96, 96]))(small, dyShuffled))],
   ];
-  console.log(`${''.padEnd(50)}  wall ms    CPU ms`);
+
+  console.log(`${`fastest of ${REPS}`.padEnd(50)}  wall ms    CPU ms`);
   for (const [name, [wall, cpu]] of rows) console.log(`${name.padEnd(50)} ${wall.toFixed(1).padStart(8)} ${cpu.toFixed(1).padStart(9)}`);
   console.log('fallback kernels:', atenFallbackKernels().join(', ') || 'none');
-  tf.dispose([x, alpha, small]);
+  tf.dispose([x, alpha, small, dy, dyShuffled]);
 }
 
 await main();
