@@ -2,9 +2,10 @@
 // kernel, forward and backward, and give the cpu backend's losses and gradients. The probe net is no family: it
 // strings together what they are built from — 3×3 'same' and 'valid' convs, PReLU with per-channel alpha, pixel
 // shuffle (depthToSpace ×2), nearest ×2 upsampling, batch norm in training mode, LeakyReLU, a dense head, an
-// image + 1-channel mask input (4 channels), mirror padding, where-composition, and the losses: softplus and
-// sigmoid-cross-entropy adversarial, relativistic average, L1, MSE and the perceptual distance in the shipped
-// CIFAR-10 feature network (RGB at 32², grey at 28², which resizes and tiles).
+// image + 1-channel mask input (4 channels), mirror and zero padding, max and average pooling, where-composition,
+// and the losses: softplus and sigmoid-cross-entropy adversarial, relativistic average, patch-wise softmax cross
+// entropy, L1, MSE and the perceptual distance in the shipped CIFAR-10 feature network (RGB at 32², grey at 28²,
+// which resizes and tiles).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -63,7 +64,12 @@ function generator(p: Probe, lowRes: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4
   return tf.where(tf.greater(tf.tile(hrMask, [1, 1, 1, 3]), 0.5), rgb, tf.clipByValue(rgb, -0.9, 0.9)) as tf.Tensor4D;
 }
 
-const discriminator = (p: Probe, x: tf.Tensor) => apply(p.dense, apply(p.flatten, apply(p.dbn, tf.leakyRelu(apply(p.d2, tf.leakyRelu(apply(p.d1, x), 0.2)), 0.2))));
+/** D's features [B, 9, 9, 16] of images [B, 32, 32, 3] (padded to 34², two stride-2 convs). */
+const dFeatures = (p: Probe, x: tf.Tensor) => apply(p.dbn, tf.leakyRelu(apply(p.d2, tf.leakyRelu(apply(p.d1, tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])), 0.2)), 0.2));
+/** One logit per image, through max pooling and a dense layer. */
+const discriminator = (p: Probe, x: tf.Tensor) => apply(p.dense, apply(p.flatten, tf.maxPool(dFeatures(p, x) as tf.Tensor4D, 2, 2, 'same')));
+/** Two-class logits per 2×2 patch (a refiner's local adversarial loss reads D this way): [B·4·4·8, 2]. */
+const patchLogits = (p: Probe, x: tf.Tensor) => tf.reshape(tf.avgPool(dFeatures(p, x) as tf.Tensor4D, 2, 2, 'valid'), [-1, 2]);
 
 /** Losses and gradients of one G step and one D step on `backend`, from the same weights and data. */
 async function probeStep(backend: string) {
@@ -89,7 +95,9 @@ async function probeStep(backend: string) {
     const adv = tf.add(nonSaturating.g(discriminator(p, fake), discriminator(p, real)),
       relativisticAverage.g(discriminator(p, fake), discriminator(p, real)));
     const bce = tf.losses.sigmoidCrossEntropy(tf.onesLike(discriminator(p, fake)), discriminator(p, fake));
-    return tf.addN([l1, mse, perc, tf.mul(adv, 1e-2), tf.mul(bce, 1e-2)]) as tf.Scalar;
+    const patches = patchLogits(p, fake);
+    const local = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.zeros([patches.shape[0]], 'int32'), 2), patches);
+    return tf.addN([l1, mse, perc, tf.mul(adv, 1e-2), tf.mul(bce, 1e-2), tf.mul(local, 1e-2)]) as tf.Scalar;
   };
   const dLoss = () => nonSaturating.d(discriminator(p, real), discriminator(p, generator(p, lowRes, mask)));
   const g = tf.variableGrads(gLoss, gVars);
