@@ -19,7 +19,9 @@ export const PERCEPTUAL_LAYERS = ['relu1', 'relu2', 'relu3'] as const;
  * Its scale is its own: PPL numbers in it are not comparable with VGG/LPIPS ones.
  */
 export class PerceptualDistance {
-  private constructor(readonly name: string, readonly weightsSha256: string, private readonly model: tfl.LayersModel) {}
+  /** `model` reads the first layers of `net`, which owns every weight (the classifier head's too). */
+  private constructor(readonly name: string, readonly weightsSha256: string, private readonly model: tfl.LayersModel,
+    private readonly net: tfl.LayersModel) {}
 
   static async load(): Promise<PerceptualDistance> {
     const dir = classifierDir('cifar10');
@@ -27,7 +29,7 @@ export class PerceptualDistance {
     if (!(await exists(weightsFile))) throw new UserError(`the CIFAR-10 feature network is missing (${weightsFile}); run 'npm run train:feature-net -- --data cifar10 --cifar10 DIR'`);
     const net = await loadModel(dir);
     const features = tfl.model({ inputs: net.inputs, outputs: PERCEPTUAL_LAYERS.map((name) => net.getLayer(name).output as tfl.SymbolicTensor) });
-    return new PerceptualDistance('ganforge-cifar10-cnn relu1-3, unit-normalised channels (LPIPS form, unweighted)', await shortSha256(weightsFile), features);
+    return new PerceptualDistance('ganforge-cifar10-cnn relu1-3, unit-normalised channels (LPIPS form, unweighted)', await shortSha256(weightsFile), features, net);
   }
 
   /** The network's unit-normalised feature maps of images [B, H, W, C] in [−1, 1]. */
@@ -59,6 +61,6 @@ export class PerceptualDistance {
   }
 
   dispose(): void {
-    this.model.dispose();
+    this.net.dispose();
   }
 }

@@ -1,6 +1,9 @@
 // MaxPool/AvgPool with their gradients, and bilinear / nearest resizing with gradients.
 // Resizing takes per-axis source indices and weights computed in JS with tfjs's own
 // coordinate rules (alignCorners, halfPixelCenters), so every mode shares one code path.
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <limits>
 
 #include "common.h"
@@ -60,6 +63,44 @@ at::Tensor lerpAxisGrad(const at::Tensor& dy, int64_t axis, int64_t size, const 
   at::Tensor g = at::zeros(shape, dy.options());
   g.index_add_(axis, i0, dy * (1 - w));
   g.index_add_(axis, i1, dy * w);
+  return g;
+}
+
+// s when index[i] = ⌊i / s⌋ for every output position i (nearest upscaling by the integer factor s, which every
+// tfjs coordinate mode gives for integer factors), else 0.
+int64_t integerFactor(const std::vector<int64_t>& index, int64_t inSize) {
+  const int64_t out = static_cast<int64_t>(index.size());
+  if (inSize <= 0 || out == 0 || out % inSize != 0) return 0;
+  const int64_t s = out / inSize;
+  for (int64_t i = 0; i < out; ++i) {
+    if (index[i] != i / s) return 0;
+  }
+  return s;
+}
+
+// The gradient of nearest upscaling by integer factors (sh, sw) of contiguous float32 CPU maps: each input pixel
+// sums its sh×sw block of dy, rows in order (as the CPU kernel adds them). ATen's sum over the two strided block
+// axes of a 6-D view took five times as long.
+at::Tensor nearestGradBlocks(const at::Tensor& dy, int64_t inH, int64_t inW, int64_t sh, int64_t sw) {
+  const int64_t n = dy.size(0), c = dy.size(3), rowLength = inW * sw * c;
+  at::Tensor g = at::zeros({n, inH, inW, c}, dy.options());
+  const float* pdy = dy.data_ptr<float>();
+  float* pg = g.data_ptr<float>();
+  at::parallel_for(0, n * inH, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, rowLength * sh)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {  // r = image · inH + input row; its dy rows are r·sh ... r·sh + sh − 1
+      float* out = pg + r * inW * c;
+      for (int64_t i = 0; i < sh; ++i) {
+        const float* row = pdy + (r * sh + i) * rowLength;
+        for (int64_t w = 0; w < inW; ++w) {
+          for (int64_t j = 0; j < sw; ++j) {
+            const float* src = row + (w * sw + j) * c;
+            float* dst = out + w * c;
+            for (int64_t k = 0; k < c; ++k) dst[k] += src[k];
+          }
+        }
+      }
+    }
+  });
   return g;
 }
 
@@ -130,22 +171,39 @@ ATEN_BINDING(ResizeBilinearGrad, "ResizeBilinearGrad") {
   return returnTensor(info.Env(), g);
 }
 
-// resizeNearest(x, rowIndex[], colIndex[])
+// resizeNearest(x, rowIndex[], colIndex[]). Integer factors (ESRGAN's ×2) are one broadcast copy, where the
+// general form gathers twice.
 ATEN_BINDING(ResizeNearest, "ResizeNearestNeighbor") {
   const at::Tensor& x = argTensor(info, 0);
-  at::Tensor out = x.index_select(1, indexTensor(argInts(info, 1))).index_select(2, indexTensor(argInts(info, 2)));
-  return returnTensor(info.Env(), out);
+  const std::vector<int64_t> rows = argInts(info, 1), cols = argInts(info, 2);
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  const int64_t sh = integerFactor(rows, h), sw = integerFactor(cols, w);
+  if (sh > 0 && sw > 0) {
+    at::Tensor out = x.reshape({n, h, 1, w, 1, c}).expand({n, h, sh, w, sw, c}).reshape({n, h * sh, w * sw, c});
+    return returnTensor(info.Env(), out);
+  }
+  return returnTensor(info.Env(), x.index_select(1, indexTensor(rows)).index_select(2, indexTensor(cols)));
 }
 
-// resizeNearestGrad(dy, inHeight, inWidth, rowIndex[], colIndex[])
+// resizeNearestGrad(dy, inHeight, inWidth, rowIndex[], colIndex[]): every dy element added to its source pixel.
+// Integer factors are a sum over each pixel's block (nearestGradBlocks), where the general form scatters twice.
 ATEN_BINDING(ResizeNearestGrad, "ResizeNearestNeighborGrad") {
   const at::Tensor& dy = argTensor(info, 0);
   const int64_t inH = argInt(info, 1), inW = argInt(info, 2);
+  const std::vector<int64_t> rows = argInts(info, 3), cols = argInts(info, 4);
+  const int64_t sh = integerFactor(rows, inH), sw = integerFactor(cols, inW);
+  if (sh > 0 && sw > 0 && dy.is_cpu() && dy.scalar_type() == at::kFloat) {
+    return returnTensor(info.Env(), nearestGradBlocks(dy.contiguous(), inH, inW, sh, sw));
+  }
+  if (sh > 0 && sw > 0) {
+    const int64_t n = dy.size(0), c = dy.size(3);
+    return returnTensor(info.Env(), dy.reshape({n, inH, sh, inW, sw, c}).sum({2, 4}));
+  }
   std::vector<int64_t> shape = dy.sizes().vec();
   shape[2] = inW;
-  at::Tensor cols = at::zeros(shape, dy.options()).index_add_(2, indexTensor(argInts(info, 4)), dy);
+  at::Tensor colSum = at::zeros(shape, dy.options()).index_add_(2, indexTensor(cols), dy);
   shape[1] = inH;
-  at::Tensor g = at::zeros(shape, dy.options()).index_add_(1, indexTensor(argInts(info, 3)), cols);
+  at::Tensor g = at::zeros(shape, dy.options()).index_add_(1, indexTensor(rows), colSum);
   return returnTensor(info.Env(), g);
 }
 

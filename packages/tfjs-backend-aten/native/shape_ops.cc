@@ -1,5 +1,5 @@
 // Layout kernels: Transpose, Reshape, Slice, StridedSlice, Concat, Pack, Unpack, SplitV,
-// PadV2, MirrorPad, Tile, Reverse, BroadcastTo, Identity and tensor creation (Fill, Range,
+// PadV2, MirrorPad, DepthToSpace/SpaceToDepth, Tile, Reverse, BroadcastTo, Identity and tensor creation (Fill, Range,
 // ZerosLike, OnesLike). Views are returned where ATen can make one: tfjs never mutates.
 #include "common.h"
 
@@ -118,6 +118,27 @@ ATEN_BINDING(MirrorPadGrad, "MirrorPadGrad") {
   return returnTensor(info.Env(), g);
 }
 
+// depthToSpace(x, blockSize) on NHWC in tfjs's (TensorFlow's) DCR order: input channel (i·b + j)·C' + c of pixel
+// (h, w) becomes channel c of output pixel (h·b + i, w·b + j). (PyTorch's pixel_shuffle is NCHW and CRD: channel
+// c·b² + i·b + j.) One copy through a 6-D view: [N, H, W, b, b, C'] → [N, H, b, W, b, C'].
+ATEN_BINDING(DepthToSpace, "DepthToSpace") {
+  const at::Tensor& x = argTensor(info, 0);
+  const int64_t b = argInt(info, 1);
+  TORCH_CHECK(x.dim() == 4 && b > 0 && x.size(3) % (b * b) == 0, "x ", x.sizes(), " is not NHWC with depth divisible by ", b * b);
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3) / (b * b);
+  return returnTensor(info.Env(), x.reshape({n, h, w, b, b, c}).permute({0, 1, 3, 2, 4, 5}).reshape({n, h * b, w * b, c}));
+}
+
+// spaceToDepth(x, blockSize): the inverse of depthToSpace, which is also its adjoint (a permutation).
+ATEN_BINDING(SpaceToDepth, "SpaceToDepth") {
+  const at::Tensor& x = argTensor(info, 0);
+  const int64_t b = argInt(info, 1);
+  TORCH_CHECK(x.dim() == 4 && b > 0 && x.size(1) % b == 0 && x.size(2) % b == 0, "x ", x.sizes(),
+              " is not NHWC with height and width divisible by ", b);
+  const int64_t n = x.size(0), h = x.size(1) / b, w = x.size(2) / b, c = x.size(3);
+  return returnTensor(info.Env(), x.reshape({n, h, b, w, b, c}).permute({0, 1, 3, 2, 4, 5}).reshape({n, h, w, b * b * c}));
+}
+
 ATEN_BINDING(Tile, "Tile") { return returnTensor(info.Env(), argTensor(info, 0).repeat(argInts(info, 1))); }
 ATEN_BINDING(Reverse, "Reverse") { return returnTensor(info.Env(), argTensor(info, 0).flip(argInts(info, 1))); }
 
@@ -150,6 +171,8 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("mirrorPad", Napi::Function::New(env, MirrorPad));
   exports.Set("mirrorPadGrad", Napi::Function::New(env, MirrorPadGrad));
+  exports.Set("depthToSpace", Napi::Function::New(env, DepthToSpace));
+  exports.Set("spaceToDepth", Napi::Function::New(env, SpaceToDepth));
   exports.Set("tile", Napi::Function::New(env, Tile));
   exports.Set("reverse", Napi::Function::New(env, Reverse));
   exports.Set("fill", Napi::Function::New(env, Fill));

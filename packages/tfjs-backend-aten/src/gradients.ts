@@ -7,13 +7,20 @@
 //   then uploads — for batch-norm moments of a [64, 14, 14, 64] activation that is 800,000 ones per call,
 //   ~11 ms of every DCGAN step. Here dy is broadcast to x's shape by one native Tile.
 // - FusedBatchNorm: about fifteen elementwise kernels and reductions per layer; here one kernel per input.
+// - Prelu: tfjs's gradient is a mask, two products, two selects, a reduction and a reshape (five full-size
+//   buffers per layer of an SRResNet); here one native pass for dx and one for dalpha.
+// - DepthToSpace (pixel shuffle) has no gradient in tfjs: it gets one here, on every backend — SpaceToDepth of dy,
+//   one native kernel on aten and a reshape/transpose elsewhere.
+// - Conv2D with dilations > 1: tfjs has no gradient for it (it throws); aten's backprop kernels take dilations.
+//   (tfjs's fused conv2d, which tfjs-layers' Conv2D calls, keeps its own gradient and still throws.)
 // - InstanceNorm (aten's own fused kernel, which ganforge's InstanceNormalization runs where it exists): its
 //   gradient is one native kernel, or the same closed form composed of tfjs ops where it must be differentiable.
 import {
-  add, broadcastTo, cast, div, engine, getBackend, getGradient, GradConfig, KernelConfig, mean, moments, mul, NamedAttrMap,
-  registerGradient, reshape, rsqrt, sub, Tensor, util, zerosLike,
+  add, broadcastTo, cast, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
+  NamedAttrMap, registerGradient, reshape, rsqrt, sub, Tensor, Tensor4D, transpose, util, zerosLike,
 } from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM, INSTANCE_NORM_GRAD } from './kernels/reduce_norm.js';
+import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
 import { atenKernel, BACKEND_NAME } from './kernel_util.js';
 
@@ -21,6 +28,7 @@ import { atenKernel, BACKEND_NAME } from './kernel_util.js';
 export const RELU_GRAD = 'AtenReluGrad';
 export const LEAKY_RELU_GRAD = 'AtenLeakyReluGrad';
 export const BATCH_NORM_GRAD = 'AtenBatchNormGrad';
+export const PRELU_GRAD = 'AtenPreluGrad';
 const BATCH_NORM_INPUTS = ['x', 'mean', 'variance', 'scale', 'offset'] as const;
 
 export function gradientKernels(native: AtenNative): KernelConfig[] {
@@ -30,6 +38,8 @@ export function gradientKernels(native: AtenNative): KernelConfig[] {
     atenKernel(BATCH_NORM_GRAD, (b, { x, mean, variance, scale, dy }, { which, varianceEpsilon }) =>
       b.output(native.batchNormGrad(BATCH_NORM_INPUTS.indexOf(which as (typeof BATCH_NORM_INPUTS)[number]), b.handle(x),
         b.handle(mean), b.handle(variance), scale ? b.handle(scale) : 0, b.handle(dy), varianceEpsilon as number))),
+    atenKernel(PRELU_GRAD, (b, { dy, x, alpha }, { which }) =>
+      b.output(native.preluGrad(which === 'alpha' ? 1 : 0, b.handle(dy), b.handle(x), b.handle(alpha)))),
   ];
 }
 
@@ -73,6 +83,10 @@ export function registerFusedGradients(): void {
   }
   for (const kernelName of ['Sum', 'Mean'] as const) override(kernelName, (dy, [x], attrs) => reductionGrad(kernelName, dy, x, attrs));
   override('FusedBatchNorm', batchNormGrad, { firstOrderOnly: true });
+  override('Prelu', preluGrad, { firstOrderOnly: true });
+  // tfjs's gradients of the backprop kernels ignore dilations, so this one is first-order only.
+  override('Conv2D', dilatedConvGrad, { firstOrderOnly: true });
+  registerPixelShuffleGradients();
   registerGradient({
     kernelName: INSTANCE_NORM,
     inputsToSave: ['x'],
@@ -85,6 +99,50 @@ export function registerFusedGradients(): void {
       };
     },
   });
+}
+
+/** PReLU's dx and dalpha, each one native pass (alpha of any shape that broadcasts against x, as tfjs's). */
+function preluGrad(dy: Tensor, [x, alpha]: Tensor[]): Thunks | null {
+  if (x.dtype !== 'float32' || alpha.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape) || alpha.rank > x.rank) return null;
+  const grad = (which: 'x' | 'alpha') => () => run(PRELU_GRAD, { dy, x, alpha }, { which });
+  return { x: grad('x'), alpha: grad('alpha') };
+}
+
+/** Conv2D's gradients for dilations > 1 (NHWC): the backprop kernels with the forward pass's dilations. */
+function dilatedConvGrad(dy: Tensor, [x, filter]: Tensor[], attrs: NamedAttrMap): Thunks | null {
+  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
+  if ([dilations].flat().every((d) => d === 1) || (attrs.dataFormat ?? 'NHWC') !== 'NHWC') return null;
+  const geometry = { strides: attrs.strides, pad: attrs.pad, dimRoundingMode: attrs.dimRoundingMode, dilations, dataFormat: 'NHWC' };
+  return {
+    x: () => run('Conv2DBackpropInput', { dy, filter }, { ...geometry, inputShape: x.shape }),
+    filter: () => run('Conv2DBackpropFilter', { x, dy }, { ...geometry, filterShape: filter.shape }),
+  };
+}
+
+/**
+ * DepthToSpace's gradient is SpaceToDepth of dy, and the other way round (each is the other's inverse and, being a
+ * permutation, its adjoint). Registered for every backend; a gradient tfjs may ship one day takes precedence.
+ */
+function registerPixelShuffleGradients(): void {
+  if (getGradient('DepthToSpace') === undefined) {
+    registerGradient({
+      kernelName: 'DepthToSpace',
+      gradFunc: (dy, _saved, attrs) => ({ x: () => spaceToDepth(dy as Tensor4D, attrs.blockSize as number, attrs.dataFormat as string) }),
+    });
+  }
+  registerGradient({
+    kernelName: SPACE_TO_DEPTH,
+    gradFunc: (dy, _saved, attrs) => ({ x: () => depthToSpace(dy as Tensor4D, attrs.blockSize as number) }),
+  });
+}
+
+/** NHWC [N, H·b, W·b, C] → [N, H, W, b·b·C] in DepthToSpace's channel order. */
+function spaceToDepth(x: Tensor4D, blockSize: number, dataFormat = 'NHWC'): Tensor {
+  if (dataFormat !== 'NHWC') throw new Error(`the gradient of depthToSpace supports NHWC only, not ${dataFormat}`);
+  if (getBackend() === BACKEND_NAME) return run(SPACE_TO_DEPTH, { x }, { blockSize });
+  const [n, h, w, c] = x.shape, b = blockSize;
+  const blocks = reshape(x, [n, h / b, b, w / b, b, c]); // [N, H, i, W, j, C]
+  return reshape(transpose(blocks, [0, 1, 3, 2, 4, 5]), [n, h / b, w / b, b * b * c]); // [N, H, W, i, j, C]
 }
 
 /** dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), x̂ = (x − μ)·k, means over H and W: differentiable tfjs ops. */

@@ -25,6 +25,8 @@ export interface AtenNative {
   select(c: Handle, t: Handle, e: Handle): Handle;
   addN(ids: Handle[]): Handle;
   activationGrad(kind: 0 | 1, dy: Handle, x: Handle, alpha: number): Handle;
+  /** which 0: dx, 1: dalpha (alpha's shape). */
+  preluGrad(which: 0 | 1, dy: Handle, x: Handle, alpha: Handle): Handle;
   batchNormGrad(which: number, x: Handle, mean: Handle, variance: Handle, scale: Handle, dy: Handle, epsilon: number): Handle;
   adamUpdate(value: Handle, m: Handle, v: Handle, g: Handle, lr: number, beta1: number, beta2: number, epsilon: number,
     oneMinusAccBeta1: number, oneMinusAccBeta2: number): boolean;
@@ -68,6 +70,8 @@ export interface AtenNative {
   pad(x: Handle, paddings: number[], value: number): Handle;
   mirrorPad(x: Handle, paddings: number[], symmetric: boolean): Handle;
   mirrorPadGrad(dy: Handle, paddings: number[], symmetric: boolean): Handle;
+  depthToSpace(x: Handle, blockSize: number): Handle;
+  spaceToDepth(x: Handle, blockSize: number): Handle;
   tile(x: Handle, reps: number[]): Handle;
   reverse(x: Handle, dims: number[]): Handle;
   fill(shape: number[], value: number, dtype: number): Handle;

@@ -1,5 +1,6 @@
+import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { matchesCpu, rand, setup, tf } from './helpers.js';
+import { matchesCpu, rand, runOn, setup, tf } from './helpers.js';
 
 before(setup);
 
@@ -13,7 +14,7 @@ test('Conv2D forward and gradients: strides, dilations, paddings, odd sizes', as
       const x = rand(xs), f = rand(fs);
       const label = `conv2d pad=${JSON.stringify(pad)} s=${stride} d=${dilation}`;
       await matchesCpu(label, () => tf.conv2d(tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never), stride, pad, 'NHWC', dilation));
-      if (dilation > 1) continue;  // tfjs has no gradient for dilated conv2d
+      if (dilation > 1) continue;  // tfjs has no gradient for dilated conv2d (aten's: the test below)
       await matchesCpu(`${label} grads`, () => tf.grads((a: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))))([tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)]));
     }
@@ -89,4 +90,30 @@ test('Conv2D and conv2dTranspose on both paths: few-pixel/many-channel, in betwe
   await matchesCpu('conv2dTranspose 1×1 → 2×2', () => t(tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)));
   await matchesCpu('conv2dTranspose 1×1 → 2×2 grads', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(t(a, b))))(
     [tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)]));
+});
+
+test('dilated Conv2D gradients on aten equal cpu\'s for the equivalent zero-inserted filter', async () => {
+  for (const pad of PADS) {
+    for (const [dh, dw] of [[2, 2], [2, 3], [3, 1]] as const) {
+      const xs = [2, 11, 9, 3], fs = [3, 2, 3, 4];
+      const ds = [(fs[0] - 1) * dh + 1, (fs[1] - 1) * dw + 1, fs[2], fs[3]];
+      const x = rand(xs), f = rand(fs);
+      // The filter with dh − 1 (dw − 1) zero rows (columns) between taps: an undilated conv with it is the dilated conv.
+      const dilated = new Float32Array(ds.reduce((a, b) => a * b, 1));
+      const tap = (i: number, j: number, k: number, shape: number[]) => ((i * shape[1] + j) * shape[2]) * shape[3] + k * shape[3];
+      for (let i = 0; i < fs[0]; i++) for (let j = 0; j < fs[1]; j++) for (let k = 0; k < fs[2]; k++) {
+        dilated.set(f.subarray(tap(i, j, k, fs), tap(i, j, k, fs) + fs[3]), tap(i * dh, j * dw, k, ds));
+      }
+      const loss = (a: tf.Tensor, b: tf.Tensor, d: [number, number]) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad, 'NHWC', d)));
+      const [gx, gf] = await runOn('aten', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => loss(a, b, [dh, dw]))([tf.tensor4d(x, xs as never), tf.tensor4d(f, fs as never)]));
+      const [cx, cf] = await runOn('cpu', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => loss(a, b, [1, 1]))([tf.tensor4d(x, xs as never), tf.tensor4d(dilated, ds as never)]));
+      const label = `conv2d pad=${JSON.stringify(pad)} d=${dh},${dw}`;
+      const close = (a: number, c: number, scale: number, what: string) => assert.ok(Math.abs(a - c) <= 1e-4 * scale, `${label} ${what}: aten ${a} vs cpu ${c}`);
+      const sx = Math.max(1, ...cx.values.map(Math.abs)), sf = Math.max(1, ...cf.values.map(Math.abs));
+      gx.values.forEach((v, i) => close(v, cx.values[i], sx, `dx[${i}]`));
+      for (let i = 0; i < fs[0]; i++) for (let j = 0; j < fs[1]; j++) for (let k = 0; k < fs[2]; k++) for (let o = 0; o < fs[3]; o++) {
+        close(gf.values[tap(i, j, k, fs) + o], cf.values[tap(i * dh, j * dw, k, ds) + o], sf, `dfilter[${i},${j},${k},${o}]`);
+      }
+    }
+  }
 });

@@ -91,5 +91,13 @@ export function poolResizeKernels(native: AtenNative): KernelConfig[] {
       return b.output(native.resizeNearest(b.handle(images), nearestAxis(images.shape[1], outH, align, half),
         nearestAxis(images.shape[2], outW, align, half)));
     }),
+    // The adjoint of the forward pass above, halfPixelCenters included. (The CPU kernel ignores halfPixelCenters;
+    // the two agree wherever it makes no difference, e.g. integer upscaling factors.)
+    atenKernel('ResizeNearestNeighborGrad', (b, { images, dy }, attrs) => {
+      const [, inH, inW] = images.shape;
+      const align = !!attrs.alignCorners, half = !!attrs.halfPixelCenters;
+      return b.output(native.resizeNearestGrad(b.handle(dy), inH, inW, nearestAxis(inH, dy.shape[1], align, half),
+        nearestAxis(inW, dy.shape[2], align, half)));
+    }),
   ];
 }

@@ -4,6 +4,12 @@ import { backend_util, DataType, KernelConfig, slice_util, TensorInfo, util } fr
 import { AtenNative, dtypeCode } from '../native.js';
 import { atenKernel, FALLBACK, normalizeAxes } from '../kernel_util.js';
 
+/**
+ * The inverse (and adjoint) of DepthToSpace, NHWC, { x }, attrs { blockSize }: DepthToSpace's gradient. tfjs has
+ * no SpaceToDepth kernel; this one is aten's own (see src/gradients.ts for the form other backends run).
+ */
+export const SPACE_TO_DEPTH = 'AtenSpaceToDepth';
+
 const listOf = (inputs: Record<string, TensorInfo>): TensorInfo[] => Object.values(inputs).filter((t) => t != null);
 
 /** Element count of tfjs's Range: empty for an empty or wrongly directed range (CPU rules). */
@@ -60,6 +66,9 @@ export function shapeKernels(native: AtenNative): KernelConfig[] {
     // border). Used by ganforge's reflection padding; inputs { dy }, attrs as MirrorPad's.
     atenKernel('MirrorPadGrad', (b, { dy }, { paddings, mode }) =>
       b.output(native.mirrorPadGrad(b.handle(dy), (paddings as number[][]).flat(), mode === 'symmetric'))),
+    atenKernel('DepthToSpace', (b, { x }, { blockSize, dataFormat }) =>
+      (dataFormat === 'NCHW' ? FALLBACK : b.output(native.depthToSpace(b.handle(x), blockSize as number)))),
+    atenKernel(SPACE_TO_DEPTH, (b, { x }, { blockSize }) => b.output(native.spaceToDepth(b.handle(x), blockSize as number))),
     atenKernel('Tile', (b, { x }, { reps }) => b.output(native.tile(b.handle(x), reps as number[]))),
     atenKernel('Reverse', (b, { x }, { dims }) => {
       const axes = util.parseAxisParam(dims as number[], x.shape);
