@@ -15,6 +15,7 @@ import { infogan } from './infogan.js';
 import { pix2pix } from './pix2pix.js';
 import { cyclegan } from './cyclegan.js';
 import { stylegan2 } from './stylegan2.js';
+import { inpaint } from './inpaint.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -33,6 +34,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   pix2pix,
   cyclegan,
   stylegan2,
+  inpaint,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);
