@@ -8,6 +8,7 @@ import { registerExportCommand } from './export.js';
 import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
 import { registerTranslateCommand } from './translate.js';
+import { registerInpaintCommand } from './inpaint.js';
 import { registerProjectCommand } from './style_tools.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
@@ -68,6 +69,7 @@ registerExportCommand(program);
 registerEncodeCommand(program);
 registerStudioCommand(program, int);
 registerTranslateCommand(program);
+registerInpaintCommand(program);
 registerProjectCommand(program, int);
 
 try {

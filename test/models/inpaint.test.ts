@@ -14,6 +14,7 @@ import { startRun, resumeRun } from '../../src/run.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { exampleMasks, maskedInputs } from '../../src/data/masks.js';
 import { bandAround, composite, maskedL1 } from '../../src/models/nets/inpaint_nets.js';
+import type { StepStats } from '../../src/gan/step.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -70,7 +71,7 @@ test('inpaint: trains on masked data without leaking tensors, on aten without CP
   assert.equal(family.check(source.info, config), null);
   const state = freshState(family, source, config);
   const fallbackBefore = aten?.atenFallbackKernels() ?? [];
-  const stats = [];
+  const stats: StepStats[] = [];
   let settled = 0;
   for (let i = 0; i < 40; i++) {
     stats.push(runStep(state));
