@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startStudio } from '../../src/studio/server.js';
-import { CLI, browserSkip, openBrowser, until } from './helpers.js';
+import { exportGenerator } from '../../src/studio/export.js';
+import { CLI, browserSkip, openBrowser, staticServer, until } from './helpers.js';
 
 // The inpainting page in headless Chromium: a tiny inpaint run trained in set-up; strokes painted with the
 // mouse make a hole, which the exported generator fills in the page; the output equals the photo outside the
@@ -28,24 +29,8 @@ const rgba = (page: Page, id: string) =>
   }, id);
 const frame = async (page: Page) => Number(await page.locator('#ip-output').getAttribute('data-frame'));
 
-test('inpainting in headless Chromium: painted strokes are filled by the generator, the rest of the photo kept', { skip: browserSkip, timeout: 120_000 }, async (t) => {
-  const cleanups: (() => unknown)[] = [];
-  t.after(async () => {
-    for (const undo of cleanups.reverse()) await undo();
-  });
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-ip-'));
-  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-  const runs = path.join(tmp, 'runs');
-  await train(RUN, path.join(runs, 'ip'));
-
-  const studio = await startStudio({ runs, port: 0, pollMs: 300 });
-  cleanups.push(() => studio.close());
-  const base = studio.url.replace(/\/$/, '');
-  const { context, page, errors } = await openBrowser(tmp);
-  cleanups.push(() => context.close());
-
-  await page.goto(`${base}/?backend=cpu#/inpaint/ip`);
-  await page.waitForSelector('#view[data-ready="1"]', { timeout: 30_000 });
+/** Paint two strokes on the page's photo; the output must equal the photo outside the hole and differ inside. */
+async function paintAndCheck(page: Page): Promise<void> {
   await until(async () => (await frame(page)) >= 1, 'the first frame');
   const photo = await rgba(page, 'ip-input'); // no hole yet: the photo itself
   assert.deepEqual(await rgba(page, 'ip-output'), photo, 'with no hole the output is the photo');
@@ -85,5 +70,35 @@ test('inpainting in headless Chromium: painted strokes are filled by the generat
   }
   assert.ok(holePixels > 20, `the strokes made a hole (${holePixels} pixels)`);
   assert.ok(changed > holePixels / 2, `the hole is filled by the generator: ${changed} of ${holePixels} pixels differ from the photo`);
+}
+
+test('inpainting in headless Chromium: painted strokes are filled by the generator, the rest of the photo kept; the same in an export', { skip: browserSkip, timeout: 180_000 }, async (t) => {
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-ip-'));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  const runs = path.join(tmp, 'runs');
+  await train(RUN, path.join(runs, 'ip'));
+
+  const studio = await startStudio({ runs, port: 0, pollMs: 300 });
+  cleanups.push(() => studio.close());
+  const base = studio.url.replace(/\/$/, '');
+  const { context, page, errors } = await openBrowser(tmp);
+  cleanups.push(() => context.close());
+
+  await page.goto(`${base}/?backend=cpu#/inpaint/ip`);
+  await page.waitForSelector('#view[data-ready="1"]', { timeout: 30_000 });
+  await paintAndCheck(page);
+
+  // The exported generator's demo page is the same painting page.
+  const out = path.join(tmp, 'export');
+  await exportGenerator(path.join(runs, 'ip'), out);
+  const server = await staticServer(out);
+  cleanups.push(() => server.close());
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  await paintAndCheck(page);
   assert.deepEqual(errors, []);
 });
