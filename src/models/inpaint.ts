@@ -107,7 +107,7 @@ export function inpaintStep(ctx: StepContext): StepStats {
   const { nets, opt, loss } = ctx;
   const s = settingsOf<InpaintSettings>(ctx.config);
   const real = ctx.real; // [B, H, W, C]
-  const [, h, w] = real.shape;
+  const h = real.shape[1]!;
   const band = s.validBand || Math.max(1, Math.round(h / 16));
   // The holes: the data's, or fresh ones from the run's generator (checkpointed, so a resumed run draws the same).
   const input = s.stepMasks === 'off' ? ctx.input! : freshInput(real, s.stepMasks, ctx);
