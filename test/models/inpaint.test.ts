@@ -103,6 +103,20 @@ test('inpaint: trains on masked data without leaking tensors, on aten without CP
   disposeState(state);
 });
 
+test('--step-masks draws fresh holes from the run’s seeded generator: not the data’s, the same for the same seed', () => {
+  const source = holes(8, 32);
+  const holeLosses = (stepMasks: string) => {
+    const state = freshState(getModel('inpaint'), source, configFor(source, { width: 4, batchSize: 8, stepMasks } as Partial<RunConfig>));
+    // The same seed gives the same weights and batches, so the band's L1 differs only if the holes do.
+    const out = [runStep(state), runStep(state)].map((st) => st.extra!['loss/G_valid']);
+    disposeState(state);
+    return out;
+  };
+  const [dataHoles, fresh] = [holeLosses('off'), holeLosses('strokes')];
+  assert.notEqual(dataHoles[0], fresh[0], 'fresh holes are not the data’s');
+  assert.deepEqual(holeLosses('strokes'), fresh, 'the same seed draws the same holes');
+});
+
 test('inpaint refuses data without a mask channel, naming masked:', () => {
   const plain = holes(4, 32);
   const noMask: ArraySource = { ...plain, info: { ...plain.info, input: { ...plain.info.input!, shape: [32, 32, 3] } } };
