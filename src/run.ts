@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { getModel } from './models/registry.js';
 import { loadData } from './data/registry.js';
+import { maskOptionsOf } from './data/masks.js';
 import { BatchStream } from './data/batches.js';
 import { isStored, type DataSource } from './data/types.js';
 import { resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
@@ -149,6 +150,7 @@ async function loadSource(config: RunConfig): Promise<DataSource> {
     skipBad: config.skipBad || undefined,
     stream: config.stream,
     background: parseColour(config.background),
+    masks: maskOptionsOf(config),
     ...(config.direction === 'BtoA' ? { direction: config.direction } : {}),
   });
   for (const notice of isStored(source) ? (source.notices ?? []) : []) process.stderr.write(`ganforge: ${notice}\n`);

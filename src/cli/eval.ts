@@ -113,7 +113,8 @@ async function evalTranslator(target: string, opts: EvalCliOptions): Promise<voi
     if (swap && !(family.directions ?? []).includes('BtoA')) throw new UserError(`--direction BtoA: ${family.name} translates A → B only`);
     const config = { ...state.config, ...(opts.ref ? { data: opts.ref } : {}), ...(swap ? { direction: state.config.direction === 'BtoA' ? 'AtoB' : 'BtoA' } : {}) } as typeof state.config;
     const set = await translatorTestSet(config, opts.count ?? 1000);
-    const metrics = opts.metrics === 'fid' ? ['l1', 'psnr', 'ssim', 'fid', ...(set.classifier ? ['accuracy'] : [])] : opts.metrics === 'all' ? [...TRANSLATOR_METRICS] : opts.metrics.split(',').map((m) => m.trim());
+    const holes = set.inputs.shape[3] === set.targets.shape[3] + 1 ? ['hole-l1', 'hole-psnr'] : []; // masked: data
+    const metrics = opts.metrics === 'fid' ? ['l1', 'psnr', 'ssim', ...holes, 'fid', ...(set.classifier ? ['accuracy'] : [])] : opts.metrics === 'all' ? [...TRANSLATOR_METRICS] : opts.metrics.split(',').map((m) => m.trim());
     const scores = await scoreTranslator((r) => sampleFamily(family, nets, r, { config: state.config, data: state.data }), set, metrics, { seed: opts.seed, direction: opts.direction });
     set.inputs.dispose();
     set.targets.dispose();

@@ -9,6 +9,7 @@ import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
 import { registerTranslateCommand } from './translate.js';
 import { registerRefineCommand } from './refine.js';
+import { registerInpaintCommand } from './inpaint.js';
 import { registerProjectCommand } from './style_tools.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
@@ -70,6 +71,7 @@ registerEncodeCommand(program);
 registerStudioCommand(program, int);
 registerTranslateCommand(program);
 registerRefineCommand(program, int);
+registerInpaintCommand(program);
 registerProjectCommand(program, int);
 
 try {

@@ -1,11 +1,11 @@
 import { UserError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
 import type { ArraySource } from './types.js';
 import type { LoadDataOptions } from './registry.js';
 import { edgeMaps } from './edge_map.js';
 import { resizeImages } from './transform.js';
 import { domainOf, translationSource, type Domain } from './translation.js';
 import type { SpecLoader } from './unpaired.js';
+import { exampleMasks, maskedInputs, readMaskFolder, type Mask } from './masks.js';
 
 /** Input domains computed from any image dataset; the dataset's images are the targets. */
 export const DERIVED_KINDS = ['edges', 'gray', 'masked', 'lowres'] as const;
@@ -13,16 +13,16 @@ export type DerivedKind = (typeof DERIVED_KINDS)[number];
 
 /** Seed of the per-example holes of masked:, fixed so a hole belongs to its example across runs. */
 const MASK_SEED = 0x6d61736b;
-/** The hole's fill: mid-grey, ≈ 0 in [-1, 1], as Pathak et al.'s context encoders fill with the mean. */
-const HOLE = 128;
 
 /**
  * Pairs made from one image dataset (`kind:SPEC`, e.g. edges:fashion-mnist), paired by index; class labels
  * and names of the base stay on the source, and its split/limit/imageSize/channels apply.
  *  - edges:  a Canny-like sketch (dark lines on white, 1 channel, see edge_map.ts) → the image.
  *  - gray:   BT.601 luma (1 channel) → the colour image; refused on grey data, where it would be the identity.
- *  - masked: the image with a rectangular hole (sides ¼–½ of the image, mid-grey fill) → the image. The hole is
- *            fixed per example (example i draws its hole from one seeded generator), so runs are reproducible.
+ *  - masked: the image with a hole (mid-grey fill) plus the hole as one more channel (255 = hole) → the image.
+ *            Holes are rectangles (sides ¼–½ of the image) unless opts.masks asks for brush strokes, a mix, or a
+ *            folder of mask images (masks.ts). The hole is fixed per example (example i draws its hole from one
+ *            seeded generator), so runs are reproducible.
  *  - lowres: ×4 box-filter downscale, bilinear upscale back to the same size → the image (super-resolution).
  */
 export async function loadDerived(kind: DerivedKind, spec: string, load: SpecLoader, opts: LoadDataOptions = {}): Promise<ArraySource> {
@@ -31,11 +31,12 @@ export async function loadDerived(kind: DerivedKind, spec: string, load: SpecLoa
   const base = await load(spec, sub);
   if (base.kind !== 'array' || base.info.kind !== 'image') throw new UserError(`${name}: ${spec} is not image data; ${kind}: needs images`);
   const b = domainOf(base, spec);
-  const a: Domain = { ...b, ...deriveInput(kind, name, b) };
+  const masks = kind === 'masked' ? await holesOf(b, opts) : undefined;
+  const a: Domain = { ...b, ...deriveInput(kind, name, b, masks) };
   return translationSource({ name, a, b, pairing: 'paired', direction: opts.direction, notices: base.notices, skipped: base.skipped });
 }
 
-function deriveInput(kind: DerivedKind, name: string, b: Domain): Pick<Domain, 'name' | 'values' | 'shape'> {
+function deriveInput(kind: DerivedKind, name: string, b: Domain, masks?: Mask[]): Pick<Domain, 'name' | 'values' | 'shape'> {
   const [h, w, c] = b.shape;
   switch (kind) {
     case 'edges':
@@ -46,7 +47,7 @@ function deriveInput(kind: DerivedKind, name: string, b: Domain): Pick<Domain, '
       }
       return { name: 'gray', values: resizeImages(b.values, b.count, b.shape, [h, w, 1]), shape: [h, w, 1] };
     case 'masked':
-      return { name: 'masked', values: withHoles(b.values, b.count, b.shape), shape: b.shape };
+      return { name: 'masked', values: maskedInputs(b.values, b.count, b.shape, (i) => masks![i]), shape: [h, w, c + 1] };
     case 'lowres':
       if (h % 4 !== 0 || w % 4 !== 0) throw new UserError(`${name}: height and width must be divisible by 4 for ×4 downscaling, got ${w}×${h}; pass imageSize (e.g. 32)`);
       return { name: 'lowres', values: resizeImages(boxDown4(b.values, b.count, b.shape), b.count, [h / 4, w / 4, c], b.shape), shape: b.shape };
@@ -59,18 +60,10 @@ function allGrey(v: Uint8Array): boolean {
   return true;
 }
 
-function withHoles(values: Uint8Array, n: number, [h, w, c]: number[]): Uint8Array {
-  const out = values.slice();
-  const rng = new Rng(MASK_SEED);
-  const span = (s: number): number => Math.ceil(s / 4) + rng.int(Math.floor(s / 2) - Math.ceil(s / 4) + 1);
-  for (let i = 0; i < n; i++) {
-    const hh = span(h);
-    const hw = span(w);
-    const y0 = rng.int(h - hh + 1);
-    const x0 = rng.int(w - hw + 1);
-    for (let y = y0; y < y0 + hh; y++) out.fill(HOLE, ((i * h + y) * w + x0) * c, ((i * h + y) * w + x0 + hw) * c);
-  }
-  return out;
+async function holesOf(b: Domain, opts: LoadDataOptions): Promise<Mask[]> {
+  const [h, w] = b.shape;
+  const folder = opts.masks?.dir ? await readMaskFolder(opts.masks.dir, h, w) : undefined;
+  return exampleMasks(b.count, h, w, opts.masks?.kind ?? 'rect', MASK_SEED, folder);
 }
 
 /** Mean of each 4×4 block (rounded): the anti-aliased ×4 downscale. */

@@ -15,6 +15,7 @@ import { adaptImages } from './transform.js';
 import { MIXTURES, mixtureSource } from './toy2d.js';
 import { checkDirection, type Direction } from './translation.js';
 import { loadUnpairedFolder, loadUnpairedSpecs } from './unpaired.js';
+import type { MaskOptions } from './masks.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
@@ -30,7 +31,7 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'unpaired:SPEC_A,SPEC_B', help: 'two image datasets as unpaired domains, e.g. unpaired:mnist,fashion-mnist' },
   { spec: 'edges:SPEC', help: 'edge sketch (dark lines on white) → image, from any image dataset' },
   { spec: 'gray:SPEC', help: 'greyscale → colour, from a colour image dataset' },
-  { spec: 'masked:SPEC', help: 'image with a grey rectangular hole (fixed per example) → image' },
+  { spec: 'masked:SPEC', help: 'image with a grey hole and the hole as a 4th channel (fixed per example; --mask-kind, --masks) → image' },
   { spec: 'lowres:SPEC', help: '×4 downscaled and upscaled back → image (super-resolution)' },
   { spec: 'openmoji', help: 'OpenMoji line art → colour, 64 px, 4,056 train / 439 test (npm openmoji, CC BY-SA 4.0; installs on first use)' },
   { spec: 'openmoji-color', help: 'OpenMoji colour emoji as plain images (CC BY-SA 4.0)' },
@@ -68,6 +69,8 @@ export interface LoadDataOptions {
   stream?: StreamMode;
   /** Colour transparent pixels are composited on (folder:, fluent-emoji); default white. */
   background?: Rgb;
+  /** masked: data: how its holes are drawn, or the folder of mask images they come from (default rectangles). */
+  masks?: MaskOptions;
   /** Where installs and first-use messages go (default stderr). */
   log?: Log;
 }

@@ -50,6 +50,10 @@ export interface RunConfig {
   xflip: boolean;
   /** Translation data: which side is the input (AtoB: A → B; BtoA swaps the domains). */
   direction: 'AtoB' | 'BtoA';
+  /** masked: data: its holes, drawn as rectangles, free-form brush strokes, or either (mixed). */
+  maskKind: 'rect' | 'strokes' | 'mixed';
+  /** masked: data: a folder of mask images (white = hole) to take the holes from instead ('' = drawn). */
+  masks: string;
   /** Per-batch augmentation of images: none, flip, crop (upscale to --load-size, random crop back), crop-flip (pix2pix, CycleGAN). */
   augment: 'none' | 'flip' | 'crop' | 'crop-flip';
   /** Size images are upscaled to before the random crop (0 = the image size × 286/256, pix2pix's 256 → 286). */
@@ -180,6 +184,8 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   background: setting('white', z.string().refine((s) => isColour(s), { message: 'expected #rrggbb, #rgb, white, black or grey' }), 'colour transparent pixels are composited on (folder:, fluent-emoji): #rrggbb | #rgb | white | black | grey'),
   xflip: setting(false, z.boolean(), 'dataset x-flips: every image also appears mirrored left–right, doubling an epoch (images only)'),
   direction: setting<RunConfig['direction']>('AtoB', z.enum(['AtoB', 'BtoA']), 'translation data: AtoB (A is the input) or BtoA (the domains swapped)'),
+  maskKind: setting<RunConfig['maskKind']>('rect', z.enum(['rect', 'strokes', 'mixed']), 'masked: data: holes drawn as rect (rectangles) | strokes (free-form brush strokes, Yu et al. 2019) | mixed'),
+  masks: setting('', z.string(), "masked: data: a folder of mask images (white = hole, resized to the images) to take the holes from ('' = drawn)"),
   augment: setting<RunConfig['augment']>('none', z.enum(['none', 'flip', 'crop', 'crop-flip']), 'per-batch image augmentation: none | flip | crop | crop-flip (crop: upscale to --load-size, random crop back; same draw for input and target)'),
   loadSize: setting(0, nonNegativeInt, "with --augment crop: the size images are upscaled to before cropping (0 = image size × 286/256, pix2pix's 256 → 286)"),
   hidden: setting(128, positiveInt, 'hidden width of MLP models (vanilla)'),

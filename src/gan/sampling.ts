@@ -195,10 +195,15 @@ export async function resultPng(result: SampleResult, data: DatasetInfo, referen
  * with the same n, H and W; grey columns are repeated to RGB when any column is colour. The caller owns them.
  */
 export function imageRows(columns: tf.Tensor[]): SampleResult {
-  const channels = Math.max(...columns.map((c) => c.shape[3] ?? 1));
+  // An image with a mask channel (masked: data's input, 2 or 4 channels) shows as the image alone.
+  const shown = (c: tf.Tensor) => { const k = c.shape[3] ?? 1; return k === 2 || k === 4 ? k - 1 : k; };
+  const channels = Math.max(...columns.map(shown));
   const [n, h, w] = columns[0].shape;
   const values = readTidy(() => {
-    const cells = columns.map((c) => (c.shape[3] === channels ? c : tf.tile(c, [1, 1, 1, channels]))); // [n, H, W, C]
+    const cells = columns.map((c) => {
+      const image = shown(c) === c.shape[3] ? c : tf.slice(c, [0, 0, 0, 0], [-1, -1, -1, shown(c)]);
+      return image.shape[3] === channels ? image : tf.tile(image, [1, 1, 1, channels]); // [n, H, W, C]
+    });
     return tf.reshape(tf.stack(cells, 1), [n * columns.length, h, w, channels]); // row i: the columns of example i
   });
   return { values, count: n * columns.length, shape: [h, w, channels], cols: columns.length };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadData } from '../data/registry.js';
+import { maskOptionsOf } from '../data/masks.js';
 import type { ArraySource } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
 import type { SampleRequest, SampleResult } from '../gan/family.js';
@@ -8,13 +9,14 @@ import { CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
 import { evaluateSets, resolveNet } from './evaluate.js';
 import { loadClassifierNet } from './features.js';
 import { evaluateTranslation, TRANSLATION_METRIC_NAMES } from './translation.js';
+import { baselineScores, inpaintingScores } from './inpainting.js';
 
 /** Metrics of a translator: the paired ones, FID of outputs vs targets, and a classifier's accuracy on the outputs. */
-export const TRANSLATOR_METRICS = [...TRANSLATION_METRIC_NAMES, 'fid', 'accuracy'] as const;
+export const TRANSLATOR_METRICS = [...TRANSLATION_METRIC_NAMES, 'fid', 'accuracy', 'hole-l1', 'hole-psnr'] as const;
 export type TranslatorMetric = (typeof TRANSLATOR_METRICS)[number];
 
 /** Which direction each metric improves in (training-time evaluation keeps the best checkpoint by the first). */
-export const TRANSLATOR_BETTER: Record<TranslatorMetric, 'lower' | 'higher'> = { l1: 'lower', psnr: 'higher', ssim: 'higher', fid: 'lower', accuracy: 'higher' };
+export const TRANSLATOR_BETTER: Record<TranslatorMetric, 'lower' | 'higher'> = { l1: 'lower', psnr: 'higher', ssim: 'higher', fid: 'lower', accuracy: 'higher', 'hole-l1': 'lower', 'hole-psnr': 'higher' };
 
 /**
  * A translator's test set: input images, their targets (paired by index, or for unpaired data matched by name,
@@ -34,7 +36,7 @@ export interface TranslatorTestSet {
 /** Load the test split of a run's translation data: the first `count` pairs. */
 export async function translatorTestSet(config: RunConfig, count: number): Promise<TranslatorTestSet> {
   const source = await loadData(config.data, {
-    split: 'test', imageSize: config.imageSize || undefined, ...(config.direction === 'BtoA' ? { direction: config.direction } : {}), log: () => {},
+    split: 'test', imageSize: config.imageSize || undefined, masks: maskOptionsOf(config), ...(config.direction === 'BtoA' ? { direction: config.direction } : {}), log: () => {},
   });
   if (source.kind !== 'array' || !source.inputs || !source.info.input) throw new UserError(`${config.data}: its test split holds no (input, target) images to score a translator on`);
   return testSetFrom(source, count);
@@ -114,6 +116,7 @@ export async function scoreTranslator(
       }
       scores.accuracy = right / n;
     }
+    if (metrics.includes('hole-l1') || metrics.includes('hole-psnr')) Object.assign(scores, holeScores(result.values, set, metrics));
   } finally {
     outputs.dispose();
   }
@@ -122,4 +125,27 @@ export async function scoreTranslator(
 
 function clamp(values: Float32Array): Float32Array {
   return values.map((v) => Math.min(1, Math.max(-1, v)));
+}
+
+/**
+ * Scores inside the hole for data whose inputs carry a mask channel (masked:): the outputs' L1 and PSNR there,
+ * and the same for the two fills that use no learning, as `mean-fill/…` and `diffusion-fill/…`, with each one's
+ * whole-image L1 and PSNR (`…/l1`, `…/psnr`), so that a score reads against what an inpainter must beat.
+ */
+function holeScores(outputs: Float32Array, set: TranslatorTestSet, metrics: readonly string[]): Record<string, number> {
+  const [n, h, w, cin] = set.inputs.shape;
+  const c = set.targets.shape[3];
+  if (cin !== c + 1) throw new UserError(`hole-l1 and hole-psnr need inputs with a mask channel (masked:SPEC data); ${set.name} has none`);
+  const inputs = set.inputs.dataSync();
+  const holes = Array.from({ length: n }, (_, i) => Uint8Array.from({ length: h * w }, (_, p) => (inputs[(i * h * w + p) * cin + c] > 0 ? 1 : 0)));
+  const targets = set.targets.dataSync() as Float32Array;
+  const ours = inpaintingScores(outputs, targets, holes, [h, w, c]);
+  const out: Record<string, number> = {};
+  if (metrics.includes('hole-l1')) out['hole-l1'] = ours.holeL1;
+  if (metrics.includes('hole-psnr')) out['hole-psnr'] = ours.holePsnr;
+  const base = baselineScores(targets, holes, [h, w, c]);
+  for (const [name, s] of [['mean-fill', base.mean], ['diffusion-fill', base.diffusion]] as const) {
+    Object.assign(out, { [`${name}/hole-l1`]: s.holeL1, [`${name}/hole-psnr`]: s.holePsnr, [`${name}/l1`]: s.l1, [`${name}/psnr`]: s.psnr });
+  }
+  return out;
 }

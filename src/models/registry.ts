@@ -16,6 +16,7 @@ import { pix2pix } from './pix2pix.js';
 import { cyclegan } from './cyclegan.js';
 import { stylegan2 } from './stylegan2.js';
 import { simgan } from './simgan.js';
+import { inpaint } from './inpaint.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -35,6 +36,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   cyclegan,
   stylegan2,
   simgan,
+  inpaint,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

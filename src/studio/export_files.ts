@@ -124,8 +124,11 @@ export const TRANSLATOR_DEMO = `<!doctype html>
 <script type="module">
   import { translators, info, tf } from './generator.js';
   import { mountTranslate } from './translate_page.js';
+  import { isInpainter, mountInpaint } from './inpaint_page.js';
   document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
-  mountTranslate(document.getElementById('app'), info, translators);
+  // A generator of an image plus its mask channel fills holes: the page to paint them on.
+  if (isInpainter(translators.AtoB)) mountInpaint(document.getElementById('app'), translators.AtoB);
+  else mountTranslate(document.getElementById('app'), info, translators);
   document.body.dataset.ready = '1';
 </script>
 `;

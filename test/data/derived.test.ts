@@ -82,24 +82,30 @@ test('gray: luma of colour images; grey data (1 channel or R = G = B) is refused
   await assert.rejects(loadData('gray:mnist', { limit: 4 }), /gray:mnist: mnist is greyscale/);
 });
 
-test('masked: one rectangular mid-grey hole per example, the same on every load', async () => {
+test('masked: one rectangular mid-grey hole per example, the same on every load, and the hole as a 4th channel', async () => {
   const shape = [16, 16, 3];
   const n = 6;
   const values = new Uint8Array(n * 768);
   for (let i = 0; i < n; i++) values.set(pattern(shape, i), i * 768);
-  for (let i = 0; i < values.length; i++) if (values[i] === 128) values[i] = 127; // so 128 means "hole"
   const a = await loadDerived('masked', 'mem', serve(source(values, shape, n)));
   const b = await loadDerived('masked', 'mem', serve(source(values, shape, n)));
+  assert.deepEqual(a.info.input!.shape, [16, 16, 4]);
   assert.deepEqual(a.inputs!.values, b.inputs!.values);
   const boxes = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const inp = example(a.inputs!.values, shape, i);
+    const inp = example(a.inputs!.values, [16, 16, 4], i);
     const img = example(values, shape, i);
     const hole: [number, number][] = [];
     for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) {
-      const p = (y * 16 + x) * 3;
-      if (inp[p] === 128) hole.push([y, x]);
-      else assert.deepEqual(inp.slice(p, p + 3), img.slice(p, p + 3));
+      const p = y * 16 + x;
+      const mask = inp[p * 4 + 3];
+      assert.ok(mask === 0 || mask === 255, 'the mask channel is binary');
+      if (mask === 255) {
+        hole.push([y, x]);
+        assert.deepEqual([...inp.slice(p * 4, p * 4 + 3)], [128, 128, 128]);
+      } else {
+        assert.deepEqual([...inp.slice(p * 4, p * 4 + 3)], [...img.slice(p * 3, p * 3 + 3)]);
+      }
     }
     const ys = hole.map(([y]) => y);
     const xs = hole.map(([, x]) => x);

@@ -1,5 +1,6 @@
 import { loadTranslator, type Direction, type Translator } from '../generator_core.js';
 import { mountTranslate } from '../translate_page.js';
+import { isInpainter, mountInpaint } from '../inpaint_page.js';
 import { getRun, runPath } from './api.js';
 import { esc } from './live.js';
 import { loadTf, pickBackend } from './tf.js';
@@ -22,9 +23,12 @@ export async function showTranslate(view: HTMLElement, id: string): Promise<() =
   for (const [d, dir] of Object.entries(info.directions ?? {}) as [Direction, { generator: string }][]) {
     translators[d] = await loadTranslator(tf, `${runPath(id)}/checkpoints/${info.checkpoint}/${dir.generator}/model.json`, info, d);
   }
-  view.innerHTML = `<h2>${esc(id)}: translate <small>${esc(info.model)} · ${esc(info.data)} · ${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
+  // A generator of an image plus its mask channel fills holes: the page to paint them (inpaint_page.ts).
+  const inpainter = translators.AtoB && isInpainter(translators.AtoB) ? translators.AtoB : undefined;
+  view.innerHTML = `<h2>${esc(id)}: ${inpainter ? 'inpaint' : 'translate'} <small>${esc(info.model)} · ${esc(info.data)} · ${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
     <div id="translate"></div>`;
-  mountTranslate(view.querySelector('#translate') as HTMLElement, info, translators);
+  if (inpainter) mountInpaint(view.querySelector('#translate') as HTMLElement, inpainter);
+  else mountTranslate(view.querySelector('#translate') as HTMLElement, info, translators);
   view.dataset.ready = '1';
   return () => Object.values(translators).forEach((t) => t?.dispose());
 }
