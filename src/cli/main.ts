@@ -9,6 +9,7 @@ import { registerEncodeCommand } from './encode.js';
 import { registerStudioCommand } from './studio.js';
 import { registerTranslateCommand } from './translate.js';
 import { registerProjectCommand } from './style_tools.js';
+import { registerInterpolateCommand } from './interpolate.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -69,6 +70,7 @@ registerEncodeCommand(program);
 registerStudioCommand(program, int);
 registerTranslateCommand(program);
 registerProjectCommand(program, int);
+registerInterpolateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

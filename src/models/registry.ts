@@ -15,6 +15,9 @@ import { infogan } from './infogan.js';
 import { pix2pix } from './pix2pix.js';
 import { cyclegan } from './cyclegan.js';
 import { stylegan2 } from './stylegan2.js';
+import { srresnet } from './srresnet.js';
+import { srgan } from './srgan.js';
+import { esrgan } from './esrgan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -33,6 +36,9 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   pix2pix,
   cyclegan,
   stylegan2,
+  srresnet,
+  srgan,
+  esrgan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);
