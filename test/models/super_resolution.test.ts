@@ -16,7 +16,7 @@ import { interpolateRuns } from '../../src/gan/interpolate.js';
 import { loadModel } from '../../src/gan/model_io.js';
 import { startRun, resumeRun } from '../../src/run.js';
 import type { ArraySource } from '../../src/data/types.js';
-import { PixelShuffle2x, pixelShuffle2x } from '../../src/models/nets/sr_nets.js';
+import { PixelShuffle2x, pixelShuffle2x } from '../../src/nn/sr_layers.js';
 import { ContentNetwork } from '../../src/models/nets/content_net.js';
 import { srResNetStep } from '../../src/models/srresnet.js';
 import { Rng } from '../../src/util/rng.js';
@@ -81,6 +81,13 @@ function trainFor(state: StepState, steps: number) {
   return stats;
 }
 
+/** The kernels that fell back to the CPU backend while `f` ran (aten only): a training step must have none. */
+function newFallbacks(f: () => void): string[] {
+  const before = aten?.atenFallbackKernels() ?? [];
+  f();
+  return (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
+}
+
 const floats = (u: Uint8Array, shape: number[]) => tf.tensor(Float32Array.from(u, (v) => v / 127.5 - 1), shape);
 
 test('pixel shuffle: out[2h + i, 2w + j, c] = in[h, w, (2i + j)·C + c], as tf.depthToSpace; the layer doubles H and W', () => {
@@ -133,7 +140,8 @@ test('srresnet: no D, one player; s× output; the reported loss is the MSE of G(
     assert.equal(stats.lossD, undefined);
     assert.equal(stats.extra![`loss/G_${pixelLoss}`], stats.lossG);
     tf.dispose([input, real]);
-    const run = trainFor(state, 12);
+    let run: ReturnType<typeof trainFor> = [];
+    assert.deepEqual(newFallbacks(() => (run = trainFor(state, 12))), [], `srresnet --generator ${generator}: CPU fallbacks in the step`);
     assert.ok(run[11].lossG < run[0].lossG, `pixel loss falls: ${run[0].lossG} → ${run[11].lossG}`);
     disposeState(state);
   }
@@ -146,15 +154,10 @@ test('srgan and esrgan: G, VGG-style D; content/perceptual and L1 terms reported
       const state = freshState(getModel(model), source, configFor(model, source));
       assert.ok(state.nets.discriminator);
       assert.deepEqual(state.nets.discriminator.outputs[0].shape, [null, 1]);
-      const fallbackBefore = aten?.atenFallbackKernels() ?? [];
-      const stats = trainFor(state, 4);
+      let stats: ReturnType<typeof trainFor> = [];
+      assert.deepEqual(newFallbacks(() => (stats = trainFor(state, 4))), [], `${model}: CPU fallbacks in the step`);
       for (const name of terms) assert.ok(name in stats[0].extra!, `${model}: ${name} reported`);
       assert.ok(stats[0].lossD! > 0);
-      if (aten) {
-        // PReLU (srresnet G) has no native kernel yet in this branch's aten package.
-        const fellBack = aten.atenFallbackKernels().filter((k) => !fallbackBefore.includes(k) && k !== 'Prelu');
-        assert.deepEqual(fellBack, [], `${model}: CPU fallbacks in the step`);
-      }
       disposeState(state);
     }
   }
