@@ -1,30 +1,26 @@
 import { z } from 'zod';
 import type { GanFamily } from '../gan/family.js';
-import { settingsOf, type SettingsTable } from '../gan/config.js';
+import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { adversarialStep, type StepContext, type StepStats } from '../gan/step.js';
 import { SeededInit } from '../nn/init.js';
 import { SR_GENERATOR_SETTINGS, buildSrGenerator, pixelLoss, srDataProblem, srPicture, superResolve, type SrGeneratorSettings } from './srresnet.js';
-import { ContentState, buildSrDiscriminator, contentLoss, contentSettings, type ContentSettings } from './srgan.js';
+import { CONTENT_SETTINGS, ContentState, buildSrDiscriminator, contentLoss, type ContentSettings } from './srgan.js';
 
-/** esrgan's own settings: the RRDB G's, the perceptual loss's and D's, and the three weights of G's loss. */
+/** esrgan's own settings: the RRDB G's, the perceptual loss's and D's, and the weights of G's loss. */
 export interface EsrganSettings extends SrGeneratorSettings, ContentSettings {
   l1Weight: number;
   perceptualWeight: number;
-  ganWeight: number;
 }
 
 export const ESRGAN_SETTINGS: SettingsTable = {
   ...SR_GENERATOR_SETTINGS,
-  ...contentSettings(
-    'bn3',
-    "the content network's layer whose maps are compared: features before the activation (§3.3); bn3 is the shipped net's deepest conv stage before its ReLU (the paper: VGG19 conv5_4)",
-    1,
-    'factor on the feature maps before their L1 distance (the paper: none)',
-  ),
-  l1Weight: { default: 1e-2, schema: z.number().nonnegative().finite(), help: "weight η of the L1 distance to the target in G's loss (the paper: 10⁻²)" },
-  perceptualWeight: { default: 1, schema: z.number().nonnegative().finite(), help: "weight of the perceptual loss in G's loss (the paper: 1)" },
-  ganWeight: { default: 5e-3, schema: z.number().nonnegative().finite(), help: "weight λ of the relativistic adversarial term in G's loss (the paper: 5·10⁻³)" },
+  ...CONTENT_SETTINGS,
+  l1Weight: { default: 1e-2, schema: z.number().nonnegative().finite(), help: "esrgan: weight η of the L1 distance to the target in G's loss (the paper: 10⁻²)" },
+  perceptualWeight: { default: 1, schema: z.number().nonnegative().finite(), help: "esrgan: weight of the perceptual loss in G's loss (the paper: 1)" },
 };
+
+/** ESRGAN's values of the settings it shares with srgan: features before the activation (§3.3), unscaled, λ = 5·10⁻³. */
+const ESRGAN_DEFAULTS = { contentLayer: 'bn3', contentScale: 1, advWeight: 5e-3 };
 
 /**
  * ESRGAN (Wang, Yu, Wu et al. 2018, "ESRGAN: Enhanced Super-Resolution Generative Adversarial Networks", §3):
@@ -50,7 +46,7 @@ export const esrgan: GanFamily = {
   initFrom: ['srresnet'],
   settings: ESRGAN_SETTINGS,
 
-  defaults: () => ({ lrG: 1e-4, lrD: 1e-4, beta1: 0.9, beta2: 0.99, batchSize: 16, width: 32, loss: 'relativistic-average' }),
+  defaults: () => ({ lrG: 1e-4, lrD: 1e-4, beta1: 0.9, beta2: 0.99, batchSize: 16, width: 32, loss: 'relativistic-average', ...ESRGAN_DEFAULTS }) as Partial<RunConfig>,
 
   check: (data) => srDataProblem(data),
 
@@ -73,7 +69,7 @@ export function esrganStep(ctx: StepContext): StepStats {
   const target = ctx.real; // [B, s·h, s·w, C]
   return adversarialStep(ctx.nets, ctx.opt, ctx.loss, target, lowres, {
     gInput: lowres,
-    ganWeight: s.ganWeight,
+    ganWeight: s.advWeight,
     gTerms: (fake) => ({
       'loss/G_percep': { weight: s.perceptualWeight, value: contentLoss(content, fake, target, 'l1') },
       'loss/G_L1': { weight: s.l1Weight, value: pixelLoss('l1', fake, target) },

@@ -15,36 +15,28 @@ export interface ContentSettings {
   contentNet: string;
   contentLayer: string;
   contentScale: number;
+  advWeight: number;
   dWidth: number;
   dDense: number;
 }
 
-/** The settings table of those, with each family's own defaults for the layer and the scale. */
-export function contentSettings(layer: string, layerHelp: string, scale: number, scaleHelp: string): SettingsTable {
-  return {
-    contentNet: { default: '', schema: z.string(), help: "feature network of the content loss: '' = the shipped RGB CIFAR-10 CNN (assets/feature-nets/cifar10), or a folder holding a TF.js layers model (model.json + weights)" },
-    contentLayer: { default: layer, schema: z.string().min(1), help: layerHelp },
-    contentScale: { default: scale, schema: z.number().positive().finite(), help: scaleHelp },
-    dWidth: { default: 16, schema: z.number().int().positive(), help: "channels of D's first stage, doubled at each of its 4 stages (the papers: 64 → 512)" },
-    dDense: { default: 128, schema: z.number().int().positive(), help: "units of D's hidden dense layer (the papers: 1024)" },
-  };
-}
-
-/** srgan's own settings: G's (--blocks), the content loss's and D's, and the adversarial weight. */
-export interface SrganSettings extends SrGeneratorSettings, ContentSettings {
-  ganWeight: number;
-}
-
-export const SRGAN_SETTINGS: SettingsTable = {
-  blocks: SR_GENERATOR_SETTINGS.blocks,
-  ...contentSettings(
-    'relu3',
-    "the content network's layer whose maps are compared (relu3: the deepest conv stage of the shipped net after its activation, the analogue of the paper's VGG54)",
-    1 / 12.75,
-    'factor on the feature maps before their MSE (the paper: 1/12.75 for VGG, to bring the loss to the scale of the pixel MSE)',
-  ),
-  ganWeight: { default: 1e-3, schema: z.number().nonnegative().finite(), help: "weight of the adversarial term in G's perceptual loss (the paper: 10⁻³)" },
+/**
+ * The settings table of those and of the adversarial weight, shared by srgan and esrgan (one flag each); the
+ * defaults are SRGAN's, and esrgan's `defaults` puts in its own (ESRGAN_DEFAULTS).
+ */
+export const CONTENT_SETTINGS: SettingsTable = {
+  contentNet: { default: '', schema: z.string(), help: "feature network of the content loss: '' = the shipped RGB CIFAR-10 CNN (assets/feature-nets/cifar10), or a folder holding a TF.js layers model (model.json + weights)" },
+  contentLayer: { default: 'relu3', schema: z.string().min(1), help: "the content network's layer compared: srgan relu3 (after the activation, the analogue of the paper's VGG54), esrgan bn3 (before it, §3.3); the shipped net has conv1-3, bn1-3, relu1-3" },
+  contentScale: { default: 1 / 12.75, schema: z.number().positive().finite(), help: 'factor on the feature maps before their distance (srgan: 1/12.75, the paper\'s VGG rescaling to the scale of the pixel MSE; esrgan: 1)' },
+  advWeight: { default: 1e-3, schema: z.number().nonnegative().finite(), help: "weight of the adversarial term in G's loss (srgan: 10⁻³, Ledig et al.; esrgan: λ = 5·10⁻³, Wang et al.)" },
+  dWidth: { default: 16, schema: z.number().int().positive(), help: "channels of D's first stage, doubled at each of its 4 stages (the papers: 64 → 512)" },
+  dDense: { default: 128, schema: z.number().int().positive(), help: "units of D's hidden dense layer (the papers: 1024)" },
 };
+
+/** srgan's own settings: G's (--blocks), the content loss's, D's and the adversarial weight. */
+export type SrganSettings = SrGeneratorSettings & ContentSettings;
+
+export const SRGAN_SETTINGS: SettingsTable = { blocks: SR_GENERATOR_SETTINGS.blocks, ...CONTENT_SETTINGS };
 
 /** The content network a run of srgan/esrgan compares images in: the family's state (fixed, nothing to save). */
 export class ContentState implements FamilyState {
@@ -124,7 +116,7 @@ export function srganStep(ctx: StepContext): StepStats {
   const target = ctx.real; // [B, s·h, s·w, C]
   return adversarialStep(ctx.nets, ctx.opt, ctx.loss, target, lowres, {
     gInput: lowres,
-    ganWeight: s.ganWeight,
+    ganWeight: s.advWeight,
     gTerms: (fake) => ({ 'loss/G_content': { weight: 1, value: contentLoss(content, fake, target) } }),
   });
 }

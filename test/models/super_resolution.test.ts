@@ -105,6 +105,14 @@ test('pixel shuffle: out[2h + i, 2w + j, c] = in[h, w, (2i + j)·C + c], as tf.d
   tf.dispose([x, y, r, ours, theirs]);
 });
 
+test("srgan and esrgan share the content flags with the papers' values each: relu3 ×1/12.75, 10⁻³ vs bn3 ×1, 5·10⁻³", () => {
+  const source = srPairs(2, 16, 2);
+  const pick = (c: RunConfig) => { const o = c as unknown as Record<string, unknown>; return [o.contentLayer, o.contentScale, o.advWeight, c.loss]; };
+  assert.deepEqual(pick(configFor('srgan', source)), ['relu3', 1 / 12.75, 1e-3, 'non-saturating']);
+  assert.deepEqual(pick(configFor('esrgan', source)), ['bn3', 1, 5e-3, 'relativistic-average']);
+  assert.deepEqual(pick(configFor('esrgan', source, { advWeight: 0.1, contentLayer: 'relu2' })).slice(0, 3), ['relu2', 1, 0.1], "the user's values win");
+});
+
 test('SR data: the scale is read from the shapes; same-size pairs and odd factors are refused naming lowres:', () => {
   for (const model of ['srresnet', 'srgan', 'esrgan']) {
     const family = getModel(model);
