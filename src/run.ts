@@ -50,16 +50,17 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   if (leader && (await exists(run.checkpoints))) {
     throw new UserError(`'${config.out}' already holds a run; continue it with 'ganforge resume ${config.out}' or choose another --out`);
   }
-  if (leader) {
-    await fs.mkdir(config.out, { recursive: true });
-    await run.writeConfig(config);
-  }
 
   // The networks (with the tricks' copies), optimizers, batch stream and latent RNG, seeded per concern;
-  // G taken from another run when --init names one (every rank reads the same checkpoint).
+  // G taken from another run when --init names one (every rank reads the same checkpoint). Before the folder
+  // is written, so that a G that does not fit --init's leaves nothing behind.
   const state = freshState(family, source, config, opts.group);
   try {
     await initGenerator(family, state.nets, config);
+    if (leader) {
+      await fs.mkdir(config.out, { recursive: true });
+      await run.writeConfig(config);
+    }
   } catch (e) {
     disposeState(state);
     throw e;

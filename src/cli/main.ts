@@ -11,6 +11,7 @@ import { registerTranslateCommand } from './translate.js';
 import { registerRefineCommand } from './refine.js';
 import { registerInpaintCommand } from './inpaint.js';
 import { registerProjectCommand } from './style_tools.js';
+import { registerInterpolateCommand } from './interpolate.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -73,6 +74,7 @@ registerTranslateCommand(program);
 registerRefineCommand(program, int);
 registerInpaintCommand(program);
 registerProjectCommand(program, int);
+registerInterpolateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

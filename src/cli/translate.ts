@@ -121,7 +121,11 @@ export async function readImages(files: string[], shape: number[]): Promise<Read
 /** input | output (| target) rows as one PNG. */
 async function writeGrid(file: string, read: ReadImages, outputs: Float32Array, inShape: number[], outShape: number[], targets?: string): Promise<void> {
   const n = read.names.length;
-  const columns = [tf.tensor(read.values, [n, ...inShape]), tf.tensor(outputs, [n, ...outShape])];
+  // A super-resolution input is smaller than its output: shown nearest-upscaled to the output's size.
+  const input = tf.tensor4d(read.values, [n, ...inShape] as [number, number, number, number]);
+  const shown = inShape[0] === outShape[0] && inShape[1] === outShape[1] ? input : tf.image.resizeNearestNeighbor(input, [outShape[0], outShape[1]]);
+  if (shown !== input) input.dispose();
+  const columns: tf.Tensor[] = [shown, tf.tensor(outputs, [n, ...outShape])];
   if (targets !== undefined) {
     const files = read.names.map((name) => findByStem(targets, name));
     const t = await readImages(await Promise.all(files), outShape);

@@ -17,6 +17,9 @@ import { cyclegan } from './cyclegan.js';
 import { stylegan2 } from './stylegan2.js';
 import { simgan } from './simgan.js';
 import { inpaint } from './inpaint.js';
+import { srresnet } from './srresnet.js';
+import { srgan } from './srgan.js';
+import { esrgan } from './esrgan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -37,6 +40,9 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   stylegan2,
   simgan,
   inpaint,
+  srresnet,
+  srgan,
+  esrgan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

@@ -287,14 +287,15 @@ export function abandonStepTricks(nets: GanNetworks): void {
  * discriminator has the minibatch layers the config asks for: a family with its own D builder may not.
  */
 export function attachTrickNetworks(nets: GanNetworks, config: RunConfig): void {
-  const want: [boolean, string, tfl.LayersModel][] = [
-    [config.emaDecay > 0, EMA_GENERATOR, nets.generator],
-    [config.historicalAveraging > 0, D_AVERAGE, discriminatorOf(nets)],
-    [config.historicalAveragingG > 0, G_AVERAGE, nets.generator],
+  // D is read only when a D trick is on: a family without a discriminator has none to read.
+  const want: [boolean, string, () => tfl.LayersModel][] = [
+    [config.emaDecay > 0, EMA_GENERATOR, () => nets.generator],
+    [config.historicalAveraging > 0, D_AVERAGE, () => discriminatorOf(nets)],
+    [config.historicalAveragingG > 0, G_AVERAGE, () => nets.generator],
   ];
   for (const [on, name, model] of want) {
     if (!on || nets.extra?.[name]) continue;
-    nets.extra = { ...nets.extra, [name]: copyNetwork(model, name) };
+    nets.extra = { ...nets.extra, [name]: copyNetwork(model(), name) };
   }
   const has = (cls: string) => discriminatorOf(nets).layers.some((l) => l.getClassName() === cls);
   if (config.minibatchStddev > 0 && !has(MinibatchStddev.className)) {

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-webgl';
 // register with this bundle's tfjs-layers, the instance loadLayersModel above deserializes with; a model
 // holding them (pix2pix's SeededDropout, CycleGAN's InstanceNormalization and ReflectionPadding2D, SNGAN's
 // spectral-norm layers, BigGAN's conditional batch norm, self-attention and upsampling, StyleGAN2's style
-// layers) would otherwise fail to load with "Unknown layer".
+// layers, the SR generators' pixel shuffle and scaled residual) would otherwise fail to load with "Unknown layer".
 import '../../nn/seeded_dropout.js';
 import '../../nn/instance_norm.js';
 import '../../nn/reflection_padding.js';
@@ -26,3 +26,4 @@ import '../../nn/modulated_conv.js';
 import '../../nn/synthesis_inputs.js';
 import '../../nn/residual_block.js';
 import '../../nn/w_plus.js';
+import '../../nn/sr_layers.js';
