@@ -3,6 +3,9 @@ import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { PlainImage } from './tiles.js';
 
+/** A uint8 image, what degradations produce. */
+export type ByteImage = Omit<PlainImage, 'values'> & { values: Uint8Array };
+
 /** How a high-resolution image becomes a super-resolution input. */
 export const DOWNSAMPLE_METHODS = ['bicubic', 'area'] as const;
 export type DownsampleMethod = (typeof DOWNSAMPLE_METHODS)[number];
@@ -170,7 +173,7 @@ const toUint8 = (v: ArrayLike<number>): Uint8Array => Uint8Array.from(v as Float
  * uint8 as a stored image would be. Noise draws h/s · w/s · c normals from `rng` (none when off), so a seeded
  * stream replays it. JPEG, which needs the codec, is `jpegRoundTrip`; `degrade` does both.
  */
-export function degradeSync(hr: PlainImage, spec: DegradeSpec, rng: Rng): PlainImage {
+export function degradeSync(hr: PlainImage, spec: DegradeSpec, rng: Rng): ByteImage {
   const shape = [hr.h, hr.w, hr.c];
   const sharp0 = spec.blur > 0 ? gaussianBlur(hr.values, shape, spec.blur) : hr.values;
   const lr = downscale(sharp0, shape, spec.scale, spec.downsample);
@@ -179,7 +182,7 @@ export function degradeSync(hr: PlainImage, spec: DegradeSpec, rng: Rng): PlainI
 }
 
 /** Encode a uint8 image as JPEG at `quality` (libjpeg via sharp, 4:2:0 chroma as PIL's default) and decode it. */
-export async function jpegRoundTrip(img: PlainImage, quality: number): Promise<PlainImage> {
+export async function jpegRoundTrip(img: PlainImage, quality: number): Promise<ByteImage> {
   const raw = { width: img.w, height: img.h, channels: img.c as 1 | 3 };
   const encoded = await sharp(Buffer.from(img.values.buffer, img.values.byteOffset, img.values.byteLength), { raw }).jpeg({ quality }).toBuffer();
   let p = sharp(encoded);
@@ -194,7 +197,7 @@ export async function jpegRoundTrip(img: PlainImage, quality: number): Promise<P
  * @example
  * const lr = await degrade({ values, h: 96, w: 96, c: 3 }, { ...DEFAULT_DEGRADE, noise: 5 }, new Rng(0)); // 24×24×3
  */
-export async function degrade(hr: PlainImage, spec: DegradeSpec, rng: Rng): Promise<PlainImage> {
+export async function degrade(hr: PlainImage, spec: DegradeSpec, rng: Rng): Promise<ByteImage> {
   const lr = degradeSync(hr, spec, rng);
   return spec.jpeg === undefined ? lr : jpegRoundTrip(lr, spec.jpeg);
 }

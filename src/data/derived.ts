@@ -63,6 +63,12 @@ export async function loadDerived(kind: DerivedKind, spec: string, load: SpecLoa
   return src;
 }
 
+/** A run's data flags as loadData options: the degradation for lowres: data, nothing for other data. */
+export function lowresOptions(c: { data: string; scale: number; downsample: DegradeSpec['downsample']; blur: number; noise: number; jpeg: number; upsampleInput: boolean }): Pick<LoadDataOptions, 'degrade' | 'upsampleInput'> {
+  if (!c.data.startsWith('lowres:')) return {};
+  return { degrade: { scale: c.scale, downsample: c.downsample, blur: c.blur, noise: c.noise, ...(c.jpeg > 0 ? { jpeg: c.jpeg } : {}) }, upsampleInput: c.upsampleInput };
+}
+
 /** The run's degradation: DEFAULT_DEGRADE under what was given, validated. */
 export function lowresSpec(opts: LoadDataOptions): DegradeSpec {
   return checkDegrade({ ...DEFAULT_DEGRADE, ...(opts.degrade ?? {}) });
