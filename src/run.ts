@@ -124,6 +124,8 @@ function augmentSource(source: DataSource, config: RunConfig): void {
     source.xflip = true;
   }
   if (config.augment === 'none') return;
+  // Random crops (photos, --random-crop) are drawn cropped and flipped already: crop/flip is what they are.
+  if (source.kind === 'sampler' && source.info.kind === 'image') return;
   if (!isStored(source) || source.info.kind !== 'image') throw new UserError(`--augment ${config.augment} works on images, and ${source.info.name} is not image data; pass --augment none`);
   const side = source.info.shape[0];
   const crop = config.augment === 'crop' || config.augment === 'crop-flip';
