@@ -139,6 +139,7 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
     return adaptImages(src, { imageSize: opts.imageSize, channels: opts.channels });
   }
   if (spec === 'photos' || spec === 'photos-test') {
+    // limit keeps the first N photos (of the split), as it keeps the first N images of a folder.
     const photoOpts = { split: opts.split, imageSize: opts.imageSize, limit: opts.limit, channels: opts.channels, log: opts.log };
     return spec === 'photos' ? loadPhotos(photoOpts) : loadPhotosTest(photoOpts);
   }

@@ -9,6 +9,7 @@ import { isCropSampler, readStoredImage } from '../../src/data/crops.js';
 import { ensureDebPackage, type DebFetcher } from '../../src/data/package_data.js';
 import { loadPhotos, loadPhotosTest, photoStore, PHOTOS, PHOTOS_TEST_NAMES } from '../../src/data/photos.js';
 import { loadData } from '../../src/data/registry.js';
+import { loadReference } from '../../src/metrics/evaluate.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -80,4 +81,8 @@ test('photos: 24 photos of their own sizes (≤ 2048 px), random crops; photos-t
   assert.deepEqual([sr.kind, sr.info.shape, sr.info.input!.shape], ['sampler', [64, 64, 3], [16, 16, 3]]);
   const srTest = (await loadData('lowres:photos', { split: 'test', imageSize: 64, ...quiet })) as ArraySource;
   assert.deepEqual([srTest.kind, srTest.count, srTest.info.input!.shape], ['array', 10, [16, 16, 3]]);
+  // As an FID reference: fresh crops from a seed of their own, the same for the same seed.
+  const ref = await loadReference('photos', 5, 1);
+  assert.deepEqual([ref.set.n, ref.set.kind === 'image' && [ref.set.h, ref.set.w, ref.set.c]], [5, [96, 96, 3]]);
+  assert.deepEqual((await loadReference('photos', 5, 1)).set.values, ref.set.values);
 });
