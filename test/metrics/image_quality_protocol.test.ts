@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describeProtocol, formatScore, psnrWith, rgbToY, srProtocol, ssimWith } from '../../src/metrics/image_quality.js';
+import { evaluateTranslation, formatTranslation } from '../../src/metrics/translation.js';
 import { Rng } from '../../src/util/rng.js';
 
 await tf.setBackend('cpu');
@@ -87,4 +88,19 @@ test('protocol errors name the option', () => {
   assert.throws(() => psnrWith(x, x, { border: -1 }), /border/);
   assert.throws(() => psnrWith(x, x, { input: [1, 0] }), /input range/);
   x.dispose();
+});
+
+test('evaluateTranslation under a quality protocol gives psnrWith/ssimWith numbers and prints the protocol with them', () => {
+  const x = tf.tensor4d(toUnit(levels(3, 20, 20, 3, 6)), [3, 20, 20, 3]);
+  const y = tf.tensor4d(toUnit(levels(3, 20, 20, 3, 7)), [3, 20, 20, 3]);
+  const r = evaluateTranslation(x, y, { quality: srProtocol(2) });
+  const psnr = psnrWith(x, y, srProtocol(2));
+  const ssim = ssimWith(x, y, srProtocol(2));
+  assert.ok(Math.abs(r.psnr! - psnr.mean) < 1e-9 && Math.abs(r.ssim! - ssim.mean) < 1e-9);
+  const text = formatTranslation(r);
+  assert.ok(text.includes(`dB (${psnr.protocol})`) && text.includes(`(${ssim.protocol}, K1 0.01, K2 0.03)`), text);
+  // Without a protocol nothing changes: PSNR on [-1, 1] with L = 2 is PSNR on RGB 0–255.
+  const plain = evaluateTranslation(x, y);
+  assert.ok(Math.abs(plain.psnr! - psnrWith(x, y).mean) < 1e-3 && plain.protocol.quality === undefined);
+  tf.dispose([x, y]);
 });
