@@ -120,6 +120,7 @@ function presetFor(family: Parameters<typeof checkHonoured>[0], data: Parameters
  */
 function augmentSource(source: DataSource, config: RunConfig): void {
   if (config.xflip) {
+    if (source.kind === 'sampler' && source.info.kind === 'image') throw new UserError(`--xflip doubles a fixed set of images; ${source.info.name} draws random crops, flipped at random already: drop --xflip`);
     if (!isStored(source) || source.info.kind !== 'image') throw new UserError(`--xflip mirrors images, and ${source.info.name} is not image data`);
     source.xflip = true;
   }

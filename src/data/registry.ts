@@ -81,11 +81,17 @@ export interface LoadDataOptions {
   upsampleInput?: boolean;
 }
 
+/** folder:PATH resized to one size, in memory or streamed. */
+const loadFolder = (path: string, opts: LoadDataOptions) => loadFolderData(path, {
+  imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit, stream: opts.stream ?? 'off', background: opts.background,
+});
+
 /** Prefixed `--data` forms and their loaders; the rest of the spec after the colon is the argument. */
 const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<DataSource>> = {
-  'folder:': (path, opts) => opts.randomCrop ? loadFolderCrops(path, opts) : loadFolderData(path, {
-    imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit, stream: opts.stream ?? 'off', background: opts.background,
-  }),
+  'folder:': (path, opts) => {
+    if (opts.randomCrop && opts.stream === 'on') throw new UserError(`--random-crop reads crops from its own store on disk; --stream on does not apply (drop it)`);
+    return opts.randomCrop ? loadFolderCrops(path, opts) : loadFolder(path, opts);
+  },
   'toy:': async (name, opts) => {
     const m = MIXTURES[name as keyof typeof MIXTURES];
     if (!m) throw unknownChoice('toy dataset', `toy:${name}`, Object.keys(MIXTURES).map((k) => `toy:${k}`));

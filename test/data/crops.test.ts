@@ -66,6 +66,7 @@ test('folder --random-crop: every example is a window of one image at its own si
   }
   assert.ok(seen.size >= 5, `images and flips drawn: ${[...seen]}`);
   await assert.rejects(loadData(`folder:${dir}`, { randomCrop: true, imageSize: 17, ...quiet }), /smaller than the 17 px crop.*im1, 16×16/);
+  await assert.rejects(loadData(`folder:${dir}`, { randomCrop: true, stream: 'on', ...quiet }), /--random-crop .*--stream on does not apply/);
 });
 
 /** Batches 0..n-1 of a stream, as raw arrays. */

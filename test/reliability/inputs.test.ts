@@ -143,6 +143,7 @@ test('lowres: flags and --random-crop are config keys refused, with their flag n
   const base = { model: 'dcgan', data: `folder:${dir}`, width: 8, batchSize: 2, latentDim: 8, steps: 1, sampleEvery: 0, out: path.join(tmp, 'sr-flags') };
   await rejectsUser(startRun({ ...base, noise: 5, scale: 2 }), /--scale, --noise describe lowres: data.*use --data lowres:folder:/);
   await rejectsUser(startRun({ ...base, data: 'fashion-mnist', randomCrop: true }), /--random-crop reads folder:PATH/);
+  await rejectsUser(startRun({ ...base, randomCrop: true, imageSize: 16, xflip: true }), /--xflip .*random crops, flipped at random already/);
   // pix2pix needs input and target of one size: lowres: alone is refused with the way out, --upsample-input is accepted.
   const { latentDim: _, ...common } = base;
   const sr = { ...common, model: 'pix2pix', data: `lowres:folder:${dir}`, scale: 2 };
