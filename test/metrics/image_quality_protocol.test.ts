@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { describeProtocol, formatScore, psnrWith, rgbToY, srProtocol, ssimWith } from '../../src/metrics/image_quality.js';
 import { evaluateTranslation, formatTranslation } from '../../src/metrics/translation.js';
 import { Rng } from '../../src/util/rng.js';
+import { initBackend } from '../../src/backend/index.js';
 
 await tf.setBackend('cpu');
 
@@ -103,4 +104,27 @@ test('evaluateTranslation under a quality protocol gives psnrWith/ssimWith numbe
   const plain = evaluateTranslation(x, y);
   assert.ok(Math.abs(plain.psnr! - psnrWith(x, y).mean) < 1e-3 && plain.protocol.quality === undefined);
   tf.dispose([x, y]);
+});
+
+test('on the native backend (aten, when built): the protocol numbers match the cpu backend, without CPU fallbacks', async (t) => {
+  const info = await initBackend({ quiet: true });
+  if (info.name !== 'aten') return t.skip(`aten backend not available: ${info.detail}`);
+  try {
+    const a = toUnit(levels(2, 24, 20, 3, 8));
+    const b = toUnit(levels(2, 24, 20, 3, 9));
+    const measure = () => {
+      const [x, y] = [tf.tensor4d(a, [2, 24, 20, 3]), tf.tensor4d(b, [2, 24, 20, 3])];
+      const out = [...psnrWith(x, y, srProtocol(2)).values, ...ssimWith(x, y, srProtocol(2)).values];
+      tf.dispose([x, y]);
+      return out;
+    };
+    const aten = (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] };
+    const before = aten.atenFallbackKernels();
+    const native = measure();
+    assert.deepEqual(aten.atenFallbackKernels().filter((k) => !before.includes(k)), [], 'kernels that fell back to the CPU');
+    await tf.setBackend('cpu');
+    measure().forEach((v, i) => assert.ok(Math.abs(v - native[i]) < 1e-3, `cpu ${v} vs aten ${native[i]}`));
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
