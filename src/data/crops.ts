@@ -68,6 +68,13 @@ export async function imageStore(key: string, files: { name: string; path: strin
   return { file: raw, c: opts.c, images };
 }
 
+/** uint8 → floats in [-1, 1], as BatchStream maps stored images (a plain loop: TypedArray.from with a map function iterates slowly). */
+function unitFloats(v: Uint8Array): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] / 127.5 - 1;
+  return out;
+}
+
 /** Read the `size`×`size` crop at (oy, ox) of stored image k, mirrored when `flip`, into out[o…] as uint8. */
 function readCrop(fd: number, store: ImageStore, k: number, oy: number, ox: number, size: number, flip: boolean, out: Uint8Array, o: number): void {
   const { w, offset } = store.images[k];
@@ -127,7 +134,7 @@ export function cropSampler(store: ImageStore, o: { name: string; size: number; 
   return {
     kind: 'sampler',
     info,
-    sample: (n, rng) => ({ values: Float32Array.from(sampleBytes(n, rng), (v) => v / 127.5 - 1) }),
+    sample: (n, rng) => ({ values: unitFloats(sampleBytes(n, rng)) }),
     crops: { store, size, flip, sampleBytes },
     notices: o.notices,
     close: () => {
@@ -207,7 +214,7 @@ export function lowresCrops(base: CropSampler, name: string, d: DegradeSpec, ups
         const v = upsample ? bicubicUpscale(one, small, d.scale) : one;
         for (let j = 0; j < inPer; j++) input[i * inPer + j] = Math.min(255, Math.max(0, Math.round(v[j]))) / 127.5 - 1;
       }
-      return { values: Float32Array.from(hr, (v) => v / 127.5 - 1), input };
+      return { values: unitFloats(hr), input };
     },
     close: () => {
       base.close?.();

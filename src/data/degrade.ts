@@ -166,7 +166,12 @@ export function gaussianBlur(values: ArrayLike<number>, [h, w, c]: number[], sig
   return resample(values, [h, w, c], h, w, taps(h), taps(w));
 }
 
-const toUint8 = (v: ArrayLike<number>): Uint8Array => Uint8Array.from(v as Float32Array, (x) => Math.min(255, Math.max(0, Math.round(x))));
+/** Floats on 0–255 → uint8, rounded and clipped, as a stored image would be. */
+export function toUint8(v: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(v[i])));
+  return out;
+}
 
 /**
  * The synchronous part of a degradation, for one uint8 image [h, w, c]: blur → downscale → noise, rounded to

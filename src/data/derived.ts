@@ -6,7 +6,7 @@ import { edgeMaps } from './edge_map.js';
 import { resizeImages } from './transform.js';
 import { domainOf, translationSource, type Domain } from './translation.js';
 import type { SpecLoader } from './unpaired.js';
-import { bicubicUpscale, checkDegrade, DEFAULT_DEGRADE, degradeSync, describeDegrade, jpegRoundTrip, type DegradeSpec } from './degrade.js';
+import { bicubicUpscale, checkDegrade, DEFAULT_DEGRADE, degradeSync, describeDegrade, jpegRoundTrip, toUint8, type DegradeSpec } from './degrade.js';
 import { forEachBounded } from './decode.js';
 import { isCropSampler, lowresCrops } from './crops.js';
 
@@ -95,7 +95,7 @@ async function lowresInput(name: string, b: Domain, d: DegradeSpec, upsample: bo
 
 /** Floats on 0–255 → uint8, rounded and clipped. */
 export function roundBytes(v: Float32Array): Uint8Array {
-  return Uint8Array.from(v, (x) => Math.min(255, Math.max(0, Math.round(x))));
+  return toUint8(v);
 }
 
 function deriveInput(kind: DerivedKind, name: string, b: Domain): Pick<Domain, 'name' | 'values' | 'shape'> {
