@@ -149,6 +149,19 @@ export function bicubicUpscale(values: ArrayLike<number>, [h, w, c]: number[], s
   return resample(values, [h, w, c], h * scale, w * scale, resizeTaps(h, h * scale, cubic, 2, false), resizeTaps(w, w * scale, cubic, 2, false));
 }
 
+/**
+ * The SR papers' "modcrop": drop the bottom rows and right columns that keep the sides from dividing by
+ * `scale`, so that HR = scale × LR exactly (a no-op when they already divide).
+ */
+export function modcrop<T extends Omit<PlainImage, 'values'> & { values: Uint8Array | Float32Array }>(img: T, scale: number): T {
+  const [h, w] = [img.h - (img.h % scale), img.w - (img.w % scale)];
+  if (h === img.h && w === img.w) return img;
+  if (h === 0 || w === 0) throw new UserError(`a ${img.w}×${img.h} image is smaller than the scale ${scale}`);
+  const values = new (img.values.constructor as Uint8ArrayConstructor)(h * w * img.c);
+  for (let y = 0; y < h; y++) values.set(img.values.subarray(y * img.w * img.c, (y * img.w + w) * img.c), y * w * img.c);
+  return { ...img, values, h, w };
+}
+
 /** Isotropic Gaussian blur of σ pixels, kernel radius ⌈3σ⌉, symmetric borders. */
 export function gaussianBlur(values: ArrayLike<number>, [h, w, c]: number[], sigma: number): Float32Array {
   const r = Math.ceil(3 * sigma);

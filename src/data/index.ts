@@ -27,7 +27,7 @@ export { loadAlignedFolder } from './aligned.js';
 export { loadUnpairedFolder, loadUnpairedSpecs, type SpecLoader } from './unpaired.js';
 export { loadDerived, loadDerivedData, lowresOptions, lowresSpec, roundBytes, DERIVED_KINDS, type DerivedKind } from './derived.js';
 export {
-  degrade, degradeSync, jpegRoundTrip, downscale, bicubicUpscale, gaussianBlur, cubic, checkDegrade, describeDegrade, DEFAULT_DEGRADE, DOWNSAMPLE_METHODS, SR_SCALES,
+  degrade, degradeSync, jpegRoundTrip, downscale, modcrop, toUint8, bicubicUpscale, gaussianBlur, cubic, checkDegrade, describeDegrade, DEFAULT_DEGRADE, DOWNSAMPLE_METHODS, SR_SCALES,
   type DegradeSpec, type DownsampleMethod, type ByteImage,
 } from './degrade.js';
 export { applyTiled, tileStarts, type PlainImage, type TileOptions } from './tiles.js';

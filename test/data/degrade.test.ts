@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bicubicUpscale, checkDegrade, cubic, DEFAULT_DEGRADE, degrade, degradeSync, downscale, gaussianBlur, jpegRoundTrip,
+  bicubicUpscale, checkDegrade, cubic, DEFAULT_DEGRADE, degrade, degradeSync, downscale, gaussianBlur, jpegRoundTrip, modcrop,
 } from '../../src/data/degrade.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -128,6 +128,15 @@ test('JPEG round trips: shape kept, error grows as quality falls', async () => {
   const grey = await degrade({ values: new Uint8Array(64 * 64).fill(90), h: 64, w: 64, c: 1 }, { ...DEFAULT_DEGRADE, jpeg: 50 }, new Rng(0));
   assert.deepEqual([grey.h, grey.w, grey.c], [16, 16, 1]);
   for (const g of grey.values) assert.ok(Math.abs(g - 90) <= 1);
+});
+
+test('modcrop keeps the top-left part whose sides divide by the scale', () => {
+  const v = random(7 * 10 * 3, 4);
+  const m = modcrop({ values: v, h: 7, w: 10, c: 3 }, 4);
+  assert.deepEqual([m.h, m.w], [4, 8]);
+  for (let y = 0; y < 4; y++) assert.deepEqual(Array.from(m.values.subarray(y * 24, (y + 1) * 24)), Array.from(v.subarray(y * 30, y * 30 + 24)));
+  const same = { values: v, h: 7, w: 10, c: 3 };
+  assert.equal(modcrop(same, 1), same);
 });
 
 test('degradation settings are refused with the name of the flag', () => {
