@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { getModel } from './models/registry.js';
 import { loadData } from './data/registry.js';
 import { maskOptionsOf } from './data/masks.js';
+import { lowresOptions } from './data/derived.js';
 import { BatchStream } from './data/batches.js';
 import { isStored, type DataSource } from './data/types.js';
-import { resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
+import { flagOf, resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
 import { playersOf } from './gan/family.js';
 import { checkHonoured, unusedSettings } from './gan/settings.js';
 import { Trainer } from './gan/trainer.js';
@@ -32,6 +33,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   const family = getModel(userConfig.model ?? opts.preset?.model ?? resolveConfig().model);
   const settings = family.settings ?? {};
   const draft = resolveFamilyConfig(settings, opts.preset ?? {}, userConfig);
+  checkDataFlags(userConfig, draft.data);
   const source = opts.source ?? (await loadSource(draft)); // in-memory data from a library user, or --data
   // The data must provide what the family consumes, and every setting the user gave must be one it uses.
   const mismatch = conditionProblem(family, source.info);
@@ -130,10 +132,13 @@ function presetFor(family: Parameters<typeof checkHonoured>[0], data: Parameters
  */
 function augmentSource(source: DataSource, config: RunConfig): void {
   if (config.xflip) {
+    if (source.kind === 'sampler' && source.info.kind === 'image') throw new UserError(`--xflip doubles a fixed set of images; ${source.info.name} draws random crops, flipped at random already: drop --xflip`);
     if (!isStored(source) || source.info.kind !== 'image') throw new UserError(`--xflip mirrors images, and ${source.info.name} is not image data`);
     source.xflip = true;
   }
   if (config.augment === 'none') return;
+  // Random crops (photos, --random-crop) are drawn cropped and flipped already: crop/flip is what they are.
+  if (source.kind === 'sampler' && source.info.kind === 'image') return;
   if (!isStored(source) || source.info.kind !== 'image') throw new UserError(`--augment ${config.augment} works on images, and ${source.info.name} is not image data; pass --augment none`);
   const side = source.info.shape[0];
   const crop = config.augment === 'crop' || config.augment === 'crop-flip';
@@ -144,8 +149,19 @@ function augmentSource(source: DataSource, config: RunConfig): void {
   source.augment = { loadSize, flip: config.augment === 'flip' || config.augment === 'crop-flip' };
 }
 
+/** The lowres: flags describe a degradation, and --random-crop a way of reading a folder: given for other data they would do nothing, so they are refused. */
+const LOWRES_FLAGS = ['scale', 'downsample', 'blur', 'noise', 'jpeg', 'upsampleInput'] as const;
+
+function checkDataFlags(user: Partial<RunConfig>, data: string): void {
+  const lowres = LOWRES_FLAGS.filter((k) => user[k] !== undefined).map(flagOf);
+  if (lowres.length > 0 && !data.startsWith('lowres:')) throw new UserError(`${lowres.join(', ')} describe lowres: data (super-resolution), and --data ${data} is not; use --data lowres:${data}`);
+  if (user.randomCrop && !/^(lowres:)?folder:/.test(data)) throw new UserError(`--random-crop reads folder:PATH images at their own size (photos always crops); --data ${data} is not a folder`);
+}
+
 async function loadSource(config: RunConfig): Promise<DataSource> {
   const source = await loadData(config.data, {
+    ...lowresOptions(config),
+    ...(config.randomCrop ? { randomCrop: true } : {}),
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
@@ -154,7 +170,7 @@ async function loadSource(config: RunConfig): Promise<DataSource> {
     masks: maskOptionsOf(config),
     ...(config.direction === 'BtoA' ? { direction: config.direction } : {}),
   });
-  for (const notice of isStored(source) ? (source.notices ?? []) : []) process.stderr.write(`ganforge: ${notice}\n`);
+  for (const notice of source.notices ?? []) process.stderr.write(`ganforge: ${notice}\n`);
   // Skipping must not be silent: the person asked for it, and should see how much data it cost.
   if (isStored(source) && source.skipped) {
     process.stderr.write(`ganforge: --skip-bad: skipped ${source.skipped} unreadable image file(s) in ${config.data}; training on ${source.count}\n`);

@@ -184,12 +184,13 @@ export class BatchStream implements AsyncIterable<Batch> {
   nextRaw(): RawBatch {
     const src = this.source;
     if (src.kind === 'sampler') {
-      const { values, labels } = src.sample(this.batchSize, this.rng);
+      const { values, labels, input } = src.sample(this.batchSize, this.rng);
       this.cursor++;
       const [lo, hi] = shardRange(this.batchSize, this.shard);
-      if (hi - lo === this.batchSize) return { x: values, labels };
+      if (hi - lo === this.batchSize) return { x: values, labels, input };
       const d = values.length / this.batchSize;
-      return { x: values.slice(lo * d, hi * d), labels: labels?.slice(lo, hi) };
+      const di = this.inputSize;
+      return { x: values.slice(lo * d, hi * d), labels: labels?.slice(lo, hi), input: input?.slice(lo * di, hi * di) };
     }
     if (src.kind === 'array') return this.load(src, this.plan(), src.values as Uint8Array | Float32Array, (i, plan) => plan.indices[i] * this.exampleSize);
     // Streamed: hand out the oldest batch drawn ahead, top the queue up so threads decode while the caller
@@ -325,6 +326,7 @@ export class BatchStream implements AsyncIterable<Batch> {
   close(): void {
     this.pool?.drain();
     this.pool?.close();
+    if (this.source.kind === 'sampler') this.source.close?.();
   }
 
   /** Where drawing stands now (ahead of `state()` while streamed batches wait in the queue). */

@@ -8,7 +8,8 @@ import type { DecodeTarget, ImageHeader } from './decode.js';
 /** A job for a decode thread: pixels of some files, or only their headers. */
 export type DecodeJob =
   | { op: 'decode'; id: number; files: string[]; target: DecodeTarget }
-  | { op: 'probe'; id: number; files: string[] };
+  | { op: 'probe'; id: number; files: string[] }
+  | { op: 'jpeg'; id: number; images: Uint8Array; shape: number[]; quality: number };
 
 /** A thread's answer: uint8 [n, ...target.shape] pixels, or packed headers (see decode_worker.ts), or an error. */
 export interface DecodeReply {
@@ -63,6 +64,11 @@ export class DecodePool {
   /** Start decoding `files` to `target`; returns the ticket to `take` the pixels with. */
   decode(files: string[], target: DecodeTarget): number {
     return this.submit({ op: 'decode', id: this.submitted, files, target });
+  }
+
+  /** Start a JPEG round trip at `quality` of uint8 images [n, ...shape]; the reply's data is the decoded images. */
+  jpeg(images: Uint8Array, shape: number[], quality: number): number {
+    return this.submit({ op: 'jpeg', id: this.submitted, images, shape, quality });
   }
 
   /** Start reading the headers of `files`. */

@@ -49,6 +49,14 @@ async function run(job: DecodeJob): Promise<DecodeReply> {
       });
       return failed ? { id: job.id, error: failed } : { id: job.id, data };
     }
+    if (job.op === 'jpeg') {
+      const { jpegRoundTrip } = await import('./degrade.js');
+      const [h, w, c] = job.shape;
+      const per = h * w * c;
+      const data = new Uint8Array(job.images.length);
+      for (let i = 0; i < job.images.length / per; i++) data.set((await jpegRoundTrip({ values: job.images.subarray(i * per, (i + 1) * per), h, w, c }, job.quality)).values, i * per);
+      return { id: job.id, data };
+    }
     // Headers: h, w, grey, alpha per file; h = 0 marks an unreadable file, its reason in `bad`.
     const sharp = (await import('sharp')).default;
     const headers = new Int32Array(job.files.length * 4);

@@ -1,7 +1,8 @@
 /**
  * Datasets and batching: `loadData(spec)` for the named datasets (see DATASET_SPECS), the individual
  * loaders, the 2-D toy mixtures with their mode-coverage metric, translation data (paired:, aligned:,
- * unpaired:, edges:/gray:/masked:/lowres:, openmoji), streamed folders and `BatchStream` for resumable shuffled batches.
+ * unpaired:, edges:/gray:/masked:/lowres:, openmoji), photos and random crops for super-resolution with their
+ * degradations and tiling, streamed folders and `BatchStream` for resumable shuffled batches.
  */
 export type { DatasetInfo, ArraySource, SamplerSource, StreamSource, StoredSource, DataSource, Batch, AugmentOptions } from './types.js';
 export { isStored } from './types.js';
@@ -24,8 +25,19 @@ export { translationSource, domainOf, DIRECTIONS, type Direction, type Domain } 
 export { loadPairedFolder, matchPairs, type TranslationFolderOptions } from './paired.js';
 export { loadAlignedFolder } from './aligned.js';
 export { loadUnpairedFolder, loadUnpairedSpecs, type SpecLoader } from './unpaired.js';
-export { loadDerived, DERIVED_KINDS, type DerivedKind } from './derived.js';
+export { loadDerived, loadDerivedData, lowresOptions, lowresSpec, roundBytes, DERIVED_KINDS, type DerivedKind } from './derived.js';
+export {
+  degrade, degradeSync, jpegRoundTrip, downscale, modcrop, toUint8, bicubicUpscale, gaussianBlur, cubic, checkDegrade, describeDegrade, DEFAULT_DEGRADE, DOWNSAMPLE_METHODS, SR_SCALES,
+  type DegradeSpec, type DownsampleMethod, type ByteImage,
+} from './degrade.js';
+export { applyTiled, tileStarts, type PlainImage, type TileOptions } from './tiles.js';
+export {
+  imageStore, cropSampler, centreCrops, lowresCrops, loadFolderCrops, readStoredImage, isCropSampler, PHOTO_MAX_SIDE, type ImageStore, type CropSampler,
+} from './crops.js';
+export {
+  loadPhotos, loadPhotosTest, photoStore, PHOTOS, PHOTOS_TEST_NAMES, PLASMA_WALLPAPERS, MATE_BACKGROUNDS, SKIMAGE_DATA, type PhotoOptions,
+} from './photos.js';
 export { edgeMaps } from './edge_map.js';
 export { loadEmoji, loadOpenmoji, codePointKey, isTestKey, OPENMOJI, TWEMOJI, EMOJI_STYLES, type EmojiStyle, type EmojiOptions } from './emoji.js';
-export { ensureNpmPackage, cachedImages, cacheDir, type NpmDataPackage, type Log } from './package_data.js';
+export { ensureNpmPackage, ensureDebPackage, cachedImages, cacheDir, type NpmDataPackage, type DebDataPackage, type DebFetcher, type Log } from './package_data.js';
 export { Augmenter, type AugmentDraw } from './augment.js';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,4 +97,74 @@ export async function cachedImages(key: string, make: () => Promise<CachedImages
   await rename(raw + tmp, raw);
   await rename(meta + tmp, meta);
   return made;
+}
+
+/** Data that lives in a Debian package, read without installing it (or its dependencies): downloaded and unpacked into the cache. */
+export interface DebDataPackage {
+  name: string;
+  /** The version whose files were chosen; another one is used (with a line saying so) when apt no longer has it. */
+  version: string;
+  /** Download size, for the progress line. */
+  size: string;
+  /** Licence and credit, printed on install and kept in the source's notices. */
+  attribution: string;
+}
+
+/** Runs `apt-get download SPEC` in `dir` and returns the .deb's path; replaceable in tests. */
+export type DebFetcher = (dir: string, spec: string) => Promise<string>;
+
+const run = promisify(execFile);
+
+const aptDownload: DebFetcher = async (dir, spec) => {
+  const attempt = async (): Promise<void> => {
+    await run('apt-get', ['download', '-qq', spec], { cwd: dir, maxBuffer: 16 << 20 });
+  };
+  try {
+    await attempt();
+  } catch {
+    // A fresh machine (CI) may have no package lists yet: fetch them once, as root, and retry.
+    if (process.getuid?.() === 0) await run('apt-get', ['update', '-qq'], { maxBuffer: 16 << 20 }).catch(() => undefined);
+    await attempt();
+  }
+  const name = spec.split('=')[0];
+  const debs = (await readdir(dir)).filter((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+  if (debs.length !== 1) throw new Error(`apt-get download ${spec} left ${debs.length} .deb files in ${dir}`);
+  return join(dir, debs[0]);
+};
+
+/**
+ * The root of `pkg`'s files unpacked under `<cache>/deb/<name>`, downloading it first when missing: one
+ * progress line before, the licence after. Nothing is installed: `apt-get download` and `dpkg-deb -x` read the
+ * package alone, so python3-skimage's images come without its Python stack.
+ */
+export async function ensureDebPackage(pkg: DebDataPackage, opts: { cache?: string; log?: Log; fetch?: DebFetcher } = {}): Promise<string> {
+  const root = join(opts.cache ?? cacheDir(), 'deb', pkg.name);
+  if (existsSync(join(root, '.complete'))) return root;
+  const log = opts.log ?? stderrLog;
+  const work = `${root}.${process.pid}.tmp`;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  log(`ganforge: downloading ${pkg.name} ${pkg.version} (${pkg.size}) from Debian into ${root} (first use only)…`);
+  const fetch = opts.fetch ?? aptDownload;
+  let deb: string;
+  try {
+    deb = await fetch(work, `${pkg.name}=${pkg.version}`);
+  } catch {
+    try {
+      deb = await fetch(work, pkg.name);
+      log(`ganforge: ${pkg.name} ${pkg.version} is not in this machine's apt sources; using its candidate version`);
+    } catch (e) {
+      await rm(work, { recursive: true, force: true });
+      const why = ((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n').slice(-2).join(' ');
+      throw new UserError(`could not download ${pkg.name} with apt-get (${why}); run 'apt-get update' as root, or fetch it yourself: apt-get download ${pkg.name} && dpkg-deb -x ${pkg.name}_*.deb ${root}`);
+    }
+  }
+  await run('dpkg-deb', ['-x', deb, join(work, 'files')]);
+  await rm(deb);
+  await writeFile(join(work, 'files', '.complete'), `${pkg.name} ${pkg.version}\n`);
+  await rm(root, { recursive: true, force: true });
+  await rename(join(work, 'files'), root);
+  await rm(work, { recursive: true, force: true });
+  log(pkg.attribution);
+  return root;
 }

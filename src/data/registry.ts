@@ -4,7 +4,7 @@ import type { Rgb } from './decode.js';
 import { loadFluentEmoji } from './fluent_emoji.js';
 import { loadFolderData, type StreamMode } from './stream_folder.js';
 import { loadAlignedFolder } from './aligned.js';
-import { DERIVED_KINDS, loadDerived, type DerivedKind } from './derived.js';
+import { DERIVED_KINDS, loadDerivedData, type DerivedKind } from './derived.js';
 import { EMOJI_STYLES, loadEmoji, loadOpenmoji, type EmojiStyle } from './emoji.js';
 import { loadFashionMnist } from './fashion_mnist.js';
 import { loadFontDigits } from './font_digits.js';
@@ -16,6 +16,9 @@ import { MIXTURES, mixtureSource } from './toy2d.js';
 import { checkDirection, type Direction } from './translation.js';
 import { loadUnpairedFolder, loadUnpairedSpecs } from './unpaired.js';
 import type { MaskOptions } from './masks.js';
+import { loadFolderCrops } from './crops.js';
+import type { DegradeSpec } from './degrade.js';
+import { loadPhotos, loadPhotosTest } from './photos.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
@@ -32,7 +35,9 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'edges:SPEC', help: 'edge sketch (dark lines on white) → image, from any image dataset' },
   { spec: 'gray:SPEC', help: 'greyscale → colour, from a colour image dataset' },
   { spec: 'masked:SPEC', help: 'image with a grey hole and the hole as a 4th channel (fixed per example; --mask-kind, --masks) → image' },
-  { spec: 'lowres:SPEC', help: '×4 downscaled and upscaled back → image (super-resolution)' },
+  { spec: 'lowres:SPEC', help: 'super-resolution: the image downscaled by --scale (default ×4 bicubic; --downsample, --blur, --noise, --jpeg) → the image; photo crops are degraded per draw' },
+  { spec: 'photos', help: "24 photos of any size (Debian's plasma-workspace-wallpapers, mate-backgrounds nature/, scikit-image; GPL-2+/CC0/public domain; installs on first use): random --image-size crops (default 96) with flips" },
+  { spec: 'photos-test', help: "ganforge's in-house held-out test photos (10, fixed by name, never in photos), centre crops; NOT Set5/Set14" },
   { spec: 'openmoji', help: 'OpenMoji line art → colour, 64 px, 4,056 train / 439 test (npm openmoji, CC BY-SA 4.0; installs on first use)' },
   { spec: 'openmoji-color', help: 'OpenMoji colour emoji as plain images (CC BY-SA 4.0)' },
   { spec: 'openmoji-black', help: 'OpenMoji line art as plain images, 1 channel (CC BY-SA 4.0)' },
@@ -73,13 +78,25 @@ export interface LoadDataOptions {
   masks?: MaskOptions;
   /** Where installs and first-use messages go (default stderr). */
   log?: Log;
+  /** folder: data: train on random imageSize crops (with flips) of the images at their own size instead of resizing them. */
+  randomCrop?: boolean;
+  /** lowres: data only: the degradation (default ×4 antialiased bicubic; see degrade.ts). */
+  degrade?: Partial<DegradeSpec>;
+  /** lowres: data only: bicubic-upscale the input back to the target's size (for same-size translators such as pix2pix). */
+  upsampleInput?: boolean;
 }
+
+/** folder:PATH resized to one size, in memory or streamed. */
+const loadFolder = (path: string, opts: LoadDataOptions) => loadFolderData(path, {
+  imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit, stream: opts.stream ?? 'off', background: opts.background,
+});
 
 /** Prefixed `--data` forms and their loaders; the rest of the spec after the colon is the argument. */
 const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<DataSource>> = {
-  'folder:': (path, opts) => loadFolderData(path, {
-    imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit, stream: opts.stream ?? 'off', background: opts.background,
-  }),
+  'folder:': (path, opts) => {
+    if (opts.randomCrop && opts.stream === 'on') throw new UserError(`--random-crop reads crops from its own store on disk; --stream on does not apply (drop it)`);
+    return opts.randomCrop ? loadFolderCrops(path, opts) : loadFolder(path, opts);
+  },
   'toy:': async (name, opts) => {
     const m = MIXTURES[name as keyof typeof MIXTURES];
     if (!m) throw unknownChoice('toy dataset', `toy:${name}`, Object.keys(MIXTURES).map((k) => `toy:${k}`));
@@ -96,12 +113,15 @@ const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<D
     }
     return loadUnpairedSpecs(parts[0], parts[1], loadData, opts);
   },
-  ...Object.fromEntries(DERIVED_KINDS.map((k: DerivedKind) => [`${k}:`, (spec: string, opts: LoadDataOptions) => loadDerived(k, spec, loadData, opts)])),
+  ...Object.fromEntries(DERIVED_KINDS.map((k: DerivedKind) => [`${k}:`, (spec: string, opts: LoadDataOptions) => loadDerivedData(k, spec, loadData, opts)])),
 };
 
 /** Load the dataset named by `spec` (one of DATASET_SPECS). Unknown names get a "did you mean" error. */
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<DataSource> {
   checkDirection(opts.direction);
+  if ((opts.degrade !== undefined || opts.upsampleInput) && !spec.startsWith('lowres:')) {
+    throw new UserError(`--scale, --downsample, --blur, --noise, --jpeg and --upsample-input describe lowres: data; ${spec} is not (use --data lowres:${spec})`);
+  }
   if (opts.stream === 'on' && !spec.startsWith('folder:')) throw new UserError(`--stream on streams folder:PATH data from disk; ${spec} is held in memory (pass --stream auto or off)`);
   const src = await loadSpec(spec, opts);
   if (opts.loadSize === undefined && !opts.flip && !opts.xflip) return src;
@@ -130,6 +150,11 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
     return adaptImages(src, { imageSize: opts.imageSize, channels: opts.channels });
   }
   if (spec === 'font-digits') return adaptImages(await loadFontDigits({ split: opts.split, limit: opts.limit, log: opts.log }), { imageSize: opts.imageSize, channels: opts.channels });
+  if (spec === 'photos' || spec === 'photos-test') {
+    // limit keeps the first N photos (of the split), as it keeps the first N images of a folder.
+    const photoOpts = { split: opts.split, imageSize: opts.imageSize, limit: opts.limit, channels: opts.channels, log: opts.log };
+    return spec === 'photos' ? loadPhotos(photoOpts) : loadPhotosTest(photoOpts);
+  }
   if (spec === 'openmoji') return loadOpenmoji(opts);
   if (spec === 'fluent-emoji') return loadFluentEmoji(opts);
   if ((EMOJI_STYLES as string[]).includes(spec)) return loadEmoji(spec as EmojiStyle, opts);

@@ -46,10 +46,12 @@ export function translationSource(o: {
   direction?: Direction;
   notices?: string[];
   skipped?: number;
+  /** The domains may differ in size (lowres: inputs are the targets / scale); augmentation then refuses them. */
+  scaled?: boolean;
 }): ArraySource {
   const [inp, tgt] = checkDirection(o.direction) === 'BtoA' ? [o.b, o.a] : [o.a, o.b];
   // Augmentation crops both domains at one offset, so they must share a height and width (a bug if not).
-  if (inp.shape[0] !== tgt.shape[0] || inp.shape[1] !== tgt.shape[1]) {
+  if (!o.scaled && (inp.shape[0] !== tgt.shape[0] || inp.shape[1] !== tgt.shape[1])) {
     throw new Error(`${o.name}: domains differ in size, [${inp.shape}] vs [${tgt.shape}]`);
   }
   if (o.pairing === 'paired' && inp.count !== tgt.count) throw new Error(`${o.name}: ${inp.count} inputs for ${tgt.count} targets`);

@@ -89,8 +89,15 @@ export interface AugmentOptions {
 export interface SamplerSource {
   kind: 'sampler';
   info: DatasetInfo;
-  /** Draw n examples: values float32 [n, ...shape], labels int32 [n] (e.g. the mixture component). */
-  sample(n: number, rng: Rng): { values: Float32Array; labels?: Int32Array };
+  /**
+   * Draw n examples: values float32 [n, ...shape], labels int32 [n] (e.g. the mixture component), and for
+   * translation data (info.input) the paired inputs float32 [n, ...info.input.shape] in [-1, 1].
+   */
+  sample(n: number, rng: Rng): { values: Float32Array; labels?: Int32Array; input?: Float32Array };
+  /** Messages for the person running the program (licences, degradations); the CLI prints them. */
+  notices?: string[];
+  /** Release files and threads the sampler holds (BatchStream.close calls it). */
+  close?: () => void;
 }
 
 /**

@@ -54,6 +54,20 @@ export interface RunConfig {
   maskKind: 'rect' | 'strokes' | 'mixed';
   /** masked: data: a folder of mask images (white = hole) to take the holes from instead ('' = drawn). */
   masks: string;
+  /** lowres: data: the input is the target's size divided by this (2, 4 or 8). */
+  scale: number;
+  /** lowres: data: bicubic (antialiased, as MATLAB imresize and PIL) or area (block mean) downscaling. */
+  downsample: 'bicubic' | 'area';
+  /** lowres: data: σ in HR pixels of a Gaussian blur before downscaling (0 = none). */
+  blur: number;
+  /** lowres: data: σ of Gaussian noise on the low-resolution input, in 0–255 units (0 = none). */
+  noise: number;
+  /** lowres: data: JPEG quality of a round trip of the input through the codec (0 = none). */
+  jpeg: number;
+  /** lowres: data: bicubic-upscale the input back to the target's size, for same-size translators (pix2pix, cyclegan). */
+  upsampleInput: boolean;
+  /** folder: data: train on random --image-size crops (with flips) of the images at their own size instead of resizing them. */
+  randomCrop: boolean;
   /** Per-batch augmentation of images: none, flip, crop (upscale to --load-size, random crop back), crop-flip (pix2pix, CycleGAN). */
   augment: 'none' | 'flip' | 'crop' | 'crop-flip';
   /** Size images are upscaled to before the random crop (0 = the image size × 286/256, pix2pix's 256 → 286). */
@@ -186,6 +200,13 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   direction: setting<RunConfig['direction']>('AtoB', z.enum(['AtoB', 'BtoA']), 'translation data: AtoB (A is the input) or BtoA (the domains swapped)'),
   maskKind: setting<RunConfig['maskKind']>('rect', z.enum(['rect', 'strokes', 'mixed']), 'masked: data: holes drawn as rect (rectangles) | strokes (free-form brush strokes, Yu et al. 2019) | mixed'),
   masks: setting('', z.string(), "masked: data: a folder of mask images (white = hole, resized to the images) to take the holes from ('' = drawn)"),
+  scale: setting(4, z.number().int().min(2).max(8), 'lowres: data: downscale factor of the input, 2 | 4 | 8'),
+  downsample: setting<RunConfig['downsample']>('bicubic', z.enum(['bicubic', 'area']), 'lowres: data: bicubic (antialiased, as MATLAB imresize/PIL) | area (block mean)'),
+  blur: setting(0, z.number().min(0).max(20), 'lowres: data: σ in HR pixels of a Gaussian blur before downscaling (0 = none)'),
+  noise: setting(0, z.number().min(0).max(255), 'lowres: data: σ of Gaussian noise on the input, in 0–255 units (0 = none)'),
+  jpeg: setting(0, z.number().int().min(0).max(100), 'lowres: data: JPEG quality 1–100 of a round trip of the input through the codec (0 = none)'),
+  upsampleInput: setting(false, z.boolean(), 'lowres: data: bicubic-upscale the input back to the target size (pix2pix, cyclegan need input and target of one size)'),
+  randomCrop: setting(false, z.boolean(), 'folder: data: random --image-size crops (default 96) with flips of images at their own size, instead of resizing them (photos always crops)'),
   augment: setting<RunConfig['augment']>('none', z.enum(['none', 'flip', 'crop', 'crop-flip']), 'per-batch image augmentation: none | flip | crop | crop-flip (crop: upscale to --load-size, random crop back; same draw for input and target)'),
   loadSize: setting(0, nonNegativeInt, "with --augment crop: the size images are upscaled to before cropping (0 = image size × 286/256, pix2pix's 256 → 286)"),
   hidden: setting(128, positiveInt, 'hidden width of MLP models (vanilla)'),

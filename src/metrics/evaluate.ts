@@ -151,6 +151,14 @@ export async function loadReference(spec: string, count: number, seed: number): 
     // A folder, or any named image dataset (e.g. twemoji): its first `count` training examples.
     name = spec;
     const loaded = await loadData(spec, { limit: count });
+    if (loaded.kind === 'sampler' && loaded.info.kind === 'image' && !loaded.info.input) {
+      // Random crops of photos: `count` fresh crops, drawn with a seed distinct from the generator's latent seed.
+      const [h, w, c] = loaded.info.shape;
+      const x = loaded.sample(count, new Rng(seed ^ 0x7eface)).values;
+      loaded.close?.();
+      const values = Uint8Array.from(x, (v) => Math.round((v + 1) * 127.5));
+      return { set: { kind: 'image', source: spec, values, n: count, h, w, c }, name, available: undefined, selection: `${count} random crops, seed ${seed} ^ 0x7eface` };
+    }
     if (loaded.kind !== 'array' || loaded.info.kind !== 'image' || loaded.info.input) throw new UserError(`--ref ${spec} is not a plain image dataset; use one of: ${REFERENCE_SPECS.join(', ')}, or a named image dataset`);
     src = loaded;
   } else {

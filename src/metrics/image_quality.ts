@@ -96,3 +96,103 @@ export function ssimPerImage(x: tf.Tensor4D, y: tf.Tensor4D, L: number): tf.Tens
     return tf.mean(tf.reshape(map, [n, -1]), 1) as tf.Tensor1D;
   });
 }
+
+/**
+ * How a super-resolution paper measures PSNR and SSIM, stated in full: which channel, how many border pixels
+ * are cropped, the value range the numbers are on, and whether pixels are first rounded to 8-bit levels (as
+ * an output saved to PNG would be). Numbers measured under different protocols differ by whole dB (Y vs RGB
+ * alone is often 1–2 dB), so every result carries `describeProtocol`'s line.
+ */
+export interface QualityProtocol {
+  /** 'rgb': every channel; 'y': BT.601 luma scaled to 16–235 as MATLAB's rgb2ycbcr (the SR papers' convention). */
+  channel: 'rgb' | 'y';
+  /** Pixels cropped from each side before measuring (by convention the SR scale factor); default 0. */
+  border: number;
+  /** Interval the input tensors' pixels lie in; default [-1, 1] (ganforge's images). */
+  input: [number, number];
+  /** The peak the numbers are reported on: pixels are mapped affinely from `input` to [0, peak]; default 255. */
+  peak: 1 | 255;
+  /** Round to 8-bit levels (on 0–255) before measuring, as saved images would be; default false. */
+  quantize: boolean;
+}
+
+export const DEFAULT_PROTOCOL: QualityProtocol = { channel: 'rgb', border: 0, input: [-1, 1], peak: 255, quantize: false };
+
+/** The SR convention of Kim et al. (VDSR), Lim et al. (EDSR), Wang et al. (ESRGAN): Y, border = scale, 8-bit. */
+export function srProtocol(scale: number): QualityProtocol {
+  return { channel: 'y', border: scale, input: [-1, 1], peak: 255, quantize: true };
+}
+
+/** One line that says how a number was measured, e.g. "PSNR on Y (BT.601, 16–235), border 4 px cropped, 0–255, 8-bit rounded". */
+export function describeProtocol(metric: 'psnr' | 'ssim', p: QualityProtocol): string {
+  const channel = p.channel === 'y' ? 'Y (BT.601, 16–235)' : 'RGB';
+  const border = p.border > 0 ? `border ${p.border} px cropped` : 'no border crop';
+  const range = p.peak === 255 ? '0–255' : '0–1';
+  const extra = metric === 'ssim' ? `, ${SSIM_SETTINGS.window}×${SSIM_SETTINGS.window} Gaussian σ ${SSIM_SETTINGS.sigma}` : '';
+  return `${metric.toUpperCase()} on ${channel}, ${border}, ${range}${p.quantize ? ', 8-bit rounded' : ''}${extra}`;
+}
+
+/** BT.601 luma of RGB on 0–255 as MATLAB's rgb2ycbcr: Y = 16 + (65.481 R + 128.553 G + 24.966 B)/255 ∈ [16, 235]. */
+export const Y_WEIGHTS = [65.481 / 255, 128.553 / 255, 24.966 / 255] as const;
+
+/** [N, H, W, 3] (or 1: grey is R = G = B) on 0–255 → Y [N, H, W, 1] on 16–235. */
+export function rgbToY(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    if (x.shape[3] === 1) return tf.add(tf.mul(x, Y_WEIGHTS[0] + Y_WEIGHTS[1] + Y_WEIGHTS[2]), 16) as tf.Tensor4D;
+    if (x.shape[3] !== 3) throw new UserError(`Y conversion needs 1 or 3 channels, got ${x.shape[3]}`);
+    return tf.add(tf.sum(tf.mul(x, tf.tensor1d([...Y_WEIGHTS])), 3, true), 16) as tf.Tensor4D;
+  });
+}
+
+function checkProtocol(p: QualityProtocol, [, h, w]: number[]): void {
+  if (!Number.isInteger(p.border) || p.border < 0) throw new UserError(`border must be a non-negative integer of pixels, got ${p.border}`);
+  if (h - 2 * p.border < 1 || w - 2 * p.border < 1) throw new UserError(`cropping ${p.border} px from each side of ${h}×${w} images leaves nothing`);
+  if (!(p.input[1] > p.input[0])) throw new UserError(`input range [${p.input.join(', ')}] must be increasing`);
+}
+
+/** Images on `p.input` → the planes measured under `p`: mapped to 0–255, rounded, converted, cropped, then onto [0, peak]. */
+export function measuredPlanes(x: tf.Tensor4D, p: QualityProtocol): tf.Tensor4D {
+  checkProtocol(p, x.shape);
+  return tf.tidy(() => {
+    const [lo, hi] = p.input;
+    let v = tf.mul(tf.sub(x, lo), 255 / (hi - lo)) as tf.Tensor4D;
+    if (p.quantize) v = tf.round(tf.clipByValue(v, 0, 255));
+    if (p.channel === 'y') v = rgbToY(v);
+    const [, h, w, c] = v.shape;
+    const b = p.border;
+    if (b > 0) v = tf.slice(v, [0, b, b, 0], [-1, h - 2 * b, w - 2 * b, c]);
+    return (p.peak === 255 ? v : tf.div(v, 255)) as tf.Tensor4D;
+  });
+}
+
+/** Per-image scores with the line that says how they were measured. */
+export interface ProtocolScores {
+  values: number[];
+  mean: number;
+  protocol: string;
+}
+
+/** PSNR per image under `protocol` (any field left out takes DEFAULT_PROTOCOL's). */
+export function psnrWith(x: tf.Tensor4D, y: tf.Tensor4D, protocol: Partial<QualityProtocol> = {}): ProtocolScores {
+  const p = { ...DEFAULT_PROTOCOL, ...protocol };
+  checkPair(x, y, 'psnr');
+  const values = Array.from(tf.tidy(() => psnrPerImage(measuredPlanes(x, p), measuredPlanes(y, p), p.peak)).dataSync());
+  return scores(values, describeProtocol('psnr', p));
+}
+
+/** SSIM per image under `protocol`; L = the peak, so the constants are (0.01·255)² and (0.03·255)² on 0–255. */
+export function ssimWith(x: tf.Tensor4D, y: tf.Tensor4D, protocol: Partial<QualityProtocol> = {}): ProtocolScores {
+  const p = { ...DEFAULT_PROTOCOL, ...protocol };
+  checkPair(x, y, 'ssim');
+  const values = Array.from(tf.tidy(() => ssimPerImage(measuredPlanes(x, p), measuredPlanes(y, p), p.peak)).dataSync());
+  return scores(values, describeProtocol('ssim', p));
+}
+
+function scores(values: number[], protocol: string): ProtocolScores {
+  return { values, mean: values.reduce((a, b) => a + b, 0) / values.length, protocol };
+}
+
+/** "28.31 dB (PSNR on Y (BT.601, 16–235), border 4 px cropped, 0–255)": a number never travels without its protocol. */
+export function formatScore(s: ProtocolScores, unit = ''): string {
+  return `${s.mean.toFixed(unit === 'dB' ? 2 : 4)}${unit ? ` ${unit}` : ''} (${s.protocol})`;
+}

@@ -11,7 +11,10 @@ export { inceptionScore, softmaxRows, type InceptionScoreResult } from './incept
 export { precisionRecallDensityCoverage, knnRadii, type PrdcResult } from './prdc.js';
 export { classHistogram, type ClassHistogram } from './class_histogram.js';
 export { mixtureModeCoverage } from './mode_coverage.js';
-export { l1PerImage, psnrPerImage, ssimPerImage, gaussianWindow1d, SSIM_SETTINGS } from './image_quality.js';
+export {
+  l1PerImage, psnrPerImage, ssimPerImage, gaussianWindow1d, SSIM_SETTINGS, psnrWith, ssimWith, rgbToY, measuredPlanes, describeProtocol, formatScore, srProtocol,
+  DEFAULT_PROTOCOL, Y_WEIGHTS, type QualityProtocol, type ProtocolScores,
+} from './image_quality.js';
 export {
   TRANSLATION_METRICS, TRANSLATION_METRIC_NAMES, evaluateTranslation, translationResultJson, formatTranslation,
   type TranslationMetricDef, type TranslationMetricName, type TranslationOptions, type TranslationProtocol, type TranslationResult,

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError, unknownChoice } from '../util/errors.js';
 import type { ImageSet } from './features.js';
-import { SSIM_SETTINGS, l1PerImage, psnrPerImage, ssimPerImage } from './image_quality.js';
+import {
+  DEFAULT_PROTOCOL, SSIM_SETTINGS, describeProtocol, l1PerImage, measuredPlanes, psnrPerImage, ssimPerImage, type QualityProtocol,
+} from './image_quality.js';
 
 /**
  * Paired metrics of image-to-image translators: each output is compared with its own target, not with a
@@ -45,6 +47,11 @@ export interface TranslationOptions {
   metrics?: string;
   /** Pairs per chunk; bounds the memory of SSIM's filtered maps (default 64). */
   batchSize?: number;
+  /**
+   * PSNR and SSIM under a stated protocol (channel, border crop, 0–255 or 0–1, 8-bit rounding; see
+   * QualityProtocol; `input` is `range`), e.g. srProtocol(4) for super-resolution. Default: on `range` as given.
+   */
+  quality?: Partial<QualityProtocol>;
 }
 
 /** Everything that decides the numbers, stored next to them. */
@@ -56,6 +63,8 @@ export interface TranslationProtocol {
   l1: string;
   psnr: string;
   ssim: { window: number; sigma: number; k1: number; k2: number; positions: string; channels: string };
+  /** With `quality`: the one-line protocols of PSNR and SSIM ("PSNR on Y (BT.601, 16–235), border 4 px cropped, 0–255"). */
+  quality?: { psnr: string; ssim: string };
   backend: string;
 }
 
@@ -93,6 +102,7 @@ export function evaluateTranslation(outputs: tf.Tensor4D | ImageSet, targets: tf
   const names = (opts.metrics ?? TRANSLATION_METRIC_NAMES.join(',')).split(',').map((s) => s.trim().toLowerCase()).filter((s) => s);
   for (const name of names) if (!(name in TRANSLATION_METRICS)) throw unknownChoice('translation metric', name, TRANSLATION_METRIC_NAMES);
   const defs = [...new Set(names)].map((name) => TRANSLATION_METRICS[name as TranslationMetricName]);
+  const q: QualityProtocol | undefined = opts.quality && { ...DEFAULT_PROTOCOL, ...opts.quality, input: range };
   const x = toTensor(outputs, range);
   const y = toTensor(targets, range);
   try {
@@ -108,7 +118,7 @@ export function evaluateTranslation(outputs: tf.Tensor4D | ImageSet, targets: tf
       const ys = tf.slice(y, [lo, 0, 0, 0], [b, -1, -1, -1]);
       try {
         for (const d of defs) {
-          const v = d.perImage(xs, ys, L);
+          const v = q && d.name !== 'l1' ? tf.tidy(() => d.perImage(measuredPlanes(xs, q), measuredPlanes(ys, q), q.peak)) : d.perImage(xs, ys, L);
           perImage[d.name]!.set(v.dataSync(), lo);
           v.dispose();
         }
@@ -131,6 +141,7 @@ export function evaluateTranslation(outputs: tf.Tensor4D | ImageSet, targets: tf
         psnr: `10·log10(L²/MSE) dB, L = ${L}, per image; mean over pairs with MSE > 0`,
         ssim: { ...SSIM_SETTINGS, positions: 'valid (no padding)', channels: 'per channel, then mean' },
         backend: tf.getBackend(),
+        ...(q ? { quality: { psnr: describeProtocol('psnr', q), ssim: describeProtocol('ssim', q) } } : {}),
       },
     };
   } finally {
@@ -152,8 +163,9 @@ export function formatTranslation(r: TranslationResult): string {
   const p = r.protocol;
   const lines: string[] = [];
   if (r.l1 !== undefined) lines.push(`l1   ${r.l1.toPrecision(5)} (lower is better; units of [${p.range.join(', ')}])`);
-  if (r.psnr !== undefined) lines.push(`psnr ${r.psnr === Infinity ? 'Infinity' : r.psnr.toFixed(3)} dB (L = ${p.dataRange}${r.identicalPairs ? `; ${r.identicalPairs} identical pairs left out of the mean` : ''})`);
-  if (r.ssim !== undefined) lines.push(`ssim ${r.ssim.toFixed(5)} (11×11 Gaussian σ 1.5, K1 0.01, K2 0.03)`);
+  const left = r.identicalPairs ? `; ${r.identicalPairs} identical pairs left out of the mean` : '';
+  if (r.psnr !== undefined) lines.push(`psnr ${r.psnr === Infinity ? 'Infinity' : r.psnr.toFixed(3)} dB (${p.quality ? p.quality.psnr : `L = ${p.dataRange}`}${left})`);
+  if (r.ssim !== undefined) lines.push(`ssim ${r.ssim.toFixed(5)} (${p.quality ? p.quality.ssim : '11×11 Gaussian σ 1.5'}, K1 0.01, K2 0.03)`);
   lines.push(`  ${p.count} pairs of ${p.imageShape.join('×')}, backend ${p.backend}`);
   return lines.join('\n');
 }

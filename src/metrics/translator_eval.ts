@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadData } from '../data/registry.js';
 import { maskOptionsOf } from '../data/masks.js';
+import { lowresOptions } from '../data/derived.js';
 import type { ArraySource } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
 import type { SampleRequest, SampleResult } from '../gan/family.js';
@@ -36,7 +37,7 @@ export interface TranslatorTestSet {
 /** Load the test split of a run's translation data: the first `count` pairs. */
 export async function translatorTestSet(config: RunConfig, count: number): Promise<TranslatorTestSet> {
   const source = await loadData(config.data, {
-    split: 'test', imageSize: config.imageSize || undefined, masks: maskOptionsOf(config), ...(config.direction === 'BtoA' ? { direction: config.direction } : {}), log: () => {},
+    split: 'test', imageSize: config.imageSize || undefined, masks: maskOptionsOf(config), ...lowresOptions(config), ...(config.randomCrop ? { randomCrop: true } : {}), ...(config.direction === 'BtoA' ? { direction: config.direction } : {}), log: () => {},
   });
   if (source.kind !== 'array' || !source.inputs || !source.info.input) throw new UserError(`${config.data}: its test split holds no (input, target) images to score a translator on`);
   return testSetFrom(source, count);

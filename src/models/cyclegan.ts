@@ -84,7 +84,7 @@ export const cyclegan: GanFamily = {
     if (!data.input) return `cyclegan translates between two image domains; ${data.name} has one`;
     const [h, w, cb] = data.shape;
     const [ha, wa, ca] = data.input.shape;
-    if (h !== w || ha !== h || wa !== w) return `cyclegan needs square A and B images of one size, got A ${data.input.shape.join('×')} and B ${data.shape.join('×')}; pass --image-size N`;
+    if (h !== w || ha !== h || wa !== w) return `cyclegan needs square A and B images of one size, got A ${data.input.shape.join('×')} and B ${data.shape.join('×')}; pass --image-size N (lowres: data gives the small image to SR generators: add --upsample-input to bring it to the target's size)`;
     if (h % 4 !== 0) return `cyclegan's generators halve the image twice, so the side must be divisible by 4, got ${h}; pass --image-size 32, 64, 128 or 256`;
     try {
       patchGanLayers(h);

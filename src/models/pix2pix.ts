@@ -56,7 +56,7 @@ export const pix2pix: GanFamily = {
   check(data, config) {
     if (!data.input || data.input.pairing !== 'paired') return `pix2pix learns from pairs (A, B); ${data.name} is not paired — use cyclegan for two unpaired domains`;
     const [h, w] = data.shape;
-    if (h !== w || data.input.shape[0] !== h || data.input.shape[1] !== w) return `pix2pix needs square A and B images of one size, got A ${data.input.shape.join('×')} and B ${data.shape.join('×')}; pass --image-size N`;
+    if (h !== w || data.input.shape[0] !== h || data.input.shape[1] !== w) return `pix2pix needs square A and B images of one size, got A ${data.input.shape.join('×')} and B ${data.shape.join('×')}; pass --image-size N (lowres: data gives the small image to SR generators: add --upsample-input to bring it to the target's size)`;
     try {
       unetDepth(h);
       patchGanLayers(h);

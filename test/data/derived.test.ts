@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadDerived } from '../../src/data/derived.js';
+import { loadDerived, roundBytes } from '../../src/data/derived.js';
 import { edgeMaps } from '../../src/data/edge_map.js';
 import { loadData } from '../../src/data/registry.js';
-import { resizeImages } from '../../src/data/transform.js';
+import { bicubicUpscale, downscale } from '../../src/data/degrade.js';
 import type { ArraySource } from '../../src/data/types.js';
 import type { SpecLoader } from '../../src/data/unpaired.js';
 import { UserError } from '../../src/util/errors.js';
@@ -117,14 +117,37 @@ test('masked: one rectangular mid-grey hole per example, the same on every load,
   assert.ok(boxes.size >= n - 1, 'holes differ between examples');
 });
 
-test('lowres: ×4 box average then bilinear back up; sizes not divisible by 4 are refused', async () => {
-  // 8×8 grey image of four constant 4×4 blocks: the ×4 box average is exactly the block values.
+test('lowres: the input is the target / scale, area blocks exact, bicubic as downscale(); sizes not divisible are refused', async () => {
+  // 8×8 grey image of four constant 4×4 blocks: the ×4 area downscale is exactly the block values.
   const img = new Uint8Array(64);
   for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) img[y * 8 + x] = [10, 50, 90, 250][(y >> 2) * 2 + (x >> 2)];
-  const src = await loadDerived('lowres', 'mem', serve(source(img, [8, 8, 1], 1)));
-  assert.deepEqual([...src.inputs!.values], [...resizeImages(Uint8Array.of(10, 50, 90, 250), 1, [2, 2, 1], [8, 8, 1])]);
-  assert.deepEqual(src.info.input!.shape, [8, 8, 1]);
-  await assert.rejects(loadDerived('lowres', 'mem', serve(source(new Uint8Array(36), [6, 6, 1], 1))), /divisible by 4.*6×6/);
+  const area = await loadDerived('lowres', 'mem', serve(source(img, [8, 8, 1], 1)), { degrade: { downsample: 'area' } });
+  assert.deepEqual([...area.inputs!.values], [10, 50, 90, 250]);
+  assert.deepEqual([area.info.input!.shape, area.info.shape], [[2, 2, 1], [8, 8, 1]]);
+  const two = pattern([8, 8, 3], 5);
+  const bic = await loadDerived('lowres', 'mem', serve(source(two, [8, 8, 3], 1)), { degrade: { scale: 2 } });
+  assert.deepEqual([...bic.inputs!.values], [...roundBytes(downscale(two, [8, 8, 3], 2, 'bicubic'))]);
+  // Same-size translators get the input bicubic-upscaled back with the same kernel.
+  const up = await loadDerived('lowres', 'mem', serve(source(two, [8, 8, 3], 1)), { degrade: { scale: 2 }, upsampleInput: true });
+  assert.deepEqual(up.info.input!.shape, [8, 8, 3]);
+  assert.deepEqual([...up.inputs!.values], [...roundBytes(bicubicUpscale(bic.inputs!.values, [4, 4, 3], 2))]);
+  await assert.rejects(loadDerived('lowres', 'mem', serve(source(new Uint8Array(36), [6, 6, 1], 1))), /divisible by --scale 4.*6×6/);
+  await assert.rejects(loadDerived('lowres', 'mem', serve(source(img, [8, 8, 1], 1)), { degrade: { scale: 3 } }), /--scale must be one of 2, 4, 8/);
+});
+
+test('lowres: noise is fixed per example across loads; JPEG applies; degradation flags are refused for other data', async () => {
+  const n = 3;
+  const imgs = new Uint8Array(n * 16 * 16 * 3);
+  for (let i = 0; i < n; i++) imgs.set(pattern([16, 16, 3], 40 * i), i * 768);
+  const opts = { degrade: { noise: 8, jpeg: 60 } };
+  const a = await loadDerived('lowres', 'mem', serve(source(imgs, [16, 16, 3], n)), opts);
+  const b = await loadDerived('lowres', 'mem', serve(source(imgs, [16, 16, 3], n)), opts);
+  assert.deepEqual(a.inputs!.values, b.inputs!.values);
+  const clean = await loadDerived('lowres', 'mem', serve(source(imgs, [16, 16, 3], n)));
+  assert.notDeepEqual(a.inputs!.values, clean.inputs!.values);
+  assert.ok(a.notices!.some((m) => /noise σ 8\/255, JPEG q 60/.test(m)), a.notices!.join('; '));
+  await assert.rejects(loadData('mnist', { degrade: { scale: 2 } }), /lowres:/);
+  await assert.rejects(loadDerived('edges', 'mem', serve(source(imgs, [16, 16, 3], n)), { upsampleInput: true }), /lowres: data only/);
 });
 
 test('derived specs through loadData: folder bases, test split of the base, points refused', async () => {
@@ -135,6 +158,6 @@ test('derived specs through loadData: folder bases, test split of the base, poin
   assert.equal(src.info.name, `edges:folder:${join(dir, 'train')}`);
   assert.deepEqual([...src.inputs!.values], [...edgeMaps(square(3), 1, [16, 16, 3])]);
   const fm = (await loadData('lowres:mnist', { split: 'test', limit: 3, imageSize: 32 })) as ArraySource;
-  assert.deepEqual([fm.count, fm.info.shape, fm.info.numClasses], [3, [32, 32, 1], 10]);
+  assert.deepEqual([fm.count, fm.info.shape, fm.info.input!.shape, fm.info.numClasses], [3, [32, 32, 1], [8, 8, 1], 10]);
   await assert.rejects(loadData('masked:toy:ring8'), /not image data/);
 });

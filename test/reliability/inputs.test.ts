@@ -136,3 +136,20 @@ test('idx pairs: label count, label range, dtype and truncation errors name the 
   await rejectsUser(pair(ok, await write('imgcut', encodeIdx({ dtype: 'uint8', shape: [4, 2, 2], data: new Uint8Array(16) }).subarray(0, 20))), /imgcut: truncated/);
   await rejectsUser(pair(ok, await write('img2d', encodeIdx({ dtype: 'uint8', shape: [4, 4], data: new Uint8Array(16) }))), /img2d: expected uint8 images \[N, H, W\]/);
 });
+
+test('lowres: flags and --random-crop are config keys refused, with their flag names, for data they do not describe', async () => {
+  const dir = await folder();
+  for (let i = 0; i < 4; i++) await fs.writeFile(path.join(dir, `img${i}.png`), await image(32, 32, 3, 'png'));
+  const base = { model: 'dcgan', data: `folder:${dir}`, width: 8, batchSize: 2, latentDim: 8, steps: 1, sampleEvery: 0, out: path.join(tmp, 'sr-flags') };
+  await rejectsUser(startRun({ ...base, noise: 5, scale: 2 }), /--scale, --noise describe lowres: data.*use --data lowres:folder:/);
+  await rejectsUser(startRun({ ...base, data: 'fashion-mnist', randomCrop: true }), /--random-crop reads folder:PATH/);
+  await rejectsUser(startRun({ ...base, randomCrop: true, imageSize: 16, xflip: true }), /--xflip .*random crops, flipped at random already/);
+  // pix2pix needs input and target of one size: lowres: alone is refused with the way out, --upsample-input is accepted.
+  const { latentDim: _, ...common } = base;
+  const sr = { ...common, model: 'pix2pix', data: `lowres:folder:${dir}`, scale: 2 };
+  await rejectsUser(startRun(sr), /A 16×16×3 and B 32×32×3.*--upsample-input/);
+  const trainer = await startRun({ ...sr, upsampleInput: true, out: path.join(tmp, 'sr-up') });
+  assert.deepEqual(trainer.data.input!.shape, [32, 32, 3]);
+  trainer.dispose();
+  await rejectsUser(async () => validatePartialConfig({ downsample: 'nearest' }, 'x'), /downsample \(--downsample\)/);
+});

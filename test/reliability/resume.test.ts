@@ -134,3 +134,17 @@ test('dcgan on a streamed folder with --xflip: stopped mid-epoch and resumed →
   }
   await compareResume('stream', { model: 'dcgan', data: `folder:${dir}`, stream: 'on', xflip: true, batchSize: 4, width: 8, latentDim: 16 }, 9, [3, 7]);
 });
+
+test('pix2pix on lowres: random crops of a folder (noise, --upsample-input): stopped and resumed → bit-identical', async () => {
+  // Images of three sizes; every step draws crops, flips and noise from the stream's rng, so resume must replay them.
+  const dir = path.join(tmp, 'crop-folder');
+  await fs.mkdir(dir, { recursive: true });
+  for (const [i, [h, w]] of [[40, 52], [33, 64], [48, 48]].entries()) {
+    const px = Buffer.alloc(h * w * 3);
+    for (let j = 0; j < px.length; j++) px[j] = (i * 53 + j * 11 + (j % 57) * 5) % 256;
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, `p${i}.png`));
+  }
+  await compareResume('crops', {
+    model: 'pix2pix', data: `lowres:folder:${dir}`, randomCrop: true, imageSize: 16, scale: 2, noise: 5, upsampleInput: true, batchSize: 2, width: 8,
+  }, 6, [3]);
+});
