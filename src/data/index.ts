@@ -30,7 +30,7 @@ export {
   degrade, degradeSync, jpegRoundTrip, downscale, modcrop, toUint8, bicubicUpscale, gaussianBlur, cubic, checkDegrade, describeDegrade, DEFAULT_DEGRADE, DOWNSAMPLE_METHODS, SR_SCALES,
   type DegradeSpec, type DownsampleMethod, type ByteImage,
 } from './degrade.js';
-export { applyTiled, tileStarts, type PlainImage, type TileOptions } from './tiles.js';
+export { applyTiled, tiledRows, tileStarts, type PlainImage, type RowBand, type TileOptions } from './tiles.js';
 export {
   imageStore, cropSampler, centreCrops, lowresCrops, loadFolderCrops, readStoredImage, isCropSampler, PHOTO_MAX_SIDE, type ImageStore, type CropSampler,
 } from './crops.js';

@@ -42,20 +42,30 @@ function axisWeights(n: number, shareBefore: number, shareAfter: number): Float6
   return w;
 }
 
+/** Finished output rows of a tiled pass: `rows` rows from row `top`, [rows, w·scale, c] interleaved. */
+export interface RowBand {
+  top: number;
+  rows: number;
+  values: Float32Array;
+  width: number;
+  channels: number;
+}
+
 /**
  * Apply `fn` (e.g. a super-resolution generator) to a large image tile by tile, in bounded memory: the image
  * is split into overlapping `tile`×`tile` pieces, fn upscales each one by `scale`, and the outputs are
  * feather-blended where they overlap (weights ramp linearly across each shared strip, see `axisWeights`).
- * Tiles are visited band by band (one row of tiles at a time), and only one band's accumulators live at once:
- * memory is the output plus O(tile · scale · width · scale · c), whatever the image's height, and fn never sees
- * more than tile × tile pixels. Returns the h·scale × w·scale image with fn's channel count.
+ * Tiles are visited band by band (one row of tiles at a time), and only one band's accumulators live at once;
+ * each band's finished rows are yielded as soon as no later tile can touch them, so a caller that writes them
+ * away (`ganforge upscale` into its 8-bit output) holds O(tile · scale · width · scale · c) floats, whatever the
+ * image's height, and fn never sees more than tile × tile pixels. The bands cover the h·scale output rows in order.
  *
  * With an fn that treats every pixel alike (nearest-neighbour upscale, identity), the result equals fn on
  * the whole image exactly: overlapping outputs agree, and a weighted mean of equal values is that value.
  * @example
- * const big = applyTiled({ values, h: 3000, w: 4000, c: 3 }, { tile: 128, overlap: 16, scale: 4 }, (t) => upscale(t));
+ * for (const band of tiledRows(photo, { tile: 128, overlap: 16, scale: 4 }, upscale)) write(band);
  */
-export function applyTiled(image: PlainImage, opts: TileOptions, fn: (tile: PlainImage) => PlainImage): PlainImage {
+export function* tiledRows(image: PlainImage, opts: TileOptions, fn: (tile: PlainImage) => PlainImage): Generator<RowBand> {
   const { h, w, c } = image;
   const { tile, overlap, scale: s } = opts;
   if (!Number.isInteger(tile) || tile < 1) throw new UserError(`tile must be a positive integer of pixels, got ${tile}`);
@@ -66,7 +76,6 @@ export function applyTiled(image: PlainImage, opts: TileOptions, fn: (tile: Plai
   const xs = tileStarts(w, tile, overlap);
   const [th, tw] = [Math.min(tile, h), Math.min(tile, w)];
   const W = w * s;
-  let out: Float32Array | undefined;
   let oc = 0;
   // The band's accumulators cover output rows [bandTop, bandTop + th·s): Σ weight·value and Σ weight.
   let acc = new Float64Array(0);
@@ -84,9 +93,8 @@ export function applyTiled(image: PlainImage, opts: TileOptions, fn: (tile: Plai
       }
       const o = fn({ values: piece, h: th, w: tw, c });
       if (o.h !== th * s || o.w !== tw * s) throw new Error(`tile fn returned ${o.h}×${o.w} for a ${th}×${tw} tile; expected ×${s}: ${th * s}×${tw * s}`);
-      if (!out) {
+      if (oc === 0) {
         oc = o.c;
-        out = new Float32Array(h * s * W * oc);
         acc = new Float64Array(th * s * W * oc);
         wsum = new Float64Array(th * s * W);
       } else if (o.c !== oc) {
@@ -95,7 +103,7 @@ export function applyTiled(image: PlainImage, opts: TileOptions, fn: (tile: Plai
       if (q === 0 && r > 0) {
         // A new band: rows above it are final; rows it shares with the last band carry over.
         const shift = (y0 * s - bandTop) * W;
-        flush(out, acc, wsum, bandTop, y0 * s - bandTop, W, oc);
+        yield finished(acc, wsum, bandTop, y0 * s - bandTop, W, oc);
         acc.copyWithin(0, shift * oc);
         acc.fill(0, acc.length - shift * oc);
         wsum.copyWithin(0, shift);
@@ -115,14 +123,31 @@ export function applyTiled(image: PlainImage, opts: TileOptions, fn: (tile: Plai
       }
     }
   }
-  flush(out!, acc, wsum, bandTop, h * s - bandTop, W, oc);
-  return { values: out!, h: h * s, w: W, c: oc };
+  yield finished(acc, wsum, bandTop, h * s - bandTop, W, oc);
 }
 
-/** Write the band's first `rows` output rows (weighted means) into `out` at row `top`. */
-function flush(out: Float32Array, acc: Float64Array, wsum: Float64Array, top: number, rows: number, W: number, c: number): void {
-  for (let p = 0; p < rows * W; p++) {
-    const o = top * W * c + p * c;
-    for (let ch = 0; ch < c; ch++) out[o + ch] = acc[p * c + ch] / wsum[p];
+/**
+ * tiledRows collected into the whole h·scale × w·scale image (fn's channel count): for images whose output fits
+ * in memory as floats.
+ * @example
+ * const big = applyTiled({ values, h: 300, w: 400, c: 3 }, { tile: 128, overlap: 16, scale: 4 }, (t) => upscale(t));
+ */
+export function applyTiled(image: PlainImage, opts: TileOptions, fn: (tile: PlainImage) => PlainImage): PlainImage {
+  let out: Float32Array | undefined;
+  let c = 0;
+  for (const band of tiledRows(image, opts, fn)) {
+    c = band.channels;
+    out ??= new Float32Array(image.h * opts.scale * band.width * c);
+    out.set(band.values, band.top * band.width * c);
   }
+  return { values: out!, h: image.h * opts.scale, w: image.w * opts.scale, c };
+}
+
+/** The band's first `rows` output rows (weighted means), from output row `top`. */
+function finished(acc: Float64Array, wsum: Float64Array, top: number, rows: number, W: number, c: number): RowBand {
+  const values = new Float32Array(rows * W * c);
+  for (let p = 0; p < rows * W; p++) {
+    for (let ch = 0; ch < c; ch++) values[p * c + ch] = acc[p * c + ch] / wsum[p];
+  }
+  return { top, rows, values, width: W, channels: c };
 }
