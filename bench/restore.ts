@@ -206,6 +206,7 @@ async function benchSr(o: { minutes: number; seeds: number[]; out: string; maxSi
       try {
         await fs.rm(dir(m.name), { recursive: true, force: true });
         let steps: number | undefined;
+        process.stderr.write(`bench:restore: ${m.name} seed ${seed}…\n`);
         if (m.train) {
           await run(['train', ...m.train(dir), '--data', 'lowres:photos', '--scale', String(SCALE), '--image-size', String(HR_CROP), '--max-minutes', String(o.minutes), '--steps', '1000000', '--seed', String(seed), '--out', dir(m.name)]);
           steps = await lastStep(dir(m.name));
@@ -220,6 +221,7 @@ async function benchSr(o: { minutes: number; seeds: number[]; out: string; maxSi
   }
   perceptual.dispose();
   fidNet.dispose();
+  process.stdout.write(`restore sr: mean ± std over seeds ${o.seeds.join(',')} (bicubic is deterministic); lower perceptual and FID are better; steps = the last logged step\n`);
   process.stdout.write(`${'model'.padEnd(12)} ${'PSNR dB'.padEnd(15)} ${'SSIM'.padEnd(17)} ${'perceptual'.padEnd(17)} ${'FID'.padEnd(15)} steps\n`);
   for (const m of SR_MODELS) {
     const r = rows[m.name];
@@ -265,6 +267,7 @@ async function benchInpaint(o: { minutes: number; seeds: number[]; out: string; 
   let failed = '';
   for (const seed of o.seeds) {
     const dir = path.join(o.out, `inpaint-s${seed}`);
+    process.stderr.write(`bench:restore: inpaint seed ${seed}…\n`);
     try {
       await fs.rm(dir, { recursive: true, force: true });
       await run(['train', 'inpaint', '--data', `masked:folder:${o.cifar}/train`, '--data-limit', String(o.trainLimit), '--max-minutes', String(o.minutes), '--steps', '1000000', '--seed', String(seed), '--out', dir]);
