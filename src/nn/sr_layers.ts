@@ -67,3 +67,43 @@ export class ScaledResidual extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(ScaledResidual);
+
+/**
+ * PReLU with one slope per channel (He et al. 2015), shared over H and W: max(0, x) + α_c·min(0, x), α starting
+ * at `init` (0.25, PyTorch's default, which SRGAN uses). tf.layers' PReLU with sharedAxes pins the height and width
+ * it was built at in its input spec, so a generator made of it only takes images of its training size; this one
+ * checks the channels alone, so a fully convolutional G runs on a whole photo (the studio's upscale viewer) as well
+ * as on tiles. The kernel is TF.js's Prelu with α [C] (native on aten, forward and gradient).
+ */
+export class ChannelPReLU extends tfl.layers.Layer {
+  static className = 'ChannelPReLU';
+  readonly init: number;
+  private alpha!: tfl.LayerVariable;
+
+  constructor(args: LayerArgs & { init?: number } = {}) {
+    super(args);
+    this.init = args.init ?? 0.25;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const c = s[s.length - 1];
+    if (c == null) throw new Error(`ChannelPReLU needs a known channel count, got [${s.join(', ')}]`);
+    this.alpha = this.addWeight('alpha', [c], 'float32', tfl.initializers.constant({ value: this.init }));
+    this.inputSpec = [new tfl.InputSpec({ ndim: s.length, axes: { [s.length - 1]: c } })];
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.prelu(Array.isArray(inputs) ? inputs[0] : inputs, this.alpha.read()));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), init: this.init };
+  }
+}
+tf.serialization.registerClass(ChannelPReLU);

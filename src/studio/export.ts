@@ -80,7 +80,7 @@ export async function writeWebFiles(out: string, info: GeneratorManifest, source
   await checkVendor();
   await fs.mkdir(out, { recursive: true });
   await fs.copyFile(VENDOR_TFJS, path.join(out, 'tfjs.js'));
-  for (const f of ['generator_core.js', 'translate_page.js', 'inpaint_page.js', 'style_core.js', 'style_page.js']) await copyCompiled(f, out);
+  for (const f of ['generator_core.js', 'translate_page.js', 'inpaint_page.js', 'upscale_page.js', 'style_core.js', 'style_page.js']) await copyCompiled(f, out);
   await fs.writeFile(path.join(out, 'manifest.json'), JSON.stringify(info, null, 2) + '\n');
   const kind = info.condition === 'image' ? 'translator' : info.style ? 'style' : 'generator';
   const modules = { translator: translatorModule, style: styleModule, generator: generatorModule };

@@ -125,9 +125,11 @@ export const TRANSLATOR_DEMO = `<!doctype html>
   import { translators, info, tf } from './generator.js';
   import { mountTranslate } from './translate_page.js';
   import { isInpainter, mountInpaint } from './inpaint_page.js';
+  import { mountUpscale, upscaleFactorOf } from './upscale_page.js';
   document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
-  // A generator of an image plus its mask channel fills holes: the page to paint them on.
+  // A generator of an image plus its mask channel fills holes: the page to paint them on; one that enlarges, the upscale viewer.
   if (isInpainter(translators.AtoB)) mountInpaint(document.getElementById('app'), translators.AtoB);
+  else if (upscaleFactorOf(translators.AtoB)) mountUpscale(document.getElementById('app'), translators.AtoB);
   else mountTranslate(document.getElementById('app'), info, translators);
   document.body.dataset.ready = '1';
 </script>

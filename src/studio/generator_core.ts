@@ -127,6 +127,11 @@ export interface Translator {
   output: Shape;
   /** `pixels`: n images [n, h, w, c] of the input shape in 0..1, row-major; returns n outputs in 0..1. */
   translate(pixels: Float32Array): Promise<Float32Array>;
+  /**
+   * One image of any height and width [h, w, c] in 0..1 through the generator, for a fully convolutional one
+   * (a super-resolution G runs on the whole photo); returns its output in 0..1 and the output's [h, w, c].
+   */
+  translateAnySize(pixels: Float32Array, h: number, w: number): Promise<{ pixels: Float32Array; shape: Shape }>;
   dispose(): void;
 }
 
@@ -157,6 +162,15 @@ export async function loadTranslator(tf: TF, modelUrl: string, info: GeneratorMa
         return tf.clipByValue(tf.div(tf.add(y, 1), 2), 0, 1);
       });
       return readAndDispose(out);
+    },
+    async translateAnySize(pixels, ih, iw) {
+      const out = tf.tidy(() => {
+        const x = tf.sub(tf.mul(tf.tensor4d(pixels, [1, ih, iw, c]), 2), 1);
+        const y = model.apply(x, { training: info.trainingMode }) as tfc.Tensor;
+        return tf.clipByValue(tf.div(tf.add(y, 1), 2), 0, 1);
+      });
+      const [, oh, ow, oc] = out.shape as number[];
+      return { pixels: await readAndDispose(out), shape: [oh, ow, oc] };
     },
     dispose: () => model.dispose(),
   };

@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
 import { NearestUpsample2D } from '../../nn/upsample.js';
-import { PixelShuffle2x, ScaledResidual } from '../../nn/sr_layers.js';
+import { PixelShuffle2x, ScaledResidual, ChannelPReLU } from '../../nn/sr_layers.js';
 import { chain } from './layers.js';
 
 export interface SrGeneratorSpec {
@@ -26,7 +26,7 @@ function conv2d(name: string, filters: number, kernelSize: number, init: SeededI
 
 /** PReLU with one slope per channel (He et al. 2015), shared over H and W, starting at 0.25 as in PyTorch. */
 function prelu(name: string): tfl.layers.Layer {
-  return tfl.layers.prelu({ name, sharedAxes: [1, 2], alphaInitializer: tfl.initializers.constant({ value: 0.25 }) });
+  return new ChannelPReLU({ name, init: 0.25 });
 }
 
 function batchNorm(name: string): tfl.layers.Layer {

@@ -1,6 +1,7 @@
 import { loadTranslator, type Direction, type Translator } from '../generator_core.js';
 import { mountTranslate } from '../translate_page.js';
 import { isInpainter, mountInpaint } from '../inpaint_page.js';
+import { mountUpscale, upscaleFactorOf } from '../upscale_page.js';
 import { getRun, runPath } from './api.js';
 import { esc } from './live.js';
 import { loadTf, pickBackend } from './tf.js';
@@ -25,10 +26,14 @@ export async function showTranslate(view: HTMLElement, id: string): Promise<() =
   }
   // A generator of an image plus its mask channel fills holes: the page to paint them (inpaint_page.ts).
   const inpainter = translators.AtoB && isInpainter(translators.AtoB) ? translators.AtoB : undefined;
-  view.innerHTML = `<h2>${esc(id)}: ${inpainter ? 'inpaint' : 'translate'} <small>${esc(info.model)} · ${esc(info.data)} · ${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
+  // One whose output is its input enlarged by a whole factor upscales: the before/after viewer (upscale_page.ts).
+  const upscaler = translators.AtoB && upscaleFactorOf(translators.AtoB) ? translators.AtoB : undefined;
+  view.innerHTML = `<h2>${esc(id)}: ${inpainter ? 'inpaint' : upscaler ? 'upscale' : 'translate'} <small>${esc(info.model)} · ${esc(info.data)} · ${esc(info.checkpoint)}, TF.js ${backend}</small></h2>
     <div id="translate"></div>`;
-  if (inpainter) mountInpaint(view.querySelector('#translate') as HTMLElement, inpainter);
-  else mountTranslate(view.querySelector('#translate') as HTMLElement, info, translators);
+  const root = view.querySelector('#translate') as HTMLElement;
+  if (inpainter) mountInpaint(root, inpainter);
+  else if (upscaler) mountUpscale(root, upscaler);
+  else mountTranslate(root, info, translators);
   view.dataset.ready = '1';
   return () => Object.values(translators).forEach((t) => t?.dispose());
 }
