@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { trainChecked } from './train_checked.js';
 import { MODELS, getModel } from '../../src/models/registry.js';
-import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
+import { resolveConfig, resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import type { StepStats } from '../../src/gan/step.js';
 import { generate, latents, oneHotLabels } from '../../src/gan/sampling.js';
 import { disposeOptimizers } from '../../src/gan/optimizers.js';
@@ -101,7 +101,8 @@ test('cgan refuses unlabelled data, saying what to use', () => {
 test('every image family, built, trained 3 steps and disposed, leaves no tensor behind', async () => {
   const source = await loadData('fashion-mnist', { limit: 32 });
   for (const family of Object.values(MODELS)) {
-    const config = resolveConfig(family.defaults(source.info), { model: family.name, batchSize: 8, width: 4, hidden: 16, latentDim: 16, nCritic: 1 });
+    // Defaults may hold a family's own settings (srgan's content loss), so resolve against its table.
+    const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: family.name, batchSize: 8, width: 4, hidden: 16, latentDim: 16, nCritic: 1 });
     if (family.check(source.info, config) !== null) continue;
     const before = tf.memory().numTensors;
     const state = freshState(family, source, config);
