@@ -2,10 +2,11 @@
  * The inpainting page (#/inpaint/ID, and #/translate/ID for a run whose generator takes an image plus a mask
  * channel): a photo at the model's size — a test card to start with, or an uploaded image stretched to that
  * size — on which a person paints the hole with mouse, pen or touch; the generator fills it in the page, and
- * the output keeps every pixel outside the hole as it is. Like translate_page.ts, its only run-time import is
- * generator_core.js.
+ * the output keeps every pixel outside the hole as it is. Its run-time imports are generator_core.js and
+ * translate_page.js (the stroke drawing), both copied by `ganforge export`.
  */
 import { fromRgba, toRgba, type Translator } from './generator_core.js';
+import { drawing } from './translate_page.js';
 
 const SCREEN = 256; // on-screen side of the canvases, in CSS pixels
 /** The hole's fill in G's input, as the training data has it (masks.ts HOLE_FILL = 128), in 0..1. */
@@ -91,7 +92,8 @@ export function mountInpaint(root: HTMLElement, t: Translator): void {
     }
   };
 
-  painting(input, holeCtx, () => Number($<HTMLInputElement>('ip-brush').value), () => {
+  // White strokes on the hole canvas; anti-aliasing does not matter: a pixel is in the hole when its red is ≥ 128.
+  drawing(input, holeCtx, () => ({ ink: '#fff', size: Number($<HTMLInputElement>('ip-brush').value) }), () => {
     show();
     void run();
   });
@@ -112,42 +114,6 @@ export function mountInpaint(root: HTMLElement, t: Translator): void {
 }
 
 const canvasStyle = `width:${SCREEN}px;height:${SCREEN}px;image-rendering:pixelated;border:1px solid #ccc;display:block;`;
-
-/** White strokes on the hole canvas from pointer events on the shown canvas (mouse, pen and touch alike). */
-function painting(canvas: HTMLCanvasElement, hole: CanvasRenderingContext2D, size: () => number, changed: () => void): void {
-  let last: [number, number] | null = null;
-  const at = (e: PointerEvent): [number, number] => {
-    const r = canvas.getBoundingClientRect();
-    return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
-  };
-  // No anti-aliasing matters here: a pixel is in the hole when its red is ≥ 128.
-  canvas.addEventListener('pointerdown', (e) => {
-    canvas.setPointerCapture(e.pointerId);
-    last = at(e);
-    hole.fillStyle = '#fff';
-    hole.beginPath();
-    hole.arc(last[0], last[1], size() / 2, 0, 2 * Math.PI);
-    hole.fill();
-    changed();
-  });
-  canvas.addEventListener('pointermove', (e) => {
-    if (!last) return;
-    const p = at(e);
-    Object.assign(hole, { strokeStyle: '#fff', lineWidth: size(), lineCap: 'round', lineJoin: 'round' });
-    hole.beginPath();
-    hole.moveTo(...last);
-    hole.lineTo(...p);
-    hole.stroke();
-    last = p;
-    changed();
-  });
-  const end = () => {
-    if (last) changed();
-    last = null;
-  };
-  canvas.addEventListener('pointerup', end);
-  canvas.addEventListener('pointercancel', end);
-}
 
 /** A photo to start from: smooth colour ramps and a soft disc, [h, w, c] in 0..1. */
 function testCard(h: number, w: number, c: number): Float32Array {

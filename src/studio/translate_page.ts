@@ -109,8 +109,11 @@ export function mountTranslate(root: HTMLElement, info: GeneratorManifest, trans
 
 const canvasStyle = `width:${SCREEN}px;height:${SCREEN}px;image-rendering:pixelated;border:1px solid #ccc;display:block;`;
 
-/** Freehand strokes with pointer events (mouse, pen and touch alike), in the canvas's own pixels. */
-function drawing(canvas: HTMLCanvasElement, ctx: CanvasRenderingContext2D, brush: () => { ink: string; size: number }, changed: () => void): void {
+/**
+ * Freehand strokes with pointer events (mouse, pen and touch alike) on `canvas`, in its own pixels, drawn into
+ * `ctx` (the canvas's own context, or another one of its size: the inpainting page paints its hole apart).
+ */
+export function drawing(canvas: HTMLCanvasElement, ctx: CanvasRenderingContext2D, brush: () => { ink: string; size: number }, changed: () => void): void {
   let last: [number, number] | null = null;
   const at = (e: PointerEvent): [number, number] => {
     const r = canvas.getBoundingClientRect();
