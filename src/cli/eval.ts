@@ -5,7 +5,7 @@ import { METRIC_NAMES } from '../metrics/registry.js';
 import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult } from '../metrics/evaluate.js';
 import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
-import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS } from '../metrics/translator_eval.js';
+import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS, qualityProtocolOf } from '../metrics/translator_eval.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
 import { allNetworks } from '../gan/family.js';
 import { sampleFamily } from '../gan/sampling.js';
@@ -116,9 +116,10 @@ async function evalTranslator(target: string, opts: EvalCliOptions): Promise<voi
     const holes = set.inputs.shape[3] === set.targets.shape[3] + 1 ? ['hole-l1', 'hole-psnr'] : []; // masked: data
     const metrics = opts.metrics === 'fid' ? ['l1', 'psnr', 'ssim', ...holes, 'fid', ...(set.classifier ? ['accuracy'] : [])] : opts.metrics === 'all' ? [...TRANSLATOR_METRICS] : opts.metrics.split(',').map((m) => m.trim());
     const scores = await scoreTranslator((r) => sampleFamily(family, nets, r, { config: state.config, data: state.data }), set, metrics, { seed: opts.seed, direction: opts.direction });
+    const quality = qualityProtocolOf(set);
     set.inputs.dispose();
     set.targets.dispose();
-    const protocol = { model: family.name, step: state.step, testSet: set.name, range: '[-1, 1] (L = 2)', ssim: '11×11 Gaussian σ 1.5, K1 0.01, K2 0.03', fidNet: set.classifier ?? `by channels (${state.data.shape[2]})` };
+    const protocol = { model: family.name, step: state.step, testSet: set.name, l1: '[-1, 1]', psnr: quality.psnr, ssim: quality.ssim, fidNet: set.classifier ?? `by channels (${state.data.shape[2]})` };
     if (opts.json) process.stdout.write(JSON.stringify({ scores, protocol }) + '\n');
     else {
       for (const [k, v] of Object.entries(scores)) process.stdout.write(`${k.padEnd(9)} ${v.toPrecision(5)}\n`);

@@ -10,6 +10,7 @@ import { CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
 import { evaluateSets, resolveNet } from './evaluate.js';
 import { loadClassifierNet } from './features.js';
 import { evaluateTranslation, TRANSLATION_METRIC_NAMES } from './translation.js';
+import { describeProtocol, srProtocol, type QualityProtocol } from './image_quality.js';
 import { baselineScores, inpaintingScores } from './inpainting.js';
 
 /** Metrics of a translator: the paired ones, FID of outputs vs targets, and a classifier's accuracy on the outputs. */
@@ -79,8 +80,24 @@ export function testSetFrom(source: ArraySource, count: number): TranslatorTestS
 }
 
 /**
- * Score a translator (its family's `sample` on the test inputs) against the targets: L1, PSNR and SSIM on
- * [-1, 1] (data range 2), FID of outputs vs targets with the feature network for their channels, and for
+ * How PSNR and SSIM are measured on a test set: for super-resolution (inputs smaller than the targets by a whole
+ * factor s ≥ 2) the field's convention, Y channel with s border pixels cropped on 0–255 (srProtocol), else RGB on
+ * [-1, 1] (data range 2). Returns the protocol (undefined: the RGB default) and its one-line description.
+ */
+export function qualityProtocolOf(set: Pick<TranslatorTestSet, 'inputs' | 'targets'>): { quality?: QualityProtocol; psnr: string; ssim: string } {
+  const [, ih, iw] = set.inputs.shape;
+  const [, th, tw] = set.targets.shape;
+  const s = th / ih;
+  if (Number.isInteger(s) && s >= 2 && tw === iw * s) {
+    const quality = srProtocol(s);
+    return { quality, psnr: describeProtocol('psnr', quality), ssim: describeProtocol('ssim', quality) };
+  }
+  return { psnr: 'RGB on [-1, 1] (L = 2)', ssim: 'RGB on [-1, 1], 11×11 Gaussian σ 1.5, K1 0.01, K2 0.03' };
+}
+
+/**
+ * Score a translator (its family's `sample` on the test inputs) against the targets: L1 on [-1, 1], PSNR and SSIM
+ * as qualityProtocolOf says (Y with the border cropped for super-resolution, else RGB on [-1, 1]), FID of outputs vs targets with the feature network for their channels, and for
  * MNIST/Fashion-MNIST targets the shipped classifier's accuracy on the outputs against the targets' labels.
  */
 export async function scoreTranslator(
@@ -94,7 +111,8 @@ export async function scoreTranslator(
   try {
     const paired = metrics.filter((m) => (TRANSLATION_METRIC_NAMES as readonly string[]).includes(m));
     if (paired.length > 0) {
-      const r = evaluateTranslation(outputs, set.targets, { metrics: paired.join(',') });
+      const { quality } = qualityProtocolOf(set);
+      const r = evaluateTranslation(outputs, set.targets, { metrics: paired.join(','), ...(quality ? { quality } : {}) });
       for (const m of paired) scores[m] = r[m as 'l1' | 'psnr' | 'ssim']!;
     }
     const [h, w, c] = result.shape;
