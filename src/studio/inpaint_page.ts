@@ -3,10 +3,10 @@
  * channel): a photo at the model's size — a test card to start with, or an uploaded image stretched to that
  * size — on which a person paints the hole with mouse, pen or touch; the generator fills it in the page, and
  * the output keeps every pixel outside the hole as it is. Its run-time imports are generator_core.js and
- * translate_page.js (the stroke drawing), both copied by `ganforge export`.
+ * translate_page.js (the stroke drawing and its one-at-a-time runner), both copied by `ganforge export`.
  */
 import { fromRgba, toRgba, type Translator } from './generator_core.js';
-import { drawing } from './translate_page.js';
+import { drawing, newestOnly } from './translate_page.js';
 
 const SCREEN = 256; // on-screen side of the canvases, in CSS pixels
 /** The hole's fill in G's input, as the training data has it (masks.ts HOLE_FILL = 128), in 0..1. */
@@ -69,28 +69,15 @@ export function mountInpaint(root: HTMLElement, t: Translator): void {
     ctx.putImageData(new ImageData(rgba, w, h), 0, 0);
   };
 
-  let busy = false;
-  let again = false;
-  const run = async () => {
-    if (busy) return void (again = true);
-    busy = true;
-    try {
-      do {
-        again = false;
-        const start = performance.now();
-        const m = hole();
-        const filled = m.some((v) => v) ? await fillHole(t, photo, m) : photo;
-        output.getContext('2d')!.putImageData(new ImageData(toRgba(filled, 0, [h, w, c]), w, h), 0, 0);
-        output.dataset.frame = String(Number(output.dataset.frame ?? 0) + 1); // lets tests wait for a new frame
-        const area = m.reduce((a, v) => a + v, 0);
-        $('ip-status').textContent = area ? `filled ${area} pixel(s) in ${Math.round(performance.now() - start)} ms` : 'paint a hole on the photo';
-      } while (again);
-    } catch (e) {
-      $('ip-status').textContent = `inpainting failed: ${(e as Error).message}`;
-    } finally {
-      busy = false;
-    }
-  };
+  const run = newestOnly(async () => {
+    const start = performance.now();
+    const m = hole();
+    const filled = m.some((v) => v) ? await fillHole(t, photo, m) : photo;
+    output.getContext('2d')!.putImageData(new ImageData(toRgba(filled, 0, [h, w, c]), w, h), 0, 0);
+    output.dataset.frame = String(Number(output.dataset.frame ?? 0) + 1); // lets tests wait for a new frame
+    const area = m.reduce((a, v) => a + v, 0);
+    $('ip-status').textContent = area ? `filled ${area} pixel(s) in ${Math.round(performance.now() - start)} ms` : 'paint a hole on the photo';
+  }, (e) => ($('ip-status').textContent = `inpainting failed: ${e.message}`));
 
   // White strokes on the hole canvas; anti-aliasing does not matter: a pixel is in the hole when its red is ≥ 128.
   drawing(input, holeCtx, () => ({ ink: '#fff', size: Number($<HTMLInputElement>('ip-brush').value) }), () => {

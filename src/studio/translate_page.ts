@@ -59,29 +59,16 @@ export function mountTranslate(root: HTMLElement, info: GeneratorManifest, trans
   };
 
   // One translation at a time; strokes that come faster only ask for the newest drawing.
-  let busy = false;
-  let again = false;
-  const run = async () => {
-    if (busy) return void (again = true);
-    busy = true;
-    try {
-      do {
-        again = false;
-        const t = current();
-        const start = performance.now();
-        const pixels = await t.translate(fromRgba(ctx.getImageData(0, 0, input.width, input.height).data, t.input));
-        const [h, w] = t.output;
-        output.getContext('2d')!.putImageData(new ImageData(toRgba(pixels, 0, t.output), w, h), 0, 0);
-        output.dataset.frame = String(Number(output.dataset.frame ?? 0) + 1); // lets tests wait for a new frame
-        const noise = info.trainingMode ? ' · dropout on, as in training: the same drawing may come out a little differently' : '';
-        $('tr-status').textContent = `${LABELS[t.direction]} in ${Math.round(performance.now() - start)} ms${noise}`;
-      } while (again);
-    } catch (e) {
-      $('tr-status').textContent = `translation failed: ${(e as Error).message}`;
-    } finally {
-      busy = false;
-    }
-  };
+  const run = newestOnly(async () => {
+    const t = current();
+    const start = performance.now();
+    const pixels = await t.translate(fromRgba(ctx.getImageData(0, 0, input.width, input.height).data, t.input));
+    const [h, w] = t.output;
+    output.getContext('2d')!.putImageData(new ImageData(toRgba(pixels, 0, t.output), w, h), 0, 0);
+    output.dataset.frame = String(Number(output.dataset.frame ?? 0) + 1); // lets tests wait for a new frame
+    const noise = info.trainingMode ? ' · dropout on, as in training: the same drawing may come out a little differently' : '';
+    $('tr-status').textContent = `${LABELS[t.direction]} in ${Math.round(performance.now() - start)} ms${noise}`;
+  }, (e) => ($('tr-status').textContent = `translation failed: ${e.message}`));
 
   drawing(input, ctx, () => ({ ink: light() ? '#fff' : '#000', size: Number($<HTMLInputElement>('tr-brush').value) }), () => void run());
   $('tr-clear').addEventListener('click', () => {
@@ -108,6 +95,29 @@ export function mountTranslate(root: HTMLElement, info: GeneratorManifest, trans
 }
 
 const canvasStyle = `width:${SCREEN}px;height:${SCREEN}px;image-rendering:pixelated;border:1px solid #ccc;display:block;`;
+
+/**
+ * `work` run one call at a time: a call that comes while one runs only asks for one more run after it (of the
+ * newest state), so fast strokes never queue. A failure goes to `failed`. Returns the function to call.
+ */
+export function newestOnly(work: () => Promise<void>, failed: (e: Error) => void): () => Promise<void> {
+  let busy = false;
+  let again = false;
+  return async () => {
+    if (busy) return void (again = true);
+    busy = true;
+    try {
+      do {
+        again = false;
+        await work();
+      } while (again);
+    } catch (e) {
+      failed(e as Error);
+    } finally {
+      busy = false;
+    }
+  };
+}
 
 /**
  * Freehand strokes with pointer events (mouse, pen and touch alike) on `canvas`, in its own pixels, drawn into
