@@ -60,6 +60,9 @@ export interface RawBatch {
   indices?: Int32Array;
   /** float32 [B, ...info.input.shape] in [-1, 1]: translation data's input images. */
   input?: Float32Array;
+  /** Text data: the drawn caption of each example as token ids [B, maxLen] and lengths [B]. */
+  tokens?: Int32Array;
+  lengths?: Int32Array;
   /** Which stored inputs: the same as `indices` for paired data, independent draws for unpaired. */
   inputIndices?: Int32Array;
 }
@@ -79,6 +82,8 @@ interface BatchPlan {
   inputDraws?: AugmentDraw[];
   /** Streamed sources: the decode job of this batch's pixels. */
   ticket?: number;
+  /** Text data: the caption drawn for each of this rank's examples. */
+  captionIndices?: Int32Array;
 }
 
 /**
@@ -108,6 +113,8 @@ export class BatchStream implements AsyncIterable<Batch> {
   private readonly exampleSize: number;
   private readonly inputSize: number;
   private readonly augmenter?: Augmenter;
+  /** Text data: the captions of each example. */
+  private readonly captionsOf?: Int32Array[];
   private readonly shard?: Shard;
   /** Examples per epoch before dropping the remainder: count, doubled by xflip. */
   private readonly size: number;
@@ -139,6 +146,8 @@ export class BatchStream implements AsyncIterable<Batch> {
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new UserError(`prefetch must be a positive number of batches, got ${opts.prefetch}`);
     if (isStored(source)) {
       if (source.kind === 'array') checkInputs(source, this.inputSize);
+      if (source.kind === 'array' && (source.captions || source.info.text)) this.captionsOf = captionsByExample(source);
+      if (source.kind === 'stream' && source.info.text) throw new UserError(`${source.info.name}: captioned data is held in memory; it cannot be streamed (pass --stream off)`);
       if ((source.augment || source.xflip) && source.info.kind !== 'image') throw new UserError(`${source.info.name}: loadSize/flip/xflip apply to images only`);
       if (source.xflip && source.info.input) throw new UserError(`${source.info.name}: --xflip mirrors targets only; translation data needs its inputs mirrored alike, so use --augment flip`);
       if (source.augment) {
@@ -226,7 +235,8 @@ export class BatchStream implements AsyncIterable<Batch> {
     const unpaired = src.info.input?.pairing === 'unpaired';
     const inputIndices = inp ? (unpaired ? Int32Array.from(global, () => this.rng.int(inp.count)).slice(lo, hi) : Int32Array.from(indices)) : undefined;
     const aug = this.augmenter;
-    if (!aug) return { before, positions, indices, inputIndices };
+    const captionIndices = this.drawCaptions(global, lo, hi);
+    if (!aug) return { before, positions, indices, inputIndices, captionIndices };
     const draws: AugmentDraw[] = [];
     const inputDraws: AugmentDraw[] = [];
     for (let g = 0; g < global.length; g++) {
@@ -237,7 +247,19 @@ export class BatchStream implements AsyncIterable<Batch> {
       draws.push(draw);
       inputDraws.push(inputDraw);
     }
-    return { before, positions, indices, inputIndices, draws, inputDraws: inp ? inputDraws : undefined };
+    return { before, positions, indices, inputIndices, draws, inputDraws: inp ? inputDraws : undefined, captionIndices };
+  }
+
+  /** Text data: one caption per example of the global batch, uniformly among its own (every rank draws them all), keeping [lo, hi). */
+  private drawCaptions(global: Int32Array, lo: number, hi: number): Int32Array | undefined {
+    const lists = this.captionsOf;
+    if (!lists) return undefined;
+    const count = (this.source as StoredSource).count;
+    const picks = Int32Array.from(global, (p) => {
+      const own = lists[p % count];
+      return own[own.length === 1 ? 0 : this.rng.int(own.length)];
+    });
+    return picks.slice(lo, hi);
   }
 
   /**
@@ -262,8 +284,9 @@ export class BatchStream implements AsyncIterable<Batch> {
       else x.set(buf.subarray(off, off + d), i * d);
     }
     const labels = src.labels ? Int32Array.from(plan.indices, (i) => src.labels![i]) : undefined;
+    const text = src.kind === 'array' && plan.captionIndices ? captionRows(src, plan.captionIndices) : {};
     const inp = src.kind === 'array' ? src.inputs : undefined;
-    if (!inp || !plan.inputIndices) return { x, labels, indices: plan.indices };
+    if (!inp || !plan.inputIndices) return { x, labels, indices: plan.indices, ...text };
     const di = this.inputSize;
     const ci = src.info.input!.shape[2];
     const input = new Float32Array(n * di);
@@ -272,7 +295,7 @@ export class BatchStream implements AsyncIterable<Batch> {
       if (plan.inputDraws) this.augmenter!.apply(inp.values, off, ci, plan.inputDraws[i], input, i * di);
       else for (let j = 0; j < di; j++) input[i * di + j] = inp.values[off + j] / 127.5 - 1;
     }
-    return { x, labels, indices: plan.indices, input, inputIndices: plan.inputIndices };
+    return { x, labels, indices: plan.indices, input, inputIndices: plan.inputIndices, ...text };
   }
 
   /** Draw streamed batches and submit their files for decoding until `prefetch` are ahead. */
@@ -294,6 +317,7 @@ export class BatchStream implements AsyncIterable<Batch> {
     const x = tf.tensor(raw.x, [b, ...this.source.info.shape], 'float32');
     const batch: Batch = raw.labels ? { x, labels: tf.tensor1d(raw.labels, 'int32') } : { x };
     if (raw.input) batch.input = tf.tensor(raw.input, [b, ...this.source.info.input!.shape], 'float32');
+    if (raw.tokens && raw.lengths) batch.text = { tokens: tf.tensor2d(raw.tokens, [b, raw.tokens.length / b], 'int32'), lengths: tf.tensor1d(raw.lengths, 'int32') };
     return batch;
   }
 
@@ -366,6 +390,34 @@ function checkShard(shard: Shard, batchSize: number): void {
   if (batchSize % shard.count !== 0) {
     throw new UserError(`--batch-size ${batchSize} (the global batch) must be a multiple of the ${shard.count} ranks, so that every rank gets the same share`);
   }
+}
+
+/** Every example's caption indices; text data must come whole, and every example needs a caption. */
+function captionsByExample(src: ArraySource): Int32Array[] {
+  const caps = src.captions;
+  const info = src.info.text;
+  if (!caps || !info) throw new UserError(`${src.info.name}: info.text and captions must be given together`);
+  const n = caps.owner.length;
+  if (caps.tokens.length !== n * info.maxLen || caps.lengths.length !== n || caps.texts.length !== n) {
+    throw new UserError(`${src.info.name}: captions hold ${caps.tokens.length} tokens, ${caps.lengths.length} lengths and ${caps.texts.length} texts for ${n} captions of ${info.maxLen} tokens`);
+  }
+  const lists: number[][] = Array.from({ length: src.count }, () => []);
+  caps.owner.forEach((o, j) => {
+    if (!(o >= 0 && o < src.count)) throw new UserError(`${src.info.name}: caption ${j} belongs to example ${o}, and there are ${src.count}`);
+    lists[o].push(j);
+  });
+  const missing = lists.findIndex((l) => l.length === 0);
+  if (missing >= 0) throw new UserError(`${src.info.name}: example ${src.names?.[missing] ?? missing} has no caption; give every image one (or drop it)`);
+  return lists.map((l) => Int32Array.from(l));
+}
+
+/** Token rows [B, maxLen] and lengths [B] of the chosen captions. */
+function captionRows(src: ArraySource, picks: Int32Array): { tokens: Int32Array; lengths: Int32Array } {
+  const caps = src.captions!;
+  const t = src.info.text!.maxLen;
+  const tokens = new Int32Array(picks.length * t);
+  picks.forEach((j, i) => tokens.set(caps.tokens.subarray(j * t, (j + 1) * t), i * t));
+  return { tokens, lengths: Int32Array.from(picks, (j) => caps.lengths[j]) };
 }
 
 /** Translation data must come whole: inputs with their info, sized as declared. */

@@ -20,6 +20,22 @@ export interface ImageConditionInfo {
   domains: [string, string];
 }
 
+/**
+ * A text condition: every example has one or more captions, tokenized with a vocabulary built from the
+ * training captions (or taken from a pretrained text encoder's run, whose ids must be the ones it learnt).
+ * Saved with the run (checkpoints keep DatasetInfo), so sampling encodes a new sentence exactly as training did.
+ */
+export interface TextConditionInfo {
+  /** Words by token id: 0 is PAD_TOKEN, 1 UNK_TOKEN (tokenizer.ts), then the training captions' words. */
+  vocab: string[];
+  /** Tokens per caption: longer captions are cut (with a notice), shorter ones padded with PAD (id 0). */
+  maxLen: number;
+  /** Captions in the split, and the most any one example has. */
+  captions: number;
+  maxPerExample: number;
+}
+
+
 /** What a model needs to know about its data before it is built. */
 export interface DatasetInfo {
   /** e.g. 'fashion-mnist', 'mnist', 'folder:/path', 'toy:ring8' */
@@ -34,13 +50,16 @@ export interface DatasetInfo {
   count?: number;
   /** Present when every batch also carries an input image (translation data: paired:, aligned:, unpaired:, edges:, …). */
   input?: ImageConditionInfo;
+  /** Present when every example carries captions (captions:… data): the text condition. */
+  text?: TextConditionInfo;
 }
 
-/** The conditions a dataset's batches provide: always 'none', 'class' with labels, 'image' with an input domain. */
+/** The conditions a dataset's batches provide: always 'none', 'class' with labels, 'image' with an input domain, 'text' with captions. */
 export function providedConditions(info: DatasetInfo): ConditionKind[] {
   const kinds: ConditionKind[] = ['none'];
   if (info.numClasses !== undefined && info.numClasses > 0) kinds.push('class');
   if (info.input) kinds.push('image');
+  if (info.text) kinds.push('text');
   return kinds;
 }
 
@@ -72,6 +91,20 @@ export interface ArraySource {
   augment?: AugmentOptions;
   /** Dataset x-flips: every example also appears mirrored left–right, doubling an epoch (images only). */
   xflip?: boolean;
+  /** Text data (info.text set): the captions, each a row of token ids; a batch draws one of its example's captions at random. */
+  captions?: CaptionSet;
+}
+
+/**
+ * Captions of a stored dataset. Caption j belongs to example `owner[j]`; its ids are `tokens[j·maxLen …]`
+ * (PAD after `lengths[j]` tokens). `texts` keeps the sentences as written, so that the captions can be
+ * tokenized again with another vocabulary (a pretrained encoder's) and shown in pictures and the studio.
+ */
+export interface CaptionSet {
+  tokens: Int32Array;
+  lengths: Int32Array;
+  owner: Int32Array;
+  texts: string[];
 }
 
 /**
@@ -132,10 +165,19 @@ export function isStored(src: DataSource): src is StoredSource {
 
 /**
  * One training batch. x: [B, ...shape] float32 (images in [-1, 1]); labels: [B] int32 (class condition);
- * input: [B, ...info.input.shape] float32 in [-1, 1] (image condition: the translation's source image).
+ * input: [B, ...info.input.shape] float32 in [-1, 1] (image condition: the translation's source image);
+ * text: captions (text condition).
  */
 export interface Batch {
   x: tf.Tensor;
   labels?: tf.Tensor1D;
   input?: tf.Tensor;
+  /** Text data: one caption per example, drawn at random among its captions. */
+  text?: TextBatch;
+}
+
+/** Captions as tensors: token ids int32 [B, maxLen] (PAD = 0 after each caption's length) and the lengths int32 [B]. */
+export interface TextBatch {
+  tokens: tf.Tensor2D;
+  lengths: tf.Tensor1D;
 }

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { providedConditions, type Batch, type ConditionKind, type DatasetInfo } from '../data/types.js';
+import { providedConditions, type Batch, type ConditionKind, type DatasetInfo, type TextBatch } from '../data/types.js';
 import type { OptionalSetting, RunConfig, SettingsTable } from './config.js';
 import type { Rng } from '../util/rng.js';
 import type { AdversarialLoss } from './losses.js';
@@ -108,6 +108,8 @@ export interface StepContext {
   labels?: tf.Tensor1D;
   /** The step's input images [B, ...data.input.shape] (image condition: the translation's source domain A). */
   input?: tf.Tensor;
+  /** The step's captions (text condition): one per example, token ids and lengths. */
+  text?: TextBatch;
   /** The step's latents [B, latentDim]. */
   z: tf.Tensor2D;
   /** Another real batch from the run's stream. */
@@ -147,6 +149,11 @@ export interface SampleRequest {
   vary?: string;
   /** Image condition: input images [count, H, W, C] in [-1, 1]; the caller owns them. */
   input?: tf.Tensor;
+  /**
+   * Text condition: the sentences to draw, one per sample (cycled when fewer than `count`). The family
+   * tokenizes them with the run's vocabulary (DatasetInfo.text); unknown words become UNK.
+   */
+  text?: string[];
   /** Translators with two generators (CycleGAN): which way to translate. */
   direction?: 'AtoB' | 'BtoA';
   /** The truncation trick's ψ in (0, 1] (GanFamily.truncation says what it truncates); absent or 1: none. */

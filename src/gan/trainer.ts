@@ -60,7 +60,7 @@ export class Trainer {
     this.log = new MetricsLog(this.run.metrics);
     // The progress grid always shows the same latents and examples, so samples/step-*.png compare over time.
     const z = latents(new Rng(parts.config.seed ^ 0x5eed), GRID_COUNT, parts.config.latentDim);
-    this.probe = { z, batch: parts.source.info.input ? probeBatch(parts.source, parts.config.seed) : undefined };
+    this.probe = { z, batch: parts.source.info.input || parts.source.info.text ? probeBatch(parts.source, parts.config.seed) : undefined };
   }
 
   get step(): number {

@@ -58,7 +58,7 @@ export function runStep(state: StepState): StepStats {
     stats = familyStep({
       nets: state.nets, opt: state.optimizers, loss: LOSSES[config.loss], config, step: state.step,
       data: state.data, condition: conditionOf(state.family, state.data),
-      real: batch.x, labels: batch.labels, input: batch.input, z,
+      real: batch.x, labels: batch.labels, input: batch.input, text: batch.text, z,
       nextBatch: () => state.stream.next(),
       latents: () => latents(rng, local, config.latentDim),
       rng,
@@ -70,7 +70,7 @@ export function runStep(state: StepState): StepStats {
   }
   const trickStats = releaseStepTricks(state.nets); // e.g. 'trick/noise-sigma', 'aug/p' (ADA moves p here)
   if (Object.keys(trickStats).length > 0) stats = { ...stats, extra: { ...stats.extra, ...trickStats } };
-  tf.dispose([batch.x, batch.labels, batch.input, z].filter((t) => t !== undefined));
+  tf.dispose([batch.x, batch.labels, batch.input, batch.text?.tokens, batch.text?.lengths, z].filter((t) => t !== undefined));
   state.step++;
   // EMA of G (--ema-decay) and historical averages of the weights (--historical-averaging): after the updates.
   updateAverages(state.nets, config, state.step);
