@@ -8,7 +8,7 @@ import type { Rng } from '../util/rng.js';
 export const TEXT_ENCODER = 'text-encoder';
 export const IMAGE_ENCODER = 'image-encoder';
 
-/** Sizes of AttnGAN's DAMSM text encoder (Xu et al. 2018, §3.3): word embeddings, then a bidirectional RNN. */
+/** Sizes of AttnGAN's DAMSM text encoder (Xu et al. 2018, §3.3): word embeddings, then a bidirectional LSTM. */
 export interface TextEncoderSpec {
   /** Word embedding size (300 in the paper). */
   embedDim: number;
@@ -29,11 +29,11 @@ export function buildTextEncoder(text: TextConditionInfo, spec: TextEncoderSpec,
   const init = new SeededInit(rng);
   const tokens = tfl.input({ shape: [text.maxLen], name: 'tokens' });
   const embedded = tfl.layers.embedding({ inputDim: text.vocab.length, outputDim: spec.embedDim, maskZero: true, embeddingsInitializer: init.normal(0.1), name: 'embed' }).apply(tokens) as tfl.SymbolicTensor;
-  const gru = tfl.layers.gru({
+  const lstm = tfl.layers.lstm({
     units: spec.featureDim / 2, returnSequences: true,
-    kernelInitializer: init.glorotUniform(), recurrentInitializer: init.glorotUniform(), name: 'gru',
+    kernelInitializer: init.glorotUniform(), recurrentInitializer: init.glorotUniform(), name: 'lstm',
   }) as tfl.RNN;
-  const words = tfl.layers.bidirectional({ layer: gru, mergeMode: 'concat', name: 'words' }).apply(embedded) as tfl.SymbolicTensor;
+  const words = tfl.layers.bidirectional({ layer: lstm, mergeMode: 'concat', name: 'words' }).apply(embedded) as tfl.SymbolicTensor;
   return tfl.model({ inputs: tokens, outputs: words, name: TEXT_ENCODER });
 }
 
