@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadCaptionFiles, mainScript, scriptOf } from '../../src/data/captions.js';
+import { DEFAULT_MAX_WORDS, loadCaptionFiles, mainScript, scriptOf } from '../../src/data/captions.js';
+import { DEFAULT_CONFIG } from '../../src/gan/config.js';
+import type { GanFamily } from '../../src/gan/family.js';
+import { HONOURS, checkHonoured } from '../../src/gan/settings.js';
 import { loadData } from '../../src/data/registry.js';
 import { encodeSentences } from '../../src/data/tokenizer.js';
 import type { ArraySource } from '../../src/data/types.js';
@@ -170,4 +173,13 @@ test('captions data needs the whole caption set: a tiny folder trains through Ba
   assert.equal(src.captions!.tokens.length, 3 * src.info.text!.maxLen);
   assert.deepEqual([...src.captions!.owner], [0, 1, 1]);
   assert.deepEqual(example(src.values as Uint8Array, [8, 8, 3], 1), [...pattern([8, 8, 3], 1)]);
+});
+
+test('--max-words is an optional setting: refused for a family that does not honour it, accepted for one that lists HONOURS.text', async () => {
+  const dir = await folder({ 'a.png': 1 }, { 'a.txt': 'a b c' });
+  const info = (await loadCaptionFiles(dir, { imageSize: 2 })).info;
+  const family = (honours: readonly string[]) => ({ name: 'fam', honours }) as unknown as GanFamily;
+  assert.throws(() => checkHonoured(family([]), info, { maxWords: 5 }), userError(/--max-words: fam does not use this setting/));
+  checkHonoured(family(HONOURS.text), info, { maxWords: 5 });
+  assert.equal(DEFAULT_CONFIG.maxWords, DEFAULT_MAX_WORDS);
 });
