@@ -28,6 +28,8 @@ export interface CaptionOptions {
   maxWords?: number;
   /** Tokenize with this vocabulary (a pretrained text encoder's, or the run's) instead of the training captions'. */
   vocab?: string[];
+  /** Tokens per caption, imposed with `vocab` (the encoder's input length); it then takes the place of maxWords. */
+  maxLen?: number;
 }
 
 /** One example before its pixels are loaded: its captions, and where they came from (for messages). */
@@ -54,16 +56,17 @@ export interface TextSettings {
  * The vocabulary and caption length of a captioned dataset, both from its TRAINING captions (whatever split is
  * loaded, and before any limit, so that the test split and a --data-limit run share the ids of a full run):
  * the vocabulary is the training words by frequency (or `opts.vocab`), the length the longest training
- * caption, at most maxWords.
+ * caption, at most maxWords (or `opts.maxLen`, a pretrained encoder's input length).
  */
-export function textSettings(trainTexts: readonly string[], opts: Pick<CaptionOptions, 'maxWords' | 'vocab'>): TextSettings {
+export function textSettings(trainTexts: readonly string[], opts: Pick<CaptionOptions, 'maxWords' | 'vocab' | 'maxLen'>): TextSettings {
   const maxWords = opts.maxWords ?? DEFAULT_MAX_WORDS;
   if (!Number.isInteger(maxWords) || maxWords < 1) throw new UserError(`--max-words must be a positive integer, got ${maxWords}`);
   if (opts.vocab && (opts.vocab.length < 2 || opts.vocab[PAD_TOKEN] !== '<pad>' || opts.vocab[UNK_TOKEN] !== '<unk>')) {
     throw new Error('an imposed vocabulary must start with <pad>, <unk> (tokenizer.ts)');
   }
+  if (opts.maxLen !== undefined && !(Number.isInteger(opts.maxLen) && opts.maxLen >= 1)) throw new Error(`an imposed caption length must be a positive integer, got ${opts.maxLen}`);
   const longest = trainTexts.reduce((m, t) => Math.max(m, tokenize(t).length), 1);
-  return { vocab: opts.vocab ?? buildVocab(trainTexts), maxLen: Math.min(maxWords, longest) };
+  return { vocab: opts.vocab ?? buildVocab(trainTexts), maxLen: opts.maxLen ?? Math.min(maxWords, longest) };
 }
 
 /**
@@ -319,7 +322,6 @@ export async function scanCaptionManifest(spec: string, split: 'train' | 'test',
     if ((await stat(f.image).catch(() => undefined))?.isFile()) files.push(f);
     else problems.add('image file(s) not found', `${f.image} (${f.where})`);
   }
-  // An image whose every line was empty is an image without a caption.
   const notices = problems.settle(`captions:${spec}`, skipBad);
   if (files.length === 0) throw new UserError(`captions:${spec}: no captioned images in ${file}`);
   return { files, notices };

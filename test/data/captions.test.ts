@@ -88,6 +88,10 @@ test('an imposed vocabulary (a pretrained encoder\'s) tokenizes the captions, un
   assert.deepEqual(src.info.text!.vocab, vocab);
   assert.deepEqual([...src.captions!.tokens], [3, 1, 2]);
   assert.ok(src.notices!.some((n) => /1 word\(s\).*<unk>: red/.test(n)));
+  // With the encoder's input length, rows are that long whatever --max-words says.
+  const long = await loadCaptionFiles(dir, { imageSize: 2, vocab, maxLen: 5, maxWords: 2 });
+  assert.equal(long.info.text!.maxLen, 5);
+  assert.deepEqual([...long.captions!.tokens], [3, 1, 2, 0, 0]);
 });
 
 test('captions:FILE.jsonl: several lines per image, paths relative to the manifest, lists of captions; FILE-test.jsonl is the test split', async () => {
