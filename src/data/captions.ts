@@ -248,6 +248,7 @@ export async function scanCaptionFolder(dir: string, split: 'train' | 'test', sk
   if (orphans.length > 0) notices.push(`captions:${dir}: ${listLines('caption file(s) without an image were ignored', orphans)} (an image NAME.png, .jpg, … goes beside NAME.txt)`);
   const keys = [...images.keys()].sort();
   const files: CaptionedFile[] = [];
+  const notUtf8: string[] = [];
   let wordless = 0;
   for (const key of keys) {
     const image = join(root, images.get(key)!);
@@ -256,7 +257,9 @@ export async function scanCaptionFolder(dir: string, split: 'train' | 'test', sk
       problems.add(`image(s) without a caption file (NAME.txt beside NAME.png, one caption per line)`, image);
       continue;
     }
-    const read = captionLines(await readFile(txt, 'utf8'));
+    const body = await readFile(txt, 'utf8');
+    if (body.includes('\uFFFD')) notUtf8.push(txt);
+    const read = captionLines(body);
     wordless += read.wordless;
     if (read.captions.length === 0) {
       problems.add('empty caption file(s) (no line with a word)', txt);
@@ -266,6 +269,7 @@ export async function scanCaptionFolder(dir: string, split: 'train' | 'test', sk
   }
   notices.push(...problems.settle(`captions:${dir}`, skipBad));
   if (wordless > 0) notices.push(`captions:${dir}: ${wordless} caption line(s) without any word (only punctuation or symbols) were dropped`);
+  if (notUtf8.length > 0) notices.push(`captions:${dir}: ${listLines('caption file(s) are not UTF-8 (their invalid bytes split words)', notUtf8)}; save them as UTF-8`);
   if (files.length === 0) throw new UserError(`captions:${dir}: no captioned images in ${root} (NAME.png beside NAME.txt, one caption per line)`);
   return { files, notices };
 }

@@ -167,6 +167,10 @@ test('a caption in another script than the vocabulary\'s is a notice counting it
   assert.match(note, /a\.txt: "Ворона 2\."/);
   const latin = await loadCaptionFiles(await folder({ 'a.png': 1 }, { 'a.txt': 'café au lait' }), { imageSize: 2 });
   assert.ok(!latin.notices!.some((n) => /another script/.test(n)));
+  const latin1 = await folder({ 'a.png': 1 }, {});
+  await writeFile(join(latin1, 'a.txt'), Buffer.from('caf\xe9 au lait', 'latin1'));
+  const read = await loadCaptionFiles(latin1, { imageSize: 2 });
+  assert.ok(read.notices!.some((n) => /1 caption file\(s\) are not UTF-8.*a\.txt/.test(n)), read.notices!.join('\n'));
 });
 
 test('captions data needs the whole caption set: a tiny folder trains through BatchStream-compatible fields', async () => {
