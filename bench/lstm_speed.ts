@@ -7,8 +7,9 @@
  *   node dist/bench/lstm_speed.js [--batch 32,10] [--calls 10] [--repeats 5] [--warmup 3]
  *
  * Prints, per batch size and pass (forward: the frozen encoder in GAN training; forward+backward: pretraining,
- * gradients of every weight), ms per call as mean ± std over the repeats, and the largest difference between the
- * two layers' outputs.
+ * gradients of every weight), wall-clock and process-CPU ms per call as mean ± std over the repeats, and the largest
+ * difference between the two layers' outputs. GANFORGE_THREADS=1 makes the CPU figure the work itself (no idle
+ * OpenMP spinning), the steadier measure on a shared machine.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -39,14 +40,19 @@ function captions(batch: number, rng: Rng): tf.Tensor2D {
   return tf.tensor2d(ids, [batch, T]);
 }
 
-/** ms per call of f over `calls` calls, for each of `repeats` repeats (after `warmup` calls). */
-function time(f: () => void, calls: number, repeats: number, warmup: number): number[] {
+/** Wall-clock and process CPU ms per call of f over `calls` calls, for each of `repeats` repeats (after `warmup` calls).
+ *  On a shared machine the CPU time (all threads of this process) is the steadier figure of the work done. */
+function time(f: () => void, calls: number, repeats: number, warmup: number): { wall: number[]; cpu: number[] } {
   for (let i = 0; i < warmup; i++) f();
-  return Array.from({ length: repeats }, () => {
-    const start = performance.now();
+  const wall: number[] = [], cpu: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const start = performance.now(), used = process.cpuUsage();
     for (let i = 0; i < calls; i++) f();
-    return (performance.now() - start) / calls;
-  });
+    const { user, system } = process.cpuUsage(used);
+    wall.push((performance.now() - start) / calls);
+    cpu.push((user + system) / 1000 / calls);
+  }
+  return { wall, cpu };
 }
 
 async function main(): Promise<void> {
@@ -72,9 +78,10 @@ async function main(): Promise<void> {
     });
     for (const [pass, run] of [['forward', forward], ['forward+backward', both]] as const) {
       const a = time(run(chain), calls, repeats, warmup), b = time(run(fused), calls, repeats, warmup);
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      console.log(`B=${batch} T=${T} E=${EMBED} H=${UNITS}×2 ${pass}: tfjs-layers chain ${meanStd(a, 2)} ms, FusedLSTM ${meanStd(b, 2)} ms, ` +
-        `${(mean(a) / mean(b)).toFixed(1)}× (max |Δ| of outputs ${diff.toExponential(1)})`);
+      const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+      console.log(`B=${batch} T=${T} E=${EMBED} H=${UNITS}×2 ${pass} (max |Δ| of outputs ${diff.toExponential(1)})\n` +
+        `  wall ms: tfjs-layers chain ${meanStd(a.wall, 2)}, FusedLSTM ${meanStd(b.wall, 2)}, ${(mean(a.wall) / mean(b.wall)).toFixed(1)}×\n` +
+        `  CPU ms:  tfjs-layers chain ${meanStd(a.cpu, 2)}, FusedLSTM ${meanStd(b.cpu, 2)}, ${(mean(a.cpu) / mean(b.cpu)).toFixed(1)}×`);
     }
     tokens.dispose();
   }

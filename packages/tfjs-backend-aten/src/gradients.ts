@@ -108,13 +108,13 @@ export function registerFusedGradients(): void {
     inputsToSave: ['x', 'kernel', 'recurrentKernel', 'mask'],
     outputsToSave: [true, true, true, true],
     // dys: [dY, and zeros for the saved states, which only feed this gradient].
-    gradFunc: (dys, [x, kernel, recurrentKernel, mask, y, gates, cNew, c], attrs) => {
+    gradFunc: (dys, [x, kernel, recurrentKernel, mask, y, gates, tanhC, c], attrs) => {
       if (engine().isTapeOn()) throw new Error(`${LSTM_SEQUENCE} has first-order gradients only (it was differentiated twice)`);
       const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
       // One backward pass gives all four gradients; the thunks hand them out (the engine's backward scope frees any
       // that are not asked for).
       const [dx, dKernel, dRecurrent, dBias] = engine().runKernel(LSTM_SEQUENCE_GRAD,
-        { dy, x, kernel, recurrentKernel, mask, y, gates, cNew, c }, attrs as NamedAttrMap) as Tensor[];
+        { dy, x, kernel, recurrentKernel, mask, y, gates, tanhC, c }, attrs as NamedAttrMap) as Tensor[];
       return { x: () => dx, kernel: () => dKernel, recurrentKernel: () => dRecurrent, bias: () => dBias, mask: () => zerosLike(mask) };
     },
   });

@@ -10,10 +10,10 @@ import { atenKernel } from '../kernel_util.js';
  * (1 = a real step, 0 = padding: the state holds and the output repeats); attrs goBackwards, recurrentActivation,
  * and `generic` (tests: force the device-independent ATen-op path). Outputs, in processing order (reversed in
  * time when goBackwards, as tfjs-layers' RNN returns them): y [B, T, H], and for the gradient the gates
- * [T, B, 4H], f·c + i·g [T, B, H] and the masked cell state [T, B, H].
+ * [T, B, 4H], tanh(f·c + i·g) [T, B, H] and the masked cell state [T, B, H].
  */
 export const LSTM_SEQUENCE = 'LstmSequence';
-/** LstmSequence's gradient: inputs dy, x, kernel, recurrentKernel, mask, y, gates, cNew, c → [dx, dKernel, dRecurrentKernel, dBias]. */
+/** LstmSequence's gradient: inputs dy, x, kernel, recurrentKernel, mask, y, gates, tanhC, c → [dx, dKernel, dRecurrentKernel, dBias]. */
 export const LSTM_SEQUENCE_GRAD = 'LstmSequenceGrad';
 
 function flags(attrs: NamedAttrMap): [boolean, boolean, boolean] {
@@ -29,8 +29,8 @@ export function rnnKernels(native: AtenNative): KernelConfig[] {
     atenKernel(LSTM_SEQUENCE, (b, { x, kernel, recurrentKernel, bias, mask }, attrs) =>
       b.outputs(native.lstmSequence(b.handle(x), b.handle(kernel), b.handle(recurrentKernel), b.handle(bias), b.handle(mask),
         ...flags(attrs)))),
-    atenKernel(LSTM_SEQUENCE_GRAD, (b, { dy, x, kernel, recurrentKernel, mask, y, gates, cNew, c }, attrs) =>
+    atenKernel(LSTM_SEQUENCE_GRAD, (b, { dy, x, kernel, recurrentKernel, mask, y, gates, tanhC, c }, attrs) =>
       b.outputs(native.lstmSequenceGrad(b.handle(dy), b.handle(x), b.handle(kernel), b.handle(recurrentKernel), b.handle(mask),
-        b.handle(y), b.handle(gates), b.handle(cNew), b.handle(c), ...flags(attrs)))),
+        b.handle(y), b.handle(gates), b.handle(tanhC), b.handle(c), ...flags(attrs)))),
   ];
 }
