@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backend/index.js';
 import { FusedLSTM } from '../../src/nn/fused_lstm.js';
+import { buildTextEncoder, encodeText } from '../../src/text/encoders.js';
 import { Rng } from '../../src/util/rng.js';
 
 await initBackend({ quiet: true });
@@ -112,4 +113,22 @@ test('[aten] a forward+backward through the fused encoder runs no CPU fallback k
   assert.ok(profile.kernels.length < 20, `a forward is a handful of kernels, got ${profile.kernels.length}`);
   tf.dispose(tokens);
   model.dispose();
+});
+
+test('the text encoder (buildTextEncoder) runs FusedLSTM with sigmoid gates; its words agree on aten and cpu', async () => {
+  const info = { vocab: ['<pad>', '<unk>', ...'abcdefghi'.split('')], maxLen: T, captions: 4, maxPerExample: 1 };
+  const build = () => buildTextEncoder(info, { embedDim: EMBED, featureDim: 2 * UNITS }, new Rng(5));
+  const text = { tokens: tf.tensor2d(TOKENS, [TOKENS.length, T], 'int32'), lengths: tf.tensor1d([6, 3, 1, 0], 'int32') };
+  const words: number[][] = [];
+  for (const backend of ['cpu', ...(ATEN ? ['aten'] : [])]) {
+    await tf.setBackend(backend);
+    const encoder = build(); // same seed, same weights
+    const config = JSON.stringify(encoder.getLayer('words').getConfig());
+    assert.match(config, /"className":"FusedLSTM"/);
+    assert.match(config, /"recurrentActivation":"sigmoid"/);
+    words.push(tf.tidy(() => Array.from(encodeText(encoder, text).words.dataSync())));
+    encoder.dispose();
+  }
+  if (words.length === 2) close(words[1], words[0], 1e-5, 'aten words');
+  tf.dispose(Object.values(text));
 });
