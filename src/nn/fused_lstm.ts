@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the LSTM class this one extends
-import type { LSTM, LSTMCell, LSTMLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
+import type { LSTM, LSTMCell } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 
 /**
@@ -29,10 +29,6 @@ const LstmBase = tf.serialization.SerializationMap.getMap().classNameMap.LSTM[0]
  */
 export class FusedLSTM extends LstmBase {
   static override className = 'FusedLSTM';
-
-  constructor(args: LSTMLayerArgs) {
-    super(args);
-  }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;
