@@ -42,6 +42,24 @@ bool fastPath(std::initializer_list<const at::Tensor*> ts) {
   return true;
 }
 
+// OpenMP's thread count, where libtorch's OpenMP runtime is loaded (weak: an addon against a libtorch without it
+// still loads, and OneThread does nothing).
+extern "C" int omp_get_max_threads() __attribute__((weak));
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
+
+// The steps' kernels are small ([B, 4H]): this thread's parallel regions run on one thread while it lives. With
+// two threads the idle one's spinning between a step's regions tripled the forward's CPU time at B = 32 (and its
+// wall time on a loaded machine); the whole-sequence GEMMs outside the step loops keep every thread.
+struct OneThread {
+  const int previous = omp_get_max_threads ? omp_get_max_threads() : 0;
+  OneThread() {
+    if (omp_set_num_threads) omp_set_num_threads(1);
+  }
+  ~OneThread() {
+    if (omp_set_num_threads && previous > 0) omp_set_num_threads(previous);
+  }
+};
+
 // In place on a [B, ·] view: sigmoid, or hardSigmoid = clip(0.2·z + 0.5, 0, 1).
 void activate_(at::Tensor z, bool hard) {
   if (hard) z.mul_(0.2).add_(0.5).clamp_(0, 1);
@@ -75,6 +93,7 @@ ATEN_BINDING(LstmSequence, "LstmSequence") {
   at::Tensor tanhC = at::empty({T, B, H}, x.options()), cAll = at::empty({T, B, H}, x.options());
   at::Tensor h = at::zeros({B, H}, x.options()), c = at::zeros({B, H}, x.options());
   if (!generic && fastPath({&x, &kernel, &recurrent, &bias})) {
+    OneThread oneThread;
     const float* mp = m.data_ptr<float>();
     float *yp = y.data_ptr<float>(), *hp = h.data_ptr<float>(), *cp = c.data_ptr<float>();
     for (int64_t s = 0; s < T; ++s) {
@@ -145,6 +164,7 @@ ATEN_BINDING(LstmSequenceGrad, "LstmSequenceGrad") {
   at::Tensor dh = at::zeros({B, H}, x.options()), dc = at::zeros({B, H}, x.options());
   const at::Tensor uT = recurrent.t();
   if (!generic && fastPath({&x, &kernel, &recurrent, &dy, &y, &gates, &tanhC, &cAll})) {
+    OneThread oneThread;
     at::Tensor dzStep = at::empty({B, 4 * H}, x.options());
     const float *dyp = dy.data_ptr<float>(), *mp = m.data_ptr<float>(), *gp = gates.data_ptr<float>(),
                 *tcp = tanhC.data_ptr<float>(), *cap = cAll.data_ptr<float>();
