@@ -12,7 +12,8 @@
       "native/shape_ops.cc",
       "native/index_ops.cc",
       "native/optim.cc",
-      "native/distributed.cc"
+      "native/distributed.cc",
+      "native/rnn.cc"
     ],
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { TextBatch, TextConditionInfo } from '../data/types.js';
+import { FusedLSTM } from '../nn/fused_lstm.js';
 import { SeededInit } from '../nn/init.js';
 import { bidirectionalLastStates } from '../nn/last_states.js';
 import type { Rng } from '../util/rng.js';
@@ -30,10 +31,12 @@ export function buildTextEncoder(text: TextConditionInfo, spec: TextEncoderSpec,
   const init = new SeededInit(rng);
   const tokens = tfl.input({ shape: [text.maxLen], name: 'tokens' });
   const embedded = tfl.layers.embedding({ inputDim: text.vocab.length, outputDim: spec.embedDim, maskZero: true, embeddingsInitializer: init.normal(0.1), name: 'embed' }).apply(tokens) as tfl.SymbolicTensor;
-  const lstm = tfl.layers.lstm({
-    units: spec.featureDim / 2, returnSequences: true,
+  // FusedLSTM is tfjs-layers' LSTM run as one native kernel per direction where the backend has it. Sigmoid gates
+  // as PyTorch's (and AttnGAN's) LSTM: tfjs-layers' default is hardSigmoid.
+  const lstm = new FusedLSTM({
+    units: spec.featureDim / 2, returnSequences: true, recurrentActivation: 'sigmoid',
     kernelInitializer: init.glorotUniform(), recurrentInitializer: init.glorotUniform(), name: 'lstm',
-  }) as tfl.RNN;
+  }) as unknown as tfl.RNN;
   const words = tfl.layers.bidirectional({ layer: lstm, mergeMode: 'concat', name: 'words' }).apply(embedded) as tfl.SymbolicTensor;
   return tfl.model({ inputs: tokens, outputs: words, name: TEXT_ENCODER });
 }

@@ -13,6 +13,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   registerIndexOps(env, exports);
   registerOptim(env, exports);
   registerDistributed(env, exports);
+  registerRnn(env, exports);
   return exports;
 }
 }  // namespace aten_backend

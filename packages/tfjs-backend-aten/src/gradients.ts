@@ -15,11 +15,15 @@
 //   (tfjs's fused conv2d, which tfjs-layers' Conv2D calls, keeps its own gradient and still throws.)
 // - InstanceNorm (aten's own fused kernel, which ganforge's InstanceNormalization runs where it exists): its
 //   gradient is one native kernel, or the same closed form composed of tfjs ops where it must be differentiable.
+// - LstmSequence (aten's own masked LSTM, which ganforge's FusedLSTM runs where it exists): backpropagation through
+//   time in one native call for all four inputs. First order only: a gradient of it (a penalty differentiated
+//   through the text encoder) throws and names the kernel.
 import {
   add, broadcastTo, cast, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
   NamedAttrMap, registerGradient, reshape, rsqrt, sub, Tensor, Tensor4D, transpose, util, zerosLike,
 } from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM, INSTANCE_NORM_GRAD } from './kernels/reduce_norm.js';
+import { LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
 import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
 import { atenKernel, BACKEND_NAME } from './kernel_util.js';
@@ -97,6 +101,21 @@ export function registerFusedGradients(): void {
       return {
         x: () => (engine().isTapeOn() ? instanceNormGradOps(dy, x, attrs.epsilon as number) : run(INSTANCE_NORM_GRAD, { dy, y, rstd })),
       };
+    },
+  });
+  registerGradient({
+    kernelName: LSTM_SEQUENCE,
+    inputsToSave: ['x', 'kernel', 'recurrentKernel', 'mask'],
+    outputsToSave: [true, true, true, true],
+    // dys: [dY, and zeros for the saved states, which only feed this gradient].
+    gradFunc: (dys, [x, kernel, recurrentKernel, mask, y, gates, tanhC, c], attrs) => {
+      if (engine().isTapeOn()) throw new Error(`${LSTM_SEQUENCE} has first-order gradients only (it was differentiated twice)`);
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
+      // One backward pass gives all four gradients; the thunks hand them out (the engine's backward scope frees any
+      // that are not asked for).
+      const [dx, dKernel, dRecurrent, dBias] = engine().runKernel(LSTM_SEQUENCE_GRAD,
+        { dy, x, kernel, recurrentKernel, mask, y, gates, tanhC, c }, attrs as NamedAttrMap) as Tensor[];
+      return { x: () => dx, kernel: () => dKernel, recurrentKernel: () => dRecurrent, bias: () => dBias, mask: () => zerosLike(mask) };
     },
   });
 }

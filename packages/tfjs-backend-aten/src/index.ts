@@ -11,6 +11,7 @@ import { indexKernels } from './kernels/index_ops.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolResizeKernels } from './kernels/pool_resize.js';
 import { reduceNormKernels } from './kernels/reduce_norm.js';
+import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape_ops.js';
 import { AtenNative, loadNative, nativeLoadError } from './native.js';
 import { gradientKernels, registerFusedGradients } from './gradients.js';
@@ -39,6 +40,7 @@ function allKernels(native: AtenNative): KernelConfig[] {
   return [
     ...elementwiseKernels(native), ...matmulKernels(native), ...convKernels(native), ...poolResizeKernels(native),
     ...reduceNormKernels(native), ...shapeKernels(native), ...indexKernels(native), ...gradientKernels(native),
+    ...rnnKernels(native),
   ];
 }
 

@@ -57,6 +57,12 @@ export interface AtenNative {
   cumulative(x: Handle, axis: number, exclusive: boolean, reverse: boolean, product: boolean): Handle;
   instanceNorm(x: Handle, epsilon: number): Handle[];
   instanceNormGrad(dy: Handle, y: Handle, rstd: Handle): Handle;
+  /** [y, gates, tanhC, c] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
+  lstmSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
+    generic: boolean): Handle[];
+  /** [dx, dKernel, dRecurrentKernel, dBias]. */
+  lstmSequenceGrad(dy: Handle, x: Handle, kernel: Handle, recurrent: Handle, mask: Handle, y: Handle, gates: Handle, tanhC: Handle,
+    c: Handle, reverse: boolean, hardSigmoid: boolean, generic: boolean): Handle[];
   transpose(x: Handle, perm: number[]): Handle;
   reshape(x: Handle, shape: number[]): Handle;
   identity(x: Handle): Handle;

@@ -28,3 +28,4 @@ import '../../nn/residual_block.js';
 import '../../nn/w_plus.js';
 import '../../nn/sr_layers.js';
 import '../../nn/last_states.js';
+import '../../nn/fused_lstm.js';
