@@ -4,10 +4,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { cacheDir } from '../data/package_data.js';
 import { encodeSentences } from '../data/tokenizer.js';
-import type { DataSource, DatasetInfo } from '../data/types.js';
-import type { RunConfig } from '../gan/config.js';
-import type { GanFamily, GanNetworks } from '../gan/family.js';
-import { sampleFamily } from '../gan/sampling.js';
+import type { DataSource } from '../data/types.js';
 import { DEFAULT_TEXT_ENCODER, encodeImages, sentenceOf } from '../text/encoders.js';
 import { loadEncoders, saveEncoders, type EncodersInfo } from '../text/encoder_folder.js';
 import type { TextImageEncoders } from '../text/pretrain.js';
@@ -142,29 +139,6 @@ export function rPrecision(
   const imageFeatures = embedImageBatches(judge.encoders.image, images.values, images.n, images.shape);
   const sentences = embedSentenceBatches(judge.encoders.text, judge.info, pool.texts);
   return { ...rPrecisionFromFeatures(imageFeatures, sentences, dim, trueIndex, pool.owner, opts), encoder: judge.name };
-}
-
-/**
- * R-precision of a text run: `count` captions drawn from `pool` (the test captions; with `seed`), one image
- * generated from each through the family's own sampling, then scored by `judge` against the whole pool.
- */
-export function rPrecisionOfRun(
-  family: GanFamily, nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }, pool: { texts: string[]; owner: Int32Array }, judge: RPrecisionEncoders,
-  opts: RPrecisionOptions & { count?: number; batch?: number } = {},
-): RPrecision & { encoder: string } {
-  const rng = new Rng(opts.seed ?? 0);
-  const count = Math.min(opts.count ?? 1000, pool.texts.length);
-  const trueIndex = rng.shuffle(Int32Array.from(pool.texts.keys())).slice(0, count);
-  const shape = run.data.shape;
-  const size = shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(count * size);
-  const batch = opts.batch ?? 100;
-  for (let lo = 0; lo < count; lo += batch) {
-    const ids = trueIndex.subarray(lo, Math.min(count, lo + batch));
-    const out = sampleFamily(family, nets, { count: ids.length, seed: (opts.seed ?? 0) + lo, text: Array.from(ids, (j) => pool.texts[j]) }, run);
-    values.set(out.values.subarray(0, ids.length * size), lo * size);
-  }
-  return rPrecision(judge, { values, n: count, shape }, pool, trueIndex, opts);
 }
 
 /** Global image features [N, D] in batches. */
