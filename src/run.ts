@@ -41,7 +41,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   if (mismatch) throw new UserError(mismatch);
   checkHonoured(family, source.info, userConfig);
   // --text-encoder: the captions take the pretrained encoder's token ids before the family sizes its networks.
-  for (const notice of await useEncoderVocabulary(source, draft.textEncoder)) process.stderr.write(`ganforge: ${notice}\n`);
+  for (const notice of await useEncoderVocabulary(source, draft.textEncoder, userConfig.textEncoderSteps)) process.stderr.write(`ganforge: ${notice}\n`);
   const config = resolveFamilyConfig(settings, family.defaults(source.info), presetFor(family, source.info, opts.preset), userConfig);
   augmentSource(source, config);
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);

@@ -18,6 +18,7 @@ export interface TextEncoderOptions {
   featureDim: number;
   imageSize?: number;
   dataLimit?: number;
+  maxWords?: number;
   backend?: string;
 }
 
@@ -38,6 +39,7 @@ export function registerTextEncoderCommand(program: Command, int: (flag: string)
     .option('--feature-dim <n>', 'feature size D of words, sentences and image regions (even)', int('--feature-dim'), DEFAULT_TEXT_ENCODER.featureDim)
     .option('--image-size <n>', 'resize images to N×N (as the run that will use the encoders does)', int('--image-size'))
     .option('--data-limit <n>', 'use only the first N training examples', int('--data-limit'))
+    .option('--max-words <n>', "words a caption keeps (the text encoder's input length; default the data's, at most 18 as AttnGAN's)", int('--max-words'))
     .option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)')
     .action((opts: TextEncoderOptions) => textEncoderCommand(opts));
 }
@@ -50,7 +52,7 @@ export async function textEncoderCommand(opts: TextEncoderOptions): Promise<void
   if (opts.featureDim % 2 !== 0) throw new UserError(`--feature-dim ${opts.featureDim}: must be even (the two directions of the LSTM each give half)`);
   if ((await exists(opts.out)) && !(await exists(path.join(opts.out, 'encoders.json')))) throw new UserError(`--out ${opts.out} exists and holds no text encoders; choose another folder`);
   await initBackend({ prefer: opts.backend });
-  const source = await loadData(opts.data, { imageSize: opts.imageSize, limit: opts.dataLimit });
+  const source = await loadData(opts.data, { imageSize: opts.imageSize, limit: opts.dataLimit, maxWords: opts.maxWords });
   for (const notice of source.notices ?? []) process.stderr.write(`ganforge: ${notice}\n`);
   if (source.info.kind !== 'image' || !source.info.text) throw new UserError(`--data ${opts.data} has no captions; text encoders train on captioned images (captions:DIR, captions:FILE.jsonl, captions:fashion-mnist)`);
   if (source.info.count !== undefined && source.info.count < opts.batchSize) throw new UserError(`--batch-size ${opts.batchSize} is more than the ${source.info.count} examples of ${opts.data}`);

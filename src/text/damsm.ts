@@ -66,10 +66,17 @@ export function wordRelevance(words: tf.Tensor3D, mask: tf.Tensor2D, regions: tf
     // Every word of every caption against every region of every image in one product: [M·T, D] · [D, N·R].
     const s = tf.transpose(tf.reshape(tf.matMul(tf.reshape(words, [m * t, d]), tf.reshape(regions, [n * r, d]), false, true), [m, t, n, r]), [2, 0, 1, 3]); // [N, M, T, R]
     const padding = tf.reshape(tf.mul(tf.sub(1, mask), PAD_PENALTY), [1, m, t, 1]);
-    const sBar = tf.softmax(tf.transpose(tf.sub(s, padding), [0, 1, 3, 2])); // over words: [N, M, R, T]
-    const alpha = tf.softmax(tf.mul(tf.transpose(sBar, [0, 1, 3, 2]), gammas.gamma1)); // over regions: [N, M, T, R]
-    const context = tf.reshape(tf.matMul(tf.reshape(alpha, [n, m * t, r]), regions), [n, m, t, d]); // [N, M, T, D]
-    const cos = cosine(context, tf.reshape(words, [1, m, t, d])); // [N, M, T]
+    const masked = tf.sub(s, padding);
+    const sBar = tf.exp(tf.sub(masked, tf.logSumExp(masked, 2, true))); // softmax over words, in place: [N, M, T, R]
+    const alpha = tf.softmax(tf.mul(sBar, gammas.gamma1)); // over regions: [N, M, T, R]
+    // cos(c_i, e_i) without forming c_i [N, M, T, D]: c_i·e_i = Σ_j α_ij s_ij, and |c_i|² = α_i G α_iᵀ with the
+    // regions' Gram matrix G = V Vᵀ [N, R, R] — R² work per word instead of R·D (D = 256 > R = 64 here).
+    const dot = tf.sum(tf.mul(alpha, s), 3); // [N, M, T]
+    const flat = tf.reshape(alpha, [n, m * t, r]);
+    const gram = tf.matMul(regions, regions, false, true); // [N, R, R]
+    const contextSq = tf.reshape(tf.sum(tf.mul(tf.matMul(flat, gram), flat), 2), [n, m, t]);
+    const wordNorm = tf.reshape(tf.sqrt(tf.sum(tf.square(words), 2)), [1, m, t]);
+    const cos = tf.div(dot, tf.maximum(tf.mul(tf.sqrt(tf.maximum(contextSq, EPS * EPS)), wordNorm), EPS)); // [N, M, T]
     const pooled = tf.logSumExp(tf.sub(tf.mul(cos, gammas.gamma2), tf.reshape(tf.mul(tf.sub(1, mask), PAD_PENALTY), [1, m, t])), 2); // [N, M]
     return tf.div(pooled, gammas.gamma2) as tf.Tensor2D;
   });

@@ -66,8 +66,7 @@ export async function saveEncoders(dir: string, encoders: TextImageEncoders, inf
 export async function readEncodersInfo(dir: string, flag: string): Promise<EncodersInfo> {
   const file = path.join(dir, ENCODERS_FILE);
   if (!(await exists(file))) {
-    const hint = (await exists(path.join(dir, 'text-encoder', ENCODERS_FILE))) ? ` (the run's encoders are in ${path.join(dir, 'text-encoder')})` : '';
-    throw new UserError(`${flag} ${dir}: no ${ENCODERS_FILE} there${hint}; pass a folder written by 'ganforge text-encoder --out DIR' or a text run's RUN/text-encoder`);
+    throw new UserError(`${flag} ${dir}: no ${ENCODERS_FILE} there; pass a folder written by 'ganforge text-encoder --out DIR' or a text run's RUN/text-encoder`);
   }
   let info: EncodersInfo;
   try {

@@ -35,11 +35,13 @@ export const RUN_ENCODERS_DIR = TEXT_ENCODER;
  * `--text-encoder DIR`: tokenize the run's captions again (CaptionSet.texts) with the encoder's vocabulary and
  * length, so that token ids mean what the encoder learnt. Refused when more than 5% of the caption words are
  * unknown to it (an encoder trained on other captions); unknown words below that, and cut captions, are notices.
- * Returns the notices. Does nothing without --text-encoder.
+ * Returns the notices. Does nothing without --text-encoder; `userSteps` (--text-encoder-steps as the user gave
+ * it) with --text-encoder is refused, as one of the two would be ignored.
  */
-export async function useEncoderVocabulary(source: DataSource, textEncoder: string): Promise<string[]> {
+export async function useEncoderVocabulary(source: DataSource, textEncoder: string, userSteps?: number): Promise<string[]> {
   if (!textEncoder) return [];
   const flag = `--text-encoder ${textEncoder}`;
+  if (userSteps !== undefined) throw new UserError(`--text-encoder-steps ${userSteps} pretrains the encoders when no --text-encoder is given; ${flag} brings them pretrained: drop one of the two`);
   if (!source.info.text || !isStored(source) || source.kind !== 'array' || !source.captions) {
     throw new UserError(`${flag}: ${source.info.name} has no captions held in memory; text encoders apply to captions:… data`);
   }

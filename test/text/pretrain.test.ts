@@ -119,6 +119,7 @@ test('--text-encoder: captions are tokenized with its vocabulary; other captions
   const firstWords = [...run.captions!.tokens.slice(0, 8)].filter((t) => t !== 0).map((t) => reordered.vocab[t]).join(' ');
   assert.equal(firstWords, run.captions!.texts[0]);
 
+  await assert.rejects(useEncoderVocabulary(squares(16, 1), path.join(dir, 'enc'), 50), (e: Error) => e instanceof UserError && /--text-encoder-steps 50 .*drop one/.test(e.message));
   // Captions of other words: refused, naming the flag.
   const other = squares(16, 1);
   other.captions!.texts = other.captions!.texts.map((t, j) => (j % 2 ? 'zebra crossing under violet lamps' : t));
