@@ -165,6 +165,7 @@ async function loadSource(config: RunConfig): Promise<DataSource> {
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
+    ordinal: config.ordinal || undefined,
     stream: config.stream,
     background: parseColour(config.background),
     masks: maskOptionsOf(config),

@@ -13,6 +13,7 @@ import { registerUpscaleCommand } from './upscale.js';
 import { registerInpaintCommand } from './inpaint.js';
 import { registerProjectCommand } from './style_tools.js';
 import { registerInterpolateCommand } from './interpolate.js';
+import { registerEditCommand } from './edit.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -77,6 +78,7 @@ registerUpscaleCommand(program, int);
 registerInpaintCommand(program);
 registerProjectCommand(program, int);
 registerInterpolateCommand(program);
+registerEditCommand(program, int, (flag) => parseNumber(flag, false));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { fails, ok } from './helpers.js';
+import { binIndex } from '../../src/cli/edit.js';
+
+/** A grey PNG of a horizontal bar `width` pixels thick, bright on black as MNIST. */
+const bar = (side: number, top: number, width: number) =>
+  sharp(Buffer.from(Uint8Array.from({ length: side * side }, (_, i) => { const x = i % side, y = Math.floor(i / side); return y >= top && y < top + width && x >= 4 && x < side - 4 ? 255 : 0; })), { raw: { width: side, height: side, channels: 1 } }).png().toBuffer();
+
+test('binIndex: a bin by name or index; anything else names the valid bins', () => {
+  const bins = ['thin', 'medium', 'thick'];
+  assert.equal(binIndex('medium', bins, '--to'), 1);
+  assert.equal(binIndex('2', bins, '--to'), 2);
+  assert.throws(() => binIndex('thik', bins, '--to'), /unknown --to bin 'thik' \(did you mean 'thick'\?\); valid: thin, medium, thick \(or 0–2, or all\)/);
+  assert.throws(() => binIndex('3', bins, '--from'), /valid: thin, medium, thick \(or 0–2\)/);
+});
+
+test('ganforge edit: train agecgan on folder:DIR --ordinal, edit to one bin and to all; bad input exits 2 with a message', async () => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-edit-cli-'));
+  try {
+    const data = path.join(tmp, 'bars');
+    for (const [bin, width] of [['1-thin', 2], ['2-mid', 4], ['10-thick', 7]] as const) {
+      await fs.mkdir(path.join(data, bin), { recursive: true });
+      for (let i = 0; i < 6; i++) await fs.writeFile(path.join(data, bin, `${i}.png`), await bar(28, 4 + 3 * i, width));
+    }
+    const run = path.join(tmp, 'run');
+    await ok(['train', 'agecgan', '--data', `folder:${data}`, '--ordinal', '--steps', '2', '--width', '4', '--latent-dim', '8', '--batch-size', '6', '--sample-every', '0', '--checkpoint-every', '0', '--out', run], tmp);
+    const image = path.join(tmp, 'digit.png');
+    await fs.writeFile(image, await bar(28, 10, 3));
+
+    const all = path.join(tmp, 'all.png');
+    const r = await ok(['edit', run, image, '--to', 'all', '--identity', 'pixel', '--steps', '3', '--out', all], tmp);
+    assert.match(r.stderr, /the image, then 1-thin, 2-mid, 10-thick/);
+    const meta = await sharp(all).metadata();
+    assert.deepEqual([meta.width, meta.height], [4 * 28 + 5 * 2, 28 + 2 * 2], 'a row: the image and 3 bins, padded');
+
+    const one = path.join(tmp, 'one.png');
+    const big = path.join(tmp, 'big.png');
+    await fs.writeFile(big, await bar(40, 15, 4));
+    const f = await ok(['edit', run, big, '--to', '10-thick', '--identity', 'feature', '--steps', '2', '--from', '2-mid', '--out', one], tmp);
+    assert.match(f.stderr, /40×40; the run makes 28×28 images, so it is resized/);
+    assert.match(f.stderr, /feature loss .* in ganforge-mnist-cnn/);
+    const m1 = await sharp(one).metadata();
+    assert.deepEqual([m1.width, m1.height, m1.channels], [28, 28, 1]);
+    await ok(['edit', run, image, '--to', '0', '--identity', 'none', '--out', one], tmp);
+
+    await fails(['edit', run, image, '--to', 'thicker', '--out', one], tmp, /unknown --to bin 'thicker'.*valid: 1-thin, 2-mid, 10-thick/);
+    await fails(['edit', run, image, '--to', 'all', '--identity', 'faces', '--out', one], tmp, /unknown --identity mode 'faces'; valid: none, pixel, feature/);
+    const text = path.join(tmp, 'notes.png');
+    await fs.writeFile(text, 'not a picture');
+    await fails(['edit', run, text, '--out', one], tmp, /'.*notes\.png' is not an image sharp can read/);
+    await fails(['edit', run, path.join(tmp, 'missing.png'), '--out', one], tmp, /does not exist/);
+    await fails(['edit', run, image, '--out', path.join(tmp, 'x.jpg')], tmp, /--out must end in \.png/);
+    await fails(['edit', run, image, '--identity', 'pixel', '--identity-net', tmp, '--out', one], tmp, /--identity-net .* with --identity pixel it would not be used/);
+
+    const other = path.join(tmp, 'cgan');
+    await ok(['train', 'cgan', '--data', 'mnist', '--data-limit', '16', '--steps', '1', '--hidden', '8', '--batch-size', '8', '--sample-every', '0', '--checkpoint-every', '0', '--out', other], tmp);
+    await fails(['edit', other, image, '--out', one], tmp, /edit needs a run of a family with an attribute edit \(agecgan\); .* is a cgan run/);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+});
