@@ -9,10 +9,12 @@ export const THICKNESS_BINS = ['thinnest', 'thin', 'medium', 'thick', 'thickest'
 const INK = 128;
 
 /**
- * The stroke thickness of one grey image, uint8 [h·w] (ink bright on dark, as MNIST): the ink area divided by
- * the length of its skeleton, in pixels. A stroke of width w and length L has area ≈ w·L and a skeleton of
- * ≈ L pixels, so the ratio is w whatever the digit's shape or size (Morpho-MNIST, Castro et al. 2019, measures
- * thickness from the skeleton too, with a distance transform instead of the area). An image without ink is 0.
+ * The stroke thickness of one grey image, uint8 [h·w] (ink bright on dark, as MNIST), in pixels, from its ink
+ * area A and the length S of its skeleton (Zhang–Suen thinning). A stroke of width t and length L has A = t·L,
+ * and its skeleton stops about t/2 short of each end, S ≈ L − t; so A ≈ t·(S + t), solved for t:
+ * t = (√(S² + 4A) − S) / 2 — exact for a straight bar, close for curves and loops (where A = t·S), and
+ * independent of a digit's size (Morpho-MNIST, Castro et al. 2019, also measures thickness on the skeleton, there
+ * with a distance transform). An image without ink is 0.
  */
 export function strokeThickness(pixels: ArrayLike<number>, h: number, w: number): number {
   const ink = new Uint8Array(h * w);
@@ -22,7 +24,7 @@ export function strokeThickness(pixels: ArrayLike<number>, h: number, w: number)
   const skeleton = thin(ink, h, w);
   let length = 0;
   for (const v of skeleton) length += v;
-  return area / Math.max(1, length);
+  return (Math.sqrt(length * length + 4 * area) - length) / 2;
 }
 
 /**
@@ -116,6 +118,6 @@ export async function loadMnistThickness(opts: { split?: 'train' | 'test'; limit
     values: mnist.values,
     labels,
     names: Array.from(mnist.labels!, String),
-    notices: [`mnist-thickness: stroke thickness (ink area / skeleton length, px) in 5 quantile bins of the training digits, edges ${edges.map((e) => e.toFixed(2)).join(', ')}; the digit is kept as each example's name`],
+    notices: [`mnist-thickness: stroke thickness (from ink area and skeleton length, px) in 5 quantile bins of the training digits, edges ${edges.map((e) => e.toFixed(2)).join(', ')}; the digit is kept as each example's name`],
   };
 }

@@ -5,17 +5,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { fails, ok } from './helpers.js';
-import { binIndex } from '../../src/cli/edit.js';
+import { binIndex, editCommand, type EditOptions } from '../../src/cli/edit.js';
 
 /** A grey PNG of a horizontal bar `width` pixels thick, bright on black as MNIST. */
 const bar = (side: number, top: number, width: number) =>
-  sharp(Buffer.from(Uint8Array.from({ length: side * side }, (_, i) => { const x = i % side, y = Math.floor(i / side); return y >= top && y < top + width && x >= 4 && x < side - 4 ? 255 : 0; })), { raw: { width: side, height: side, channels: 1 } }).png().toBuffer();
+  sharp(Buffer.from(Uint8Array.from({ length: side * side }, (_, i) => { const x = i % side, y = Math.floor(i / side); return y >= top && y < top + width && x >= 4 && x < side - 4 ? 255 : 0; })), { raw: { width: side, height: side, channels: 1 } }).toColourspace('b-w').png().toBuffer();
 
 test('binIndex: a bin by name or index; anything else names the valid bins', () => {
   const bins = ['thin', 'medium', 'thick'];
   assert.equal(binIndex('medium', bins, '--to'), 1);
   assert.equal(binIndex('2', bins, '--to'), 2);
-  assert.throws(() => binIndex('thik', bins, '--to'), /unknown --to bin 'thik' \(did you mean 'thick'\?\); valid: thin, medium, thick \(or 0–2, or all\)/);
+  assert.throws(() => binIndex('thickk', bins, '--to'), /unknown --to bin 'thickk' \(did you mean 'thick'\?\); valid: thin, medium, thick \(or 0–2, or all\)/);
   assert.throws(() => binIndex('3', bins, '--from'), /valid: thin, medium, thick \(or 0–2\)/);
 });
 
@@ -46,20 +46,23 @@ test('ganforge edit: train agecgan on folder:DIR --ordinal, edit to one bin and 
     assert.match(f.stderr, /feature loss .* in ganforge-mnist-cnn/);
     const m1 = await sharp(one).metadata();
     assert.deepEqual([m1.width, m1.height, m1.channels], [28, 28, 1]);
-    await ok(['edit', run, image, '--to', '0', '--identity', 'none', '--out', one], tmp);
-
     await fails(['edit', run, image, '--to', 'thicker', '--out', one], tmp, /unknown --to bin 'thicker'.*valid: 1-thin, 2-mid, 10-thick/);
-    await fails(['edit', run, image, '--to', 'all', '--identity', 'faces', '--out', one], tmp, /unknown --identity mode 'faces'; valid: none, pixel, feature/);
+    // Checked in this process (each spawn of the CLI costs seconds): the same function the command runs.
+    const edit = (img: string, opts: Partial<EditOptions>) => editCommand(run, img, { to: 'all', identity: 'feature', out: one, ...opts });
+    await assert.rejects(edit(image, { identity: 'faces' }), /unknown --identity mode 'faces'; valid: none, pixel, feature/);
     const text = path.join(tmp, 'notes.png');
     await fs.writeFile(text, 'not a picture');
-    await fails(['edit', run, text, '--out', one], tmp, /'.*notes\.png' is not an image sharp can read/);
-    await fails(['edit', run, path.join(tmp, 'missing.png'), '--out', one], tmp, /does not exist/);
-    await fails(['edit', run, image, '--out', path.join(tmp, 'x.jpg')], tmp, /--out must end in \.png/);
-    await fails(['edit', run, image, '--identity', 'pixel', '--identity-net', tmp, '--out', one], tmp, /--identity-net .* with --identity pixel it would not be used/);
+    await assert.rejects(edit(text, { identity: 'none' }), /'.*notes\.png' is not an image sharp can read/);
+    await assert.rejects(edit(path.join(tmp, 'missing.png'), {}), /does not exist/);
+    await assert.rejects(edit(image, { identity: 'pixel', identityNet: tmp }), /--identity-net .* with --identity pixel it would not be used/);
+    await assert.rejects(edit(image, { out: path.join(tmp, 'x.jpg') }), /--out must end in \.png/);
+    await assert.rejects(edit(image, { steps: 0 }), /--steps must be at least 1/);
 
-    const other = path.join(tmp, 'cgan');
-    await ok(['train', 'cgan', '--data', 'mnist', '--data-limit', '16', '--steps', '1', '--hidden', '8', '--batch-size', '8', '--sample-every', '0', '--checkpoint-every', '0', '--out', other], tmp);
-    await fails(['edit', other, image, '--out', one], tmp, /edit needs a run of a family with an attribute edit \(agecgan\); .* is a cgan run/);
+    // A run of a family that declares no attribute edit: the same checkpoint, its family renamed.
+    const state = path.join(run, 'checkpoints', (await fs.readFile(path.join(run, 'checkpoints', 'latest'), 'utf8')).trim(), 'state.json');
+    const saved = JSON.parse(await fs.readFile(state, 'utf8')) as { config: { model: string } };
+    await fs.writeFile(state, JSON.stringify({ ...saved, config: { ...saved.config, model: 'cgan' } }));
+    await fails(['edit', run, image, '--identity', 'none', '--out', one], tmp, /edit needs a run of a family with an attribute edit \(agecgan\); .* is a cgan run/);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

@@ -34,9 +34,18 @@ function bars(n: number): ArraySource {
 const small = { width: 4, batchSize: 8, latentDim: 8 };
 const data = bars(40);
 
+/**
+ * Fresh networks whose G has batch-norm moving statistics of its own batches (training-mode passes), as after
+ * training: at initialisation they are (0, 1), and G in inference mode then draws nearly one flat image for every z.
+ */
 function freshNets(seed = 3): { nets: GanNetworks; config: ReturnType<typeof resolveConfig> } {
   const config = resolveConfig(agecgan.defaults(data.info), { model: 'agecgan', ...small });
-  return { nets: agecgan.build(data.info, config, new Rng(seed)), config };
+  const nets = agecgan.build(data.info, config, new Rng(seed));
+  const rng = new Rng(seed + 100);
+  for (let i = 0; i < 60; i++) {
+    tf.tidy(() => { nets.generator.apply([latents(rng, 32, 8), oneHotLabels(Array.from({ length: 32 }, (_, j) => j % 5), 5)], { training: true }); });
+  }
+  return { nets, config };
 }
 
 function dispose(nets: GanNetworks): void {
@@ -114,18 +123,19 @@ test('edit: pixel and feature optimisation lower their distance from E(x); none 
   const { nets, config } = freshNets(21);
   const run = { config, data: data.info };
   const n = 6;
-  const images = tf.tensor4d(Float32Array.from(data.values.subarray(0, n * 784), (v) => v / 127.5 - 1), [n, 28, 28, 1]);
+  // Images G can make (the untrained E is far from their z): each optimisation has somewhere to go.
+  const from = [0, 1, 2, 3, 4, 2];
+  const images = tf.tidy(() => nets.generator.apply([latents(new Rng(8), n, 8), oneHotLabels(from, 5)], { training: false }) as tf.Tensor4D);
   // A fixed identity embedding: 4×4 average pooling (coarse layout), differentiable like any FR network.
   const fr = (t: tf.Tensor4D) => tf.reshape(tf.avgPool(t, 4, 4, 'valid'), [t.shape[0], -1]) as tf.Tensor2D;
-  const from = Array.from(data.labels!.subarray(0, n));
   const count = tf.memory().numTensors;
   const none = editImages(nets, run, { images, from, to: [0, 4], identity: 'none' });
   const pixel = editImages(nets, run, { images, from, to: [0, 4], identity: 'pixel', steps: 40, lr: 0.05 });
   const feature = editImages(nets, run, { images, from, to: [2], identity: 'feature', identityNet: fr, steps: 40, lr: 0.05 });
   assert.equal(tf.memory().numTensors, count, 'edits leak no tensor');
   assert.deepEqual(none.loss, { initial: 0, final: 0 });
-  assert.ok(pixel.loss.final < 0.9 * pixel.loss.initial, `pixel loss ${pixel.loss.initial} → ${pixel.loss.final}`);
-  assert.ok(feature.loss.final < 0.9 * feature.loss.initial, `feature loss ${feature.loss.initial} → ${feature.loss.final}`);
+  assert.ok(pixel.loss.final < 0.5 * pixel.loss.initial, `pixel loss ${pixel.loss.initial} → ${pixel.loss.final}`);
+  assert.ok(feature.loss.final < 0.5 * feature.loss.initial, `feature loss ${feature.loss.initial} → ${feature.loss.final}`);
   // 'none' reconstructs with E's z: G(E(x), y₀) computed directly.
   const direct = tf.tidy(() => nets.generator.apply([nets.extra![AGE_ENCODER].apply(images) as tf.Tensor, oneHotLabels(from, 5)], { training: false }) as tf.Tensor).dataSync();
   assert.ok(none.reconstructions.every((v, i) => Math.abs(v - direct[i]) < 1e-5));
