@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { binOf, quantileEdges, strokeThickness, thin } from '../../src/data/thickness.js';
+import { binOf, mnistThicknessEdges, quantileEdges, strokeThickness, thicknesses, thin } from '../../src/data/thickness.js';
 import { binOrder } from '../../src/data/ordinal.js';
 import { EMOJI_AGE_BINS, loadEmojiAge } from '../../src/data/emoji_age.js';
 import { loadData } from '../../src/data/registry.js';
@@ -109,4 +109,19 @@ test('emoji-age: baby < child < adult < older, each image labelled by its code p
   const keys = (s: ArraySource) => new Set(s.names!.map((n) => n.split('/')[1]));
   const trainKeys = keys(src);
   assert.ok([...keys(test)].every((k) => !trainKeys.has(k)), 'an emoji is in one split for every artist');
+});
+
+test('mnist-thickness: five quantile bins of the training digits, each example binned by its own thickness, digits kept as names', async () => {
+  const src = (await loadData('mnist-thickness', { split: 'test', limit: 300 })) as ArraySource;
+  const mnist = (await loadData('mnist', { split: 'test', limit: 300 })) as ArraySource;
+  assert.deepEqual(src.info.classNames, ['thinnest', 'thin', 'medium', 'thick', 'thickest']);
+  assert.equal(src.info.ordinal, true);
+  assert.deepEqual(src.names, Array.from(mnist.labels!, String));
+  const edges = await mnistThicknessEdges();
+  assert.equal(edges.length, 4);
+  for (let i = 1; i < 4; i++) assert.ok(edges[i] > edges[i - 1], `edges rise: ${edges}`);
+  const measured = thicknesses(src.values as Uint8Array, src.count, 28, 28);
+  measured.forEach((m, i) => assert.equal(src.labels![i], binOf(m, edges), `example ${i}`));
+  const counts = [0, 1, 2, 3, 4].map((b) => src.labels!.filter((l) => l === b).length);
+  assert.ok(counts.every((k) => k > 30 && k < 100), `test digits spread over the training quantiles: ${counts}`);
 });
