@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadClassifierNet, loadUserNet, type FeatureNetwork } from './features.js';
@@ -24,6 +25,7 @@ export async function loadIdentityNet(shape: readonly number[], path?: string): 
 /** Name of the last layer of the TF.js layers model in `dir` (its output, when no layer is named). */
 async function lastLayer(dir: string): Promise<string> {
   const file = join(dir.endsWith('.json') ? dirname(dir) : dir, 'model.json');
+  if (!existsSync(file)) throw new UserError(`--identity-net ${dir}: no model.json there; pass a folder holding a TF.js layers model (model.json + weights), with #LAYER to read a named layer`);
   try {
     const json = JSON.parse(await readFile(file, 'utf8')) as { modelTopology?: { model_config?: { config?: { layers?: { name?: string; config?: { name?: string } }[] } }; config?: { layers?: { name?: string; config?: { name?: string } }[] } } };
     const top = json.modelTopology;

@@ -57,6 +57,7 @@ test('ganforge edit: train agecgan on folder:DIR --ordinal, edit to one bin and 
     await assert.rejects(edit(image, { identity: 'pixel', identityNet: tmp }), /--identity-net .* with --identity pixel it would not be used/);
     await assert.rejects(edit(image, { out: path.join(tmp, 'x.jpg') }), /--out must end in \.png/);
     await assert.rejects(edit(image, { steps: 0 }), /--steps must be at least 1/);
+    await assert.rejects(edit(image, { identityNet: path.join(tmp, 'no-net') }), /--identity-net .*no-net: no model.json there/);
 
     // A run of a family that declares no attribute edit: the same checkpoint, its family renamed.
     const state = path.join(run, 'checkpoints', (await fs.readFile(path.join(run, 'checkpoints', 'latest'), 'utf8')).trim(), 'state.json');
