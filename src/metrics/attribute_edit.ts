@@ -6,8 +6,8 @@ import type { FeatureNetwork, ImageSet } from './features.js';
  * person), with a digit for a person:
  *  - classAgreement: the share of candidates the classifier assigns the original's class (the digit kept);
  *  - verified: the share whose feature distance to the original is below the original's threshold τ_i, the
- *    median distance from the original to the other real images of its class: accepted when closer to x than
- *    a typical other writer's same digit (the digit and its style kept);
+ *    q-quantile (default 0.1) of the distances from the original to the other real images of its class:
+ *    accepted when closer to x than 90 % of the other writers' same digit (the digit and its style kept);
  *  - meanDistance: the mean of those feature distances.
  */
 export interface IdentityScores {
@@ -26,10 +26,10 @@ function rowDistances(a: Float32Array, b: Float32Array, n: number, d: number): F
 }
 
 /**
- * τ_i for each of n originals with features [n, d]: the median distance from original i to the others of its
- * class (Infinity when it is the only one).
+ * τ_i for each of n originals with features [n, d]: the q-quantile (the ⌊q·m⌋-th smallest of m) of the distances
+ * from original i to the others of its class (Infinity when it is the only one).
  */
-export function verificationThresholds(features: Float32Array, classes: ArrayLike<number>, n: number, d: number): Float64Array {
+export function verificationThresholds(features: Float32Array, classes: ArrayLike<number>, n: number, d: number, q = 0.1): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => {
     const ds: number[] = [];
     for (let j = 0; j < n; j++) {
@@ -40,7 +40,7 @@ export function verificationThresholds(features: Float32Array, classes: ArrayLik
     }
     if (ds.length === 0) return Infinity;
     ds.sort((a, b) => a - b);
-    return ds[Math.floor(ds.length / 2)];
+    return ds[Math.min(ds.length - 1, Math.floor(q * ds.length))];
   });
 }
 

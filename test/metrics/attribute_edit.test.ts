@@ -15,10 +15,13 @@ function pixelNet() {
   return wrapModel(tfl.model({ inputs: x, outputs: logits }), 'features', 'logits', { name: 'pixels', weightsFile: '-', weightsSha256: '-' });
 }
 
-test('verificationThresholds: the median distance to the other members of the class; Infinity when alone', () => {
+test('verificationThresholds: a quantile of the distances to the other members of the class; Infinity when alone', () => {
   // Class 0 at x = 0, 1, 3 (1-d features); class 1 alone.
-  const tau = verificationThresholds(Float32Array.from([0, 1, 3, 10]), [0, 0, 0, 1], 4, 1);
-  assert.deepEqual(Array.from(tau), [3, 2, 3, Infinity]); // {1, 3} → upper median 3; {1, 2} → 2; {3, 2} → 3
+  const features = Float32Array.from([0, 1, 3, 10]);
+  const median = verificationThresholds(features, [0, 0, 0, 1], 4, 1, 0.5);
+  assert.deepEqual(Array.from(median), [3, 2, 3, Infinity]); // {1, 3} → upper median 3; {1, 2} → 2; {3, 2} → 3
+  const nearest = verificationThresholds(features, [0, 0, 0, 1], 4, 1, 0.1);
+  assert.deepEqual(Array.from(nearest), [1, 1, 2, Infinity]);
 });
 
 test('identityScores: class agreement by argmax logit, verification against each threshold, mean distance', () => {
@@ -30,7 +33,7 @@ test('identityScores: class agreement by argmax logit, verification against each
   const candidates = set([[0.5, 0.3], [0.9, 0], [0.7, 0], [0, 0.9]]);
   const s = identityScores(net, originals, candidates, classes);
   assert.equal(s.classAgreement, 3 / 4);
-  // τ = 0.1 (class 0 pair) and 0.3 (class 1 pair); distances 0.3, 0.5, √(0.49 + 0.36), 0: only the last is under τ.
+  // τ = 0.1 (class 0 pair) and 0.3 (class 1 pair: one other member, whatever the quantile); distances 0.3, 0.5, √(0.49 + 0.36), 0: only the last is under τ.
   assert.equal(s.verified, 1 / 4);
   assert.ok(Math.abs(s.meanDistance - (0.3 + 0.5 + Math.sqrt(0.85) + 0) / 4) < 1e-6);
   const loose = identityScores(net, originals, candidates, classes, Float64Array.from([0.6, 0.6, 0.6, 0.6]));
