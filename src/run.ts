@@ -172,6 +172,7 @@ async function loadSource(config: RunConfig, text?: TextConditionInfo): Promise<
     skipBad: config.skipBad || undefined,
     maxWords: config.maxWords,
     ...(text ? { vocab: text.vocab, maxLen: text.maxLen } : {}),
+    ordinal: config.ordinal || undefined,
     stream: config.stream,
     background: parseColour(config.background),
     masks: maskOptionsOf(config),

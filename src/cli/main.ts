@@ -14,6 +14,7 @@ import { registerInpaintCommand } from './inpaint.js';
 import { registerProjectCommand } from './style_tools.js';
 import { registerInterpolateCommand } from './interpolate.js';
 import { registerTextEncoderCommand } from './text_encoder.js';
+import { registerEditCommand } from './edit.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -82,6 +83,7 @@ registerInpaintCommand(program);
 registerProjectCommand(program, int);
 registerInterpolateCommand(program);
 registerTextEncoderCommand(program, int);
+registerEditCommand(program, int, (flag) => parseNumber(flag, false));
 
 try {
   await program.parseAsync(process.argv);

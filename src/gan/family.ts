@@ -232,6 +232,57 @@ export interface Probe {
 }
 
 /**
+ * How a real image's latent is found before an attribute edit (Antipov et al. 2017, §3.2, the paper's three
+ * reconstructions): 'none' takes the encoder's z₀ = E(x) as it is (the "initial" reconstruction); 'pixel'
+ * optimises z from z₀ to minimise ‖x − G(z, y₀)‖²; 'feature' to minimise ‖FR(x) − FR(G(z, y₀))‖², FR an
+ * identity embedding (the "identity-preserving" one).
+ */
+export const IDENTITY_MODES = ['none', 'pixel', 'feature'] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+
+/** An identity embedding FR: images [B, H, W, C] in [-1, 1] → features [B, D], differentiable in the images. */
+export type IdentityNet = (x: tf.Tensor4D) => tf.Tensor2D;
+
+/** What `ganforge edit` and the edit evaluation ask of a family with an attribute edit. */
+export interface EditRequest {
+  /** The images to edit [N, H, W, C] in [-1, 1], at the run's size; the caller owns them. */
+  images: tf.Tensor4D;
+  /** Each image's own bin y₀ (index into the data's classNames); absent: the bin whose G(E(x), y) is nearest x. */
+  from?: number[];
+  /** The bins to render each edit at. */
+  to: number[];
+  identity: IdentityMode;
+  /** FR, needed by identity 'feature'. */
+  identityNet?: IdentityNet;
+  /** Optimisation steps of z (identity 'pixel' and 'feature'), and Adam's rate. */
+  steps?: number;
+  lr?: number;
+}
+
+/** An edit's results, floats in [-1, 1]. */
+export interface EditResult {
+  /** G(z*, y₀) for each image: [N, ...shape] flat. */
+  reconstructions: Float32Array;
+  /** G(z*, to[t]) for each target bin t: [N, ...shape] flat each. */
+  edits: Float32Array[];
+  /** The source bins used (given or found). */
+  from: number[];
+  /** The optimised latents z*: [N, latentDim] flat. */
+  z: Float32Array;
+  /** Mean objective of the mode at z₀ and at z* (0 and 0 for 'none'). */
+  loss: { initial: number; final: number };
+}
+
+/**
+ * An attribute edit (Age-cGAN): a conditional G on an ordinal attribute, an encoder of its latent, and the
+ * reconstruction of a real image's latent that keeps who it is while the attribute moves. `ganforge edit`
+ * and `bench:agecgan` read it; a family without it has no edit.
+ */
+export interface AttributeEdit {
+  edit(nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }, request: EditRequest): EditResult;
+}
+
+/**
  * A GAN family: one file in src/models that reads like its paper — network builders, the paper's
  * hyper-parameters as defaults, its step — plus a registry line. Everything outside src/models reads these
  * declarations; none of it tests a family's name or counts a network's inputs.
@@ -320,6 +371,8 @@ export interface GanFamily {
    * augmentation takes its ε from z's tail). `ganforge export` and the studio's text page run it in the browser.
    */
   textGenerator?(nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }): tfl.LayersModel;
+  /** Its attribute edit, when it has one (agecgan): `ganforge edit` is refused for families without. */
+  attributeEdit?: AttributeEdit;
 }
 
 /** The optional shared settings a family honours on this data. */

@@ -90,6 +90,22 @@ export class FeatureNetwork {
     return { features, logits, resize };
   }
 
+  /**
+   * The features of images x [B, H, W, C] in [-1, 1] as a tensor [B, featureDim], differentiable in x (an
+   * identity embedding to optimise against, as Age-cGAN's edit does); adapted to the input as `embed` does.
+   */
+  apply(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      this.resizeFor({ h: x.shape[1], w: x.shape[2], c: x.shape[3] });
+      const [h, w, c] = this.info.inputShape;
+      let input = x;
+      if (x.shape[1] !== h || x.shape[2] !== w) input = tf.image.resizeBilinear(input, [h, w], false, true);
+      if (x.shape[3] === 1 && c === 3) input = tf.tile(input, [1, 1, 1, 3]);
+      const y = this.model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
+      return tf.reshape(Array.isArray(y) ? y[0] : y, [x.shape[0], -1]) as tf.Tensor2D;
+    });
+  }
+
   dispose(): void {
     this.model.dispose();
   }
