@@ -20,6 +20,8 @@ import { inpaint } from './inpaint.js';
 import { srresnet } from './srresnet.js';
 import { srgan } from './srgan.js';
 import { esrgan } from './esrgan.js';
+import { dfgan } from './dfgan.js';
+import { stackgan } from './stackgan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -43,6 +45,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   srresnet,
   srgan,
   esrgan,
+  dfgan,
+  stackgan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

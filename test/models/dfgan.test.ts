@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/index.js';
+import { getModel } from '../../src/models/registry.js';
+import { dfganStep } from '../../src/models/dfgan.js';
+import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
+import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
+import { sampleFamily, latents } from '../../src/gan/sampling.js';
+import { hinge } from '../../src/gan/losses.js';
+import { matchingAwareGradientPenalty } from '../../src/gan/regularizers.js';
+import { BatchStream } from '../../src/data/batches.js';
+import type { DatasetInfo } from '../../src/data/types.js';
+import { TEXT_ENCODER, encodeText } from '../../src/text/encoders.js';
+import { rollBatch } from '../../src/text/conditioning.js';
+import { Rng } from '../../src/util/rng.js';
+import { UserError } from '../../src/util/errors.js';
+import { captionedSquares } from './captioned_squares.js';
+
+const backend = await initBackend({ quiet: true });
+const aten = backend.name === 'aten' ? (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] } : null;
+const fallbackBefore = aten?.atenFallbackKernels() ?? [];
+
+const small = { width: 4, batchSize: 4, latentDim: 8, wordDim: 8, textDim: 8 };
+function configFor(info: DatasetInfo, overrides: Record<string, unknown> = {}): RunConfig {
+  const family = getModel('dfgan');
+  return resolveFamilyConfig(family.settings ?? {}, family.defaults(info), { model: 'dfgan', seed: 3, steps: 10, ...small, ...overrides } as Partial<RunConfig>);
+}
+const weightsOf = (m: { getWeights(): tf.Tensor[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
+const same = (x: number[][], y: number[][]) => x.every((w, i) => w.every((v, j) => v === y[i][j]));
+const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
+
+test('dfgan trains on captions: tensor count flat, losses finite, the text encoder frozen, no CPU fallback on aten; sample draws from sentences', () => {
+  const source = captionedSquares(16);
+  const family = getModel('dfgan');
+  const config = configFor(source.info);
+  assert.equal(family.check(source.info, config), null);
+  const state = freshState(family, source, config);
+  try {
+    const encoder = state.nets.extra![TEXT_ENCODER];
+    const [enc0, g0] = [weightsOf(encoder), weightsOf(state.nets.generator)];
+    let settled = -1;
+    const stats = [];
+    for (let i = 0; i < 5; i++) {
+      stats.push(runStep(state));
+      if (i === 1) settled = tf.memory().numTensors;
+    }
+    assert.equal(tf.memory().numTensors, settled, 'no tensors leak');
+    for (const { extra, ...s } of stats) for (const [k, v] of Object.entries({ ...s, ...extra })) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+    assert.ok(stats.every((s) => s.extra!['reg/magp'] > 0 && s.extra!['loss/D_mismatch'] >= 0));
+    assert.ok(same(enc0, weightsOf(encoder)), 'the text encoder is in no player');
+    assert.ok(!same(g0, weightsOf(state.nets.generator)), 'G moved');
+    if (aten) assert.deepEqual(aten.atenFallbackKernels().filter((k) => !fallbackBefore.includes(k)), [], 'kernels that fell back to the CPU in dfgan steps');
+
+    // Sampling: the request's sentences, z from its seed; the same request gives the same images.
+    const run = { config, data: source.info };
+    const before = tf.memory().numTensors;
+    const a = sampleFamily(family, state.nets, { count: 3, seed: 4, text: ['a red square', 'a blue square'] }, run);
+    const again = sampleFamily(family, state.nets, { count: 3, seed: 4, text: ['a red square', 'a blue square'] }, run);
+    const swapped = sampleFamily(family, state.nets, { count: 3, seed: 4, text: ['a blue square', 'a red square'] }, run);
+    assert.equal(tf.memory().numTensors, before, 'sampling frees what it makes');
+    assert.deepEqual([a.count, a.shape], [3, [16, 16, 3]]);
+    assert.deepEqual(Array.from(a.values), Array.from(again.values));
+    const first = (r: typeof a) => Array.from(r.values.slice(0, 16 * 16 * 3));
+    assert.notDeepEqual(first(a), first(swapped), 'the sentence changes the image');
+    assert.throws(() => sampleFamily(family, state.nets, { count: 2, seed: 4 }, run), (e: Error) => e instanceof UserError && /--text/.test(e.message));
+
+    // The progress grid: a row per probe caption, its real image then four draws.
+    const probe = { z: latents(new Rng(1), 64, config.latentDim), batch: new BatchStream(source, { batchSize: 4, shuffle: false }).next() };
+    const grid = family.picture!(state.nets, probe, run);
+    assert.deepEqual([grid.count, grid.cols, grid.values.length], [20, 5, 20 * 16 * 16 * 3]);
+    tf.dispose([probe.z, probe.batch.x, probe.batch.text!.tokens, probe.batch.text!.lengths]);
+  } finally {
+    disposeState(state);
+  }
+});
+
+test("dfgan's D loss is the hinge with mismatched texts (weights 1, ½, ½, captions rolled by one) plus MA-GP, G's −E[D(G(z, e), e)]: against a direct computation", () => {
+  const source = captionedSquares(8);
+  const config = configFor(source.info);
+  const nets = getModel('dfgan').build(source.info, config, new Rng(5));
+  const tokens = tf.tensor2d(source.captions!.tokens.slice(0, 4 * 6), [4, 6], 'int32');
+  const text = { tokens, lengths: tf.tensor1d(source.captions!.lengths.slice(0, 4), 'int32') };
+  const real = tf.randomUniform([4, 16, 16, 3], -1, 1, 'float32', 1);
+  const z = tf.randomNormal([4, 8], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const D = (x: tf.Tensor, e: tf.Tensor) => nets.discriminator!.apply([x, e], { training: true }) as tf.Tensor;
+  const [wantD, wantG] = tf.tidy(() => {
+    const e = encodeText(nets.extra![TEXT_ENCODER], text).sentence;
+    const eHat = tf.gather(e, [1, 2, 3, 0]); // each image with the next example's caption
+    const fake = nets.generator.apply([z, e]) as tf.Tensor;
+    const [gx, ge] = tf.grads((x: tf.Tensor, s: tf.Tensor) => tf.sum(D(x, s)))([real, e]);
+    const sq = tf.add(tf.sum(tf.square(tf.reshape(gx, [4, -1])), 1), tf.sum(tf.square(ge), 1));
+    const gp = tf.mul(2, tf.mean(tf.pow(sq, 3)));
+    const lossD = tf.addN([tf.mean(tf.relu(tf.sub(1, D(real, e)))), tf.mul(0.5, tf.mean(tf.relu(tf.add(1, D(real, eHat))))), tf.mul(0.5, tf.mean(tf.relu(tf.add(1, D(fake, e))))), gp]);
+    return [lossD.dataSync()[0], -tf.mean(D(fake, e)).dataSync()[0]];
+  });
+  // Learning rate 0: the step's losses are read at the weights above.
+  const opt = { g: tf.train.sgd(0), d: tf.train.sgd(0) };
+  const stats = dfganStep({
+    nets, opt, loss: hinge, config, data: source.info, condition: 'text', step: 0, real, text, z,
+    nextBatch: () => { throw new Error('one batch'); }, latents: () => { throw new Error('one batch'); }, rng: new Rng(1),
+  });
+  assert.ok(close(stats.lossD!, wantD, 1e-4), `L_D ${stats.lossD} vs ${wantD}`);
+  assert.ok(close(stats.lossG, wantG, 1e-4), `L_G ${stats.lossG} vs ${wantG}`);
+  tf.dispose([tokens, text.lengths, real, z]);
+  for (const m of [nets.generator, nets.discriminator!, ...Object.values(nets.extra!)]) m.dispose();
+});
+
+test('MA-GP: k·E[(‖∇ₓD‖² + ‖∇ₑD‖²)^(p/2)] against its closed form, and its gradient in D\'s weights against finite differences', () => {
+  // D(x, e) = a·Σx² + e·v per example: ∇ₓD = 2a·x, ∇ₑD = v.
+  const x = tf.tensor4d([0.3, -0.2, 0.1, 0.4, -0.1, 0.2, 0.05, -0.3], [2, 2, 2, 1]);
+  const e = tf.tensor2d([0.5, -0.1, 0.2, 0.3], [2, 2]);
+  const v = tf.tensor1d([0.4, -0.6]);
+  const penaltyAt = (a: tf.Scalar) => {
+    const critic = (xx: tf.Tensor, ee: tf.Tensor) => tf.add(tf.mul(a, tf.sum(tf.square(tf.reshape(xx, [2, -1])), 1, true)), tf.matMul(ee as tf.Tensor2D, tf.reshape(v, [2, 1])));
+    const { penalty, logits } = matchingAwareGradientPenalty(critic, x, e, 2, 6);
+    logits.dispose();
+    return penalty;
+  };
+  const a = 0.7;
+  const xs = x.arraySync().map((img) => img.flat(2));
+  const vv = 0.4 ** 2 + 0.6 ** 2;
+  const want = 2 * xs.map((px) => (4 * a * a * px.reduce((s, p) => s + p * p, 0) + vv) ** 3).reduce((s, t) => s + t, 0) / 2;
+  const got = tf.tidy(() => penaltyAt(tf.scalar(a)).dataSync()[0]);
+  assert.ok(close(got, want, 1e-5), `penalty ${got} vs ${want}`);
+  const analytic = tf.tidy(() => tf.grad((aa: tf.Tensor) => penaltyAt(aa as tf.Scalar))(tf.scalar(a)).dataSync()[0]);
+  const h = 1e-2;
+  const numeric = tf.tidy(() => (penaltyAt(tf.scalar(a + h)).dataSync()[0] - penaltyAt(tf.scalar(a - h)).dataSync()[0]) / (2 * h));
+  assert.ok(close(analytic, numeric, 2e-3), `∂penalty/∂a ${analytic} vs finite differences ${numeric}`);
+  tf.dispose([x, e, v]);
+});
+
+test('rollBatch gives each example the next one\'s row (the mismatched captions)', () => {
+  const x = tf.tensor2d([[1, 1], [2, 2], [3, 3]]);
+  const rolled = rollBatch(x);
+  assert.deepEqual(rolled.arraySync(), [[2, 2], [3, 3], [1, 1]]);
+  tf.dispose([x, rolled]);
+});
+
+test('dfgan refuses data without captions, with a sentence saying what to use', () => {
+  const family = getModel('dfgan');
+  const plain: DatasetInfo = { name: 'squares', kind: 'image', shape: [16, 16, 3], count: 8 };
+  const why = family.check(plain, configFor(captionedSquares(2).info));
+  assert.match(why ?? '', /no captions.*captions:/);
+  const odd = { ...captionedSquares(2).info, shape: [12, 16, 3] };
+  assert.match(family.check(odd, configFor(odd)) ?? '', /square images/);
+});
