@@ -63,12 +63,40 @@ tf.serialization.registerClass(LearnedScale);
 
 /**
  * A vector per example repeated over a side×side grid: [B, D] → [B, side, side, D]. How StackGAN's and DF-GAN's
- * discriminators join the text to the image features before their last convolutions.
+ * discriminators join the text to the image features before their last convolutions. A reshape and a tile
+ * (tf.layers' RepeatVector runs ExpandDims, which the aten backend leaves to the CPU). Weightless.
  */
+export class SpatialReplicate extends tfl.layers.Layer {
+  static className = 'SpatialReplicate';
+  readonly side: number;
+
+  constructor(args: LayerArgs & { side: number }) {
+    super(args);
+    this.side = args.side;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const [b, d] = inputShape as Shape;
+    return [b, this.side, this.side, d];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const v = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+      const [b, d] = v.shape;
+      return tf.tile(tf.reshape(v, [b, 1, 1, d]), [1, this.side, this.side, 1]); // [B, side, side, D]
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), side: this.side };
+  }
+}
+tf.serialization.registerClass(SpatialReplicate);
+
+/** The functional form of SpatialReplicate. */
 export function replicateSpatially(v: tfl.SymbolicTensor, side: number, name: string): tfl.SymbolicTensor {
-  const d = v.shape[1] as number;
-  const repeated = tfl.layers.repeatVector({ n: side * side, name: `${name}_repeat` }).apply(v) as tfl.SymbolicTensor; // [B, side², D]
-  return tfl.layers.reshape({ targetShape: [side, side, d], name: `${name}_grid` }).apply(repeated) as tfl.SymbolicTensor;
+  return new SpatialReplicate({ side, name }).apply(v) as tfl.SymbolicTensor;
 }
 
 /**

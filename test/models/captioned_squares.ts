@@ -1,6 +1,8 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { captionSet } from '../../src/data/tokenizer.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
+import { buildTextEncoder, encodeText } from '../../src/text/encoders.js';
 
 /**
  * n RGB images side×side of one 5-pixel square, red or blue, on black, each with two captions naming its colour
@@ -21,4 +23,18 @@ export function captionedSquares(n: number, side = 16, seed = 1): ArraySource {
   }
   const { captions, info } = captionSet(texts, Int32Array.from(owner), 6);
   return { kind: 'array', count: n, values, captions, info: { name: 'captioned-squares', kind: 'image', shape: [side, side, 3], count: n, text: info } };
+}
+
+/**
+ * Runs a text encoder once on a few captions and frees it: on aten, tfjs-layers' masked LSTM calls ExpandDims,
+ * which the backend leaves to the CPU. A test that checks a text family's step for CPU fallbacks takes its
+ * baseline after this, so it catches the family's own kernels (the encoder's are reported with the LSTM's work).
+ */
+export function runTextEncoderOnce(): void {
+  const source = captionedSquares(2);
+  const encoder = buildTextEncoder(source.info.text!, { embedDim: 4, featureDim: 4 }, new Rng(1));
+  tf.tidy(() => {
+    encodeText(encoder, { tokens: tf.tensor2d(source.captions!.tokens.slice(0, 12), [2, 6], 'int32'), lengths: tf.tensor1d([3, 3], 'int32') }).sentence.dataSync();
+  });
+  encoder.dispose();
 }

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
@@ -8,6 +11,8 @@ import { dfganStep } from '../../src/models/dfgan.js';
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
 import { sampleFamily, latents } from '../../src/gan/sampling.js';
+import { loadSamplingNetworks } from '../../src/gan/checkpoint.js';
+import { startRun } from '../../src/run.js';
 import { hinge } from '../../src/gan/losses.js';
 import { matchingAwareGradientPenalty } from '../../src/gan/regularizers.js';
 import { BatchStream } from '../../src/data/batches.js';
@@ -16,11 +21,12 @@ import { TEXT_ENCODER, encodeText } from '../../src/text/encoders.js';
 import { rollBatch } from '../../src/text/conditioning.js';
 import { Rng } from '../../src/util/rng.js';
 import { UserError } from '../../src/util/errors.js';
-import { captionedSquares } from './captioned_squares.js';
+import { captionedSquares, runTextEncoderOnce } from './captioned_squares.js';
 
 const backend = await initBackend({ quiet: true });
 const aten = backend.name === 'aten' ? (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] } : null;
-const fallbackBefore = aten?.atenFallbackKernels() ?? [];
+if (aten) runTextEncoderOnce();
+const fallbackBefore = aten?.atenFallbackKernels() ?? []; // after the text encoder's own (see runTextEncoderOnce)
 
 const small = { width: 4, batchSize: 4, latentDim: 8, wordDim: 8, textDim: 8 };
 function configFor(info: DatasetInfo, overrides: Record<string, unknown> = {}): RunConfig {
@@ -131,6 +137,24 @@ test('MA-GP: k·E[(‖∇ₓD‖² + ‖∇ₑD‖²)^(p/2)] against its closed 
   tf.dispose([x, e, v]);
 });
 
+test("MA-GP's gradient through an average pool (DF-GAN D's shortcut; AvgPoolGrad's own gradient) against finite differences", () => {
+  const x = tf.randomUniform([2, 4, 4, 1], -1, 1, 'float32', 7);
+  const e = tf.tensor2d([0.5, -0.1, 0.2, 0.3], [2, 2]);
+  // D(x, e) = Σ avgPool₂ₓ₂(a·x)² + Σe: ∇ₓD = a·AvgPoolGrad(2·avgPool(a·x)), so ∂penalty/∂a differentiates AvgPoolGrad.
+  const penaltyAt = (a: tf.Scalar) => {
+    const critic = (xx: tf.Tensor, ee: tf.Tensor) => tf.add(tf.sum(tf.square(tf.avgPool(tf.mul(a, xx) as tf.Tensor4D, 2, 2, 'valid')), [1, 2, 3]), tf.sum(ee, 1));
+    const { penalty, logits } = matchingAwareGradientPenalty(critic, x, e, 2, 6);
+    logits.dispose();
+    return penalty;
+  };
+  const a = 1.3;
+  const analytic = tf.tidy(() => tf.grad((aa: tf.Tensor) => penaltyAt(aa as tf.Scalar))(tf.scalar(a)).dataSync()[0]);
+  const h = 1e-2;
+  const numeric = tf.tidy(() => (penaltyAt(tf.scalar(a + h)).dataSync()[0] - penaltyAt(tf.scalar(a - h)).dataSync()[0]) / (2 * h));
+  assert.ok(Math.abs(analytic) > 1e-3 && close(analytic, numeric, 2e-3), `∂penalty/∂a ${analytic} vs finite differences ${numeric}`);
+  tf.dispose([x, e]);
+});
+
 test('rollBatch gives each example the next one\'s row (the mismatched captions)', () => {
   const x = tf.tensor2d([[1, 1], [2, 2], [3, 3]]);
   const rolled = rollBatch(x);
@@ -145,4 +169,24 @@ test('dfgan refuses data without captions, with a sentence saying what to use', 
   assert.match(why ?? '', /no captions.*captions:/);
   const odd = { ...captionedSquares(2).info, shape: [12, 16, 3] };
   assert.match(family.check(odd, configFor(odd)) ?? '', /square images/);
+});
+
+test('a dfgan run checkpoints its networks, text encoder included, and its checkpoint samples what the run does', async () => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-dfgan-'));
+  try {
+    const source = captionedSquares(8);
+    const run = await startRun({ model: 'dfgan', ...small, seed: 2, steps: 2, sampleEvery: 2, checkpointEvery: 2, out: tmp } as Partial<RunConfig>, { source });
+    await run.train();
+    const request = { count: 2, seed: 1, text: ['a red square', 'a blue box'] };
+    const want = sampleFamily(getModel('dfgan'), run.parts.nets, request, { config: run.parts.config, data: source.info });
+    run.dispose();
+    await fs.access(path.join(tmp, 'final.png'));
+    const { state, nets } = await loadSamplingNetworks(tmp);
+    assert.ok(nets.extra?.[TEXT_ENCODER], 'the text encoder is saved with the run');
+    const got = sampleFamily(getModel('dfgan'), nets, request, { config: state.config, data: state.data });
+    assert.deepEqual(Array.from(got.values), Array.from(want.values));
+    for (const m of [nets.generator, nets.discriminator, ...Object.values(nets.extra ?? {})]) m?.dispose();
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
 });

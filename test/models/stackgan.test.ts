@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
@@ -9,16 +12,19 @@ import { stackganStages } from '../../src/models/nets/text_nets.js';
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
 import { sampleFamily } from '../../src/gan/sampling.js';
+import { loadSamplingNetworks } from '../../src/gan/checkpoint.js';
+import { startRun, resumeRun } from '../../src/run.js';
 import type { DatasetInfo } from '../../src/data/types.js';
 import { Reparameterize } from '../../src/nn/text_fusion.js';
 import { TEXT_ENCODER } from '../../src/text/encoders.js';
 import { caKl } from '../../src/text/conditioning.js';
 import { UserError } from '../../src/util/errors.js';
-import { captionedSquares } from './captioned_squares.js';
+import { captionedSquares, runTextEncoderOnce } from './captioned_squares.js';
 
 const backend = await initBackend({ quiet: true });
 const aten = backend.name === 'aten' ? (await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] } : null;
-const fallbackBefore = aten?.atenFallbackKernels() ?? [];
+if (aten) runTextEncoderOnce();
+const fallbackBefore = aten?.atenFallbackKernels() ?? []; // after the text encoder's own (see runTextEncoderOnce)
 
 const small = { width: 4, batchSize: 4, latentDim: 8, wordDim: 8, textDim: 8, cDim: 4, resBlocks: 1 };
 function configFor(info: DatasetInfo, overrides: Record<string, unknown> = {}): RunConfig {
@@ -100,4 +106,41 @@ test('stackgan refuses data without captions, and --stage 2 without a stage-I ru
   assert.match(family.check(plain, configFor(info)) ?? '', /no captions.*captions:/);
   assert.match(family.check(info, configFor(info, { stage: '2' })) ?? '', /--stage 2.*--init/);
   assert.match(family.check({ ...info, shape: [12, 12, 3] }, configFor(info)) ?? '', /square images/);
+});
+
+test("stackgan's two runs as in the paper: --stage 1, then --stage 2 --init RUN keeps that stage I fixed; resume is exact; sampling from the checkpoint", async () => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-stackgan-'));
+  try {
+    const source = captionedSquares(8);
+    const cfg = (out: string, own: Record<string, unknown>) => ({ model: 'stackgan', ...small, seed: 2, sampleEvery: 2, checkpointEvery: 2, logEvery: 1, out, ...own }) as Partial<RunConfig>;
+    const one = await startRun(cfg(path.join(tmp, 's1'), { stage: '1', steps: 2 }), { source });
+    await one.train();
+    const stageOne = weightsOf(stackganStages(one.parts.nets.generator).stage1);
+    one.dispose();
+    await fs.access(path.join(tmp, 's1', 'final.png')); // the progress grid of probe captions
+
+    const two = cfg(path.join(tmp, 's2'), { stage: '2', init: path.join(tmp, 's1'), steps: 4 });
+    const full = await startRun(two, { source });
+    await full.train();
+    assert.ok(same(stageOne, weightsOf(stackganStages(full.parts.nets.generator).stage1)), 'stage I is the first run\'s, unchanged by stage II training');
+    const want = weightsOf(full.parts.nets.generator);
+    full.dispose();
+    const cut = await startRun({ ...two, out: path.join(tmp, 'cut') }, { source });
+    cut.stats.subscribe((step) => {
+      if (step === 2) cut.requestStop();
+    });
+    await cut.train();
+    cut.dispose();
+    const resumed = await resumeRun(path.join(tmp, 'cut'), { steps: 4, source });
+    await resumed.train();
+    assert.ok(same(want, weightsOf(resumed.parts.nets.generator)), 'the resumed run ends where the uninterrupted one does');
+    resumed.dispose();
+
+    const { state, nets } = await loadSamplingNetworks(path.join(tmp, 's2'));
+    const out = sampleFamily(getModel('stackgan'), nets, { count: 2, seed: 1, text: ['a blue square'] }, { config: state.config, data: state.data });
+    assert.deepEqual([out.count, out.shape], [2, [16, 16, 3]]);
+    for (const [, m] of [['g', nets.generator], ['d', nets.discriminator], ...Object.entries(nets.extra ?? {})] as const) m?.dispose();
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
 });

@@ -110,7 +110,7 @@ export function dfganDiscriminator(size: DfGanSize, init: SeededInit): tfl.Layer
   const features = tfl.model({ inputs: x, outputs: h, name: 'features' }); // [B, base, base, nf·min(2ⁿ, 8)]
   const hIn = tfl.input({ shape: h.shape.slice(1) as number[], name: 'h' });
   const sIn = tfl.input({ shape: [size.textDim], name: 'sentence' });
-  const logit = chain(concat('joint', hIn, replicateSpatially(sIn, base, 'sentence')),
+  const logit = chain(concat('joint', hIn, replicateSpatially(sIn, base, 'sentence_grid')),
     conv('joint_c1', size.width * 2, 3, 1, init, false), lrelu('joint_act'), conv('logit', 1, base, 1, init, false, 'valid'), tfl.layers.flatten({ name: 'flat' })); // [B, 1]
   const head = tfl.model({ inputs: [hIn, sIn], outputs: logit, name: 'head' });
   return conditionalDiscriminator(features, head, size.side, size.channels, size.textDim);
@@ -210,7 +210,7 @@ function stageTwoGenerator(size: StackGanSize, init: SeededInit): tfl.LayersMode
   let h = chain(image1, conv('s2_in', w, 3, 1, init), tfl.layers.reLU({ name: 's2_in_relu' }));
   for (let i = 0; i < downs; i++) h = chain(h, conv(`s2_down${i}`, w * 2 ** (i + 1), 4, 2, init, false), batchNorm(`s2_down${i}_bn`), tfl.layers.reLU({ name: `s2_down${i}_relu` }));
   const joint = w * 2 ** downs;
-  h = chain(concat('s2_joint', h, replicateSpatially(c, grid, 's2_c')), conv('s2_joint_conv', joint, 3, 1, init, false), batchNorm('s2_joint_bn'), tfl.layers.reLU({ name: 's2_joint_relu' }));
+  h = chain(concat('s2_joint', h, replicateSpatially(c, grid, 's2_c_grid')), conv('s2_joint_conv', joint, 3, 1, init, false), batchNorm('s2_joint_bn'), tfl.layers.reLU({ name: 's2_joint_relu' }));
   for (let i = 0; i < size.resBlocks; i++) {
     const r = chain(h, conv(`s2_res${i}_c1`, joint, 3, 1, init, false), batchNorm(`s2_res${i}_bn1`), tfl.layers.reLU({ name: `s2_res${i}_relu1` }),
       conv(`s2_res${i}_c2`, joint, 3, 1, init, false), batchNorm(`s2_res${i}_bn2`));
@@ -243,7 +243,7 @@ export function stackganDiscriminator(side: number, channels: number, cDim: numb
   const features = tfl.model({ inputs: x, outputs: h, name: 'features' }); // [B, base, base, w·min(2ⁿ⁻¹, 8)]
   const hIn = tfl.input({ shape: h.shape.slice(1) as number[], name: 'h' });
   const cIn = tfl.input({ shape: [cDim], name: 'c' });
-  const logit = chain(concat('joint', hIn, replicateSpatially(cIn, base, 'c')), conv('joint_conv', ch(Math.max(0, n - 1)), 3, 1, init, false), batchNorm('joint_bn'), lrelu('joint_act'),
+  const logit = chain(concat('joint', hIn, replicateSpatially(cIn, base, 'c_grid')), conv('joint_conv', ch(Math.max(0, n - 1)), 3, 1, init, false), batchNorm('joint_bn'), lrelu('joint_act'),
     conv('logit', 1, base, 1, init, true, 'valid'), tfl.layers.flatten({ name: 'flat' })); // [B, 1]
   const head = tfl.model({ inputs: [hIn, cIn], outputs: logit, name: 'head' });
   return conditionalDiscriminator(features, head, side, channels, cDim, name);
