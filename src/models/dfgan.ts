@@ -123,7 +123,7 @@ export function dfganStep(ctx: StepContext): StepStats {
     // D step: hinge on (x, e) → real, (G(z, e), e) and (x, ê) → fake, weights 1, ½, ½; plus MA-GP on (x, e).
     untaped(() => {
       let parts!: Record<string, tf.Tensor>;
-      const held: tf.Tensor[] = []; // kept through D's minimize (its backward pass reads them), freed after
+      const held: tf.Tensor[] = []; // kept past the penalty's own gradient scope (D's loss reads them), freed after the update
       lossD = take(dOptimizer(opt).minimize(() => {
         let hReal!: tf.Tensor;
         const gp = matchingAwareGradientPenalty((x, e) => {

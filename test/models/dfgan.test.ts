@@ -91,24 +91,38 @@ test("dfgan's D loss is the hinge with mismatched texts (weights 1, ½, ½, capt
   const real = tf.randomUniform([4, 16, 16, 3], -1, 1, 'float32', 1);
   const z = tf.randomNormal([4, 8], 0, 1, 'float32', 2) as tf.Tensor2D;
   const D = (x: tf.Tensor, e: tf.Tensor) => nets.discriminator!.apply([x, e], { training: true }) as tf.Tensor;
-  const [wantD, wantG] = tf.tidy(() => {
-    const e = encodeText(nets.extra![TEXT_ENCODER], text).sentence;
+  const e = tf.tidy(() => encodeText(nets.extra![TEXT_ENCODER], text).sentence);
+  const fake = tf.tidy(() => nets.generator.apply([z, e]) as tf.Tensor);
+  const directLossD = () => {
     const eHat = tf.gather(e, [1, 2, 3, 0]); // each image with the next example's caption
-    const fake = nets.generator.apply([z, e]) as tf.Tensor;
     const [gx, ge] = tf.grads((x: tf.Tensor, s: tf.Tensor) => tf.sum(D(x, s)))([real, e]);
     const sq = tf.add(tf.sum(tf.square(tf.reshape(gx, [4, -1])), 1), tf.sum(tf.square(ge), 1));
     const gp = tf.mul(2, tf.mean(tf.pow(sq, 3)));
-    const lossD = tf.addN([tf.mean(tf.relu(tf.sub(1, D(real, e)))), tf.mul(0.5, tf.mean(tf.relu(tf.add(1, D(real, eHat))))), tf.mul(0.5, tf.mean(tf.relu(tf.add(1, D(fake, e))))), gp]);
-    return [lossD.dataSync()[0], -tf.mean(D(fake, e)).dataSync()[0]];
-  });
-  // Learning rate 0: the step's losses are read at the weights above.
-  const opt = { g: tf.train.sgd(0), d: tf.train.sgd(0) };
-  const stats = dfganStep({
-    nets, opt, loss: hinge, config, data: source.info, condition: 'text', step: 0, real, text, z,
+    return tf.addN([tf.mean(tf.relu(tf.sub(1, D(real, e)))), tf.mul(0.5, tf.mean(tf.relu(tf.add(1, D(real, eHat))))), tf.mul(0.5, tf.mean(tf.relu(tf.add(1, D(fake, e))))), gp]) as tf.Scalar;
+  };
+  const dVars = nets.discriminator!.trainableWeights.map((w) => w.read() as tf.Variable);
+  const wantD = tf.tidy(() => directLossD().dataSync()[0]);
+  const wantG = tf.tidy(() => -tf.mean(D(fake, e)).dataSync()[0]);
+  const { grads } = tf.variableGrads(directLossD, dVars);
+  const step = (lrD: number) => dfganStep({
+    nets, opt: { g: tf.train.sgd(0), d: tf.train.sgd(lrD) }, loss: hinge, config, data: source.info, condition: 'text', step: 0, real, text, z,
     nextBatch: () => { throw new Error('one batch'); }, latents: () => { throw new Error('one batch'); }, rng: new Rng(1),
   });
+  // Learning rate 0: the step's losses are read at the weights above.
+  const stats = step(0);
   assert.ok(close(stats.lossD!, wantD, 1e-4), `L_D ${stats.lossD} vs ${wantD}`);
   assert.ok(close(stats.lossG, wantG, 1e-4), `L_G ${stats.lossG} vs ${wantG}`);
+  // SGD at rate 1: D's update is −∇L_D of the direct computation (the MA-GP's logits reused for the real term included).
+  const before = dVars.map((v) => Array.from(v.dataSync()));
+  step(1);
+  let worst = 0;
+  dVars.forEach((v, i) => {
+    const g = grads[v.name].dataSync();
+    Array.from(v.dataSync()).forEach((w, j) => (worst = Math.max(worst, Math.abs(before[i][j] - w - g[j]) / (1e-3 + Math.abs(g[j])))));
+  });
+  assert.ok(worst < 1e-2, `D's update differs from −∇L_D by a relative ${worst}`);
+  assert.ok(dVars.some((v) => Array.from(grads[v.name].dataSync()).some((g) => g !== 0)), 'the gradient is not all zero');
+  tf.dispose([e, fake, ...Object.values(grads)]);
   tf.dispose([tokens, text.lengths, real, z]);
   for (const m of [nets.generator, nets.discriminator!, ...Object.values(nets.extra!)]) m.dispose();
 });
