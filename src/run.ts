@@ -6,7 +6,7 @@ import { loadData } from './data/registry.js';
 import { maskOptionsOf } from './data/masks.js';
 import { lowresOptions } from './data/derived.js';
 import { BatchStream } from './data/batches.js';
-import { isStored, type DataSource } from './data/types.js';
+import { isStored, type DataSource, type TextConditionInfo } from './data/types.js';
 import { flagOf, resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
 import { playersOf } from './gan/family.js';
 import { checkHonoured, unusedSettings } from './gan/settings.js';
@@ -23,6 +23,7 @@ import { UserError } from './util/errors.js';
 import { parseColour } from './util/colour.js';
 import { exists } from './util/fs.js';
 import { attachTrickNetworks, createTrickState, trickProblem } from './gan/tricks/index.js';
+import { prepareTextEncoders, useEncoderVocabulary } from './text/run_encoders.js';
 
 /**
  * Start a fresh run: load the data, let the model family fill in its paper's defaults under the user's
@@ -39,6 +40,8 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   const mismatch = conditionProblem(family, source.info);
   if (mismatch) throw new UserError(mismatch);
   checkHonoured(family, source.info, userConfig);
+  // --text-encoder: the captions take the pretrained encoder's token ids before the family sizes its networks.
+  for (const notice of await useEncoderVocabulary(source, draft.textEncoder)) process.stderr.write(`ganforge: ${notice}\n`);
   const config = resolveFamilyConfig(settings, family.defaults(source.info), presetFor(family, source.info, opts.preset), userConfig);
   augmentSource(source, config);
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
@@ -63,6 +66,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
       await fs.mkdir(config.out, { recursive: true });
       await run.writeConfig(config);
     }
+    await prepareTextEncoders(state.nets, source, config, { leader }); // DAMSM encoders: --text-encoder's, or pretrained now
   } catch (e) {
     disposeState(state);
     throw e;
@@ -83,7 +87,8 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
   if ((opts.group?.rank ?? 0) === 0) await new RunFolder(config.out).writeConfig(config);
-  const source = opts.source ?? (await loadSource(config));
+  // Captions keep the token ids the checkpoint's networks learnt, whatever the caption files say now.
+  const source = opts.source ?? (await loadSource(config, ck.state.data.text));
   augmentSource(source, config);
   // Every rank loads the same checkpoint (the run folder must be one they all see), on any number of ranks:
   // the data order and the latent RNG it saved are the global ones.
@@ -158,13 +163,15 @@ function checkDataFlags(user: Partial<RunConfig>, data: string): void {
   if (user.randomCrop && !/^(lowres:)?folder:/.test(data)) throw new UserError(`--random-crop reads folder:PATH images at their own size (photos always crops); --data ${data} is not a folder`);
 }
 
-async function loadSource(config: RunConfig): Promise<DataSource> {
+async function loadSource(config: RunConfig, text?: TextConditionInfo): Promise<DataSource> {
   const source = await loadData(config.data, {
     ...lowresOptions(config),
     ...(config.randomCrop ? { randomCrop: true } : {}),
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
+    maxWords: config.maxWords,
+    ...(text ? { vocab: text.vocab, maxLen: text.maxLen } : {}),
     stream: config.stream,
     background: parseColour(config.background),
     masks: maskOptionsOf(config),

@@ -16,6 +16,8 @@ export const HONOURS = {
   augment: ['diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP'],
   /** The moving average of G's weights used for sampling. */
   ema: ['emaDecay'],
+  /** Text-conditioned families: caption length, and the DAMSM encoders (--text-encoder) or the steps of the pretraining phase that makes them. */
+  text: ['maxWords', 'textEncoder', 'textEncoderSteps'],
   /** Minibatch layers before D's last dense layer (D builders that insert them). */
   minibatch: ['minibatchDiscrimination', 'minibatchStddev'],
 } as const satisfies Record<string, readonly OptionalSetting[]>;
