@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { discriminatorOf, samplingGenerator, type GanFamily, type GanNetworks, type SampleResult } from '../gan/family.js';
+import { discriminatorOf, extraNetwork, samplingGenerator, type GanFamily, type GanNetworks, type SampleResult } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
+import { HONOURS, honourList } from '../gan/settings.js';
 import { matchingAwareGradientPenalty } from '../gan/regularizers.js';
 import { latents } from '../gan/sampling.js';
 import { trainableVariables, untaped, type StepContext, type StepStats } from '../gan/step.js';
@@ -10,7 +12,7 @@ import type { DatasetInfo, TextBatch } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { TEXT_ENCODER, buildTextEncoder } from '../text/encoders.js';
 import { requestCaptions } from '../text/sampling.js';
-import { TEXT_ENCODER_SETTINGS, rollBatch, sentenceFeatures, textDataProblem, textEncoderSpecOf, textPicture } from '../text/conditioning.js';
+import { TEXT_ENCODER_SETTINGS, rollBatch, sentenceFeatures, textDataProblem, textEncoderSpecOf, textGeneratorModel, textPicture } from '../text/conditioning.js';
 import { Rng } from '../util/rng.js';
 import { readTidy } from '../util/tensors.js';
 import { UserError } from '../util/errors.js';
@@ -52,8 +54,9 @@ export const dfgan: GanFamily = {
   summary: 'text-to-image DF-GAN (Tao et al. 2022): deep fusion blocks, hinge loss with mismatched texts, MA-GP; sample --text',
   paper: 'Tao, Tang, Wu, Jing, Bao & Xu 2022, DF-GAN: A Simple and Effective Baseline for Text-to-Image Synthesis, arXiv:2008.05865',
   condition: 'text',
-  // Its own loss (hinge with mismatched texts) and penalty (MA-GP, --magp-weight): the shared loss and penalties do not apply.
-  honours: ['latentDim', 'width'],
+  // Its own loss (hinge with mismatched texts) and penalty (MA-GP, --magp-weight): the shared loss and penalties do
+  // not apply. The text settings: caption length, pretrained or pretraining DAMSM encoders.
+  honours: honourList('latentDim', 'width', HONOURS.text),
   settings: DFGAN_SETTINGS,
 
   defaults: () => ({ latentDim: 100, width: 32, batchSize: 32, optimizer: 'adam', lrG: 1e-4, lrD: 4e-4, beta1: 0, beta2: 0.9, loss: 'hinge' }),
@@ -85,6 +88,9 @@ export const dfgan: GanFamily = {
       tf.dispose([z, text.tokens, text.lengths]);
     }
   },
+
+  textGenerator: (nets, run) => textGeneratorModel(extraNetwork(nets, TEXT_ENCODER, 'dfgan'), run.config.latentDim, run.data.text!.maxLen,
+    (z, sentence) => samplingGenerator(nets).apply([z, sentence]) as tfl.SymbolicTensor),
 
   picture: (nets, probe) => textPicture(probe, (z, text) => generateFromText(nets, z, text)),
 };

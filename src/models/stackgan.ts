@@ -3,19 +3,20 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { discriminatorOf, extraNetwork, samplingGenerator, type GanFamily, type GanNetworks, type SampleResult } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
+import { HONOURS, honourList } from '../gan/settings.js';
 import { latents } from '../gan/sampling.js';
 import { trainableVariables, untaped, type StepContext, type StepStats } from '../gan/step.js';
 import { dOptimizer } from '../gan/optimizers.js';
 import type { DatasetInfo, TextBatch } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
-import { upsampleNearest2x } from '../nn/upsample.js';
+import { NearestUpsample2D, upsampleNearest2x } from '../nn/upsample.js';
 import { TEXT_ENCODER, buildTextEncoder } from '../text/encoders.js';
 import { requestCaptions } from '../text/sampling.js';
-import { TEXT_ENCODER_SETTINGS, caKl, normals, rollBatch, sentenceFeatures, textDataProblem, textEncoderSpecOf, textPicture } from '../text/conditioning.js';
+import { TEXT_ENCODER_SETTINGS, caKl, rollBatch, sentenceFeatures, textDataProblem, textEncoderSpecOf, textGeneratorModel, textPicture } from '../text/conditioning.js';
 import { Rng } from '../util/rng.js';
 import { readTidy } from '../util/tensors.js';
 import { UserError } from '../util/errors.js';
-import { baseGrid, discriminatorParts, stackganDiscriminator, stackganGenerator, stackganStages, stageOneSide, type StackGanSize } from './nets/text_nets.js';
+import { baseGrid, discriminatorParts, stackganDiscriminator, stackganGenerator, stackganLatents, stackganStages, stageOneSide, type StackGanSize } from './nets/text_nets.js';
 
 /** Which stages a run trains: stage I alone, stage II alone on a trained stage I (--init), or both jointly. */
 export type StackGanStage = '1' | '2' | 'both';
@@ -54,6 +55,9 @@ const TRAINING = { training: true };
  *       L_D = E[log D(x, μ)] + ½(E[log(1 − D(x, μ̂))] + E[log(1 − D(G(z, c), μ))])     (μ̂: the batch rolled by one)
  *   L_G = −E[log D(G(z, c), μ)] + λ·KL(N(μ, σ²) ‖ N(0, I)),  λ = 1;  Adam lr 2e-4, β1 0.5
  *
+ * z = [z_G, ε₁, ε₂]: the generator's noise and both stages' ε come from the run's latent, so one z draws one image
+ * (--latent-dim counts all three: the paper's 100 + 2 × 128 by default).
+ *
  * The paper trains stage I, then stage II with stage I fixed: `--stage 1`, then `--stage 2 --init RUN`. The default,
  * `--stage both`, trains the two stages jointly end to end (StackGAN++, Zhang et al. 2018), G's loss summing both
  * stages' terms and stage II's gradient reaching stage I. The KL is averaged over c's dimensions, as the authors'
@@ -64,12 +68,13 @@ export const stackgan: GanFamily = {
   summary: 'text-to-image StackGAN (Zhang et al. 2017): Conditioning Augmentation, stage I and stage II, matching-aware D; --stage 1|2|both; sample --text',
   paper: 'Zhang, Xu, Li, Zhang, Wang, Huang & Metaxas 2017, StackGAN: Text to Photo-realistic Image Synthesis with Stacked Generative Adversarial Networks, arXiv:1612.03242',
   condition: 'text',
-  // Its own loss (the matching-aware BCE); --init starts stage II from a stage-I run's generator.
-  honours: ['latentDim', 'width', 'init'],
+  // Its own loss (the matching-aware BCE); --init starts stage II from a stage-I run's generator; the text settings.
+  honours: honourList('latentDim', 'width', 'init', HONOURS.text),
   initFrom: ['stackgan'],
   settings: STACKGAN_SETTINGS,
 
-  defaults: () => ({ latentDim: 100, width: 64, batchSize: 64, optimizer: 'adam', lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating' }),
+  // z holds G's noise (the paper's 100) and the ε of both Conditioning Augmentations (128 each).
+  defaults: () => ({ latentDim: 100 + 2 * 128, width: 64, batchSize: 64, optimizer: 'adam', lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating' }),
 
   check(data, config) {
     const problem = textDataProblem('stackgan', data);
@@ -79,6 +84,7 @@ export const stackgan: GanFamily = {
     if (h !== w || !Number.isInteger(side1) || baseGrid(side1).n === 0 || !Number.isInteger(Math.log2(h / side1))) {
       return `stackgan's stage I draws at half the side (a quarter from 64 px) and grows by doubling, so it needs square images of a side base·2ⁿ ≥ 16 (16, 32, 64, 128 …), got ${h}×${w}; pass --image-size 32 (or 64)`;
     }
+    if (config.latentDim <= 2 * s(config).cDim) return `--latent-dim ${config.latentDim} leaves no noise for G: z holds G's noise and the ε of both stages' Conditioning Augmentation (2 × --c-dim ${s(config).cDim}); raise --latent-dim above ${2 * s(config).cDim}`;
     if (s(config).stage === '2' && !config.init) return '--stage 2 trains stage II on a trained stage I: pass --init RUN, a run of --stage 1 (or both) with the same settings';
     return null;
   },
@@ -104,13 +110,23 @@ export const stackgan: GanFamily = {
     const text = requestCaptions(run.data, request.text, request.count);
     const z = latents(new Rng(request.seed), request.count, run.config.latentDim);
     try {
-      return generateFromText(nets, run.config, z, text, request.seed);
+      return generateFromText(nets, run.config, z, text);
     } finally {
       tf.dispose([z, text.tokens, text.lengths]);
     }
   },
 
-  picture: (nets, probe, run) => textPicture(probe, (z, text) => generateFromText(nets, run.config, z, text, run.config.seed)),
+  textGenerator: (nets, run) => textGeneratorModel(extraNetwork(nets, TEXT_ENCODER, 'stackgan'), run.config.latentDim, run.data.text!.maxLen, (z, sentence) => {
+    const generator = samplingGenerator(nets);
+    if (s(run.config).stage !== '1') return generator.apply([z, sentence]) as tfl.SymbolicTensor;
+    // A stage-I run draws its stage-I images, enlarged (nearest) to the data's side.
+    const [zG, e1] = [generator.getLayer('z_g'), generator.getLayer('eps1')].map((l) => l.apply(z) as tfl.SymbolicTensor);
+    let image = (stackganStages(generator).stage1.apply([zG, sentence, e1]) as tfl.SymbolicTensor[])[0];
+    for (let i = 0; image.shape[1]! < run.data.shape[0]; i++) image = new NearestUpsample2D({ name: `enlarge${i}` }).apply(image) as tfl.SymbolicTensor;
+    return image;
+  }),
+
+  picture: (nets, probe, run) => textPicture(probe, (z, text) => generateFromText(nets, run.config, z, text)),
 };
 
 function s(config: RunConfig): RunConfig & StackGanSettings {
@@ -171,10 +187,8 @@ export function stackganStep(ctx: StepContext): StepStats {
   const d1 = extraNetwork(nets, STAGE1_DISCRIMINATOR, 'stackgan');
   const d2 = discriminatorOf(nets);
   const trainOne = own.stage !== '2', trainTwo = own.stage !== '1';
-  const batch = ctx.real.shape[0];
   const sentence = sentenceFeatures(nets, ctx.text, 'stackgan'); // e [B, D], constant to both players
-  const eps1 = normals(ctx.rng, batch, own.cDim); // ε of each stage's Conditioning Augmentation
-  const eps2 = normals(ctx.rng, batch, own.cDim);
+  const [zG, eps1, eps2] = stackganLatents(ctx.z, own.cDim); // G's noise, and ε of each stage's Conditioning Augmentation
   const factor = ctx.real.shape[1]! / stageOneSide(ctx.real.shape[1]!);
   const real1 = trainOne ? tf.tidy(() => tf.avgPool(ctx.real as tf.Tensor4D, factor, factor, 'valid')) : null; // stage I's real batch [B, side/f, side/f, C]
   const gVars = trainableVariables(own.stage === '1' ? stage1 : own.stage === '2' ? stage2 : nets.generator);
@@ -184,7 +198,7 @@ export function stackganStep(ctx: StepContext): StepStats {
 
   const lossG = take(opt.g.minimize(() => {
     // With --stage 2, stage I is fixed: it runs in inference mode, its batch-norm statistics those it was trained with.
-    const [image1, mu1, logVar1] = stage1.apply([ctx.z, sentence, eps1], { training: trainOne }) as [tf.Tensor, tf.Tensor2D, tf.Tensor2D];
+    const [image1, mu1, logVar1] = stage1.apply([zG, sentence, eps1], { training: trainOne }) as [tf.Tensor, tf.Tensor2D, tf.Tensor2D];
     const games: StageGame[] = [];
     if (trainOne) games.push({ name: '1', d: d1, real: real1!, fake: { image: image1, mu: mu1, logVar: logVar1 } });
     if (trainTwo) {
@@ -216,45 +230,40 @@ export function stackganStep(ctx: StepContext): StepStats {
     return tf.addN(terms) as tf.Scalar;
   }, true, gVars)!);
 
-  tf.dispose([sentence, eps1, eps2, ...(real1 ? [real1] : [])]);
+  tf.dispose([sentence, zG, eps1, eps2, ...(real1 ? [real1] : [])]);
   return { lossD, lossG, dReal, dFake, extra };
 }
 
 /**
  * Images for captions, in inference mode, 64 at a time: the stage-II output, or for a run that trained stage I
- * alone its stage-I images enlarged (nearest neighbour) to the data's side. ε of both stages from `seed`.
+ * alone its stage-I images enlarged (nearest neighbour) to the data's side. Every noise comes from z.
  */
-function generateFromText(nets: GanNetworks, config: RunConfig, z: tf.Tensor2D, text: TextBatch, seed: number): SampleResult {
+function generateFromText(nets: GanNetworks, config: RunConfig, z: tf.Tensor2D, text: TextBatch): SampleResult {
   const own = s(config);
   const generator = samplingGenerator(nets);
   const { stage1 } = stackganStages(generator);
   const n = z.shape[0];
-  const rng = new Rng(seed ^ 0xca);
-  const eps = [normals(rng, n, own.cDim), normals(rng, n, own.cDim)];
   const chunk = 64;
   let values: Float32Array | null = null;
   let shape: number[] = [];
-  try {
-    for (let start = 0; start < n; start += chunk) {
-      const size = Math.min(chunk, n - start);
-      const part = readTidy(() => {
-        const rows = <T extends tf.Tensor>(t: T) => tf.slice(t, start, size) as T;
-        const e = sentenceFeatures(nets, { tokens: rows(text.tokens), lengths: rows(text.lengths) }, 'stackgan');
-        let out: tf.Tensor;
-        if (own.stage === '1') {
-          out = (stage1.apply([rows(z), e, rows(eps[0])], { training: false }) as tf.Tensor[])[0];
-          while (out.shape[1]! < generator.outputs[0].shape[1]!) out = upsampleNearest2x(out as tf.Tensor4D);
-        } else {
-          out = generator.apply([rows(z), e, rows(eps[0]), rows(eps[1])], { training: false }) as tf.Tensor; // [size, H, W, C]
-        }
-        shape = out.shape.slice(1);
-        return out;
-      });
-      values ??= new Float32Array((part.length / size) * n);
-      values.set(part, (part.length / size) * start);
-    }
-  } finally {
-    tf.dispose(eps);
+  for (let start = 0; start < n; start += chunk) {
+    const size = Math.min(chunk, n - start);
+    const part = readTidy(() => {
+      const rows = <T extends tf.Tensor>(t: T) => tf.slice(t, start, size) as T;
+      const e = sentenceFeatures(nets, { tokens: rows(text.tokens), lengths: rows(text.lengths) }, 'stackgan');
+      let out: tf.Tensor;
+      if (own.stage === '1') {
+        const [zG, e1] = stackganLatents(rows(z), own.cDim);
+        out = (stage1.apply([zG, e, e1], { training: false }) as tf.Tensor[])[0];
+        while (out.shape[1]! < generator.outputs[0].shape[1]!) out = upsampleNearest2x(out as tf.Tensor4D);
+      } else {
+        out = generator.apply([rows(z), e], { training: false }) as tf.Tensor; // [size, H, W, C]
+      }
+      shape = out.shape.slice(1);
+      return out;
+    });
+    values ??= new Float32Array((part.length / size) * n);
+    values.set(part, (part.length / size) * start);
   }
   return { values: values ?? new Float32Array(0), count: n, shape };
 }

@@ -123,3 +123,33 @@ export class Reparameterize extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(Reparameterize);
+
+/**
+ * Columns [begin, begin + size) of a latent [B, Z]: how one z carries several noises (StackGAN's G noise and the ε
+ * of its two Conditioning Augmentations), so every noise a generator uses comes from the one latent it is given.
+ */
+export class LatentSlice extends tfl.layers.Layer {
+  static className = 'LatentSlice';
+  readonly begin: number;
+  readonly size: number;
+
+  constructor(args: LayerArgs & { begin: number; size: number }) {
+    super(args);
+    this.begin = args.begin;
+    this.size = args.size;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return [(inputShape as Shape)[0], this.size];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const z = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+    return tf.slice(z, [0, this.begin], [-1, this.size]);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), begin: this.begin, size: this.size };
+  }
+}
+tf.serialization.registerClass(LatentSlice);

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import type { DatasetInfo, TextBatch } from '../data/types.js';
 import { extraNetwork, type GanNetworks, type Probe, type SampleResult } from '../gan/family.js';
 import { imageRows } from '../gan/sampling.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
-import type { Rng } from '../util/rng.js';
+import { BidirectionalLastStates } from '../nn/last_states.js';
 import { TEXT_ENCODER, encodeText, type TextEncoderSpec } from './encoders.js';
 
 /** Sizes of a text family's text encoder (flags --word-dim, --text-dim). */
@@ -64,11 +65,6 @@ export function caKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.mul(0.5, tf.mean(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(1, logVar)))) as tf.Scalar);
 }
 
-/** ε ~ N(0, I) [n, d] from a seeded RNG (Conditioning Augmentation's noise). */
-export function normals(rng: Rng, n: number, d: number): tf.Tensor2D {
-  return tf.tensor2d(rng.normals(n * d), [n, d]);
-}
-
 /** The first n captions of a batch (the progress grid draws from the probe's). */
 export function firstCaptions(text: TextBatch, n: number): TextBatch {
   return { tokens: tf.slice(text.tokens, 0, n), lengths: tf.slice(text.lengths, 0, n) };
@@ -98,4 +94,17 @@ export function textPicture(probe: Probe, generate: (z: tf.Tensor2D, text: TextB
   } finally {
     tf.dispose(columns);
   }
+}
+
+/**
+ * A text family's composed model (GanFamily.textGenerator): [z [B, latentDim], token ids [B, maxLen] as float32]
+ * → images, the run's text encoder and its generator in one model over their own layers (weights shared), so
+ * `ganforge export` and the studio's text page draw in the browser what `sample --text` draws for the same z.
+ */
+export function textGeneratorModel(encoder: tfl.LayersModel, latentDim: number, maxLen: number, generate: (z: tfl.SymbolicTensor, sentence: tfl.SymbolicTensor) => tfl.SymbolicTensor): tfl.LayersModel {
+  const latent = tfl.input({ shape: [latentDim], name: 'z' });
+  const tokens = tfl.input({ shape: [maxLen], name: 'tokens' });
+  const words = encoder.apply(tokens) as tfl.SymbolicTensor; // [B, T, D], padding masked
+  const sentence = new BidirectionalLastStates({ name: 'sentence_of_words' }).apply(words) as tfl.SymbolicTensor; // [B, D]
+  return tfl.model({ inputs: [latent, tokens], outputs: generate(latent, sentence), name: 'text-generator' });
 }

@@ -19,8 +19,10 @@ import { BatchStream } from '../../src/data/batches.js';
 import type { DatasetInfo } from '../../src/data/types.js';
 import { TEXT_ENCODER, encodeText } from '../../src/text/encoders.js';
 import { rollBatch } from '../../src/text/conditioning.js';
-import { Rng } from '../../src/util/rng.js';
 import { UserError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
+import { encodeSentences } from '../../src/data/tokenizer.js';
+import type { GanNetworks } from '../../src/gan/family.js';
 import { captionedSquares, runTextEncoderOnce } from './captioned_squares.js';
 
 const backend = await initBackend({ quiet: true });
@@ -36,6 +38,20 @@ function configFor(info: DatasetInfo, overrides: Record<string, unknown> = {}): 
 const weightsOf = (m: { getWeights(): tf.Tensor[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
 const same = (x: number[][], y: number[][]) => x.every((w, i) => w.every((v, j) => v === y[i][j]));
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
+
+
+/** The family's composed browser model on z and the sentences' token ids, against what `sample` drew from the same seed. */
+function assertTextGeneratorMatches(name: string, nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }, request: { count: number; seed: number; text: string[] }, want: Float32Array): void {
+  const model = getModel(name).textGenerator!(nets, run);
+  const sentences = Array.from({ length: request.count }, (_, i) => request.text[i % request.text.length]);
+  const { tokens } = encodeSentences(run.data.text!.vocab, run.data.text!.maxLen, sentences);
+  const got = tf.tidy(() => {
+    const z = latents(new Rng(request.seed), request.count, run.config.latentDim);
+    return Array.from((model.apply([z, tf.tensor2d(Float32Array.from(tokens), [request.count, run.data.text!.maxLen])]) as tf.Tensor).dataSync());
+  });
+  const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0);
+  assert.ok(got.length === want.length && worst < 1e-4, `${name}: the composed text model differs from sample by ${worst}`);
+}
 
 test('dfgan trains on captions: tensor count flat, losses finite, the text encoder frozen, no CPU fallback on aten; sample draws from sentences', () => {
   const source = captionedSquares(16);
@@ -189,7 +205,7 @@ test('a dfgan run checkpoints its networks, text encoder included, and its check
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-dfgan-'));
   try {
     const source = captionedSquares(8);
-    const run = await startRun({ model: 'dfgan', ...small, seed: 2, steps: 2, sampleEvery: 2, checkpointEvery: 2, out: tmp } as Partial<RunConfig>, { source });
+    const run = await startRun({ model: 'dfgan', ...small, seed: 2, steps: 2, sampleEvery: 2, checkpointEvery: 2, textEncoderSteps: 0, out: tmp } as Partial<RunConfig>, { source });
     await run.train();
     const request = { count: 2, seed: 1, text: ['a red square', 'a blue box'] };
     const want = sampleFamily(getModel('dfgan'), run.parts.nets, request, { config: run.parts.config, data: source.info });
@@ -199,6 +215,7 @@ test('a dfgan run checkpoints its networks, text encoder included, and its check
     assert.ok(nets.extra?.[TEXT_ENCODER], 'the text encoder is saved with the run');
     const got = sampleFamily(getModel('dfgan'), nets, request, { config: state.config, data: state.data });
     assert.deepEqual(Array.from(got.values), Array.from(want.values));
+    assertTextGeneratorMatches('dfgan', nets, { config: state.config, data: state.data }, request, got.values);
     for (const m of [nets.generator, nets.discriminator, ...Object.values(nets.extra ?? {})]) m?.dispose();
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { STAGE1_DISCRIMINATOR } from '../../src/models/stackgan.js';
 import { stackganStages } from '../../src/models/nets/text_nets.js';
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
-import { sampleFamily } from '../../src/gan/sampling.js';
+import { latents, sampleFamily } from '../../src/gan/sampling.js';
 import { loadSamplingNetworks } from '../../src/gan/checkpoint.js';
 import { startRun, resumeRun } from '../../src/run.js';
 import type { DatasetInfo } from '../../src/data/types.js';
@@ -19,6 +19,9 @@ import { Reparameterize } from '../../src/nn/text_fusion.js';
 import { TEXT_ENCODER } from '../../src/text/encoders.js';
 import { caKl } from '../../src/text/conditioning.js';
 import { UserError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
+import { encodeSentences } from '../../src/data/tokenizer.js';
+import type { GanNetworks } from '../../src/gan/family.js';
 import { captionedSquares, runTextEncoderOnce } from './captioned_squares.js';
 
 const backend = await initBackend({ quiet: true });
@@ -26,13 +29,27 @@ const aten = backend.name === 'aten' ? (await import('tfjs-backend-aten' as stri
 if (aten) runTextEncoderOnce();
 const fallbackBefore = aten?.atenFallbackKernels() ?? []; // after the text encoder's own (see runTextEncoderOnce)
 
-const small = { width: 4, batchSize: 4, latentDim: 8, wordDim: 8, textDim: 8, cDim: 4, resBlocks: 1 };
+const small = { width: 4, batchSize: 4, latentDim: 16, wordDim: 8, textDim: 8, cDim: 4, resBlocks: 1 };
 function configFor(info: DatasetInfo, overrides: Record<string, unknown> = {}): RunConfig {
   const family = getModel('stackgan');
   return resolveFamilyConfig(family.settings ?? {}, family.defaults(info), { model: 'stackgan', seed: 3, steps: 10, ...small, ...overrides } as Partial<RunConfig>);
 }
 const weightsOf = (m: { getWeights(): tf.Tensor[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
 const same = (x: number[][], y: number[][]) => x.every((w, i) => w.every((v, j) => v === y[i][j]));
+
+
+/** The family's composed browser model on z and the sentences' token ids, against what `sample` drew from the same seed. */
+function assertTextGeneratorMatches(name: string, nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }, request: { count: number; seed: number; text: string[] }, want: Float32Array): void {
+  const model = getModel(name).textGenerator!(nets, run);
+  const sentences = Array.from({ length: request.count }, (_, i) => request.text[i % request.text.length]);
+  const { tokens } = encodeSentences(run.data.text!.vocab, run.data.text!.maxLen, sentences);
+  const got = tf.tidy(() => {
+    const z = latents(new Rng(request.seed), request.count, run.config.latentDim);
+    return Array.from((model.apply([z, tf.tensor2d(Float32Array.from(tokens), [request.count, run.data.text!.maxLen])]) as tf.Tensor).dataSync());
+  });
+  const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0);
+  assert.ok(got.length === want.length && worst < 1e-4, `${name}: the composed text model differs from sample by ${worst}`);
+}
 
 test('stackgan trains both stages jointly on captions: tensor count flat, losses finite, the KL reported, no CPU fallback on aten; sample draws from sentences', () => {
   const source = captionedSquares(16);
@@ -112,7 +129,7 @@ test("stackgan's two runs as in the paper: --stage 1, then --stage 2 --init RUN 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-stackgan-'));
   try {
     const source = captionedSquares(8);
-    const cfg = (out: string, own: Record<string, unknown>) => ({ model: 'stackgan', ...small, seed: 2, sampleEvery: 2, checkpointEvery: 2, logEvery: 1, out, ...own }) as Partial<RunConfig>;
+    const cfg = (out: string, own: Record<string, unknown>) => ({ model: 'stackgan', ...small, seed: 2, sampleEvery: 2, checkpointEvery: 2, textEncoderSteps: 0, logEvery: 1, out, ...own }) as Partial<RunConfig>;
     const one = await startRun(cfg(path.join(tmp, 's1'), { stage: '1', steps: 2 }), { source });
     await one.train();
     const stageOne = weightsOf(stackganStages(one.parts.nets.generator).stage1);
@@ -139,6 +156,7 @@ test("stackgan's two runs as in the paper: --stage 1, then --stage 2 --init RUN 
     const { state, nets } = await loadSamplingNetworks(path.join(tmp, 's2'));
     const out = sampleFamily(getModel('stackgan'), nets, { count: 2, seed: 1, text: ['a blue square'] }, { config: state.config, data: state.data });
     assert.deepEqual([out.count, out.shape], [2, [16, 16, 3]]);
+    assertTextGeneratorMatches('stackgan', nets, { config: state.config, data: state.data }, { count: 2, seed: 1, text: ['a blue square'] }, out.values);
     for (const [, m] of [['g', nets.generator], ['d', nets.discriminator], ...Object.entries(nets.extra ?? {})] as const) m?.dispose();
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

@@ -3,11 +3,12 @@
 // stages with Conditioning Augmentation. A discriminator is a model [x, condition] → logit [B, 1] made of two
 // nested models, 'features' (x → h) and 'head' ([h, condition] → logit), so a matching-aware step encodes a real
 // batch once and scores it with the matching and the mismatched texts (discriminatorParts).
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
 import { NearestUpsample2D } from '../../nn/upsample.js';
-import { ChannelAffine, LearnedScale, Reparameterize, replicateSpatially } from '../../nn/text_fusion.js';
+import { ChannelAffine, LatentSlice, LearnedScale, Reparameterize, replicateSpatially } from '../../nn/text_fusion.js';
 import { chain } from './layers.js';
 
 /**
@@ -132,6 +133,7 @@ export function discriminatorParts(d: tfl.LayersModel): { features: tfl.LayersMo
 export interface StackGanSize {
   side: number;
   channels: number;
+  /** The whole latent: G's noise, then ε₁ and ε₂ (cDim each). */
   zDim: number;
   textDim: number;
   /** Size of the compressed text c (Conditioning Augmentation; the paper's N_c = 128). */
@@ -164,29 +166,39 @@ const toImage = (h: SymbolicTensor, channels: number, name: string, init: Seeded
 
 /**
  * StackGAN's generator, two nested stages (stackganStages):
- *   stage1: [z, s, ε₁] → [image at stageOneSide, μ₁, log σ₁²]: CA, [z, c₁] → FC → base×base×8w (BN, ReLU), up-blocks
- *           halving the channels, conv3×3, tanh
+ *   stage1: [z_G, s, ε₁] → [image at stageOneSide, μ₁, log σ₁²]: CA, [z_G, c₁] → FC → base×base×8w (BN, ReLU),
+ *           up-blocks halving the channels, conv3×3, tanh
  *   stage2: [image₁, s, ε₂] → [image at the data's side, μ₂, log σ₂²]: its own CA; image₁ → conv3×3, ReLU, stride-2
  *           convs to a grid of a quarter of stage I's side (at least the base grid); c₂ replicated and joined, conv3×3,
  *           residual blocks; up-blocks to the data's side, conv3×3, tanh
- * The model itself maps [z, s, ε₁, ε₂] → the stage-II image.
+ * The model itself maps [z [B, zDim], s] → the stage-II image, where z = [z_G, ε₁, ε₂] (stackganLatents): every
+ * noise it uses comes from z, so one z draws one image.
  */
 export function stackganGenerator(size: StackGanSize, init: SeededInit): tfl.LayersModel {
   const stage1 = stageOneGenerator(size, init);
   const stage2 = stageTwoGenerator(size, init);
   const z = tfl.input({ shape: [size.zDim], name: 'z' });
   const s = tfl.input({ shape: [size.textDim], name: 'sentence' });
-  const e1 = tfl.input({ shape: [size.cDim], name: 'eps1' });
-  const e2 = tfl.input({ shape: [size.cDim], name: 'eps2' });
-  const [image1] = stage1.apply([z, s, e1]) as SymbolicTensor[];
+  const [zG, e1, e2] = latentParts(size.zDim, size.cDim).map(([begin, n], i) => new LatentSlice({ begin, size: n, name: ['z_g', 'eps1', 'eps2'][i] }).apply(z) as SymbolicTensor);
+  const [image1] = stage1.apply([zG, s, e1]) as SymbolicTensor[];
   const [image2] = stage2.apply([image1, s, e2]) as SymbolicTensor[];
-  return tfl.model({ inputs: [z, s, e1, e2], outputs: image2, name: 'generator' });
+  return tfl.model({ inputs: [z, s], outputs: image2, name: 'generator' });
+}
+
+/** [begin, size] of z_G, ε₁ and ε₂ in StackGAN's latent of zDim: G's noise first, then each stage's CA noise (cDim each). */
+function latentParts(zDim: number, cDim: number): [number, number][] {
+  return [[0, zDim - 2 * cDim], [zDim - 2 * cDim, cDim], [zDim - cDim, cDim]];
+}
+
+/** StackGAN's latent z [B, zDim] as its three noises: z_G [B, zDim − 2·cDim], ε₁ and ε₂ [B, cDim]. The caller disposes them. */
+export function stackganLatents(z: tf.Tensor2D, cDim: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  return latentParts(z.shape[1], cDim).map(([begin, n]) => tf.slice(z, [0, begin], [-1, n])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 }
 
 function stageOneGenerator(size: StackGanSize, init: SeededInit): tfl.LayersModel {
   const side1 = stageOneSide(size.side);
   const { base, n } = baseGrid(side1);
-  const z = tfl.input({ shape: [size.zDim], name: 'z' });
+  const z = tfl.input({ shape: [size.zDim - 2 * size.cDim], name: 'z' });
   const s = tfl.input({ shape: [size.textDim], name: 'sentence' });
   const eps = tfl.input({ shape: [size.cDim], name: 'eps' });
   const [c, mu, logVar] = conditioningAugmentation(s, eps, size.cDim, 's1_ca', init);
