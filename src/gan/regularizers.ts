@@ -59,3 +59,25 @@ export function lazyWeight(step: number, interval: number, weight: number): numb
   if (interval <= 1) return weight;
   return step % interval === 0 ? weight * interval : 0;
 }
+
+/**
+ * DF-GAN's Matching-Aware zero-centred Gradient Penalty (Tao et al. 2022, §3.2, eq. 1): k · E[‖(∇ₓD(x, e),
+ * ∇ₑD(x, e))‖₂^p] on real images x with their matching sentences e, the gradient taken with respect to both, so
+ * the real-and-matching points sit at a flat minimum of D's loss surface (k = 2, p = 6 in the paper).
+ * ‖·‖^p = (‖·‖²)^(p/2), so no square root (whose gradient is infinite at 0) is needed. `critic` maps a batch of
+ * images and sentence features to logits [B, 1]; its logits on (x, e) come back too, so the caller's D loss can
+ * use them without a second forward pass.
+ */
+export function matchingAwareGradientPenalty(critic: (x: tf.Tensor, e: tf.Tensor) => tf.Tensor, real: tf.Tensor, sentence: tf.Tensor, k = 2, p = 6): { penalty: tf.Scalar; logits: tf.Tensor } {
+  let logits!: tf.Tensor;
+  const [gx, ge] = tf.grads((x: tf.Tensor, e: tf.Tensor) => {
+    logits = tf.keep(critic(x, e)); // on the caller's tape as well: its loss differentiates through them
+    return tf.sum(logits);
+  })([real, sentence]);
+  const penalty = tf.tidy(() => {
+    const sq = tf.add(squaredNormPerExample(gx), squaredNormPerExample(ge)); // [B]
+    return tf.mul(k, tf.mean(tf.pow(sq, p / 2))) as tf.Scalar;
+  });
+  tf.dispose([gx, ge]);
+  return { penalty, logits };
+}

@@ -21,6 +21,8 @@ import { srresnet } from './srresnet.js';
 import { srgan } from './srgan.js';
 import { esrgan } from './esrgan.js';
 import { agecgan } from './agecgan.js';
+import { dfgan } from './dfgan.js';
+import { stackgan } from './stackgan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -45,6 +47,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   srgan,
   esrgan,
   agecgan,
+  dfgan,
+  stackgan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

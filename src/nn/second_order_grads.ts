@@ -21,6 +21,9 @@
  *    group mean failed ("not implemented for rank-5 tensors"), and a double backward through a spatial mean
  *    sliced dy H·W times. Re-registered below: one reshape and one sum, any rank.
  *
+ * 5. AvgPoolGrad has no gradient, so a penalty on ∇ₓD through an average pool (DF-GAN's discriminator blocks
+ *    pool their shortcut) could not be differentiated again. See `avgPoolGradGrad`.
+ *
  * Importing this module installs them (once). Import it after `@tensorflow/tfjs-layers`, which registers
  * TF.js's own gradients and would otherwise overwrite these; this module does that import itself.
  */
@@ -95,6 +98,25 @@ const tileGrad: tf.GradConfig = {
   },
 };
 
+/**
+ * dx = AvgPoolGrad(dy) spreads each dy evenly over its pooling window: it is linear in dy and does not read the
+ * input's values, so ⟨ddx, dx⟩ = ⟨avgPool(ddx), dy⟩ and ∂/∂dy = avgPool(ddx) with the same window; ∂/∂input = 0.
+ */
+const avgPoolGradGrad: tf.GradConfig = {
+  kernelName: 'AvgPoolGrad',
+  inputsToSave: ['input'],
+  gradFunc: (ddx, saved, attrs) => {
+    const [input] = saved;
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as Attrs as {
+      filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    return {
+      dy: () => tf.avgPool(ddx as tf.Tensor4D, filterSize, strides, pad, dimRoundingMode),
+      input: () => tf.zerosLike(input),
+    };
+  },
+};
+
 let installed = false;
 
 /** Register the gradients above (idempotent; runs on import). */
@@ -106,6 +128,7 @@ export function installSecondOrderGradients(): void {
   }
   tf.registerGradient(conv2DBackpropFilterGrad);
   tf.registerGradient(tileGrad);
+  tf.registerGradient(avgPoolGradGrad);
   for (const config of SMOOTH_ACTIVATIONS) tf.registerGradient(config);
 }
 
