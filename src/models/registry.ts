@@ -20,6 +20,7 @@ import { inpaint } from './inpaint.js';
 import { srresnet } from './srresnet.js';
 import { srgan } from './srgan.js';
 import { esrgan } from './esrgan.js';
+import { attngan } from './attngan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -43,6 +44,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   srresnet,
   srgan,
   esrgan,
+  attngan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);
