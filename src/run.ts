@@ -23,6 +23,7 @@ import { UserError } from './util/errors.js';
 import { parseColour } from './util/colour.js';
 import { exists } from './util/fs.js';
 import { attachTrickNetworks, createTrickState, trickProblem } from './gan/tricks/index.js';
+import { prepareTextEncoders, useEncoderVocabulary } from './text/run_encoders.js';
 
 /**
  * Start a fresh run: load the data, let the model family fill in its paper's defaults under the user's
@@ -39,6 +40,8 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   const mismatch = conditionProblem(family, source.info);
   if (mismatch) throw new UserError(mismatch);
   checkHonoured(family, source.info, userConfig);
+  // --text-encoder: the captions take the pretrained encoder's token ids before the family sizes its networks.
+  for (const notice of await useEncoderVocabulary(source, draft.textEncoder)) process.stderr.write(`ganforge: ${notice}\n`);
   const config = resolveFamilyConfig(settings, family.defaults(source.info), presetFor(family, source.info, opts.preset), userConfig);
   augmentSource(source, config);
   const problem = family.check(source.info, config) ?? trickProblem(source.info, config);
@@ -63,6 +66,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
       await fs.mkdir(config.out, { recursive: true });
       await run.writeConfig(config);
     }
+    await prepareTextEncoders(state.nets, source, config, { leader }); // DAMSM encoders: --text-encoder's, or pretrained now
   } catch (e) {
     disposeState(state);
     throw e;

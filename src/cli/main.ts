@@ -13,6 +13,7 @@ import { registerUpscaleCommand } from './upscale.js';
 import { registerInpaintCommand } from './inpaint.js';
 import { registerProjectCommand } from './style_tools.js';
 import { registerInterpolateCommand } from './interpolate.js';
+import { registerTextEncoderCommand } from './text_encoder.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -77,6 +78,7 @@ registerUpscaleCommand(program, int);
 registerInpaintCommand(program);
 registerProjectCommand(program, int);
 registerInterpolateCommand(program);
+registerTextEncoderCommand(program, int);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,6 +18,8 @@ export const HONOURS = {
   ema: ['emaDecay'],
   /** Minibatch layers before D's last dense layer (D builders that insert them). */
   minibatch: ['minibatchDiscrimination', 'minibatchStddev'],
+  /** Text families: pretrained DAMSM encoders (--text-encoder), or the steps of the pretraining phase that makes them. */
+  textEncoder: ['textEncoder', 'textEncoderSteps'],
 } as const satisfies Record<string, readonly OptionalSetting[]>;
 
 /** The optional settings among `given` (a user's flags, --config file, or a preset) that `family` does not use on `data`. */

@@ -60,3 +60,48 @@ export function sentenceOf(words: tf.Tensor3D): tf.Tensor2D {
     return tf.reshape(tf.concat([forward, backward], 2), [b, d]) as tf.Tensor2D;
   });
 }
+
+/** Side of the image encoder's region grid: the map is halved until its side is at most this (64 px → 8×8 regions, 28 px → 7×7). */
+export const REGION_GRID = 8;
+
+/**
+ * The image encoder of DAMSM: images [B, H, W, C] in [-1, 1] → [regions [B, R, D], global [B, D]]. AttnGAN takes
+ * Inception-v3's mixed_6e map (17×17×768) as the regions and its pooled 2048-d output as the global feature, each
+ * projected to D. No Inception weights ship here, so this is a small CNN trained from scratch by the DAMSM loss:
+ * stride-2 4×4 convs with leaky ReLU (32, 64, 128, … channels) until the map's side is ≤ REGION_GRID, whose
+ * 1×1 projection to D gives the R = h·w regions; one more stride-2 conv (256 channels), a global mean and a
+ * dense projection give the global feature. No batch norm, so the frozen encoder is the same function in and
+ * out of training mode.
+ */
+export function buildImageEncoder(shape: number[], featureDim: number, rng: Rng): tfl.LayersModel {
+  if (shape.length !== 3) throw new Error(`the image encoder takes images [H, W, C], got a shape of [${shape.join(', ')}]`);
+  const init = new SeededInit(rng);
+  const image = tfl.input({ shape, name: 'image' });
+  let x: tfl.SymbolicTensor = image;
+  let side = Math.max(shape[0], shape[1]);
+  for (let i = 0; side > REGION_GRID || i === 0; i++) {
+    x = tfl.layers.conv2d({ filters: 32 << i, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init.heNormal(), name: `conv${i + 1}` }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.leakyReLU({ alpha: 0.2, name: `act${i + 1}` }).apply(x) as tfl.SymbolicTensor;
+    side = Math.ceil(side / 2);
+  }
+  const [, h, w] = x.shape as number[];
+  const local = tfl.layers.conv2d({ filters: featureDim, kernelSize: 1, kernelInitializer: init.glorotUniform(), name: 'region_proj' }).apply(x) as tfl.SymbolicTensor;
+  const regions = tfl.layers.reshape({ targetShape: [h * w, featureDim], name: 'regions' }).apply(local) as tfl.SymbolicTensor; // [B, R = h·w, D]
+  let g = tfl.layers.conv2d({ filters: 256, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init.heNormal(), name: 'conv_global' }).apply(x) as tfl.SymbolicTensor;
+  g = tfl.layers.leakyReLU({ alpha: 0.2, name: 'act_global' }).apply(g) as tfl.SymbolicTensor;
+  g = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(g) as tfl.SymbolicTensor;
+  const global = tfl.layers.dense({ units: featureDim, kernelInitializer: init.glorotUniform(), name: 'global' }).apply(g) as tfl.SymbolicTensor; // [B, D]
+  return tfl.model({ inputs: image, outputs: [regions, global], name: IMAGE_ENCODER });
+}
+
+/** What the image encoder makes of images: region features [B, R, D] and the global feature [B, D]. */
+export interface ImageFeatures {
+  regions: tf.Tensor3D;
+  global: tf.Tensor2D;
+}
+
+/** Run the image encoder on images [B, H, W, C] in [-1, 1]. */
+export function encodeImages(encoder: tfl.LayersModel, images: tf.Tensor4D, training = false): ImageFeatures {
+  const [regions, global] = encoder.apply(images, { training }) as [tf.Tensor3D, tf.Tensor2D];
+  return { regions, global };
+}
