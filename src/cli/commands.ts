@@ -159,6 +159,9 @@ export interface SampleOptions {
   standingStats?: number;
   styleMix?: string[];
   mixLayers?: string;
+  text?: string[];
+  textFile?: string;
+  textTo?: string;
 }
 
 export async function sampleCommand(target: string, opts: SampleOptions): Promise<void> {
@@ -178,7 +181,8 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   let result;
   try {
     const family = getModel(config.model);
-    const request = { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary, truncation: opts.truncation, standingStats: opts.standingStats };
+    const text = await sentencesOf(opts);
+    const request = { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary, truncation: opts.truncation, standingStats: opts.standingStats, text, textTo: opts.textTo };
     result = opts.styleMix ? mixGrid(family, nets, request, opts.styleMix, opts.mixLayers, { config, data }) : sampleFamily(family, nets, request, { config, data });
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
@@ -193,6 +197,24 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
     await writeFileAtomic(opts.out, encodeNpy(result.values, [count, ...result.shape])); // float32 [N, 2]
   }
   process.stderr.write(`ganforge: wrote ${count} samples from step ${state.step}${ema ? ' (EMA generator)' : ''} to ${opts.out}\n`);
+}
+
+/** The sentences of --text and --text-file (in that order), or undefined when neither is given. */
+async function sentencesOf(opts: SampleOptions): Promise<string[] | undefined> {
+  const given = [...(opts.text ?? [])];
+  if (opts.textFile !== undefined) {
+    let body: string;
+    try {
+      body = await fs.readFile(opts.textFile, 'utf8');
+    } catch (e) {
+      throw new UserError(`--text-file ${opts.textFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const lines = body.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    if (lines.length === 0) throw new UserError(`--text-file ${opts.textFile} holds no sentence (one per line)`);
+    given.push(...lines);
+  }
+  if (opts.textTo !== undefined && given.length === 0) throw new UserError('--text-to interpolates from a --text sentence: give one');
+  return given.length > 0 ? given : undefined;
 }
 
 /** `sample --style-mix ROWS COLS [--mix-layers a-b]`: the style-mixing figure, through the family's style space. */

@@ -62,6 +62,9 @@ program
   .option('--standing-stats <n>', "BigGAN's standing statistics: batch-norm statistics averaged over N training-mode passes of fresh latents (and classes) replace G's moving averages for this sampling (16 is BigGAN's); the run is not changed", int('--standing-stats'))
   .option('--style-mix <seeds...>', 'stylegan2: the style-mixing grid of ROW_SEEDS COL_SEEDS (two comma lists, e.g. 1,2,3 10,11); writes a .png')
   .option('--mix-layers <a-b>', 'with --style-mix: the style inputs taken from the column seeds (0 = coarsest, 4×4); default: the coarse half')
+  .option('--text <sentence>', 'text-to-image runs: a sentence to draw (repeatable; samples cycle through them)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--text-file <file>', 'text-to-image runs: sentences to draw, one per line (blank lines skipped)')
+  .option('--text-to <sentence>', 'text-to-image runs: interpolate from the one --text sentence to this one across --count samples, with one latent')
   .addOption(backendOption())
   .action((target: string, opts: SampleOptions) => sampleCommand(target, opts));
 

@@ -154,6 +154,12 @@ export interface SampleRequest {
    * tokenizes them with the run's vocabulary (DatasetInfo.text); unknown words become UNK.
    */
   text?: string[];
+  /**
+   * Text condition: interpolate from the sentence `text[0]` to this one across the `count` samples (one latent
+   * for all, the sentence feature moving linearly from the first to the second): how smoothly the model's
+   * images follow its text space.
+   */
+  textTo?: string;
   /** Translators with two generators (CycleGAN): which way to translate. */
   direction?: 'AtoB' | 'BtoA';
   /** The truncation trick's ψ in (0, 1] (GanFamily.truncation says what it truncates); absent or 1: none. */
@@ -307,6 +313,13 @@ export interface GanFamily {
    * --style-mix`, `project` and PPL need it and are refused for families without.
    */
   styleSpace?(nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }): StyleSpace;
+  /**
+   * A text-conditioned family (condition 'text'): one layers model over the networks (sharing their weights)
+   * that takes [z [B, latentDim], token ids [B, maxLen] as float32] and gives images [B, H, W, C] in [−1, 1],
+   * drawing what `sample --text` draws for the same z (every noise G uses is in z: StackGAN's conditioning
+   * augmentation takes its ε from z's tail). `ganforge export` and the studio's text page run it in the browser.
+   */
+  textGenerator?(nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }): tfl.LayersModel;
 }
 
 /** The optional shared settings a family honours on this data. */

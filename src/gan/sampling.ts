@@ -42,8 +42,18 @@ export function generate(generator: tfl.LayersModel, z: tf.Tensor2D, chunk = 256
 /** What `family` makes of a sampling request: its own `sample`, or G on noise (noiseSample). */
 export function sampleFamily(family: GanFamily, nets: GanNetworks, request: SampleRequest, run: { config: RunConfig; data: DatasetInfo }): SampleResult {
   checkTruncation(family, request.truncation);
+  checkText(family, request, run.data);
   if (family.sample && request.standingStats) throw new UserError(`--standing-stats recomputes the batch-norm statistics of a noise generator; ${family.name} samples its own way`);
   return family.sample ? family.sample(nets, request, run) : noiseSample(family, nets, request, run);
+}
+
+/** Sentences go only to a run that draws from text, and a text run needs them (interpolation: one sentence to another). */
+function checkText(family: GanFamily, request: SampleRequest, data: DatasetInfo): void {
+  const takesText = conditionOf(family, data) === 'text';
+  const given = (request.text?.length ?? 0) > 0;
+  if (given && !takesText) throw new UserError(`--text: ${family.name} on ${data.name} takes no text (its condition is ${conditionOf(family, data)}); sentences go to text-to-image runs (dfgan, stackgan, attngan on captions:… data)`);
+  if (takesText && !given) throw new UserError(`${family.name} draws images from sentences: pass --text "a sentence" (repeatable) or --text-file FILE (one per line)`);
+  if (request.textTo !== undefined && request.text?.length !== 1) throw new UserError(`--text-to interpolates from one sentence to another: give exactly one --text with it (got ${request.text?.length ?? 0})`);
 }
 
 /** `--truncation ψ`: a number in (0, 1], for a family that declares a truncation trick. */

@@ -331,18 +331,18 @@ const CLASS_MEAN_SAMPLES = 1024;
 const CLASS_MEAN_SEED = 0x77617667;
 
 /**
- * w̄ per row of `classes` [B, K]: the mean of f(z, c) over a fixed draw of z for each class c, mixed by the rows'
- * (one-hot) weights. The tracked w̄ averages over every class, so truncating toward it would pull a sample toward
- * the average of all classes (the StyleGAN2-ADA code does that); the per-class centre keeps the class.
+ * w̄ per class [K, wDim]: the mean of f(z, c) over a fixed draw of z for each class c. The tracked w̄ averages
+ * over every class, so truncating toward it would pull a sample toward the average of all classes (the
+ * StyleGAN2-ADA code does that); the per-class centre keeps the class.
  */
-function classMeanW(G: StyleParts, config: RunConfig, classes: tf.Tensor2D): tf.Tensor2D {
+function classMeanTable(G: StyleParts, config: RunConfig): Float32Array {
   return tf.tidy(() => {
     const z = tf.randomNormal([CLASS_MEAN_SAMPLES, config.latentDim], 0, 1, 'float32', CLASS_MEAN_SEED) as tf.Tensor2D;
     const perClass = Array.from({ length: G.classes }, (_, k) => {
       const c = tf.cast(tf.oneHot(tf.fill([CLASS_MEAN_SAMPLES], k, 'int32') as tf.Tensor1D, G.classes), 'float32') as tf.Tensor2D;
       return tf.mean(G.mapping.apply([z, c]) as tf.Tensor2D, 0); // [wDim]
     });
-    return tf.matMul(classes, tf.stack(perClass) as tf.Tensor2D); // [B, wDim]
+    return tf.stack(perClass).dataSync() as Float32Array;
   });
 }
 
@@ -353,6 +353,7 @@ function classMeanW(G: StyleParts, config: RunConfig, classes: tf.Tensor2D): tf.
 export function styleSpace(generator: tfl.LayersModel, config: RunConfig): StyleSpace {
   const G = styleParts(generator);
   const resolution = G.synthesis.outputs[0].shape[1] as number;
+  let table: Float32Array | undefined; // w̄ per class, made on first use (a mapping pass of 1024 latents per class)
   return {
     zDim: config.latentDim,
     wDim: s(config).wDim,
@@ -361,7 +362,13 @@ export function styleSpace(generator: tfl.LayersModel, config: RunConfig): Style
     noiseShapes: noiseShapesOf(G.synthesis),
     models: { mapping: G.mapping, synthesis: G.synthesis },
     mapping: (zs, classes) => G.mapping.apply(mappingInput(G, zs, classes)) as tf.Tensor2D,
-    meanW: (classes) => (classes && G.classes > 0 ? classMeanW(G, config, classes) : tf.tidy(() => tf.reshape(G.tracker.mean(), [1, -1]) as tf.Tensor2D)), // [1 or B, wDim]
+    // [1 or B, wDim]: per class, the rows' (one-hot) mix of the class centres, worked out once per style space.
+    meanW: (classes) => {
+      if (!classes || G.classes === 0) return tf.tidy(() => tf.reshape(G.tracker.mean(), [1, -1]) as tf.Tensor2D);
+      table ??= classMeanTable(G, config);
+      const centres = table;
+      return tf.tidy(() => tf.matMul(classes, tf.tensor2d(centres, [G.classes, centres.length / G.classes])));
+    },
     synthesis: (ws, options = {}) =>
       withFixedNoise(G.synthesis, options.noise ?? 'random', options.seed ?? 0, ws.shape[0], () => G.synthesis.apply(ws) as tf.Tensor4D),
   };

@@ -5,7 +5,8 @@ import { readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
 import { UserError } from '../util/errors.js';
 import type { Direction, GeneratorManifest } from './generator_core.js';
 import { styledManifest, type StyleExport } from './style_export.js';
-import { generatorModule, styleModule, translatorModule, GENERATOR_DEMO, STYLE_DEMO, TRANSLATOR_DEMO } from './export_files.js';
+import { generatorModule, styleModule, textModule, translatorModule, GENERATOR_DEMO, STYLE_DEMO, TEXT_DEMO, TRANSLATOR_DEMO } from './export_files.js';
+import type { ModelFiles } from '../gan/model_io.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/src/studio
 const VENDOR_TFJS = path.resolve(HERE, '../../studio-web/vendor/tfjs.js');
@@ -27,8 +28,9 @@ export async function exportGenerator(target: string, out: string): Promise<{ di
   const state = await readCheckpointState(checkpoint);
   let manifest: GeneratorManifest;
   let styleFiles: StyleExport['files'] | undefined;
+  let textFiles: ModelFiles | undefined;
   try {
-    ({ manifest, files: styleFiles } = await styledManifest(state, checkpoint, { mapping: 'mapping', synthesis: 'synthesis' }));
+    ({ manifest, files: styleFiles, textFiles } = await styledManifest(state, checkpoint, { mapping: 'mapping', synthesis: 'synthesis' }));
   } catch (e) {
     throw new UserError(`export: '${target}': ${(e as Error).message}`);
   }
@@ -45,6 +47,9 @@ export async function exportGenerator(target: string, out: string): Promise<{ di
       await copyNet(dir!.generator, d);
       info.directions[d] = { ...dir!, generator: d };
     }
+  } else if (textFiles) {
+    await fs.mkdir(path.join(out, manifest.text!.model), { recursive: true });
+    for (const [f, bytes] of Object.entries(textFiles)) await fs.writeFile(path.join(out, manifest.text!.model, f), bytes);
   } else if (styleFiles) {
     await writeStyleModels(out, styleFiles); // the two halves replace G: generate() runs mapping, then synthesis
     delete info.generator;
@@ -80,17 +85,19 @@ export async function writeWebFiles(out: string, info: GeneratorManifest, source
   await checkVendor();
   await fs.mkdir(out, { recursive: true });
   await fs.copyFile(VENDOR_TFJS, path.join(out, 'tfjs.js'));
-  for (const f of ['generator_core.js', 'translate_page.js', 'inpaint_page.js', 'upscale_page.js', 'style_core.js', 'style_page.js']) await copyCompiled(f, out);
+  for (const f of ['generator_core.js', 'translate_page.js', 'inpaint_page.js', 'upscale_page.js', 'style_core.js', 'style_page.js', 'text_page.js']) await copyCompiled(f, out);
+  // The tokenizer the run was trained with (it has no run-time imports): pages encode sentences exactly as `sample --text` does.
+  if (info.condition === 'text') await copyCompiled('../data/tokenizer.js', out, 'tokenizer.js');
   await fs.writeFile(path.join(out, 'manifest.json'), JSON.stringify(info, null, 2) + '\n');
-  const kind = info.condition === 'image' ? 'translator' : info.style ? 'style' : 'generator';
-  const modules = { translator: translatorModule, style: styleModule, generator: generatorModule };
-  const demos = { translator: TRANSLATOR_DEMO, style: STYLE_DEMO, generator: GENERATOR_DEMO };
+  const kind = info.condition === 'image' ? 'translator' : info.condition === 'text' ? 'text' : info.style ? 'style' : 'generator';
+  const modules = { translator: translatorModule, style: styleModule, generator: generatorModule, text: textModule };
+  const demos = { translator: TRANSLATOR_DEMO, style: STYLE_DEMO, generator: GENERATOR_DEMO, text: TEXT_DEMO };
   await fs.writeFile(path.join(out, 'generator.js'), modules[kind](info, source));
   await fs.writeFile(path.join(out, 'index.html'), demos[kind]);
 }
 
 /** A browser-side module tsc compiled next to this file, without its source-map comment (the map stays behind). */
-async function copyCompiled(name: string, out: string): Promise<void> {
+async function copyCompiled(name: string, out: string, as = name): Promise<void> {
   const code = await fs.readFile(path.join(HERE, name), 'utf8');
-  await fs.writeFile(path.join(out, name), code.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n'));
+  await fs.writeFile(path.join(out, as), code.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n'));
 }

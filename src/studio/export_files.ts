@@ -98,6 +98,45 @@ export const translate = (pixels, direction = 'AtoB') => translators[direction].
 `;
 }
 
+export function textModule(info: GeneratorManifest, source: string): string {
+  return `${HEADER(source)} From any page:
+//   import { generate, encode, randomLatents, toRgba, info } from './generator.js';
+//   const { tokens, report } = encode(['a red square', 'a blue circle']);   // report.unknownWords: words drawn as <unk>
+//   const pixels = await generate(randomLatents(2, info.latentDim, 1), tokens); // [2, h, w, c] in 0..1
+${TFJS_NOTE}
+import * as tf from './tfjs.js';
+import { loadTextGenerator } from './generator_core.js';
+import { encodeSentences } from './tokenizer.js';
+export { randomLatents, seedLatents, lerp, toRgba } from './generator_core.js';
+export { tf };
+
+/** The manifest (also in manifest.json): latentDim, shapes.output [h, w, c], and text: the vocabulary by token id, maxLen, the model's folder. */
+export const info = ${JSON.stringify(info)};
+
+/** The composed model: the run's text encoder and generator in one, (z, token ids) → images. */
+export const generator = await loadTextGenerator(tf, new URL(\`./\${info.text.model}/model.json\`, import.meta.url).href, info);
+
+/** Sentences → token ids (n·maxLen) with the run's vocabulary, and a report of unknown words and cut sentences. */
+export const encode = (sentences) => encodeSentences(info.text.vocab, info.text.maxLen, sentences);
+/** z: Float32Array of n·latentDim; tokens: Int32Array of n·maxLen (from encode). */
+export const generate = (z, tokens) => generator.generate(z, tokens);
+`;
+}
+
+export const TEXT_DEMO = `<!doctype html>
+<meta charset="utf-8"><title>ganforge text to image</title><link rel="icon" href="data:,">
+<style>body { font: 14px/1.4 system-ui, sans-serif; margin: 1em 2em; } label { margin-right: 1em; } .alerts { color: #a40; }</style>
+<h2 id="title">ganforge text to image</h2>
+<div id="app">loading the model…</div>
+<script type="module">
+  import { generator, encode, info, tf } from './generator.js';
+  import { mountText } from './text_page.js';
+  document.getElementById('title').textContent = \`\${info.model} on \${info.data} (\${info.checkpoint}), TF.js \${tf.getBackend()}\`;
+  mountText(document.getElementById('app'), generator, encode, info.text.vocab.slice(2, 5).join(' '));
+  document.body.dataset.ready = '1';
+</script>
+`;
+
 export const GENERATOR_DEMO = `<!doctype html>
 <meta charset="utf-8"><title>ganforge generator</title><link rel="icon" href="data:,">
 <p>Samples drawn in this page by <code>generator.js</code>:</p>

@@ -33,8 +33,8 @@ export interface GeneratorManifest {
   /** Checkpoint folder name and its step. */
   checkpoint: string;
   step: number;
-  /** 'none': G(z); 'class': G(z, one-hot class); 'image': a translator G(input image). */
-  condition: 'none' | 'class' | 'image';
+  /** 'none': G(z); 'class': G(z, one-hot class); 'image': a translator G(input image); 'text': G(z, a sentence's token ids). */
+  condition: 'none' | 'class' | 'image' | 'text';
   /** Width of z (0 for translators: their only noise is dropout). */
   latentDim: number;
   /** One output image, and for translators one input image (direction AtoB). */
@@ -57,6 +57,15 @@ export interface GeneratorManifest {
   truncation?: 'w' | 'z';
   /** A style-based generator (the family declares a style space): its two halves and w̄, see style_core.ts. */
   style?: StyleManifest;
+  /** 'text': the run's vocabulary and caption length (tokenize with data/tokenizer.js), and the folder of the model (z, token ids) → images. */
+  text?: TextManifest;
+}
+
+/** What a page needs to draw from a sentence: the vocabulary by token id, the caption length, and the composed model's folder. */
+export interface TextManifest {
+  vocab: string[];
+  maxLen: number;
+  model: string;
 }
 
 /**
@@ -113,6 +122,42 @@ export async function loadGenerator(tf: TF, modelUrl: string, info: GeneratorMan
         // Class-conditional families take one-hot labels [n, numClasses] as G's second input.
         const onehot = () => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), info.numClasses), 'float32');
         const y = model.apply(conditional ? [zt, onehot()] : zt, { training: info.trainingMode }) as tfc.Tensor; // [n, h, w, c] in [-1, 1]
+        return tf.clipByValue(tf.div(tf.add(y, 1), 2), 0, 1);
+      });
+      return readAndDispose(out);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+export interface TextGenerator {
+  info: GeneratorManifest;
+  /**
+   * Samples for latents `z` (n·latentDim numbers) and token ids `tokens` (n·maxLen, PAD = 0 after each
+   * sentence, as data/tokenizer.js encodeSentences gives): [n, h, w, c] pixels in 0..1, row-major.
+   */
+  generate(z: Float32Array, tokens: Int32Array): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/**
+ * A text-to-image run's composed model (the family's textGenerator: text encoder and G in one).
+ * @example
+ * const g = await loadTextGenerator(tf, `./${info.text.model}/model.json`, info);
+ * const { tokens } = encodeSentences(info.text.vocab, info.text.maxLen, ['a red square']);
+ * const pixels = await g.generate(randomLatents(1, info.latentDim, 0), tokens);
+ */
+export async function loadTextGenerator(tf: TF, modelUrl: string, info: GeneratorManifest): Promise<TextGenerator> {
+  const text = info.text;
+  if (info.condition !== 'text' || !text) throw new Error(`loadTextGenerator: the ${info.model} run does not draw from text`);
+  const model = await tf.loadLayersModel(modelUrl);
+  return {
+    info,
+    async generate(z, tokens) {
+      const n = z.length / info.latentDim;
+      if (tokens.length !== n * text.maxLen) throw new Error(`generate: ${tokens.length} token ids for ${n} samples of ${text.maxLen}`);
+      const out = tf.tidy(() => {
+        const y = model.apply([tf.tensor2d(z, [n, info.latentDim]), tf.tensor2d(Float32Array.from(tokens), [n, text.maxLen])], { training: info.trainingMode }) as tfc.Tensor;
         return tf.clipByValue(tf.div(tf.add(y, 1), 2), 0, 1);
       });
       return readAndDispose(out);

@@ -6,7 +6,10 @@ import { UserError } from '../util/errors.js';
 import type { Direction, GeneratorManifest, Shape } from './generator_core.js';
 
 /** The conditions a browser page can feed a generator (generator_core.ts). */
-const BROWSER_CONDITIONS = ['none', 'class', 'image'] as const;
+const BROWSER_CONDITIONS = ['none', 'class', 'image', 'text'] as const;
+
+/** Where a text run's composed model (GanFamily.textGenerator) sits, relative to the manifest: written by export, served by the studio. */
+export const TEXT_MODEL_FOLDER = 'text';
 
 /**
  * What a browser page needs to run checkpoint `dir`'s generator(s), from the run's family declarations
@@ -47,6 +50,11 @@ export function checkpointManifest(state: CheckpointState, dir: string): Generat
       directions[d] = d === 'AtoB' ? { generator, input, output } : { generator, input: output, output: input };
     }
     return { ...base, condition, latentDim: 0, shapes: { output, input }, numClasses: 0, directions, domains: data.input.domains };
+  }
+  if (condition === 'text') {
+    if (!data.text) throw new UserError(`${family.name} draws from text, but the run's data (${data.name}) has no captions`);
+    if (!family.textGenerator) throw new UserError(`${family.name} declares no textGenerator (GanFamily.textGenerator), the one model a browser page runs`);
+    return { ...base, condition, latentDim: state.config.latentDim, shapes: { output }, numClasses: 0, text: { vocab: data.text.vocab, maxLen: data.text.maxLen, model: TEXT_MODEL_FOLDER } };
   }
   // Noise families: sample the EMA copy of G when the run keeps one, as `ganforge sample` does.
   const generator = (state.extras?.nets ?? []).includes(EMA_GENERATOR) ? EMA_GENERATOR : 'generator';

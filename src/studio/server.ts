@@ -116,6 +116,15 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
     return reply.type(TYPES[path.extname(file)]).header('cache-control', 'no-cache').send(found.files[part][file]);
   }));
 
+  // A text run's composed model (manifest.text), built over the checkpoint's networks in memory.
+  app.get('/api/runs/:id/checkpoints/:ckpt/text/:file', withRun(async (run, _id, req, reply) => {
+    const { ckpt, file } = req.params as { ckpt: string; file: string };
+    if (!/^step-\d+$/.test(ckpt) || (file !== 'model.json' && file !== 'weights.bin')) return reply.code(404).send({ error: 'no such file' });
+    const found = await styled(path.join(run.checkpoints, ckpt));
+    if ('error' in found || !found.textFiles) return reply.code(404).send({ error: 'no such file' });
+    return reply.type(TYPES[path.extname(file)]).header('cache-control', 'no-cache').send(found.textFiles[file]);
+  }));
+
   app.get('/api/runs/:id/events', withRun(async (run, _id, req, reply) => liveEvents(run, req, reply, pollMs)));
 
   // The page: files of the vite build, anything unknown → index.html is not needed (hash routing).

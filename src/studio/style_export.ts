@@ -43,13 +43,25 @@ export async function styleExport(space: StyleSpace, numClasses: number, folders
   return { style, files: { mapping: await modelFiles(space.models.mapping), synthesis: await modelFiles(space.models.synthesis) } };
 }
 
+/** A text run's composed model (encoder and G, GanFamily.textGenerator) as files, built over the checkpoint's sampling networks. */
+async function textModelFiles(state: CheckpointState, dir: string): Promise<ModelFiles> {
+  const family = getModel(state.config.model);
+  const { nets } = await loadSamplingNetworks(dir);
+  try {
+    return await modelFiles(family.textGenerator!(nets, { config: state.config, data: state.data }));
+  } finally {
+    for (const [, model] of allNetworks(nets)) model.dispose();
+  }
+}
+
 /**
- * checkpointManifest, and for a family that declares a style space with models, its `style` section (folders
+ * checkpointManifest, and for a text run the files of its composed model; for a family that declares a style space with models, its `style` section (folders
  * as given), truncation in W, and the two models' files. Loads the checkpoint's sampling networks only then.
  */
-export async function styledManifest(state: CheckpointState, dir: string, folders: { mapping: string; synthesis: string }): Promise<{ manifest: GeneratorManifest; files?: StyleExport['files'] }> {
+export async function styledManifest(state: CheckpointState, dir: string, folders: { mapping: string; synthesis: string }): Promise<{ manifest: GeneratorManifest; files?: StyleExport['files']; textFiles?: ModelFiles }> {
   const manifest = checkpointManifest(state, dir);
   const family = getModel(state.config.model);
+  if (manifest.condition === 'text') return { manifest, textFiles: await textModelFiles(state, dir) };
   if (!family.styleSpace || manifest.condition === 'image') return { manifest };
   const { nets } = await loadSamplingNetworks(dir);
   try {

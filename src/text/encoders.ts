@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { TextBatch, TextConditionInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
+import { bidirectionalLastStates } from '../nn/last_states.js';
 import type { Rng } from '../util/rng.js';
 
 /** Names of the text-image encoders among GanNetworks.extra (saved in checkpoints under these folders). */
@@ -52,14 +53,7 @@ export function encodeText(encoder: tfl.LayersModel, text: TextBatch, training =
 }
 
 /** The sentence feature [B, D] from word features [B, T, D]: the forward half's last step and the backward half's first. */
-export function sentenceOf(words: tf.Tensor3D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [b, t, d] = words.shape;
-    const forward = tf.slice(words, [0, t - 1, 0], [b, 1, d / 2]);
-    const backward = tf.slice(words, [0, 0, d / 2], [b, 1, d / 2]);
-    return tf.reshape(tf.concat([forward, backward], 2), [b, d]) as tf.Tensor2D;
-  });
-}
+export const sentenceOf = bidirectionalLastStates;
 
 /** Side of the image encoder's region grid: the map is halved until its side is at most this (64 px → 8×8 regions, 28 px → 7×7). */
 export const REGION_GRID = 8;

@@ -66,7 +66,12 @@ test('train → sample on the toy ring gives float32 [N, 2] points', async () =>
   assert.equal(npy.dtype, 'float32');
   assert.ok(Array.from(npy.data).every(Number.isFinite));
   await ok(['sample', run, '--count', '50', '--out', 'p.png'], tmp);
-  assert.deepEqual((await fs.readFile(path.join(tmp, 'p.png'))).subarray(0, 8), PNG_SIGNATURE);
+  assert.deepEqual((await fs.readFile(path.join(tmp, 'p.png'))).subarray(0, 8), PNG_SIGNATURE);  // Sentences go to text-to-image runs only; --text-to needs one --text; --text-file must hold sentences.
+  await fails(['sample', run, '--text', 'a red square', '--out', 'q.npy'], tmp, /--text: vanilla on toy:ring8 takes no text/);
+  await fails(['sample', run, '--text-to', 'a blue square', '--out', 'q.npy'], tmp, /--text-to interpolates from a --text sentence/);
+  await fs.writeFile(path.join(tmp, 'blank.txt'), '\n  \n');
+  await fails(['sample', run, '--text-file', 'blank.txt', '--out', 'q.npy'], tmp, /--text-file blank\.txt holds no sentence/);
+  await fails(['sample', run, '--text-file', 'missing.txt', '--out', 'q.npy'], tmp, /--text-file missing\.txt: cannot read it \(ENOENT\)/);
 });
 
 test('bad input exits 2 with a clear message and no stack trace', async () => {

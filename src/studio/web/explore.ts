@@ -17,6 +17,10 @@ const GALLERY = 16;
 export async function showExplore(view: HTMLElement, id: string): Promise<() => void> {
   const run = await getRun(id);
   const info = run.manifest;
+  if (info?.condition === 'text') {
+    location.replace(`#/text/${encodeURIComponent(id)}`); // a text run draws from sentences: its own page
+    return () => undefined;
+  }
   if (info?.condition === 'image') {
     location.replace(`#/translate/${encodeURIComponent(id)}`); // a translator has no latents: its own page
     return () => undefined;

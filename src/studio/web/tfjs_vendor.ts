@@ -27,3 +27,4 @@ import '../../nn/synthesis_inputs.js';
 import '../../nn/residual_block.js';
 import '../../nn/w_plus.js';
 import '../../nn/sr_layers.js';
+import '../../nn/last_states.js';
