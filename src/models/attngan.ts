@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
@@ -11,6 +11,8 @@ import type { DatasetInfo, TextBatch } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { caKlDivergence } from '../nn/conditioning_augmentation.js';
 import { upsampleNearest2x } from '../nn/upsample.js';
+import { BidirectionalLastStates } from '../nn/last_states.js';
+import { PaddingMask } from '../nn/word_attention.js';
 import { IMAGE_ENCODER, TEXT_ENCODER, buildImageEncoder, buildTextEncoder, encodeImages, encodeText, type TextFeatures } from '../text/encoders.js';
 import { damsmLoss } from '../text/damsm.js';
 import { requestCaptions } from '../text/sampling.js';
@@ -33,7 +35,7 @@ export interface AttnGanSettings {
 export const ATTNGAN_SETTINGS: SettingsTable = {
   lambdaDamsm: { default: 5, schema: z.number().nonnegative().finite(), help: "weight λ of the DAMSM loss in G's loss (AttnGAN: 5 for CUB birds, the default; 50 for COCO; 0 = no DAMSM term)" },
   klWeight: { default: 1, schema: z.number().nonnegative().finite(), help: "weight of Conditioning Augmentation's KL term in G's loss (AttnGAN's code: 1)" },
-  condDim: { default: 100, schema: z.number().int().positive(), help: 'size of the augmented sentence condition ĉ (AttnGAN: 100)' },
+  condDim: { default: 100, schema: z.number().int().positive(), help: "size of the augmented sentence condition ĉ (AttnGAN: 100); its noise ε is z's last cond-dim numbers" },
   stages: { default: 0, schema: z.number().int().min(0).max(4), help: 'generator stages, each doubling the side (0 = by image size: 3 from 64 px, 16 → 32 → 64; else 2)' },
   resBlocks: { default: 2, schema: z.number().int().nonnegative(), help: 'residual blocks in each refining stage (AttnGAN: 2)' },
   dWidth: { default: 64, schema: z.number().int().positive(), help: "channels of each stage discriminator's first layer, doubled per halving up to 8× (AttnGAN's DF_DIM: 64)" },
@@ -63,16 +65,18 @@ export const attngan: GanFamily = {
   summary: 'text to image in stages with word-level attention and the DAMSM loss (Xu et al. 2018); sample --text',
   paper: 'Xu, Zhang, Huang, Zhang, Gan, Huang & He 2018, AttnGAN: Fine-Grained Text to Image Generation with Attentional Generative Adversarial Networks, arXiv:1711.10485',
   condition: 'text',
-  // --width is the generator's hidden channels (GF_DIM); --latent-dim is z's size.
+  // --width is the generator's hidden channels (GF_DIM); --latent-dim is z's size: F0's noise and CA's ε (--cond-dim).
   honours: ['loss', 'latentDim', 'width'],
   settings: ATTNGAN_SETTINGS,
 
-  defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, batchSize: 20, latentDim: 100, width: 32, loss: 'non-saturating' }),
+  defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, batchSize: 20, latentDim: 200, width: 32, loss: 'non-saturating' }),
 
   check(data, config) {
     if (data.kind !== 'image') return `${FAMILY} draws images from sentences, and ${data.name} is 2-D points; train it on captioned images (--data captions:DIR)`;
     if (!data.text) return `${FAMILY} draws images from sentences, and ${data.name} has no captions; train it on captioned images (--data captions:DIR, a folder of NAME.png beside NAME.txt, or captions:fashion-mnist)`;
     const [h, w] = data.shape;
+    const { condDim } = settingsOf<AttnGanSettings>(config);
+    if (config.latentDim <= condDim) return `--latent-dim ${config.latentDim} must exceed --cond-dim ${condDim}: z holds the generator's noise and then Conditioning Augmentation's ε (AttnGAN: 100 + 100)`;
     if (h !== w) return `${FAMILY} needs square images, got ${h}×${w}; pass --image-size N`;
     const problem = stagesProblem(h, stagesOf(data, config));
     return problem ? `${problem}; pass --image-size 16, 32, 64, … or fewer --stages` : null;
@@ -94,11 +98,9 @@ export const attngan: GanFamily = {
   sample(nets, request, run) {
     refuseOtherRequests(request);
     const captions = requestCaptions(run.data, request.text, request.count);
-    const rng = new Rng(request.seed);
-    const zs = latents(rng, request.count, run.config.latentDim);
-    const eps = caNoise(rng, request.count, run);
+    const zs = latents(new Rng(request.seed), request.count, run.config.latentDim);
     try {
-      const images = drawStages(nets, captions, zs, eps, run);
+      const images = drawStages(nets, captions, zs, run);
       const last = images.pop()!;
       tf.dispose(images);
       try {
@@ -107,7 +109,7 @@ export const attngan: GanFamily = {
         last.dispose();
       }
     } finally {
-      tf.dispose([zs, eps, captions.tokens, captions.lengths]);
+      tf.dispose([zs, captions.tokens, captions.lengths]);
     }
   },
 
@@ -117,8 +119,7 @@ export const attngan: GanFamily = {
     if (!batch?.text) throw new Error(`${FAMILY}: the probe batch carries no captions`);
     const n = batch.x.shape[0];
     const zs = tf.slice(probe.z, 0, n);
-    const eps = caNoise(new Rng(run.config.seed ^ 0xca), n, run);
-    const images = drawStages(nets, batch.text, zs, eps, run);
+    const images = drawStages(nets, batch.text, zs, run);
     try {
       const enlarged = images.map((x) => tf.tidy(() => enlarge(x, run.data.shape[0])));
       try {
@@ -127,8 +128,21 @@ export const attngan: GanFamily = {
         tf.dispose(enlarged);
       }
     } finally {
-      tf.dispose([...images, zs, eps]);
+      tf.dispose([...images, zs]);
     }
+  },
+
+  /** [z, token ids] → the last stage's images: the text encoder, its sentence feature and padding mask, and G, sharing their weights. */
+  textGenerator(nets, run) {
+    const encoder = extraNetwork(nets, TEXT_ENCODER, FAMILY);
+    const stages = stagesOf(run.data, run.config);
+    const zIn = tfl.input({ shape: [run.config.latentDim], name: 'z' });
+    const tokens = tfl.input({ shape: [run.data.text!.maxLen], name: 'tokens' });
+    const words = encoder.apply(tokens) as tfl.SymbolicTensor; // [B, T, D]
+    const sentence = new BidirectionalLastStates({ name: 'sentence' }).apply(words) as tfl.SymbolicTensor;
+    const mask = new PaddingMask({ name: 'word_mask' }).apply(tokens) as tfl.SymbolicTensor;
+    const outputs = nets.generator.apply([zIn, sentence, words, mask]) as tfl.SymbolicTensor[];
+    return tfl.model({ inputs: [zIn, tokens], outputs: outputs[stages - 1], name: 'text-generator' });
   },
 };
 
@@ -142,7 +156,7 @@ function specOf(data: DatasetInfo, config: RunConfig): AttnGanSpec {
   const s = settingsOf<AttnGanSettings>(config);
   const [size, , channels] = data.shape;
   return {
-    size, channels, stages: stagesOf(data, config), zDim: config.latentDim, condDim: s.condDim,
+    size, channels, stages: stagesOf(data, config), latentDim: config.latentDim, condDim: s.condDim,
     textDim: s.textDim, maxLen: data.text!.maxLen, ngf: config.width, ndf: s.dWidth, resBlocks: s.resBlocks,
   };
 }
@@ -157,20 +171,18 @@ export function attnGanStep(ctx: StepContext): StepStats {
   const s = settingsOf<AttnGanSettings>(ctx.config);
   if (!ctx.text) throw new Error(`${FAMILY}: the batch carries no captions`);
   const stages = stagesOf(ctx.data, ctx.config);
-  const b = ctx.real.shape[0];
   const text = textFeatures(extraNetwork(nets, TEXT_ENCODER, FAMILY), ctx.text); // constants to both players
   const mismatched = rollBatch(text.sentence); // each real image with the next example's sentence
   const reals = realPyramid(ctx.real as tf.Tensor4D, stages); // [B, s_i, s_i, C] per stage
-  const eps = tf.tensor2d(ctx.rng.normals(b * s.condDim), [b, s.condDim]); // CA's ε
   const imageEncoder = extraNetwork(nets, IMAGE_ENCODER, FAMILY);
   const kept: Record<string, tf.Scalar> = {};
   let d!: DResult;
   const lossG = opt.g.minimize(() => {
-    const out = generatorOutputs(nets.generator.apply([ctx.z, eps, text.sentence, text.words, text.mask], TRAINING) as tf.Tensor[], stages);
+    const out = generatorOutputs(nets.generator.apply([ctx.z, text.sentence, text.words, text.mask], TRAINING) as tf.Tensor[], stages);
     // Phase 1 — the stage discriminators' update (G's output a constant to it).
     d = untaped(() => discriminatorUpdate(nets, dOptimizer(ctx.opt), loss, reals, out.images, text.sentence, mismatched));
     // Phase 2 — G: fool every D_i, unconditionally and conditionally, under the updated D's.
-    const logits = discriminatorOf(nets).apply([...out.images, text.sentence, text.sentence], TRAINING) as tf.Tensor[];
+    const logits = discriminatorOf(nets).apply([...out.images, text.sentence], TRAINING) as tf.Tensor[];
     let adversarial: tf.Tensor = tf.scalar(0);
     for (let i = 0; i < stages; i++) {
       const f = stageLogits(logits, i);
@@ -188,7 +200,7 @@ export function attnGanStep(ctx: StepContext): StepStats {
   }, true, trainableVariables(nets.generator))!;
   const lossValue = lossG.dataSync()[0];
   const extra = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
-  tf.dispose([lossG, ...Object.values(kept), ...d.real.flatMap((r) => [r.uncond, r.cond]), text.words, text.sentence, text.mask, mismatched, ...reals, eps]);
+  tf.dispose([lossG, ...Object.values(kept), ...d.real.flatMap((r) => [r.uncond, r.cond]), text.words, text.sentence, text.mask, mismatched, ...reals]);
   return { lossD: d.lossD, lossG: lossValue, dReal: d.dReal, dFake: d.dFake, extra: { ...extra, ...d.stages } };
 }
 
@@ -207,7 +219,9 @@ interface DResult {
  * The update of D0 … D(m−1) (§2.1, eq. 4; the released code's weighting): per stage, the real image counts as
  * real to the unconditional and to the conditional head, and the generated image (both heads) and the real
  * image with a mismatched sentence count as fake: L_D_i = L_d([u_r, c_r], [u_f, c_f, c_mis]), where a mean over
- * the concatenated logits weighs each real term ½ and each fake term ⅓. The stages' losses are summed.
+ * the concatenated logits weighs each real term ½ and each fake term ⅓. The stages' losses are summed. The
+ * mismatched logits come from a pass of their own over the real images (the released code reuses the real
+ * pass's image features: the same function, computed once more here so that no layer is shared in the graph).
  */
 function discriminatorUpdate(nets: GanNetworks, opt: tf.Optimizer, loss: AdversarialLoss, reals: tf.Tensor[], fakes: tf.Tensor[], sentence: tf.Tensor, mismatched: tf.Tensor): DResult {
   const D = discriminatorOf(nets);
@@ -216,11 +230,12 @@ function discriminatorUpdate(nets: GanNetworks, opt: tf.Optimizer, loss: Adversa
   let real: DResult['real'] = [];
   let dReal!: tf.Scalar, dFake!: tf.Scalar;
   const lossD = opt.minimize(() => {
-    const r = D.apply([...reals, sentence, mismatched], TRAINING) as tf.Tensor[];
-    const f = D.apply([...fakes, sentence, sentence], TRAINING) as tf.Tensor[];
+    const r = D.apply([...reals, sentence], TRAINING) as tf.Tensor[];
+    const w = D.apply([...reals, mismatched], TRAINING) as tf.Tensor[];
+    const f = D.apply([...fakes, sentence], TRAINING) as tf.Tensor[];
     const perStage = Array.from({ length: stages }, (_, i) => {
-      const [ri, fi] = [stageLogits(r, i), stageLogits(f, i)];
-      return loss.d(tf.concat([ri.uncond, ri.cond]), tf.concat([fi.uncond, fi.cond, ri.other]));
+      const [ri, wi, fi] = [stageLogits(r, i), stageLogits(w, i), stageLogits(f, i)];
+      return loss.d(tf.concat([ri.uncond, ri.cond]), tf.concat([fi.uncond, fi.cond, wi.cond]));
     });
     keptStages.push(...perStage.map((t) => tf.keep(t)));
     real = Array.from({ length: stages }, (_, i) => ({ uncond: tf.keep(stageLogits(r, i).uncond), cond: tf.keep(stageLogits(r, i).cond) }));
@@ -268,32 +283,26 @@ function enlarge(x: tf.Tensor, side: number): tf.Tensor {
   return y;
 }
 
-/** ε of Conditioning Augmentation for `n` samples, drawn from `rng`: [n, condDim]. */
-function caNoise(rng: Rng, n: number, run: { config: RunConfig }): tf.Tensor2D {
-  const d = settingsOf<AttnGanSettings>(run.config).condDim;
-  return tf.tensor2d(rng.normals(n * d), [n, d]);
-}
-
 const CHUNK = 64;
 
 /**
- * Every stage's images [n, s_i, s_i, C] for captions, latents z [n, zDim] and CA noise ε [n, condDim], with G in
+ * Every stage's images [n, s_i, s_i, C] for captions and latents z [n, latentDim] (CA's ε is z's tail), with G in
  * inference mode (batch norm on its moving statistics), in chunks. The tensors are the caller's.
  */
-export function drawStages(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, eps: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }): tf.Tensor[] {
-  return drawWith(nets, captions, zs, eps, run, 'images');
+export function drawStages(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }): tf.Tensor[] {
+  return drawWith(nets, captions, zs, run, 'images');
 }
 
 /**
  * The attention maps β of each refining stage for captions (AttnGAN's Fig. 2 and 5): [n, s_i, s_i, T] per stage
  * i ≥ 1, where β[·, y, x, t] is how much the region at (y, x) draws on word t (0 at padding; each region's weights
- * sum to 1). Drawn with the same latents and ε as the images they belong to. The tensors are the caller's.
+ * sum to 1). Drawn with the same latents as the images they belong to. The tensors are the caller's.
  */
-export function attentionMaps(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, eps: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }): tf.Tensor[] {
-  return drawWith(nets, captions, zs, eps, run, 'attention');
+export function attentionMaps(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }): tf.Tensor[] {
+  return drawWith(nets, captions, zs, run, 'attention');
 }
 
-function drawWith(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, eps: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }, what: 'images' | 'attention'): tf.Tensor[] {
+function drawWith(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }, what: 'images' | 'attention'): tf.Tensor[] {
   const stages = stagesOf(run.data, run.config);
   const n = zs.shape[0];
   const encoder = extraNetwork(nets, TEXT_ENCODER, FAMILY);
@@ -303,7 +312,7 @@ function drawWith(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, eps: 
     parts.push(tf.tidy(() => {
       const rows = <T extends tf.Tensor>(t: T) => tf.slice(t, start, size) as T;
       const text = encodeText(encoder, { tokens: rows(captions.tokens), lengths: rows(captions.lengths) });
-      const out = generatorOutputs(nets.generator.apply([rows(zs), rows(eps), text.sentence, text.words, text.mask], { training: false }) as tf.Tensor[], stages);
+      const out = generatorOutputs(nets.generator.apply([rows(zs), text.sentence, text.words, text.mask], { training: false }) as tf.Tensor[], stages);
       return what === 'images' ? out.images : out.attention;
     }));
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { KernelLayer, type KernelLayerArgs, type OwnedKernel } from './kernel_layer.js';
@@ -66,6 +67,36 @@ export class ConditioningAugmentation extends KernelLayer {
   }
 }
 tf.serialization.registerClass(ConditioningAugmentation);
+
+/**
+ * A latent [B, n] split into its head [B, n − k] and its tail [B, k]: a text generator's z carries all its noise
+ * (the generator's own and Conditioning Augmentation's ε in the last k columns), so one z reproduces a sample.
+ */
+export class LatentSplit extends tfl.layers.Layer {
+  static className = 'LatentSplit';
+  private readonly tail: number;
+
+  constructor(args: LayerArgs & { tail: number }) {
+    super(args);
+    this.tail = args.tail;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
+    const [b, n] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    if (n == null || n <= this.tail) throw new Error(`LatentSplit: a latent of ${n} cannot give a tail of ${this.tail} and a head`);
+    return [[b, n - this.tail], [b, this.tail]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const z = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+    return tf.split(z, [z.shape[1] - this.tail, this.tail], 1);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), tail: this.tail };
+  }
+}
+tf.serialization.registerClass(LatentSplit);
 
 /**
  * KL(N(μ, diag σ²) ‖ N(0, I)) in closed form, ½(μ² + σ² − 1 − log σ²) per dimension, averaged over the batch and

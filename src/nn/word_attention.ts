@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { KernelLayer, type KernelLayerArgs, type OwnedKernel } from './kernel_layer.js';
 
@@ -28,6 +30,7 @@ export class WordAttention extends KernelLayer {
 
   constructor(args: KernelLayerArgs = {}) {
     super({ ...args, spectralNorm: args.spectralNorm ?? false });
+    this.supportsMasking = true; // the words may come with an RNN's mask: the explicit `mask` input stands for it
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -43,6 +46,10 @@ export class WordAttention extends KernelLayer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
     const [h, words] = inputShape as Shape[];
     return [h, [h[0], h[1], h[2], words[1]]];
+  }
+
+  override computeMask(): tf.Tensor[] {
+    return [null, null] as unknown as tf.Tensor[]; // the outputs are not sequences
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor[] {
@@ -62,3 +69,21 @@ export class WordAttention extends KernelLayer {
   }
 }
 tf.serialization.registerClass(WordAttention);
+
+/** Token ids [B, T] (as float32, PAD = 0) → 1 at a word and 0 at padding [B, T]: WordAttention's mask, as a layer for composed models. */
+export class PaddingMask extends tfl.layers.Layer {
+  static className = 'PaddingMask';
+
+  constructor(args: LayerArgs = {}) {
+    super(args);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.cast(tf.notEqual(Array.isArray(inputs) ? inputs[0] : inputs, 0), 'float32'));
+  }
+}
+tf.serialization.registerClass(PaddingMask);

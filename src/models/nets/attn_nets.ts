@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
 import type { Rng } from '../../util/rng.js';
-import { ConditioningAugmentation } from '../../nn/conditioning_augmentation.js';
+import { ConditioningAugmentation, LatentSplit } from '../../nn/conditioning_augmentation.js';
 import { GatedLinearUnit } from '../../nn/glu.js';
 import { NearestUpsample2D } from '../../nn/upsample.js';
 import { WordAttention } from '../../nn/word_attention.js';
@@ -17,8 +17,9 @@ export interface AttnGanSpec {
   channels: number;
   /** Generator stages m; stage i draws size / 2^(m−1−i) pixels. */
   stages: number;
-  zDim: number;
-  /** Size of Conditioning Augmentation's ĉ. */
+  /** Size of the latent z: the generator's own noise, then Conditioning Augmentation's ε (its last condDim columns). */
+  latentDim: number;
+  /** Size of Conditioning Augmentation's ĉ (and ε). */
   condDim: number;
   /** Size D of the text encoder's word and sentence features, and the caption length T. */
   textDim: number;
@@ -65,22 +66,23 @@ export function generatorOutputs<T>(outputs: T[], stages: number): GeneratorOutp
  *
  * An up-block is nearest ×2 → 3×3 conv → batch norm → GLU; a residual block is 3×3 conv → BN → GLU → 3×3 conv →
  * BN, added to its input (the released code's). Every h has `ngf` channels (F0 starts at ngf·2^k for k up-blocks).
- * Inputs [z [B, zDim], ε [B, condDim], ē [B, D], e [B, T, D], mask [B, T]]; outputs as generatorOutputs reads.
+ * Inputs [z [B, latentDim], ē [B, D], e [B, T, D], mask [B, T]], where z = [F0's noise, CA's ε (condDim)], so that
+ * z alone fixes a sample's randomness; outputs as generatorOutputs reads.
  */
 export function attnGenerator(spec: AttnGanSpec, init: SeededInit, rng: Rng): tfl.LayersModel {
   const seed = () => rng.nextUint32() % 2147483647;
   const sides = stageSides(spec.size, spec.stages);
-  const z = tfl.input({ shape: [spec.zDim], name: 'z' });
-  const eps = tfl.input({ shape: [spec.condDim], name: 'eps' });
+  const z = tfl.input({ shape: [spec.latentDim], name: 'z' });
   const sentence = tfl.input({ shape: [spec.textDim], name: 'sentence' });
   const words = tfl.input({ shape: [spec.maxLen, spec.textDim], name: 'words' });
   const mask = tfl.input({ shape: [spec.maxLen], name: 'mask' });
+  const [noise, eps] = new LatentSplit({ tail: spec.condDim, name: 'z_split' }).apply(z) as SymbolicTensor[]; // [B, latentDim − condDim], [B, condDim]
   const [c, mu, logVar] = new ConditioningAugmentation({ units: spec.condDim, seed: seed(), name: 'ca' }).apply([sentence, eps]) as SymbolicTensor[];
 
   // F0: [ĉ, z] → 4×4×c0 → up-blocks to sides[0] (channels halve each time, down to ngf)
   const ups = Math.log2(sides[0] / 4);
   const c0 = spec.ngf * 2 ** ups;
-  let h = tfl.layers.concatenate({ name: 'f0_cz' }).apply([c, z]) as SymbolicTensor;
+  let h = tfl.layers.concatenate({ name: 'f0_cz' }).apply([c, noise]) as SymbolicTensor;
   h = chain(h,
     tfl.layers.dense({ units: 4 * 4 * c0 * 2, useBias: false, kernelInitializer: init.normal(0.02), name: 'f0_fc' }),
     normLayer('batch', 'f0_fc_bn', init),
@@ -100,7 +102,7 @@ export function attnGenerator(spec: AttnGanSpec, init: SeededInit, rng: Rng): tf
     images.push(toImage(h, spec.channels, `g${stage}`, init));
     attention.push(beta);
   }
-  return tfl.model({ inputs: [z, eps, sentence, words, mask], outputs: [...images, mu, logVar, ...attention], name: 'generator' });
+  return tfl.model({ inputs: [z, sentence, words, mask], outputs: [...images, mu, logVar, ...attention], name: 'generator' });
 }
 
 /** Nearest ×2 → 3×3 conv to 2·out channels → BN → GLU: [B, s, s, ·] → [B, 2s, 2s, out]. */
@@ -136,12 +138,10 @@ function toImage(h: SymbolicTensor, channels: number, name: string, init: Seeded
 /**
  * The discriminators D0 … D(m−1), one per stage, as one model so that a single optimizer moves them (Adam is
  * per-parameter, and each D's weights see only its own loss, so this is the paper's m separate updates).
- * Inputs [x0 … x(m−1) (each stage's images), ē [B, D], ē' [B, D]]; outputs, per stage i, three logits [B, 1]:
+ * Inputs [x0 … x(m−1) (each stage's images), ē [B, D]]; outputs, per stage i, two logits [B, 1]:
  *
  *   unconditional  D_i(x_i)          is x_i real?
  *   conditional    D_i(x_i, ē)       is x_i real and does it match ē?
- *   mismatched     D_i(x_i, ē')      the same head on another sentence (the step passes the batch's sentences
- *                                     rolled by one for real images, and ē again where it is not needed)
  *
  * Each D_i: 4×4 stride-2 convs (leaky ReLU 0.2, BN after the first) from the stage's side down to 4×4 with ndf,
  * 2·ndf, … ≤ 8·ndf channels; the unconditional head is a 4×4 valid conv; the conditional head joins ē replicated
@@ -151,7 +151,6 @@ export function attnDiscriminators(spec: AttnGanSpec, init: SeededInit): tfl.Lay
   const sides = stageSides(spec.size, spec.stages);
   const xs = sides.map((s, i) => tfl.input({ shape: [s, s, spec.channels], name: `x${i}` }));
   const sentence = tfl.input({ shape: [spec.textDim], name: 'sentence' });
-  const other = tfl.input({ shape: [spec.textDim], name: 'sentence_other' });
   const outputs: SymbolicTensor[] = [];
   sides.forEach((side, i) => {
     const name = `d${i}`;
@@ -169,21 +168,18 @@ export function attnDiscriminators(spec: AttnGanSpec, init: SeededInit): tfl.Lay
       tfl.layers.flatten({ name: `${name}_${n}_flat` }),
     ];
     outputs.push(chain(h, ...logit('uncond'))); // [B, 1]
-    // One conditional head, applied to both sentences (shared weights).
-    const replicate = [tfl.layers.repeatVector({ n: 16, name: `${name}_rep` }), tfl.layers.reshape({ targetShape: [4, 4, spec.textDim], name: `${name}_rep4x4` })];
-    const join = tfl.layers.concatenate({ name: `${name}_join` });
-    const head = [
+    const text = chain(sentence, tfl.layers.repeatVector({ n: 16, name: `${name}_rep` }), tfl.layers.reshape({ targetShape: [4, 4, spec.textDim], name: `${name}_rep4x4` }));
+    outputs.push(chain(tfl.layers.concatenate({ name: `${name}_join` }).apply([h, text]) as SymbolicTensor,
       conv({ name: `${name}_cond_conv`, filters: channels, kernelSize: 3, strides: 1, padding: 'same', useBias: false }, init),
       normLayer('batch', `${name}_cond_bn`, init),
       tfl.layers.leakyReLU({ alpha: 0.2, name: `${name}_cond_lrelu` }),
       ...logit('cond'),
-    ];
-    for (const s of [sentence, other]) outputs.push(chain(join.apply([h, chain(s, ...replicate)]) as SymbolicTensor, ...head));
+    )); // [B, 1]
   });
-  return tfl.model({ inputs: [...xs, sentence, other], outputs, name: 'discriminator' });
+  return tfl.model({ inputs: [...xs, sentence], outputs, name: 'discriminator' });
 }
 
-/** D's outputs for stage i: [unconditional, conditional, mismatched]. */
-export function stageLogits<T>(outputs: T[], stage: number): { uncond: T; cond: T; other: T } {
-  return { uncond: outputs[3 * stage], cond: outputs[3 * stage + 1], other: outputs[3 * stage + 2] };
+/** D's outputs for stage i: the unconditional and the conditional logits. */
+export function stageLogits<T>(outputs: T[], stage: number): { uncond: T; cond: T } {
+  return { uncond: outputs[2 * stage], cond: outputs[2 * stage + 1] };
 }

@@ -28,3 +28,6 @@ import '../../nn/residual_block.js';
 import '../../nn/w_plus.js';
 import '../../nn/sr_layers.js';
 import '../../nn/last_states.js';
+import '../../nn/glu.js';
+import '../../nn/conditioning_augmentation.js';
+import '../../nn/word_attention.js';
