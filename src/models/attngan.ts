@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
+import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks, type SampleRequest } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { trainableVariables, untaped, type StepContext, type StepStats } from '../gan/step.js';
 import { dOptimizer } from '../gan/optimizers.js';
+import { HONOURS } from '../gan/settings.js';
 import type { AdversarialLoss } from '../gan/losses.js';
 import { imageRows, latents } from '../gan/sampling.js';
 import type { DatasetInfo, TextBatch } from '../data/types.js';
@@ -18,7 +19,7 @@ import { damsmLoss } from '../text/damsm.js';
 import { requestCaptions } from '../text/sampling.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
-import { attnDiscriminators, attnGenerator, generatorOutputs, stageLogits, stageSides, stagesProblem, type AttnGanSpec } from './nets/attn_nets.js';
+import { attnDiscriminators, attnGenerator, generatorOutputs, stageLogits, stagesProblem, type AttnGanSpec } from './nets/attn_nets.js';
 
 /** attngan's own settings (flags --lambda-damsm, --kl-weight, --cond-dim, --stages, --res-blocks, --d-width, --word-dim, --text-dim). */
 export interface AttnGanSettings {
@@ -66,7 +67,8 @@ export const attngan: GanFamily = {
   paper: 'Xu, Zhang, Huang, Zhang, Gan, Huang & He 2018, AttnGAN: Fine-Grained Text to Image Generation with Attentional Generative Adversarial Networks, arXiv:1711.10485',
   condition: 'text',
   // --width is the generator's hidden channels (GF_DIM); --latent-dim is z's size: F0's noise and CA's ε (--cond-dim).
-  honours: ['loss', 'latentDim', 'width'],
+  // --text-encoder / --text-encoder-steps: pretrained DAMSM encoders, or the pretraining phase that makes them.
+  honours: ['loss', 'latentDim', 'width', ...HONOURS.textEncoder],
   settings: ATTNGAN_SETTINGS,
 
   defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, batchSize: 20, latentDim: 200, width: 32, loss: 'non-saturating' }),

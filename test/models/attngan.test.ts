@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,6 +16,8 @@ import { squares } from '../text/squares.js';
 import { requestCaptions } from '../../src/text/sampling.js';
 import { IMAGE_ENCODER, TEXT_ENCODER, encodeText } from '../../src/text/encoders.js';
 import { resolveFamilyConfig } from '../../src/gan/config.js';
+import { loadModel, saveModel } from '../../src/gan/model_io.js';
+import { allNetworks } from '../../src/gan/family.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { latents } from '../../src/gan/sampling.js';
@@ -173,4 +178,35 @@ test('attngan refuses data without captions, and sampling without text', () => {
   const nets = { generator: tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] }) };
   assert.throws(() => attngan.sample!(nets, { count: 1, seed: 0 }, { config, data: source.info }), (e: unknown) => e instanceof UserError && /--text/.test((e as Error).message));
   nets.generator.dispose();
+});
+
+test('attngan: G, the stage discriminators and the composed text model save and load with the same outputs', async (t) => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-attngan-'));
+  t.after(() => fs.rm(tmp, { recursive: true, force: true }));
+  const source = squares(16, 1);
+  const config = resolveFamilyConfig(attngan.settings!, attngan.defaults(source.info), { model: 'attngan', ...TINY });
+  const nets = attngan.build(source.info, config, new Rng(4));
+  const run = { config, data: source.info };
+  const composed = attngan.textGenerator!(nets, run);
+  const captions = requestCaptions(source.info, ['a yellow square at the bottom left', 'one red block'], 2);
+  const zs = tf.tensor2d(new Rng(5).normals(2 * 8), [2, 8]);
+  const text = encodeText(nets.extra![TEXT_ENCODER], captions);
+  const images = [tf.zeros([2, 8, 8, 3]), tf.ones([2, 16, 16, 3])];
+  const cases: [string, tfl.LayersModel, tf.Tensor[]][] = [
+    ['generator', nets.generator, [zs, text.sentence, text.words, text.mask]],
+    ['discriminator', nets.discriminator!, [...images, text.sentence]],
+    ['text', composed, [zs, tf.cast(captions.tokens, 'float32')]],
+  ];
+  for (const [name, model, inputs] of cases) {
+    await saveModel(model, path.join(tmp, name));
+    const loaded = await loadModel(path.join(tmp, name));
+    tf.tidy(() => {
+      const [a, b] = [model, loaded].map((m) => [m.apply(inputs, { training: false })].flat() as tf.Tensor[]);
+      assert.equal(a.length, b.length, name);
+      a.forEach((x, i) => assert.ok(tf.max(tf.abs(tf.sub(x, b[i]))).dataSync()[0] < 1e-6, `${name} output ${i}`));
+    });
+    loaded.dispose();
+  }
+  tf.dispose([zs, ...images, ...Object.values(text), captions.tokens, captions.lengths]);
+  for (const [, m] of allNetworks(nets)) m.dispose();
 });
