@@ -87,7 +87,8 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
     throw new UserError(`run '${dir}' is already at step ${ck.state.step}; pass --steps N with N > ${ck.state.step} to train further`);
   }
   if ((opts.group?.rank ?? 0) === 0) await new RunFolder(config.out).writeConfig(config);
-  const source = opts.source ?? (await loadSource(config));
+  // Captions keep the token ids the checkpoint's networks learnt, whatever the caption files say now.
+  const source = opts.source ?? (await loadSource(config, ck.state.data.text?.vocab));
   augmentSource(source, config);
   // Every rank loads the same checkpoint (the run folder must be one they all see), on any number of ranks:
   // the data order and the latent RNG it saved are the global ones.
@@ -162,13 +163,15 @@ function checkDataFlags(user: Partial<RunConfig>, data: string): void {
   if (user.randomCrop && !/^(lowres:)?folder:/.test(data)) throw new UserError(`--random-crop reads folder:PATH images at their own size (photos always crops); --data ${data} is not a folder`);
 }
 
-async function loadSource(config: RunConfig): Promise<DataSource> {
+async function loadSource(config: RunConfig, vocab?: string[]): Promise<DataSource> {
   const source = await loadData(config.data, {
     ...lowresOptions(config),
     ...(config.randomCrop ? { randomCrop: true } : {}),
     limit: config.dataLimit || undefined,
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
+    maxWords: config.maxWords,
+    ...(vocab ? { vocab } : {}),
     stream: config.stream,
     background: parseColour(config.background),
     masks: maskOptionsOf(config),

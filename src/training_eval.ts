@@ -4,7 +4,8 @@ import type { Evaluator } from './gan/trainer.js';
 import { evaluateSets, fromSamples, loadReference, resolveNet, type MetricResult } from './metrics/evaluate.js';
 import { parseMetrics } from './metrics/registry.js';
 import type { FeatureNetwork } from './metrics/features.js';
-import type { GanFamily } from './gan/family.js';
+import { conditionOf, type GanFamily } from './gan/family.js';
+import { TEXT_METRICS, scoreTextRun, textTestSet, type TextTestSet } from './metrics/text_eval.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_BETTER, TRANSLATOR_METRICS, type TranslatorMetric, type TranslatorTestSet } from './metrics/translator_eval.js';
 import { UserError } from './util/errors.js';
 
@@ -33,6 +34,7 @@ export function defaultEvalRef(data: string): string {
 export function makeEvaluator(config: RunConfig, data: DatasetInfo, family?: GanFamily): Evaluator | undefined {
   if (config.evalEvery === 0) return undefined;
   if (family?.condition === 'image') return translatorEvaluator(config);
+  if (family && conditionOf(family, data) === 'text') return textEvaluator(config, data);
   const defs = parseMetrics(config.evalMetrics, data.kind); // validates names now, not at the first evaluation
   const first = PRIMARY[defs[0].name] ?? { key: defs[0].name, lowerIsBetter: true };
   const refSpec = config.evalRef || defaultEvalRef(config.data);
@@ -82,6 +84,28 @@ function translatorEvaluator(config: RunConfig): Evaluator {
     async evaluate(sample) {
       set ??= await translatorTestSet(config, config.evalCount);
       const scores = await scoreTranslator(sample, set, asked, { seed: config.seed });
+      return Object.fromEntries(Object.entries(scores).map(([k, v]) => [`eval/${k}`, v]));
+    },
+  };
+}
+
+/**
+ * Training-time evaluation of a text-to-image run: images drawn for the first `evalCount` test captions (fixed
+ * latents and captions), --eval-metrics from fid (the default), r-precision and agreement (captions:fashion-mnist).
+ */
+function textEvaluator(config: RunConfig, data: DatasetInfo): Evaluator {
+  const asked = config.evalMetrics.split(',').map((m) => m.trim()).filter((m) => m);
+  for (const m of asked) {
+    if (!(TEXT_METRICS as readonly string[]).includes(m)) throw new UserError(`--eval-metrics: '${m}' is not a text-to-image metric; use ${TEXT_METRICS.join(', ')}`);
+  }
+  const better: Record<string, boolean> = { fid: true, 'r-precision': false, agreement: false };
+  let set: TextTestSet | undefined;
+  return {
+    primary: `eval/${asked[0]}`,
+    lowerIsBetter: better[asked[0]],
+    async evaluate(sample) {
+      set ??= await textTestSet(config, data, config.evalCount, config.seed);
+      const { scores } = await scoreTextRun(sample, set, asked, { config, data }, { seed: config.seed, log: () => {} });
       return Object.fromEntries(Object.entries(scores).map(([k, v]) => [`eval/${k}`, v]));
     },
   };

@@ -7,7 +7,9 @@ import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS, qualityProtocolOf } from '../metrics/translator_eval.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
-import { allNetworks } from '../gan/family.js';
+import { allNetworks, conditionOf } from '../gan/family.js';
+import { TEXT_ENCODER } from '../text/encoders.js';
+import { TEXT_METRICS, scoreTextRun, textTestSet } from '../metrics/text_eval.js';
 import { sampleFamily } from '../gan/sampling.js';
 import { getModel } from '../models/registry.js';
 import { exists } from '../util/fs.js';
@@ -35,6 +37,7 @@ export interface EvalCliOptions {
   pplSpace?: string;
   pplSampling?: string;
   class?: number;
+  rEncoders?: string;
 }
 
 /**
@@ -46,7 +49,9 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 2)) throw new UserError(`--count must be an integer ≥ 2, got ${opts.count}`);
   await initBackend({ prefer: opts.backend, quiet: true }); // validates the name
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
-  if (await isTranslatorRun(target)) return evalTranslator(target, opts);
+  const condition = await runCondition(target);
+  if (condition === 'image') return evalTranslator(target, opts);
+  if (condition === 'text') return evalTextRun(target, opts, log);
   if (opts.plot !== undefined && opts.truncationCurve === undefined) throw new UserError('--plot goes with --truncation-curve');
   if (opts.truncationCurve !== undefined) return evalTruncationCurve(target, opts, log);
   // PPL reads the generator's latent space, not a sample set: it needs no reference.
@@ -92,11 +97,36 @@ async function evalTruncationCurve(target: string, opts: EvalCliOptions, log: (l
   }
 }
 
-/** Whether `target` is a run or checkpoint of a family that translates images (its family says so). */
-async function isTranslatorRun(target: string): Promise<boolean> {
-  if (path.extname(target).toLowerCase() === '.npy' || !(await exists(target))) return false;
+/** The condition a run's (or checkpoint's) family consumes on its data; undefined for a samples file or nothing there. */
+async function runCondition(target: string): Promise<string | undefined> {
+  if (path.extname(target).toLowerCase() === '.npy' || !(await exists(target))) return undefined;
   const state = await readCheckpointState(await resolveCheckpoint(target));
-  return getModel(state.config.model).condition === 'image';
+  return conditionOf(getModel(state.config.model), state.data);
+}
+
+/**
+ * A text-to-image run: images drawn for captions of its data's test split, scored by FID against those images,
+ * R-precision with evaluation encoders trained apart from the run's (--r-encoders DIR, or trained once and
+ * cached), and on captions:fashion-mnist the classifier's agreement with the class word and the attribute gaps.
+ */
+async function evalTextRun(target: string, opts: EvalCliOptions, log: (line: string) => void): Promise<void> {
+  const { nets, state } = await loadSamplingNetworks(target);
+  try {
+    const family = getModel(state.config.model);
+    const metrics = opts.metrics === 'fid' ? ['fid', 'r-precision', ...(state.config.data === 'captions:fashion-mnist' ? ['agreement'] : [])] : opts.metrics === 'all' ? [...TEXT_METRICS] : opts.metrics.split(',').map((m) => m.trim());
+    const set = await textTestSet(state.config, state.data, opts.count ?? 1000, opts.seed);
+    for (const notice of set.notices) log(notice);
+    const run = { config: state.config, data: state.data, modelEncoder: nets.extra?.[TEXT_ENCODER] };
+    const { scores, protocol } = await scoreTextRun((r) => sampleFamily(family, nets, r, run), set, metrics, run, { seed: opts.seed, rEncoders: opts.rEncoders, log });
+    const all = { model: family.name, step: String(state.step), ...protocol };
+    if (opts.json) process.stdout.write(JSON.stringify({ scores, protocol: all }) + '\n');
+    else {
+      for (const [k, v] of Object.entries(scores)) process.stdout.write(`${k.padEnd(26)} ${v.toPrecision(5)}\n`);
+      for (const [k, v] of Object.entries(all)) process.stdout.write(`protocol  ${k}: ${v}\n`);
+    }
+  } finally {
+    for (const [, model] of allNetworks(nets)) model.dispose();
+  }
 }
 
 /**
@@ -155,6 +185,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .option('--ppl-space <w|z>', 'ppl: interpolate in W (lerp, default) or Z (slerp)')
     .option('--ppl-sampling <end|full>', 'ppl: t = 0 (end, default) or t ~ U[0, 1] (full)')
     .option('--class <k>', 'ppl of a class-conditional run: the class the pairs are drawn in (default 0)', int('--class'))
+    .option('--r-encoders <dir>', "text runs, r-precision: the evaluation text-image encoders (a 'ganforge text-encoder' folder trained apart from the run's own; default: trained once on the run's data with seed 1 and cached)")
     .option('--json', 'one JSON object per metric')
     .option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)')
     .action((target: string, opts: EvalCliOptions) => evalCommand(target, opts));

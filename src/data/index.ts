@@ -41,3 +41,13 @@ export { edgeMaps } from './edge_map.js';
 export { loadEmoji, loadOpenmoji, codePointKey, isTestKey, OPENMOJI, TWEMOJI, EMOJI_STYLES, type EmojiStyle, type EmojiOptions } from './emoji.js';
 export { ensureNpmPackage, ensureDebPackage, cachedImages, cacheDir, type NpmDataPackage, type DebDataPackage, type DebFetcher, type Log } from './package_data.js';
 export { Augmenter, type AugmentDraw } from './augment.js';
+export {
+  loadCaptionFiles, captionedSource, textSettings, scanCaptionFolder, scanCaptionManifest, manifestOf, scriptOf, mainScript, DEFAULT_MAX_WORDS,
+  type CaptionOptions, type CaptionedItem, type CaptionedFile, type TextSettings,
+} from './captions.js';
+export { loadTuxpaint, listStamps, TUXPAINT_STAMPS, type TuxpaintOptions } from './tuxpaint.js';
+export { loadOpenmojiCaptions, openmojiCaptions, openmojiSentences, type OpenmojiCaptionOptions } from './openmoji_captions.js';
+export {
+  loadFashionCaptions, fashionCaptionData, measureGarment, garmentAttributes, garmentSentences, sentenceAttributes, fashionBins, fashionVocabSentences,
+  FASHION_BINS, FASHION_CLASS_WORDS, BRIGHTNESS_WORDS, SIZE_WORDS, type GarmentMeasure, type GarmentAttributes, type FashionBins, type FashionCaptionData,
+} from './fashion_captions.js';

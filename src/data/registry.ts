@@ -19,6 +19,10 @@ import type { MaskOptions } from './masks.js';
 import { loadFolderCrops } from './crops.js';
 import type { DegradeSpec } from './degrade.js';
 import { loadPhotos, loadPhotosTest } from './photos.js';
+import { loadCaptionFiles } from './captions.js';
+import { loadFashionCaptions } from './fashion_captions.js';
+import { loadOpenmojiCaptions } from './openmoji_captions.js';
+import { loadTuxpaint } from './tuxpaint.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
@@ -42,6 +46,11 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'openmoji-color', help: 'OpenMoji colour emoji as plain images (CC BY-SA 4.0)' },
   { spec: 'openmoji-black', help: 'OpenMoji line art as plain images, 1 channel (CC BY-SA 4.0)' },
   { spec: 'twemoji', help: 'Twemoji colour emoji, 64 px (npm @discordapp/twemoji, CC BY 4.0; installs on first use)' },
+  { spec: 'captions:DIR', help: 'text-to-image: DIR/NAME.png beside DIR/NAME.txt, one caption per line (any sub-folders; test: DIR/test), 64 px RGB unless --image-size; captions longer than --max-words are cut' },
+  { spec: 'captions:FILE.jsonl', help: 'text-to-image: a manifest of {"image": "path", "text": "caption"} lines, several per image allowed (test: FILE-test.jsonl)' },
+  { spec: 'captions:fashion-mnist', help: 'Fashion-MNIST with 4 sentences per image made of its class, measured brightness (dark/medium/light) and size (small/large): "a dark small sneaker" (the controllable case)' },
+  { spec: 'tuxpaint', help: "Tux Paint's ~1,000 photo and clip-art stamps with their English captions, 64 px on white, 1 in 10 held out by name (Debian tuxpaint-stamps-default, GPL-2, 161 MB; installs on first use)" },
+  { spec: 'openmoji-captions', help: 'OpenMoji colour emoji with 3 sentences each from their annotations and tags, 64 px (npm openmoji, CC BY-SA 4.0; installs on first use)' },
   { spec: 'fluent-emoji', help: "Microsoft's Fluent Emoji 3D renders, 64 px on --background, 3,391 train+test (npm @lobehub/fluent-emoji-3d, MIT; installs on first use)" },
 ];
 
@@ -82,6 +91,13 @@ export interface LoadDataOptions {
   randomCrop?: boolean;
   /** lowres: data only: the degradation (default ×4 antialiased bicubic; see degrade.ts). */
   degrade?: Partial<DegradeSpec>;
+  /** Text data (captions:…, tuxpaint, openmoji-captions): words a caption keeps, longer ones cut with a notice (default 18, AttnGAN's). */
+  maxWords?: number;
+  /**
+   * Text data: tokenize the captions with this vocabulary (a pretrained text encoder's, or the run's: PAD, UNK,
+   * then words by id) instead of one built from the training captions; unknown words become UNK, with a notice.
+   */
+  vocab?: string[];
   /** lowres: data only: bicubic-upscale the input back to the target's size (for same-size translators such as pix2pix). */
   upsampleInput?: boolean;
 }
@@ -113,6 +129,8 @@ const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<D
     }
     return loadUnpairedSpecs(parts[0], parts[1], loadData, opts);
   },
+  // 'fashion-mnist' is the derived set; a folder of that name is captions:./fashion-mnist.
+  'captions:': (arg, opts) => (arg === 'fashion-mnist' ? loadFashionCaptions(opts) : loadCaptionFiles(arg, opts)),
   ...Object.fromEntries(DERIVED_KINDS.map((k: DerivedKind) => [`${k}:`, (spec: string, opts: LoadDataOptions) => loadDerivedData(k, spec, loadData, opts)])),
 };
 
@@ -156,6 +174,8 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
     return spec === 'photos' ? loadPhotos(photoOpts) : loadPhotosTest(photoOpts);
   }
   if (spec === 'openmoji') return loadOpenmoji(opts);
+  if (spec === 'tuxpaint') return loadTuxpaint(opts);
+  if (spec === 'openmoji-captions') return loadOpenmojiCaptions(opts);
   if (spec === 'fluent-emoji') return loadFluentEmoji(opts);
   if ((EMOJI_STYLES as string[]).includes(spec)) return loadEmoji(spec as EmojiStyle, opts);
   throw unknownDataset(spec);

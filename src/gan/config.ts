@@ -147,6 +147,8 @@ export interface RunConfig {
   adaP: number;
   /** Clip each player's gradient to this global norm before its update (0 = off). */
   gradClip: number;
+  /** Text data: words a caption keeps; longer captions are cut with a notice (AttnGAN: 18). */
+  maxWords: number;
   /** A run (folder or checkpoint) whose generator this run's G starts from ('' = a fresh G). */
   init: string;
   /** Text families: a folder of pretrained DAMSM encoders (`ganforge text-encoder`, or a text run) to start the text/image encoders from ('' = pretrain them first). */
@@ -252,6 +254,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   adaKimg: setting(500, z.number().positive().finite(), "with --ada-target: thousands of images over which p can go from 0 to 1 (500 = the paper's, for runs of millions of images; a short run wants about a tenth of the images it sees, e.g. 10 for 2000 steps of 64)"),
   adaP: setting(0, z.number().min(0).max(1), "with --ada-target: the augmentation probability p at the start (0 = the paper's)"),
   gradClip: setting(0, weight, "clip each player's gradient to this global norm (0 = off)"),
+  maxWords: setting(18, z.number().int().min(1).max(256), "text data: words a caption keeps, longer captions cut with a notice (18 = AttnGAN's; text families only)"),
   textEncoder: setting('', z.string(), "text families: start the text (and image) encoders from pretrained DAMSM encoders: a folder from 'ganforge text-encoder' or a text run's folder; the run's captions are tokenized with their vocabulary ('' = pretrain them first for --text-encoder-steps)"),
   textEncoderSteps: setting(300, nonNegativeInt, 'text families without --text-encoder: steps of DAMSM pretraining of the text and image encoders before the GAN trains, saved in RUN/text-encoder (0 = leave them random)'),
   init: setting('', z.string(), "start G from the generator of another run (folder or checkpoint): SRGAN from an SRResNet run, ESRGAN from its PSNR-oriented run; the family names which runs it accepts ('' = fresh)"),
@@ -266,7 +269,7 @@ export const OPTIONAL_SETTINGS = [
   'loss', 'latentDim', 'hidden', 'width', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue',
   'labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching',
   'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'gradClip',
-  'init', 'textEncoder', 'textEncoderSteps',
+  'init', 'maxWords', 'textEncoder', 'textEncoderSteps',
 ] as const satisfies readonly (keyof RunConfig)[];
 export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
 

@@ -16,10 +16,10 @@ export const HONOURS = {
   augment: ['diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP'],
   /** The moving average of G's weights used for sampling. */
   ema: ['emaDecay'],
+  /** Text-conditioned families: caption length, and the DAMSM encoders (--text-encoder) or the steps of the pretraining phase that makes them. */
+  text: ['maxWords', 'textEncoder', 'textEncoderSteps'],
   /** Minibatch layers before D's last dense layer (D builders that insert them). */
   minibatch: ['minibatchDiscrimination', 'minibatchStddev'],
-  /** Text families: pretrained DAMSM encoders (--text-encoder), or the steps of the pretraining phase that makes them. */
-  textEncoder: ['textEncoder', 'textEncoderSteps'],
 } as const satisfies Record<string, readonly OptionalSetting[]>;
 
 /** The optional settings among `given` (a user's flags, --config file, or a preset) that `family` does not use on `data`. */

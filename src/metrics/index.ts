@@ -27,3 +27,4 @@ export {
   evaluateSets, loadGenerated, loadReference, resolveNet, samplesFromNpy, fromSamples, formatResult,
   REFERENCE_SPECS, NET_NAMES, type SampleSet, type Protocol, type MetricResult, type EvaluateOptions, type NetChoice,
 } from './evaluate.js';
+export { textAgreement, classAgreement, attributeDirection, agreementSentences, type TextAgreement } from './text_agreement.js';

@@ -67,8 +67,8 @@ export const attngan: GanFamily = {
   paper: 'Xu, Zhang, Huang, Zhang, Gan, Huang & He 2018, AttnGAN: Fine-Grained Text to Image Generation with Attentional Generative Adversarial Networks, arXiv:1711.10485',
   condition: 'text',
   // --width is the generator's hidden channels (GF_DIM); --latent-dim is z's size: F0's noise and CA's ε (--cond-dim).
-  // --text-encoder / --text-encoder-steps: pretrained DAMSM encoders, or the pretraining phase that makes them.
-  honours: ['loss', 'latentDim', 'width', ...HONOURS.textEncoder],
+  // --max-words, --text-encoder, --text-encoder-steps: the captions' length and the DAMSM encoders (pretrained or a phase).
+  honours: ['loss', 'latentDim', 'width', ...HONOURS.text],
   settings: ATTNGAN_SETTINGS,
 
   defaults: () => ({ lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, batchSize: 20, latentDim: 200, width: 32, loss: 'non-saturating' }),

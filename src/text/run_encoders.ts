@@ -115,7 +115,9 @@ export function progressLine(s: DamsmStats, steps: number): string {
 /** What encoders.json says about encoders trained on a run's data. */
 export function describe(encoders: TextImageEncoders, source: DataSource, config: Pick<RunConfig, 'batchSize' | 'seed' | 'textEncoderSteps' | 'data'>, stats: DamsmStats | null): Omit<EncodersInfo, 'format' | 'version' | 'savedAt'> {
   const text = source.info.text!;
-  const embed = encoders.text.getLayer('embed').getWeights()[0].shape[1]!;
+  const embedding = encoders.text.layers.find((l) => l.getClassName() === 'Embedding');
+  if (!embedding) throw new Error('the text encoder has no Embedding layer');
+  const embed = embedding.getWeights()[0].shape[1]!;
   return {
     vocab: text.vocab, maxLen: text.maxLen, spec: { embedDim: embed, featureDim: featureDimOf(encoders.text) },
     imageShape: source.info.shape, data: config.data, seed: config.seed, steps: stats?.step ?? 0, batchSize: config.batchSize,
