@@ -52,7 +52,8 @@ const TRAINING = { training: true };
  * Attentional Generative Adversarial Networks"): a sentence and its words in, an image out, refined in stages.
  *
  *   e, ē = text encoder(caption)         words [B, T, D] and sentence [B, D] (frozen; DAMSM-pretrained)
- *   ĉ = F^ca(ē)                           Conditioning Augmentation, with its KL term
+ *   ĉ = F^ca(ē)                           Conditioning Augmentation, with its KL term; its ε is z's tail, so that
+ *                                         z = [F0's noise, ε] fixes a sample (--latent-dim 200 = the paper's 100 + 100)
  *   h0 = F0(z, ĉ);  hi = Fi(h(i−1), F^attn_i(e, h(i−1)));  x̂i = Gi(hi)        (eq. 1; attn_nets.ts)
  *   D_i: unconditional and conditional logits at each stage; real images with another caption count as fake
  *   L_G = Σ_i [L_adv(D_i(x̂i)) + L_adv(D_i(x̂i, ē))] + λ·L_DAMSM(x̂_last, caption) + KL     (eq. 3–5)
@@ -97,21 +98,26 @@ export const attngan: GanFamily = {
 
   step: attnGanStep,
 
+  /** The request's sentences (cycled), or with --text-to one latent for all and the text features moving from one sentence to the other. */
   sample(nets, request, run) {
     refuseOtherRequests(request);
-    const captions = requestCaptions(run.data, request.text, request.count);
-    const zs = latents(new Rng(request.seed), request.count, run.config.latentDim);
+    const n = request.count;
+    const rng = new Rng(request.seed);
+    const interpolate = request.textTo !== undefined;
+    const captions = requestCaptions(run.data, interpolate ? [request.text?.[0] ?? '', request.textTo!] : request.text, interpolate ? 2 : n);
+    const ends = interpolate ? textFeatures(extraNetwork(nets, TEXT_ENCODER, FAMILY), captions) : undefined;
+    const zs = interpolate ? tf.tidy(() => tf.tile(latents(rng, 1, run.config.latentDim), [n, 1]) as tf.Tensor2D) : latents(rng, n, run.config.latentDim);
     try {
-      const images = drawStages(nets, captions, zs, run);
+      const images = drawWith(nets, ends ? interpolatedRows(ends, n) : captionRows(nets, captions), zs, run, 'images');
       const last = images.pop()!;
       tf.dispose(images);
       try {
-        return { values: last.dataSync() as Float32Array, count: request.count, shape: run.data.shape };
+        return { values: last.dataSync() as Float32Array, count: n, shape: run.data.shape };
       } finally {
         last.dispose();
       }
     } finally {
-      tf.dispose([zs, captions.tokens, captions.lengths]);
+      tf.dispose([zs, captions.tokens, captions.lengths, ...(ends ? Object.values(ends) : [])]);
     }
   },
 
@@ -292,7 +298,7 @@ const CHUNK = 64;
  * inference mode (batch norm on its moving statistics), in chunks. The tensors are the caller's.
  */
 export function drawStages(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }): tf.Tensor[] {
-  return drawWith(nets, captions, zs, run, 'images');
+  return drawWith(nets, captionRows(nets, captions), zs, run, 'images');
 }
 
 /**
@@ -301,20 +307,44 @@ export function drawStages(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor
  * sum to 1). Drawn with the same latents as the images they belong to. The tensors are the caller's.
  */
 export function attentionMaps(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }): tf.Tensor[] {
-  return drawWith(nets, captions, zs, run, 'attention');
+  return drawWith(nets, captionRows(nets, captions), zs, run, 'attention');
 }
 
-function drawWith(nets: GanNetworks, captions: TextBatch, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }, what: 'images' | 'attention'): tf.Tensor[] {
+/** The text features of rows [start, start + size) of a sampling batch. */
+type FeatureRows = (start: number, size: number) => TextFeatures;
+
+/** Rows of captions through the frozen text encoder. */
+function captionRows(nets: GanNetworks, captions: TextBatch): FeatureRows {
+  const encoder = extraNetwork(nets, TEXT_ENCODER, FAMILY);
+  return (start, size) => encodeText(encoder, { tokens: tf.slice(captions.tokens, start, size), lengths: tf.slice(captions.lengths, start, size) });
+}
+
+/**
+ * Row k of n: the features of two captions ([2, …], `ends`) mixed (1 − t)·a + t·b with t = k/(n − 1), words as well
+ * as the sentence, and the word masks too (WordAttention weighs a word by its mask), so that the ends are the two
+ * captions exactly.
+ */
+function interpolatedRows(ends: TextFeatures, n: number): FeatureRows {
+  return (start, size) => {
+    const t = tf.tensor1d(Array.from({ length: size }, (_, i) => (n === 1 ? 0 : (start + i) / (n - 1))));
+    const mix = <T extends tf.Tensor>(x: T): T => {
+      const [a, b] = tf.split(x, 2);
+      const w = tf.reshape(t, [size, ...x.shape.slice(1).map(() => 1)]);
+      return tf.add(tf.mul(a, tf.sub(1, w)), tf.mul(b, w)) as T;
+    };
+    return { words: mix(ends.words), sentence: mix(ends.sentence), mask: mix(ends.mask) };
+  };
+}
+
+function drawWith(nets: GanNetworks, features: FeatureRows, zs: tf.Tensor2D, run: { config: RunConfig; data: DatasetInfo }, what: 'images' | 'attention'): tf.Tensor[] {
   const stages = stagesOf(run.data, run.config);
   const n = zs.shape[0];
-  const encoder = extraNetwork(nets, TEXT_ENCODER, FAMILY);
   const parts: tf.Tensor[][] = [];
   for (let start = 0; start < n; start += CHUNK) {
     const size = Math.min(CHUNK, n - start);
     parts.push(tf.tidy(() => {
-      const rows = <T extends tf.Tensor>(t: T) => tf.slice(t, start, size) as T;
-      const text = encodeText(encoder, { tokens: rows(captions.tokens), lengths: rows(captions.lengths) });
-      const out = generatorOutputs(nets.generator.apply([rows(zs), text.sentence, text.words, text.mask], { training: false }) as tf.Tensor[], stages);
+      const text = features(start, size);
+      const out = generatorOutputs(nets.generator.apply([tf.slice(zs, start, size), text.sentence, text.words, text.mask], { training: false }) as tf.Tensor[], stages);
       return what === 'images' ? out.images : out.attention;
     }));
   }

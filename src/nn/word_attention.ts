@@ -6,9 +6,6 @@ import { KernelLayer, type KernelLayerArgs, type OwnedKernel } from './kernel_la
 
 type Shape = (number | null)[];
 
-/** Subtracted from the scores of padding, so their softmax weight is exactly 0 in float32 (exp underflows). */
-const PAD_PENALTY = 1e9;
-
 /**
  * AttnGAN's attention model F^attn (Xu et al. 2018, §2, eq. 2): for each sub-region j of the hidden features h
  * [B, H, W, C], a word-context vector c_j = Σ_i β_{j,i} e'_i over the caption's T words, where
@@ -17,7 +14,9 @@ const PAD_PENALTY = 1e9;
  *                                              1×1 "perception" layer U [D, C] (no bias)
  *   β_{j,i} = exp(s'_{j,i}) / Σ_k exp(s'_{j,k}),   s'_{j,i} = h_jᵀ e'_i
  *
- * The softmax runs over the real words only: `mask` [B, T] is 1 at a word and 0 at padding, whose weight is 0.
+ * The softmax runs over the real words only: `mask` [B, T] is 1 at a word and 0 at padding, whose weight is exactly
+ * 0. A mask between 0 and 1 weighs a word's share, β_{j,i} ∝ m_i·exp(s'_{j,i}) (log m is added to the scores):
+ * sampling mixes two captions' words this way when it interpolates from one sentence to another.
  * Outputs [context [B, H, W, C], β [B, H, W, T]]: the word-context features the next stage joins to h, and the
  * attention maps (for pictures of which words each region looks at).
  *
@@ -61,8 +60,8 @@ export class WordAttention extends KernelLayer {
       const projected = tf.reshape(tf.matMul(tf.reshape(words, [b * t, d]), u), [b, t, c]); // e' [B, T, C]
       const regions = tf.reshape(h, [b, height * width, c]); // [B, N, C]
       const scores = tf.matMul(regions, projected, false, true); // s' [B, N, T]
-      const padding = tf.reshape(tf.mul(tf.sub(1, mask), PAD_PENALTY), [b, 1, t]);
-      const beta = tf.softmax(tf.sub(scores, padding)); // over words: [B, N, T]
+      const logMask = tf.reshape(tf.log(mask), [b, 1, t]); // −∞ at padding: exp(−∞) = 0 exactly
+      const beta = tf.softmax(tf.add(scores, logMask)); // over words: [B, N, T]
       const context = tf.reshape(tf.matMul(beta, projected), [b, height, width, c]); // [B, H, W, C]
       return [context, tf.reshape(beta, [b, height, width, t])];
     });

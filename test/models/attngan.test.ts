@@ -132,6 +132,15 @@ test('attngan: builds 2 stages at 16 px, trains 3 steps with flat tensor counts 
   const other = attngan.sample!(nets, { ...request, text: ['a green square at the top left'] }, run).values;
   assert.notDeepEqual(other, a.values, 'another sentence, other images');
 
+  // --text-to: one latent, the text features moving from one caption to the other; the ends are the two captions.
+  const path = attngan.sample!(nets, { count: 3, seed: 9, text: [request.text[0]], textTo: request.text[1] }, run);
+  const row = (r: { values: Float32Array }, i: number) => Array.from(r.values.slice(i * 768, (i + 1) * 768));
+  const one = (text: string) => attngan.sample!(nets, { count: 1, seed: 9, text: [text] }, run);
+  const near = (x: number[], y: number[], what: string) => assert.ok(Math.max(...x.map((v, i) => Math.abs(v - y[i]))) < 1e-5, what);
+  near(row(path, 0), row(one(request.text[0]), 0), 'the path starts at the first sentence');
+  near(row(path, 2), row(one(request.text[1]), 0), 'and ends at the second');
+  assert.ok([0, 2].every((end) => row(path, 1).some((v, i) => v !== row(path, end)[i])), 'the middle is neither end');
+
   // Attention maps: each region's weights over the caption's words sum to 1, padding gets 0.
   const captions = requestCaptions(source.info, ['a red square'], 2);
   const zs = tf.tensor2d(new Rng(1).normals(2 * 8), [2, 8]);
