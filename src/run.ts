@@ -6,7 +6,7 @@ import { loadData } from './data/registry.js';
 import { maskOptionsOf } from './data/masks.js';
 import { lowresOptions } from './data/derived.js';
 import { BatchStream } from './data/batches.js';
-import { isStored, type DataSource } from './data/types.js';
+import { isStored, type DataSource, type TextConditionInfo } from './data/types.js';
 import { flagOf, resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
 import { playersOf } from './gan/family.js';
 import { checkHonoured, unusedSettings } from './gan/settings.js';
@@ -88,7 +88,7 @@ export async function resumeRun(dir: string, opts: { steps?: number; source?: Da
   }
   if ((opts.group?.rank ?? 0) === 0) await new RunFolder(config.out).writeConfig(config);
   // Captions keep the token ids the checkpoint's networks learnt, whatever the caption files say now.
-  const source = opts.source ?? (await loadSource(config, ck.state.data.text?.vocab));
+  const source = opts.source ?? (await loadSource(config, ck.state.data.text));
   augmentSource(source, config);
   // Every rank loads the same checkpoint (the run folder must be one they all see), on any number of ranks:
   // the data order and the latent RNG it saved are the global ones.
@@ -163,7 +163,7 @@ function checkDataFlags(user: Partial<RunConfig>, data: string): void {
   if (user.randomCrop && !/^(lowres:)?folder:/.test(data)) throw new UserError(`--random-crop reads folder:PATH images at their own size (photos always crops); --data ${data} is not a folder`);
 }
 
-async function loadSource(config: RunConfig, vocab?: string[]): Promise<DataSource> {
+async function loadSource(config: RunConfig, text?: TextConditionInfo): Promise<DataSource> {
   const source = await loadData(config.data, {
     ...lowresOptions(config),
     ...(config.randomCrop ? { randomCrop: true } : {}),
@@ -171,7 +171,7 @@ async function loadSource(config: RunConfig, vocab?: string[]): Promise<DataSour
     imageSize: config.imageSize || undefined,
     skipBad: config.skipBad || undefined,
     maxWords: config.maxWords,
-    ...(vocab ? { vocab } : {}),
+    ...(text ? { vocab: text.vocab, maxLen: text.maxLen } : {}),
     stream: config.stream,
     background: parseColour(config.background),
     masks: maskOptionsOf(config),

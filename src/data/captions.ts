@@ -28,6 +28,8 @@ export interface CaptionOptions {
   maxWords?: number;
   /** Tokenize with this vocabulary (a pretrained text encoder's, or the run's) instead of the training captions'. */
   vocab?: string[];
+  /** Tokens per caption, imposed with `vocab` (the encoder's input length); it then takes the place of maxWords. */
+  maxLen?: number;
 }
 
 /** One example before its pixels are loaded: its captions, and where they came from (for messages). */
@@ -54,16 +56,17 @@ export interface TextSettings {
  * The vocabulary and caption length of a captioned dataset, both from its TRAINING captions (whatever split is
  * loaded, and before any limit, so that the test split and a --data-limit run share the ids of a full run):
  * the vocabulary is the training words by frequency (or `opts.vocab`), the length the longest training
- * caption, at most maxWords.
+ * caption, at most maxWords (or `opts.maxLen`, a pretrained encoder's input length).
  */
-export function textSettings(trainTexts: readonly string[], opts: Pick<CaptionOptions, 'maxWords' | 'vocab'>): TextSettings {
+export function textSettings(trainTexts: readonly string[], opts: Pick<CaptionOptions, 'maxWords' | 'vocab' | 'maxLen'>): TextSettings {
   const maxWords = opts.maxWords ?? DEFAULT_MAX_WORDS;
   if (!Number.isInteger(maxWords) || maxWords < 1) throw new UserError(`--max-words must be a positive integer, got ${maxWords}`);
   if (opts.vocab && (opts.vocab.length < 2 || opts.vocab[PAD_TOKEN] !== '<pad>' || opts.vocab[UNK_TOKEN] !== '<unk>')) {
     throw new Error('an imposed vocabulary must start with <pad>, <unk> (tokenizer.ts)');
   }
+  if (opts.maxLen !== undefined && !(Number.isInteger(opts.maxLen) && opts.maxLen >= 1)) throw new Error(`an imposed caption length must be a positive integer, got ${opts.maxLen}`);
   const longest = trainTexts.reduce((m, t) => Math.max(m, tokenize(t).length), 1);
-  return { vocab: opts.vocab ?? buildVocab(trainTexts), maxLen: Math.min(maxWords, longest) };
+  return { vocab: opts.vocab ?? buildVocab(trainTexts), maxLen: opts.maxLen ?? Math.min(maxWords, longest) };
 }
 
 /**
@@ -245,6 +248,7 @@ export async function scanCaptionFolder(dir: string, split: 'train' | 'test', sk
   if (orphans.length > 0) notices.push(`captions:${dir}: ${listLines('caption file(s) without an image were ignored', orphans)} (an image NAME.png, .jpg, … goes beside NAME.txt)`);
   const keys = [...images.keys()].sort();
   const files: CaptionedFile[] = [];
+  const notUtf8: string[] = [];
   let wordless = 0;
   for (const key of keys) {
     const image = join(root, images.get(key)!);
@@ -253,7 +257,9 @@ export async function scanCaptionFolder(dir: string, split: 'train' | 'test', sk
       problems.add(`image(s) without a caption file (NAME.txt beside NAME.png, one caption per line)`, image);
       continue;
     }
-    const read = captionLines(await readFile(txt, 'utf8'));
+    const body = await readFile(txt, 'utf8');
+    if (body.includes('\uFFFD')) notUtf8.push(txt);
+    const read = captionLines(body);
     wordless += read.wordless;
     if (read.captions.length === 0) {
       problems.add('empty caption file(s) (no line with a word)', txt);
@@ -263,6 +269,7 @@ export async function scanCaptionFolder(dir: string, split: 'train' | 'test', sk
   }
   notices.push(...problems.settle(`captions:${dir}`, skipBad));
   if (wordless > 0) notices.push(`captions:${dir}: ${wordless} caption line(s) without any word (only punctuation or symbols) were dropped`);
+  if (notUtf8.length > 0) notices.push(`captions:${dir}: ${listLines('caption file(s) are not UTF-8 (their invalid bytes split words)', notUtf8)}; save them as UTF-8`);
   if (files.length === 0) throw new UserError(`captions:${dir}: no captioned images in ${root} (NAME.png beside NAME.txt, one caption per line)`);
   return { files, notices };
 }
@@ -319,7 +326,6 @@ export async function scanCaptionManifest(spec: string, split: 'train' | 'test',
     if ((await stat(f.image).catch(() => undefined))?.isFile()) files.push(f);
     else problems.add('image file(s) not found', `${f.image} (${f.where})`);
   }
-  // An image whose every line was empty is an image without a caption.
   const notices = problems.settle(`captions:${spec}`, skipBad);
   if (files.length === 0) throw new UserError(`captions:${spec}: no captioned images in ${file}`);
   return { files, notices };

@@ -6,6 +6,7 @@ import { captionedSource, textSettings, type CaptionedItem, type CaptionOptions 
 import { compact } from './decode.js';
 import { codePointKey, isTestKey, loadEmoji, OPENMOJI } from './emoji.js';
 import { ensureNpmPackage, type Log } from './package_data.js';
+import { tokenize } from './tokenizer.js';
 
 export interface OpenmojiCaptionOptions extends CaptionOptions {
   cache?: string;
@@ -50,7 +51,7 @@ export async function openmojiCaptions(pkgDir: string): Promise<Map<string, stri
   const out = new Map<string, string[]>();
   for (const e of entries) {
     const key = codePointKey(e.hexcode);
-    if (out.has(key) || typeof e.annotation !== 'string' || e.annotation.trim() === '') continue;
+    if (out.has(key) || typeof e.annotation !== 'string' || tokenize(e.annotation).length === 0) continue;
     out.set(key, openmojiSentences(e, e.skintone_base_hexcode ? byHex.get(e.skintone_base_hexcode) : undefined));
   }
   return out;

@@ -98,6 +98,8 @@ export interface LoadDataOptions {
    * then words by id) instead of one built from the training captions; unknown words become UNK, with a notice.
    */
   vocab?: string[];
+  /** Text data, with `vocab`: tokens per caption (the encoder's input length), in place of maxWords. */
+  maxLen?: number;
   /** lowres: data only: bicubic-upscale the input back to the target's size (for same-size translators such as pix2pix). */
   upsampleInput?: boolean;
 }

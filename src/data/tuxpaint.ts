@@ -6,6 +6,7 @@ import type { ArraySource } from './types.js';
 import { captionedSource, DEFAULT_CAPTION_IMAGE_SIZE, textSettings, type CaptionedItem, type CaptionOptions } from './captions.js';
 import { compact, forEachBounded, toRaw } from './decode.js';
 import { isTestKey, renderSvg } from './emoji.js';
+import { tokenize } from './tokenizer.js';
 import { cachedImages, ensureDebPackage, stderrLog, type DebDataPackage, type DebFetcher, type Log } from './package_data.js';
 
 export const TUXPAINT_STAMPS: DebDataPackage = {
@@ -52,7 +53,7 @@ export async function listStamps(stampsDir: string, split: 'train' | 'test'): Pr
     if (isTestKey(key) !== (split === 'test')) continue;
     const txt = join(stampsDir, `${key}.txt`);
     const first = texts.has(key) ? (await readFile(txt, 'utf8')).replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') : undefined;
-    if (first === undefined || /^[\w@]+\.utf8=/.test(first)) {
+    if (first === undefined || /^[\w@]+\.utf8=/.test(first) || tokenize(first).length === 0) {
       uncaptioned++;
       continue;
     }

@@ -38,7 +38,7 @@ export interface TextTestSet {
  */
 export async function textTestSet(config: RunConfig, data: DatasetInfo, count: number, seed: number): Promise<TextTestSet> {
   if (!data.text) throw new UserError(`${data.name}: the run has no captions to score against`);
-  const opts = { limit: count, imageSize: data.shape[0], channels: data.shape[2] as 1 | 3, vocab: data.text.vocab, maxWords: data.text.maxLen, log: () => {} };
+  const opts = { limit: count, imageSize: data.shape[0], channels: data.shape[2] as 1 | 3, vocab: data.text.vocab, maxLen: data.text.maxLen, log: () => {} };
   const notices: string[] = [];
   let source: ArraySource;
   try {

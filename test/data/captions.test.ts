@@ -88,6 +88,10 @@ test('an imposed vocabulary (a pretrained encoder\'s) tokenizes the captions, un
   assert.deepEqual(src.info.text!.vocab, vocab);
   assert.deepEqual([...src.captions!.tokens], [3, 1, 2]);
   assert.ok(src.notices!.some((n) => /1 word\(s\).*<unk>: red/.test(n)));
+  // With the encoder's input length, rows are that long whatever --max-words says.
+  const long = await loadCaptionFiles(dir, { imageSize: 2, vocab, maxLen: 5, maxWords: 2 });
+  assert.equal(long.info.text!.maxLen, 5);
+  assert.deepEqual([...long.captions!.tokens], [3, 1, 2, 0, 0]);
 });
 
 test('captions:FILE.jsonl: several lines per image, paths relative to the manifest, lists of captions; FILE-test.jsonl is the test split', async () => {
@@ -163,6 +167,10 @@ test('a caption in another script than the vocabulary\'s is a notice counting it
   assert.match(note, /a\.txt: "Ворона 2\."/);
   const latin = await loadCaptionFiles(await folder({ 'a.png': 1 }, { 'a.txt': 'café au lait' }), { imageSize: 2 });
   assert.ok(!latin.notices!.some((n) => /another script/.test(n)));
+  const latin1 = await folder({ 'a.png': 1 }, {});
+  await writeFile(join(latin1, 'a.txt'), Buffer.from('caf\xe9 au lait', 'latin1'));
+  const read = await loadCaptionFiles(latin1, { imageSize: 2 });
+  assert.ok(read.notices!.some((n) => /1 caption file\(s\) are not UTF-8.*a\.txt/.test(n)), read.notices!.join('\n'));
 });
 
 test('captions data needs the whole caption set: a tiny folder trains through BatchStream-compatible fields', async () => {
