@@ -197,14 +197,18 @@ export function attnGanStep(ctx: StepContext): StepStats {
       const r = d.real[i];
       adversarial = tf.add(adversarial, tf.add(loss.g(f.uncond, r.uncond), loss.g(f.cond, r.cond)));
     }
-    const image = encodeImages(imageEncoder, out.images[stages - 1] as tf.Tensor4D); // the final image's regions and global feature
-    const damsm = damsmLoss({ words: text.words, mask: text.mask, sentence: text.sentence, regions: image.regions, global: image.global });
     const kl = caKlDivergence(out.mu, out.logVar);
     kept['loss/G_GAN'] = tf.keep(adversarial as tf.Scalar);
-    kept['loss/G_DAMSM'] = tf.keep(damsm.total);
-    kept['loss/G_DAMSM_words'] = tf.keep(damsm.words);
     kept['loss/G_KL'] = tf.keep(kl);
-    return tf.addN([adversarial, tf.mul(s.lambdaDamsm, damsm.total), tf.mul(s.klWeight, kl)]) as tf.Scalar;
+    const terms = [adversarial, tf.mul(s.klWeight, kl)];
+    if (s.lambdaDamsm > 0) {
+      const image = encodeImages(imageEncoder, out.images[stages - 1] as tf.Tensor4D); // the final image's regions and global feature
+      const damsm = damsmLoss({ words: text.words, mask: text.mask, sentence: text.sentence, regions: image.regions, global: image.global });
+      kept['loss/G_DAMSM'] = tf.keep(damsm.total);
+      kept['loss/G_DAMSM_words'] = tf.keep(damsm.words);
+      terms.push(tf.mul(s.lambdaDamsm, damsm.total));
+    }
+    return tf.addN(terms) as tf.Scalar;
   }, true, trainableVariables(nets.generator))!;
   const lossValue = lossG.dataSync()[0];
   const extra = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));

@@ -219,3 +219,12 @@ test('attngan: G, the stage discriminators and the composed text model save and 
   tf.dispose([zs, ...images, ...Object.values(text), captions.tokens, captions.lengths]);
   for (const [, m] of allNetworks(nets)) m.dispose();
 });
+
+test('attngan with --lambda-damsm 0 trains without the DAMSM term (the image encoder is not run)', () => {
+  const source = squares(16, 1);
+  const config = resolveFamilyConfig(attngan.settings!, attngan.defaults(source.info), { model: 'attngan', ...TINY, ...{ lambdaDamsm: 0 } });
+  const state = freshState(attngan, source, config);
+  const stats = [runStep(state), runStep(state)];
+  assert.ok(stats.every((s) => !('loss/G_DAMSM' in s.extra!) && Number.isFinite(s.extra!['loss/G_GAN']) && Number.isFinite(s.lossG)));
+  disposeState(state);
+});
