@@ -21,6 +21,12 @@ import '../nn/modulated_conv.js';
 import '../nn/synthesis_inputs.js';
 import '../nn/residual_block.js';
 import '../nn/w_plus.js';
+import '../nn/glu.js';
+import '../nn/conditioning_augmentation.js';
+import '../nn/word_attention.js';
+import '../nn/text_fusion.js';
+import '../nn/last_states.js';
+import '../nn/fused_lstm.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */
 export interface NamedTensor {

@@ -23,6 +23,7 @@ import { esrgan } from './esrgan.js';
 import { agecgan } from './agecgan.js';
 import { dfgan } from './dfgan.js';
 import { stackgan } from './stackgan.js';
+import { attngan } from './attngan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -49,6 +50,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   agecgan,
   dfgan,
   stackgan,
+  attngan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

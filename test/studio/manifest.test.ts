@@ -37,7 +37,7 @@ test('manifest: translators declare their directions, generator folders, shapes 
 
 test('manifest: truncation in z is declared for the page; truncation in w waits for the style section', () => {
   for (const [name, family] of Object.entries(MODELS)) {
-    if (family.condition === 'image' || family.condition === 'text') continue; // translators have their own test; no page feeds text yet
+    if (family.condition === 'image' || family.condition === 'text') continue; // text runs need captioned data
     const m = checkpointManifest(state(name, FASHION), '/c');
     assert.equal(m.truncation, family.truncation === 'z' ? 'z' : undefined, name);
     assert.equal(m.style, undefined, `${name}: the style section needs the networks (style_export.ts)`);

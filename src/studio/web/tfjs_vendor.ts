@@ -29,3 +29,7 @@ import '../../nn/w_plus.js';
 import '../../nn/sr_layers.js';
 import '../../nn/last_states.js';
 import '../../nn/fused_lstm.js';
+import '../../nn/glu.js';
+import '../../nn/conditioning_augmentation.js';
+import '../../nn/word_attention.js';
+import '../../nn/text_fusion.js';
