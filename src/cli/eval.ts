@@ -113,16 +113,18 @@ async function evalTextRun(target: string, opts: EvalCliOptions, log: (line: str
   const { nets, state } = await loadSamplingNetworks(target);
   try {
     const family = getModel(state.config.model);
-    const metrics = opts.metrics === 'fid' ? ['fid', 'r-precision', ...(state.config.data === 'captions:fashion-mnist' ? ['agreement'] : [])] : opts.metrics === 'all' ? [...TEXT_METRICS] : opts.metrics.split(',').map((m) => m.trim());
+    // 'all': FID, R-precision, and agreement where the data's sentences carry what it checks.
+    const all = ['fid', 'r-precision', ...(state.config.data === 'captions:fashion-mnist' ? ['agreement'] : [])];
+    const metrics = opts.metrics === 'all' ? all : opts.metrics.split(',').map((m) => m.trim());
     const set = await textTestSet(state.config, state.data, opts.count ?? 1000, opts.seed);
     for (const notice of set.notices) log(notice);
     const run = { config: state.config, data: state.data, modelEncoder: nets.extra?.[TEXT_ENCODER] };
     const { scores, protocol } = await scoreTextRun((r) => sampleFamily(family, nets, r, run), set, metrics, run, { seed: opts.seed, rEncoders: opts.rEncoders, log });
-    const all = { model: family.name, step: String(state.step), ...protocol };
-    if (opts.json) process.stdout.write(JSON.stringify({ scores, protocol: all }) + '\n');
+    const lines = { model: family.name, step: String(state.step), ...protocol };
+    if (opts.json) process.stdout.write(JSON.stringify({ scores, protocol: lines }) + '\n');
     else {
       for (const [k, v] of Object.entries(scores)) process.stdout.write(`${k.padEnd(26)} ${v.toPrecision(5)}\n`);
-      for (const [k, v] of Object.entries(all)) process.stdout.write(`protocol  ${k}: ${v}\n`);
+      for (const [k, v] of Object.entries(lines)) process.stdout.write(`protocol  ${k}: ${v}\n`);
     }
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
@@ -166,7 +168,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .command('eval')
     .description('evaluate a generator or a samples file against a reference set; prints each metric with its protocol')
     .argument('<target>', 'a run folder (newest checkpoint), a checkpoint folder, or a samples .npy (uint8 0–255 or float32 in [-1, 1])')
-    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, ppl (stylegan2: perceptual path length, no --ref), or all; translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits)`, 'fid')
+    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, ppl (stylegan2: perceptual path length, no --ref), or all; translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits); text-to-image runs: ${TEXT_METRICS.join(', ')} or all`, 'fid')
     .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data)`)
     .option('--direction <AtoB|BtoA>', 'translator runs with two generators (cyclegan): which way to score')
     .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated)', int('--count'))

@@ -17,20 +17,19 @@ import { PaddingMask } from '../nn/word_attention.js';
 import { IMAGE_ENCODER, TEXT_ENCODER, buildImageEncoder, buildTextEncoder, encodeImages, encodeText, type TextFeatures } from '../text/encoders.js';
 import { damsmLoss } from '../text/damsm.js';
 import { requestCaptions } from '../text/sampling.js';
+import { TEXT_ENCODER_SETTINGS, rollBatch, type TextEncoderSettings } from '../text/conditioning.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { attnDiscriminators, attnGenerator, generatorOutputs, stageLogits, stagesProblem, type AttnGanSpec } from './nets/attn_nets.js';
 
 /** attngan's own settings (flags --lambda-damsm, --kl-weight, --cond-dim, --stages, --res-blocks, --d-width, --word-dim, --text-dim). */
-export interface AttnGanSettings {
+export interface AttnGanSettings extends TextEncoderSettings {
   lambdaDamsm: number;
   klWeight: number;
   condDim: number;
   stages: number;
   resBlocks: number;
   dWidth: number;
-  wordDim: number;
-  textDim: number;
 }
 
 export const ATTNGAN_SETTINGS: SettingsTable = {
@@ -40,8 +39,7 @@ export const ATTNGAN_SETTINGS: SettingsTable = {
   stages: { default: 0, schema: z.number().int().min(0).max(4), help: 'generator stages, each doubling the side (0 = by image size: 3 from 64 px, 16 → 32 → 64; else 2)' },
   resBlocks: { default: 2, schema: z.number().int().nonnegative(), help: 'residual blocks in each refining stage (AttnGAN: 2)' },
   dWidth: { default: 64, schema: z.number().int().positive(), help: "channels of each stage discriminator's first layer, doubled per halving up to 8× (AttnGAN's DF_DIM: 64)" },
-  wordDim: { default: 300, schema: z.number().int().positive(), help: "size of the text encoder's word embeddings (DAMSM: 300)" },
-  textDim: { default: 256, schema: z.number().int().positive().multipleOf(2), help: 'size D of the word and sentence features, half per LSTM direction (DAMSM: 256)' },
+  ...TEXT_ENCODER_SETTINGS,
 };
 
 const FAMILY = 'attngan';
@@ -259,17 +257,6 @@ function discriminatorUpdate(nets: GanNetworks, opt: tf.Optimizer, loss: Adversa
   const perStage = Object.fromEntries(keptStages.map((t, i) => [`loss/D${i}`, t.dataSync()[0]]));
   tf.dispose([lossD, dReal, dFake, ...keptStages]);
   return { lossD: values[0], dReal: values[1], dFake: values[2], stages: perStage, real };
-}
-
-/**
- * A batch rolled by one along its first axis: row i of the result is row (i + 1) mod B, so each real image gets
- * another example's sentence (the mismatched pairs of a matching-aware D, Reed et al. 2016).
- */
-export function rollBatch<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => {
-    const b = x.shape[0];
-    return (b < 2 ? tf.clone(x) : tf.concat([tf.slice(x, 1, b - 1), tf.slice(x, 0, 1)], 0)) as T;
-  });
 }
 
 /** The frozen text encoder's features of captions (no tape: constants to both players). */

@@ -6,6 +6,7 @@ import { extraNetwork, type GanNetworks, type Probe, type SampleResult } from '.
 import { imageRows } from '../gan/sampling.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { BidirectionalLastStates } from '../nn/last_states.js';
+import { caKlDivergence } from '../nn/conditioning_augmentation.js';
 import { TEXT_ENCODER, encodeText, type TextEncoderSpec } from './encoders.js';
 
 /** Sizes of a text family's text encoder (flags --word-dim, --text-dim). */
@@ -56,14 +57,8 @@ export function rollBatch<T extends tf.Tensor>(x: T): T {
   });
 }
 
-/**
- * KL(N(μ, diag σ²) ‖ N(0, I)) of Conditioning Augmentation (Zhang et al. 2017, eq. 3), in closed form
- * ½(μ² + σ² − 1 − log σ²) per dimension, averaged over the batch and the dimensions as the authors' code does
- * (the per-example KL divided by D), from μ and log σ² [B, D].
- */
-export function caKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mul(0.5, tf.mean(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(1, logVar)))) as tf.Scalar);
-}
+/** KL(N(μ, diag σ²) ‖ N(0, I)) of Conditioning Augmentation (Zhang et al. 2017, eq. 3), averaged over batch and dimensions. */
+export const caKl = caKlDivergence;
 
 /** The first n captions of a batch (the progress grid draws from the probe's). */
 export function firstCaptions(text: TextBatch, n: number): TextBatch {
