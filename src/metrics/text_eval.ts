@@ -94,7 +94,7 @@ export async function scoreTextRun(
       const r = rPrecision(judge, { values: fake, n: set.n, shape: set.shape }, set.pool, set.trueIndex, { seed });
       scores['r-precision'] = r.mean;
       scores['r-precision/std'] = r.std;
-      protocol.rPrecision = `${judge.name}; true caption among ${r.candidates} candidates, ${r.draws} draws`;
+      protocol.rPrecision = `${judge.name}; true caption among ${r.candidates} candidates, ${r.draws.length} draws`;
     } finally {
       judge.encoders.text.dispose();
       judge.encoders.image.dispose();
