@@ -63,7 +63,7 @@ function parseEval(stdout: string): EvalJson {
   return JSON.parse(line) as EvalJson;
 }
 
-const SERIES = ['steps', 'fid', 'rPrecision', 'rPrecisionDraws', 'agreement', 'brightnessGap', 'sizeGap', 'trainSeconds', 'evalSeconds'] as const;
+const SERIES = ['steps', 'batch', 'fid', 'rPrecision', 'rPrecisionDraws', 'agreement', 'brightnessGap', 'sizeGap', 'trainSeconds', 'evalSeconds'] as const;
 type Series = Record<(typeof SERIES)[number], number[]>;
 
 interface Options {
@@ -121,6 +121,7 @@ async function benchData(d: (typeof DATASETS)[number], o: Options): Promise<obje
         s.trainSeconds.push(trainSeconds);
         s.evalSeconds.push((Date.now() - t0) / 1000);
         s.steps.push(Number(r.protocol.step));
+        s.batch.push((JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as { batchSize: number }).batchSize);
         s.fid.push(r.scores.fid);
         s.rPrecision.push(r.scores['r-precision']);
         s.rPrecisionDraws.push(r.scores['r-precision/std']);
@@ -138,8 +139,8 @@ async function benchData(d: (typeof DATASETS)[number], o: Options): Promise<obje
   }
   for (const [k, v] of protocols) process.stdout.write(`text ${d.spec} protocol ${k}: ${v}\n`);
   const one = o.seeds.length === 1;
-  process.stdout.write(`text ${d.spec}: mean ± std over seeds ${o.seeds.join(',')}${one ? ' (one seed: R-precision ± is the std over its draws)' : ''}; lower FID is better, higher R-precision and agreement are better; gaps > 0 mean the word steers the image; seconds = wall clock of train (startup included) + eval\n`);
-  const cols: [string, number][] = [['family', 9], ['data', 24], ['steps', 13], ['FID', 17], ['R-precision', 15], ['agreement', 13], ['bright gap', 15], ['size gap', 15], ['seconds', 0]];
+  process.stdout.write(`text ${d.spec}: mean ± std over seeds ${o.seeds.join(',')}${one ? ' (one seed: R-precision ± is the std over its draws)' : ''}; lower FID is better, higher R-precision and agreement are better; gaps > 0 mean the word steers the image; steps × the family's default batch size; seconds = wall clock of train (startup included) + eval\n`);
+  const cols: [string, number][] = [['family', 9], ['data', 24], ['steps × batch', 15], ['FID', 17], ['R-precision', 15], ['agreement', 13], ['bright gap', 15], ['size gap', 15], ['seconds', 0]];
   process.stdout.write(`${cols.map(([n, w]) => n.padEnd(w)).join(' ')}\n`);
   for (const family of FAMILIES) {
     if (o.skip.includes(family)) continue;
@@ -149,7 +150,7 @@ async function benchData(d: (typeof DATASETS)[number], o: Options): Promise<obje
       continue;
     }
     const rp = one ? `${mean(s.rPrecision).toFixed(3)} ± ${mean(s.rPrecisionDraws).toFixed(3)}` : fmt(s.rPrecision, 3);
-    const cells = [family, d.spec, fmt(s.steps, 0), fmt(s.fid), rp, fmt(s.agreement, 3), fmt(s.brightnessGap, 3), fmt(s.sizeGap, 3), `${mean(s.trainSeconds).toFixed(0)} + ${mean(s.evalSeconds).toFixed(0)}`];
+    const cells = [family, d.spec, `${one ? mean(s.steps).toFixed(0) : fmt(s.steps, 0)} × ${mean(s.batch).toFixed(0)}`, fmt(s.fid), rp, fmt(s.agreement, 3), fmt(s.brightnessGap, 3), fmt(s.sizeGap, 3), `${mean(s.trainSeconds).toFixed(0)} + ${mean(s.evalSeconds).toFixed(0)}`];
     process.stdout.write(`${cells.map((c, i) => c.padEnd(cols[i][1])).join(' ')}\n`);
     if (failed[family]) process.stdout.write(`${''.padEnd(9)} later seed failed: ${failed[family]}\n`);
   }
