@@ -12,12 +12,11 @@ import type { DatasetInfo, TextBatch } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { caKlDivergence } from '../nn/conditioning_augmentation.js';
 import { upsampleNearest2x } from '../nn/upsample.js';
-import { BidirectionalLastStates } from '../nn/last_states.js';
 import { PaddingMask } from '../nn/word_attention.js';
 import { IMAGE_ENCODER, TEXT_ENCODER, buildImageEncoder, buildTextEncoder, encodeImages, encodeText, type TextFeatures } from '../text/encoders.js';
 import { damsmLoss } from '../text/damsm.js';
 import { requestCaptions } from '../text/sampling.js';
-import { TEXT_ENCODER_SETTINGS, rollBatch, type TextEncoderSettings } from '../text/conditioning.js';
+import { TEXT_ENCODER_SETTINGS, rollBatch, textGeneratorModel, type TextEncoderSettings } from '../text/conditioning.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { attnDiscriminators, attnGenerator, generatorOutputs, stageLogits, stagesProblem, type AttnGanSpec } from './nets/attn_nets.js';
@@ -140,15 +139,11 @@ export const attngan: GanFamily = {
 
   /** [z, token ids] → the last stage's images: the text encoder, its sentence feature and padding mask, and G, sharing their weights. */
   textGenerator(nets, run) {
-    const encoder = extraNetwork(nets, TEXT_ENCODER, FAMILY);
     const stages = stagesOf(run.data, run.config);
-    const zIn = tfl.input({ shape: [run.config.latentDim], name: 'z' });
-    const tokens = tfl.input({ shape: [run.data.text!.maxLen], name: 'tokens' });
-    const words = encoder.apply(tokens) as tfl.SymbolicTensor; // [B, T, D]
-    const sentence = new BidirectionalLastStates({ name: 'sentence' }).apply(words) as tfl.SymbolicTensor;
-    const mask = new PaddingMask({ name: 'word_mask' }).apply(tokens) as tfl.SymbolicTensor;
-    const outputs = nets.generator.apply([zIn, sentence, words, mask]) as tfl.SymbolicTensor[];
-    return tfl.model({ inputs: [zIn, tokens], outputs: outputs[stages - 1], name: 'text-generator' });
+    return textGeneratorModel(extraNetwork(nets, TEXT_ENCODER, FAMILY), run.config.latentDim, run.data.text!.maxLen, (z, sentence, words, tokens) => {
+      const mask = new PaddingMask({ name: 'word_mask' }).apply(tokens) as tfl.SymbolicTensor;
+      return (nets.generator.apply([z, sentence, words, mask]) as tfl.SymbolicTensor[])[stages - 1]; // the final stage's image
+    });
   },
 };
 

@@ -95,11 +95,15 @@ export function textPicture(probe: Probe, generate: (z: tf.Tensor2D, text: TextB
  * A text family's composed model (GanFamily.textGenerator): [z [B, latentDim], token ids [B, maxLen] as float32]
  * → images, the run's text encoder and its generator in one model over their own layers (weights shared), so
  * `ganforge export` and the studio's text page draw in the browser what `sample --text` draws for the same z.
+ * `generate` gets z, the sentence [B, D], the word features [B, T, D] and the token ids (for a padding mask).
  */
-export function textGeneratorModel(encoder: tfl.LayersModel, latentDim: number, maxLen: number, generate: (z: tfl.SymbolicTensor, sentence: tfl.SymbolicTensor) => tfl.SymbolicTensor): tfl.LayersModel {
+export function textGeneratorModel(
+  encoder: tfl.LayersModel, latentDim: number, maxLen: number,
+  generate: (z: tfl.SymbolicTensor, sentence: tfl.SymbolicTensor, words: tfl.SymbolicTensor, tokens: tfl.SymbolicTensor) => tfl.SymbolicTensor,
+): tfl.LayersModel {
   const latent = tfl.input({ shape: [latentDim], name: 'z' });
   const tokens = tfl.input({ shape: [maxLen], name: 'tokens' });
   const words = encoder.apply(tokens) as tfl.SymbolicTensor; // [B, T, D], padding masked
   const sentence = new BidirectionalLastStates({ name: 'sentence_of_words' }).apply(words) as tfl.SymbolicTensor; // [B, D]
-  return tfl.model({ inputs: [latent, tokens], outputs: generate(latent, sentence), name: 'text-generator' });
+  return tfl.model({ inputs: [latent, tokens], outputs: generate(latent, sentence, words, tokens), name: 'text-generator' });
 }
