@@ -100,12 +100,15 @@ function textEvaluator(config: RunConfig, data: DatasetInfo): Evaluator {
   }
   const better: Record<string, boolean> = { fid: true, 'r-precision': false, agreement: false };
   let set: TextTestSet | undefined;
+  let judge: string | undefined; // R-precision's encoders, found (or trained) at the first evaluation
   return {
     primary: `eval/${asked[0]}`,
     lowerIsBetter: better[asked[0]],
     async evaluate(sample) {
       set ??= await textTestSet(config, data, config.evalCount, config.seed);
-      const { scores } = await scoreTextRun(sample, set, asked, { config, data }, { seed: config.seed, log: () => {} });
+      const result = await scoreTextRun(sample, set, asked, { config, data }, { seed: config.seed, log: () => {}, rEncoders: judge });
+      judge ??= result.judge;
+      const { scores } = result;
       return Object.fromEntries(Object.entries(scores).map(([k, v]) => [`eval/${k}`, v]));
     },
   };

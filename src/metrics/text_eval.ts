@@ -66,12 +66,13 @@ export async function textTestSet(config: RunConfig, data: DatasetInfo, count: n
  * A text run's scores on `set`: images are drawn by `sample` for each image's caption (latents from `seed`);
  * 'fid' against the set's images, 'r-precision' with evaluation encoders trained apart from the run's own
  * (`rEncoders`: a folder, or trained once on the run's data and cached), 'agreement' (captions:fashion-mnist
- * only) from images drawn for balanced class × brightness × size sentences. Returns scores and protocol lines.
+ * only) from images drawn for balanced class × brightness × size sentences. Returns scores, protocol lines and
+ * the judge encoders' folder (pass it as `rEncoders` next time to skip finding them again).
  */
 export async function scoreTextRun(
   sample: (request: SampleRequest) => SampleResult, set: TextTestSet, metrics: readonly string[],
   run: { config: RunConfig; data: DatasetInfo; modelEncoder?: tfl.LayersModel }, opts: { seed?: number; rEncoders?: string; log?: (line: string) => void } = {},
-): Promise<{ scores: Record<string, number>; protocol: Record<string, string> }> {
+): Promise<{ scores: Record<string, number>; protocol: Record<string, string>; judge?: string }> {
   for (const m of metrics) if (!(TEXT_METRICS as readonly string[]).includes(m)) throw new UserError(`unknown text-to-image metric '${m}'; valid: ${TEXT_METRICS.join(', ')}`);
   const seed = opts.seed ?? 0;
   const [h, w, c] = set.shape;
@@ -87,9 +88,12 @@ export async function scoreTextRun(
     protocol.fidNet = net.info.name;
     net.dispose();
   }
+  let judgeDir: string | undefined;
   if (metrics.includes('r-precision')) {
-    const train = await loadData(run.config.data, { imageSize: h, channels: c as 1 | 3, maxWords: run.data.text?.maxLen, log: opts.log ? (l: string) => opts.log!(l) : () => {} });
+    // The training split is read only to train (or find the cache of) judge encoders when none are given.
+    const train = opts.rEncoders ? undefined : await loadData(run.config.data, { imageSize: h, channels: c as 1 | 3, maxWords: run.data.text?.maxLen, log: opts.log ? (l: string) => opts.log!(l) : () => {} });
     const judge = await rPrecisionEncoders({ given: opts.rEncoders, source: train, data: run.config.data, modelEncoder: run.modelEncoder, log: opts.log });
+    judgeDir = judge.dir;
     try {
       const r = rPrecision(judge, { values: fake, n: set.n, shape: set.shape }, set.pool, set.trueIndex, { seed });
       scores['r-precision'] = r.mean;
@@ -113,5 +117,5 @@ export async function scoreTextRun(
       classifier.dispose();
     }
   }
-  return { scores, protocol };
+  return { scores, protocol, judge: judgeDir };
 }
