@@ -4,11 +4,13 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { startRun, resumeRun } from '../run.js';
 import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
-import { allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
+import { DEFAULT_DATA_KINDS, allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { Trainer } from '../gan/trainer.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
-import { checkTruncation, oneHotLabels, resultPng, sampleFamily, sampledClasses } from '../gan/sampling.js';
+import { checkTruncation, oneHotLabels, resultPng, sampleFamily, sampledClasses, sequenceInfoOf } from '../gan/sampling.js';
+import { unscale } from '../data/sequences.js';
+import { stringify } from 'csv-stringify/sync';
 import { parseMixLayers, parseSeedList, styleMixGrid } from '../gan/style_mixing.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
 import { MODELS, getModel } from '../models/registry.js';
@@ -162,11 +164,13 @@ export interface SampleOptions {
   text?: string[];
   textFile?: string;
   textTo?: string;
+  /** A class by its name (or index): rcgan's condition value, any class-conditional run's class. */
+  condition?: string;
 }
 
 export async function sampleCommand(target: string, opts: SampleOptions): Promise<void> {
   const ext = path.extname(opts.out).toLowerCase();
-  if (ext !== '.npy' && ext !== '.png') throw new UserError(`--out must end in .npy or .png, got '${opts.out}'`);
+  if (ext !== '.npy' && ext !== '.png' && ext !== '.csv') throw new UserError(`--out must end in .npy, .png or .csv (sequence runs), got '${opts.out}'`);
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new UserError(`--count must be a positive integer, got ${opts.count}`);
   if (opts.mixLayers !== undefined && !opts.styleMix) throw new UserError('--mix-layers goes with --style-mix ROW_SEEDS COL_SEEDS');
   if (opts.standingStats !== undefined && (!Number.isInteger(opts.standingStats) || opts.standingStats < 1)) throw new UserError(`--standing-stats must be a positive integer (passes; BigGAN uses 16), got ${opts.standingStats}`);
@@ -177,6 +181,11 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   await initBackend({ prefer: opts.backend }); // validates the name
   const { nets, state, ema } = await loadSamplingNetworks(target, { raw: opts.raw }); // the EMA copy of G unless --raw
   const { data, config } = state;
+  if (ext === '.csv' && data.kind !== 'sequence') throw new UserError(`--out ${opts.out}: CSV is for sequence runs; this run's data (${data.name}) is ${data.kind === 'image' ? 'images' : '2-D points'}: write .png or .npy`);
+  if (opts.condition !== undefined) {
+    if (opts.class !== undefined) throw new UserError('--condition and --class both pick the class; pass one');
+    opts = { ...opts, class: conditionClass(opts.condition, data) };
+  }
   // The family decides what sampling means: noise, a class (--class), infogan's codes (--code/--vary), truncation.
   let result;
   try {
@@ -191,6 +200,11 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   await fs.mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   if (ext === '.png') {
     await writeFileAtomic(opts.out, await resultPng(result, data));
+  } else if (data.kind === 'sequence') {
+    // Original units: the scaling saved with the run undone, [N, T, F] in .npy or one row per time step in .csv.
+    const values = unscale(result.values, sequenceInfoOf(data).scaling);
+    const classes = sampledClassNames(count, data, opts.class);
+    await writeFileAtomic(opts.out, ext === '.csv' ? sequencesCsv(values, count, data, classes) : encodeNpy(values, [count, ...result.shape]));
   } else if (data.kind === 'image') {
     await writeFileAtomic(opts.out, encodeNpy(toUint8Images(result.values), [count, ...result.shape])); // uint8 [N, H, W, C]
   } else {
@@ -254,10 +268,53 @@ export async function infoCommand(dir: string): Promise<void> {
 }
 
 export function modelsCommand(): void {
-  for (const family of Object.values(MODELS)) process.stdout.write(`${family.name.padEnd(10)} ${family.summary}\n${' '.repeat(11)}${family.paper}\n`);
+  for (const family of Object.values(MODELS)) {
+    const takes = (family.dataKinds ?? DEFAULT_DATA_KINDS).join(', ');
+    process.stdout.write(`${family.name.padEnd(10)} ${family.summary} [${takes}]\n${' '.repeat(11)}${family.paper}\n`);
+  }
 }
 
 export async function doctorCommand(): Promise<void> {
   await initBackend({ quiet: true });
   process.stdout.write((await backendReport()).join('\n') + '\n');
+}
+
+/**
+ * `--condition VALUE`: the class whose name is VALUE (a CSV condition column's value, a folder's sub-folder), or
+ * its index; refused for an unconditional run, naming what would make one.
+ */
+export function conditionClass(value: string, data: DatasetInfo): number {
+  const names = data.classNames ?? [];
+  if (names.length === 0) {
+    throw new UserError(`--condition ${value}: this run of ${data.name} is unconditional (its data has no classes); train a conditional family (rcgan, cgan, acgan) on data with classes (--condition-column for CSV series) to sample by condition`);
+  }
+  const at = names.indexOf(value);
+  if (at >= 0) return at;
+  const k = Number(value);
+  if (/^\d+$/.test(value) && k < names.length) return k;
+  throw new UserError(`--condition ${value}: not one of this run's conditions (${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})`);
+}
+
+/** The class name of each sample, when the run is class-conditional: the one asked for, else the classes cycled as sampling draws them. */
+function sampledClassNames(count: number, data: DatasetInfo, k: number | undefined): string[] | undefined {
+  const names = data.classNames;
+  if (!names || names.length === 0) return undefined;
+  return Array.from({ length: count }, (_, i) => names[k ?? i % names.length]);
+}
+
+/** Sequences as CSV: one row per (sample, step), the features in their original units (and the condition, if any). */
+export function sequencesCsv(values: Float32Array, count: number, data: DatasetInfo, classes?: string[]): string {
+  const seq = sequenceInfoOf(data);
+  const [t, f] = data.shape;
+  const condition = classes ? [seq.conditionColumn ?? 'class'] : [];
+  const rows: (string | number)[][] = [];
+  for (let n = 0; n < count; n++) {
+    for (let i = 0; i < t; i++) {
+      const row: (string | number)[] = [n, i];
+      if (classes) row.push(classes[n]);
+      for (let j = 0; j < f; j++) row.push(values[(n * t + i) * f + j]);
+      rows.push(row);
+    }
+  }
+  return stringify(rows, { header: true, columns: ['sample', 'step', ...condition, ...seq.features] });
 }

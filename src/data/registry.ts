@@ -26,6 +26,7 @@ import { loadTuxpaint } from './tuxpaint.js';
 import { loadMnistThickness } from './thickness.js';
 import { loadEmojiAge } from './emoji_age.js';
 import { asOrdinal } from './ordinal.js';
+import { sinesSource, type ScalingKind } from './sequences.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
@@ -56,6 +57,7 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'captions:fashion-mnist', help: 'Fashion-MNIST with 4 sentences per image made of its class, measured brightness (dark/medium/light) and size (small/large): "a dark small sneaker" (the controllable case)' },
   { spec: 'tuxpaint', help: "Tux Paint's ~1,000 photo and clip-art stamps with their English captions, 64 px on white, 1 in 10 held out by name (Debian tuxpaint-stamps-default, GPL-2, 161 MB; installs on first use)" },
   { spec: 'openmoji-captions', help: 'OpenMoji colour emoji with 3 sentences each from their annotations and tags, 64 px (npm openmoji, CC BY-SA 4.0; installs on first use)' },
+  { spec: 'sines', help: "TimeGAN's synthetic sines: 10,000 sequences of 24 steps × 5 features, sin(ηt + θ) with η, θ ~ U[0, 0.1] (the authors' code's variant)" },
   { spec: 'fluent-emoji', help: "Microsoft's Fluent Emoji 3D renders, 64 px on --background, 3,391 train+test (npm @lobehub/fluent-emoji-3d, MIT; installs on first use)" },
 ];
 
@@ -109,6 +111,20 @@ export interface LoadDataOptions {
   upsampleInput?: boolean;
   /** folder: data: its sub-folders are ordered bins of one attribute (sorted by numeric prefix, else by name). */
   ordinal?: boolean;
+  /** Sequence data (csv:FILE and the named series): how rows become scaled training windows. */
+  sequence?: SequenceLoadOptions;
+}
+
+/** How sequence data is read and cut (the --columns … --fill flags); absent fields take the dataset's defaults. */
+export interface SequenceLoadOptions {
+  columns?: string[];
+  timeColumn?: string;
+  conditionColumn?: string;
+  idColumn?: string;
+  window?: number;
+  stride?: number;
+  scaling?: ScalingKind;
+  fill?: 'none' | 'forward' | 'linear' | 'drop';
 }
 
 /** folder:PATH resized to one size, in memory or streamed. */
@@ -186,6 +202,7 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
   }
   if (spec === 'mnist-thickness') return adaptImages(await loadMnistThickness({ split: opts.split, limit: opts.limit }), { imageSize: opts.imageSize, channels: opts.channels });
   if (spec === 'emoji-age') return loadEmojiAge({ split: opts.split, limit: opts.limit, imageSize: opts.imageSize, log: opts.log });
+  if (spec === 'sines') return sinesSource({ window: opts.sequence?.window, split: opts.split, count: opts.limit });
   if (spec === 'openmoji') return loadOpenmoji(opts);
   if (spec === 'tuxpaint') return loadTuxpaint(opts);
   if (spec === 'openmoji-captions') return loadOpenmojiCaptions(opts);

@@ -40,8 +40,8 @@ export interface TextConditionInfo {
 export interface DatasetInfo {
   /** e.g. 'fashion-mnist', 'mnist', 'folder:/path', 'toy:ring8' */
   name: string;
-  kind: 'image' | 'points';
-  /** Shape of one example: [H, W, C] for images, [D] for points. */
+  kind: 'image' | 'points' | 'sequence';
+  /** Shape of one example: [H, W, C] for images, [D] for points, [T, F] for sequences (T time steps of F features). */
   shape: number[];
   /** Number of classes when examples carry labels. */
   numClasses?: number;
@@ -57,6 +57,41 @@ export interface DatasetInfo {
   input?: ImageConditionInfo;
   /** Present when every example carries captions (captions:… data): the text condition. */
   text?: TextConditionInfo;
+  /** Sequence data (kind 'sequence'): its features, windows and the scaling that maps values back to original units. */
+  sequence?: SequenceInfo;
+}
+
+/**
+ * How a feature was scaled for training: scaled = (x − offset) / scale. 'minmax' maps the training data's range
+ * to [0, 1] (TimeGAN's, so generators end in a sigmoid); 'standard' to zero mean and unit variance (linear output);
+ * 'fixed' is a dataset's own known range (sines: [−1, 1] → [0, 1]).
+ */
+export interface FeatureScaling {
+  kind: 'minmax' | 'standard' | 'fixed';
+  offset: number[];
+  scale: number[];
+}
+
+/**
+ * Sequence data: training examples are windows of T consecutive rows of F numeric features, cut from one or more
+ * series with a stride, and scaled per feature. Saved with the run (checkpoints keep DatasetInfo), so samples
+ * are written back in the original units (`ganforge sample --out x.csv`).
+ */
+export interface SequenceInfo {
+  /** Feature (column) names, F of them, in the order of the last axis. */
+  features: string[];
+  /** Window length T and stride S in rows. */
+  window: number;
+  stride: number;
+  scaling: FeatureScaling;
+  /** How many series the windows were cut from (one per --id-column value; 1 for a single series). */
+  series: number;
+  /** The CSV column each window's class came from (rcgan's condition; the class names are its values). */
+  conditionColumn?: string;
+  /** The column the rows were ordered by, when one was named (the time axis of charts). */
+  timeColumn?: string;
+  /** Where the data came from and under what terms, for `info` and the studio. */
+  origin?: string;
 }
 
 /** The conditions a dataset's batches provide: always 'none', 'class' with labels, 'image' with an input domain, 'text' with captions. */

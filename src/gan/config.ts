@@ -58,6 +58,22 @@ export interface RunConfig {
   masks: string;
   /** lowres: data: the input is the target's size divided by this (2, 4 or 8). */
   scale: number;
+  /** Sequence data (csv:FILE): the feature columns, comma-separated ('' = every numeric column). */
+  columns: string;
+  /** Sequence data: the column rows are ordered by ('' = file order). */
+  timeColumn: string;
+  /** Sequence data: a column whose value is each series' class (rcgan's condition; '' = none). */
+  conditionColumn: string;
+  /** Sequence data: a column naming the series each row belongs to, for many series in one file ('' = one series). */
+  idColumn: string;
+  /** Sequence data: time steps per training window (0 = the dataset's own, else 24). */
+  window: number;
+  /** Sequence data: rows between the starts of consecutive windows. */
+  stride: number;
+  /** Sequence data: per-feature scaling, minmax to [0, 1] or standard (zero mean, unit variance). */
+  scaling: 'minmax' | 'standard';
+  /** Sequence data: what to do with missing values: refuse them (none), carry the last value forward, interpolate linearly, or drop their rows. */
+  fill: 'none' | 'forward' | 'linear' | 'drop';
   /** lowres: data: bicubic (antialiased, as MATLAB imresize and PIL) or area (block mean) downscaling. */
   downsample: 'bicubic' | 'area';
   /** lowres: data: σ in HR pixels of a Gaussian blur before downscaling (0 = none). */
@@ -210,6 +226,14 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   maskKind: setting<RunConfig['maskKind']>('rect', z.enum(['rect', 'strokes', 'mixed']), 'masked: data: holes drawn as rect (rectangles) | strokes (free-form brush strokes, Yu et al. 2019) | mixed'),
   masks: setting('', z.string(), "masked: data: a folder of mask images (white = hole, resized to the images) to take the holes from ('' = drawn)"),
   scale: setting(4, z.number().int().min(2).max(8), 'lowres: data: downscale factor of the input, 2 | 4 | 8'),
+  columns: setting('', z.string(), "sequence data (csv:FILE): feature columns, comma-separated ('' = every numeric column)"),
+  timeColumn: setting('', z.string(), "sequence data: the column rows are sorted by before windowing ('' = file order)"),
+  conditionColumn: setting('', z.string(), "sequence data: a column whose value is each series' class, the condition of rcgan ('' = none)"),
+  idColumn: setting('', z.string(), "sequence data: a column naming each row's series, for many series in one file ('' = one series)"),
+  window: setting(0, nonNegativeInt, "sequence data: time steps T per training window (0 = the dataset's own; 24 for CSV files, TimeGAN's)"),
+  stride: setting(1, positiveInt, 'sequence data: rows between the starts of consecutive windows'),
+  scaling: setting<RunConfig['scaling']>('minmax', z.enum(['minmax', 'standard']), 'sequence data: per-feature scaling, minmax (to [0, 1], TimeGAN\'s) | standard (zero mean, unit variance); samples are written back in original units'),
+  fill: setting<RunConfig['fill']>('none', z.enum(['none', 'forward', 'linear', 'drop']), 'sequence data: missing values are refused (none), carried forward, linearly interpolated, or their rows dropped'),
   downsample: setting<RunConfig['downsample']>('bicubic', z.enum(['bicubic', 'area']), 'lowres: data: bicubic (antialiased, as MATLAB imresize/PIL) | area (block mean)'),
   blur: setting(0, z.number().min(0).max(20), 'lowres: data: σ in HR pixels of a Gaussian blur before downscaling (0 = none)'),
   noise: setting(0, z.number().min(0).max(255), 'lowres: data: σ of Gaussian noise on the input, in 0–255 units (0 = none)'),

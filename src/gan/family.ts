@@ -295,6 +295,8 @@ export interface GanFamily {
   paper: string;
   /** The condition its networks consume (default 'none'); the data must provide it (DatasetInfo). */
   condition?: ConditionKind;
+  /** The kinds of data it trains on (default DEFAULT_DATA_KINDS: images and 2-D points); other data is refused before anything is built. */
+  dataKinds?: readonly DatasetInfo['kind'][];
   /**
    * The condition is used when the data provides it and left out when it does not: the family then builds and
    * trains unconditional networks (biggan: class-conditional on labelled data, unconditional on a plain folder).
@@ -374,6 +376,9 @@ export interface GanFamily {
   /** Its attribute edit, when it has one (agecgan): `ganforge edit` is refused for families without. */
   attributeEdit?: AttributeEdit;
 }
+
+/** The data a family trains on when it does not say: images and 2-D points (every family before sequences). */
+export const DEFAULT_DATA_KINDS: readonly DatasetInfo['kind'][] = ['image', 'points'];
 
 /** The optional shared settings a family honours on this data. */
 export function honouredSettings(family: GanFamily, data: DatasetInfo): readonly OptionalSetting[] {

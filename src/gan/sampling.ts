@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { DatasetInfo } from '../data/types.js';
+import type { DatasetInfo, SequenceInfo } from '../data/types.js';
+import { unscale } from '../data/sequences.js';
+import { MAX_PANELS, sequencesPng } from '../io/sequence_plot.js';
 import type { RunConfig } from './config.js';
 import { Rng } from '../util/rng.js';
 import { readTidy } from '../util/tensors.js';
@@ -196,6 +198,7 @@ export function progressPicture(family: GanFamily, nets: GanNetworks, probe: Pro
 /** A PNG of a SampleResult: an image grid, or a scatter plot for 2-D points. */
 export async function resultPng(result: SampleResult, data: DatasetInfo, reference?: Float32Array): Promise<Buffer> {
   if (data.kind === 'points') return scatterPlot(result.values, { reference });
+  if (data.kind === 'sequence') return sequenceSamplesPng(result.values, result.count, data);
   const [h, w, c] = result.shape;
   return imageGrid(toUint8Images(result.values), result.count, h, w, c, { cols: result.cols });
 }
@@ -222,6 +225,21 @@ export function imageRows(columns: tf.Tensor[]): SampleResult {
 /** A PNG of samples: a grid for images (`cols` columns, default ⌈√n⌉), a scatter plot for 2-D points. */
 export async function samplesPng(values: Float32Array, n: number, data: DatasetInfo, reference?: Float32Array, cols?: number): Promise<Buffer> {
   if (data.kind === 'points') return scatterPlot(values, { reference });
+  if (data.kind === 'sequence') return sequenceSamplesPng(values, n, data);
   const [h, w, c] = data.shape;
   return imageGrid(toUint8Images(values), n, h, w, c, { cols });
+}
+
+/** Sequences as small multiples in their original units (the first MAX_PANELS of them). */
+function sequenceSamplesPng(values: Float32Array, n: number, data: DatasetInfo): Promise<Buffer> {
+  const seq = sequenceInfoOf(data);
+  const shown = Math.min(n, MAX_PANELS);
+  const original = unscale(values.slice(0, shown * data.shape[0] * data.shape[1]), seq.scaling);
+  return sequencesPng({ values: original, count: shown, window: data.shape[0], features: seq.features });
+}
+
+/** The sequence description of sequence data, or an error naming what is missing. */
+export function sequenceInfoOf(data: DatasetInfo): SequenceInfo {
+  if (data.kind !== 'sequence' || !data.sequence) throw new Error(`${data.name} is not sequence data (DatasetInfo.sequence is missing)`);
+  return data.sequence;
 }

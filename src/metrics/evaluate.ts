@@ -113,8 +113,9 @@ export async function loadGenerated(target: string, count: number | undefined, s
 }
 
 /** A family's samples (sampleFamily) as a SampleSet (also used by training-time evaluation). */
-export function fromSamples(result: SampleResult, kind: 'image' | 'points', source: string): SampleSet {
+export function fromSamples(result: SampleResult, kind: 'image' | 'points' | 'sequence', source: string): SampleSet {
   const { values, count: n } = result;
+  if (kind === 'sequence') throw new UserError(`${source}: sequences are scored by the time-series metrics, not as images or points`);
   for (let i = 0; i < values.length; i++) values[i] = Math.min(1, Math.max(-1, values[i])); // tanh can round to ±1.0000001
   if (kind === 'points') return { kind, source, values, n };
   const [h, w, c] = result.shape;

@@ -111,7 +111,8 @@ export const METRICS: Readonly<Record<string, MetricDef>> = {
 export const METRIC_NAMES = Object.keys(METRICS);
 
 /** Parse `--metrics fid,kid,…` ('all' = every metric that applies); unknown names get a "did you mean". */
-export function parseMetrics(list: string, kind: 'image' | 'points'): MetricDef[] {
+export function parseMetrics(list: string, kind: 'image' | 'points' | 'sequence'): MetricDef[] {
+  if (kind === 'sequence') throw new UserError('sequence runs are evaluated with the time-series metrics (discriminative, predictive, mmd), which these image/point metrics are not');
   const names = list.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
   if (names.length === 0) throw new UserError(`--metrics is empty; choose from ${METRIC_NAMES.join(', ')}`);
   if (names.length === 1 && names[0] === 'all') {
