@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { getModel } from './models/registry.js';
-import { loadData, type SequenceLoadOptions } from './data/registry.js';
+import { loadData } from './data/registry.js';
 import { maskOptionsOf } from './data/masks.js';
 import { lowresOptions } from './data/derived.js';
 import { BatchStream } from './data/batches.js';
 import { isStored, type DataSource, type TextConditionInfo } from './data/types.js';
-import { flagOf, resolveConfig, resolveFamilyConfig, type RunConfig } from './gan/config.js';
+import { flagOf, resolveConfig, resolveFamilyConfig, sequenceLoadOptions, type RunConfig } from './gan/config.js';
 import { playersOf } from './gan/family.js';
 import { checkHonoured, unusedSettings } from './gan/settings.js';
 import { Trainer } from './gan/trainer.js';
@@ -163,19 +163,6 @@ function checkDataFlags(user: Partial<RunConfig>, data: string): void {
   if (user.randomCrop && !/^(lowres:)?folder:/.test(data)) throw new UserError(`--random-crop reads folder:PATH images at their own size (photos always crops); --data ${data} is not a folder`);
 }
 
-/** The sequence-data flags as load options (unset ones left out, so the dataset's own defaults apply). */
-function sequenceOptionsOf(config: RunConfig): SequenceLoadOptions {
-  const list = config.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
-  return {
-    ...(list.length > 0 ? { columns: list } : {}),
-    ...(config.timeColumn ? { timeColumn: config.timeColumn } : {}),
-    ...(config.conditionColumn ? { conditionColumn: config.conditionColumn } : {}),
-    ...(config.idColumn ? { idColumn: config.idColumn } : {}),
-    ...(config.window ? { window: config.window } : {}),
-    stride: config.stride, scaling: config.scaling, fill: config.fill,
-  };
-}
-
 async function loadSource(config: RunConfig, text?: TextConditionInfo): Promise<DataSource> {
   const source = await loadData(config.data, {
     ...lowresOptions(config),
@@ -186,7 +173,7 @@ async function loadSource(config: RunConfig, text?: TextConditionInfo): Promise<
     maxWords: config.maxWords,
     ...(text ? { vocab: text.vocab, maxLen: text.maxLen } : {}),
     ordinal: config.ordinal || undefined,
-    sequence: sequenceOptionsOf(config),
+    sequence: sequenceLoadOptions(config),
     stream: config.stream,
     background: parseColour(config.background),
     masks: maskOptionsOf(config),

@@ -2,7 +2,8 @@ import type { DatasetInfo } from './data/types.js';
 import type { RunConfig } from './gan/config.js';
 import type { Evaluator } from './gan/trainer.js';
 import { evaluateSets, fromSamples, loadReference, resolveNet, type MetricResult } from './metrics/evaluate.js';
-import { parseMetrics } from './metrics/registry.js';
+import { parseMetrics, SEQUENCE_METRIC_NAMES } from './metrics/registry.js';
+import { sequenceReference, unitRange, type SequenceReference } from './metrics/timeseries/reference.js';
 import type { FeatureNetwork } from './metrics/features.js';
 import { conditionOf, type GanFamily } from './gan/family.js';
 import { TEXT_METRICS, scoreTextRun, textTestSet, type TextTestSet } from './metrics/text_eval.js';
@@ -17,6 +18,9 @@ const PRIMARY: Record<string, { key: string; lowerIsBetter: boolean }> = {
   prdc: { key: 'coverage', lowerIsBetter: false },
   classes: { key: 'klToUniform', lowerIsBetter: true },
   modes: { key: 'modesCovered', lowerIsBetter: false },
+  discriminative: { key: 'discriminative', lowerIsBetter: true },
+  predictive: { key: 'predictive', lowerIsBetter: true },
+  mmd: { key: 'mmd', lowerIsBetter: true },
 };
 
 /** The reference a run is scored against by default: its data's test split, or the toy mixture itself. */
@@ -35,6 +39,7 @@ export function makeEvaluator(config: RunConfig, data: DatasetInfo, family?: Gan
   if (config.evalEvery === 0) return undefined;
   if (family?.condition === 'image') return translatorEvaluator(config);
   if (family && conditionOf(family, data) === 'text') return textEvaluator(config, data);
+  if (data.kind === 'sequence') return sequenceEvaluator(config, data);
   const defs = parseMetrics(config.evalMetrics, data.kind); // validates names now, not at the first evaluation
   const first = PRIMARY[defs[0].name] ?? { key: defs[0].name, lowerIsBetter: true };
   const refSpec = config.evalRef || defaultEvalRef(config.data);
@@ -110,6 +115,29 @@ function textEvaluator(config: RunConfig, data: DatasetInfo): Evaluator {
       judge ??= result.judge;
       const { scores } = result;
       return Object.fromEntries(Object.entries(scores).map(([k, v]) => [`eval/${k}`, v]));
+    },
+  };
+}
+
+/**
+ * Training-time evaluation of a sequence run: `evalCount` generated sequences (fixed latents) against as many real
+ * ones — the data's test split, or its training data when it has none (--eval-ref test|train) — by the time-series
+ * metrics ('fid', the flag's default, means all three: discriminative, predictive, mmd), each run once (no
+ * repetitions, no real-data baseline) with TimeGAN's post-hoc training lengths. Lower is better for every one.
+ */
+function sequenceEvaluator(config: RunConfig, data: DatasetInfo): Evaluator {
+  const metrics = config.evalMetrics === 'fid' ? SEQUENCE_METRIC_NAMES.join(',') : config.evalMetrics;
+  const defs = parseMetrics(metrics, 'sequence');
+  if (config.evalRef !== '' && config.evalRef !== 'train' && config.evalRef !== 'test') throw new UserError(`--eval-ref ${config.evalRef}: a sequence run is evaluated against its data's test split or training data: --eval-ref test (the default) or train`);
+  let ref: SequenceReference | undefined;
+  return {
+    primary: `eval/${defs[0].name}`,
+    lowerIsBetter: true,
+    async evaluate(sample) {
+      ref ??= await sequenceReference(config, data, { split: (config.evalRef || undefined) as 'train' | 'test' | undefined, count: undefined, seed: config.seed, most: config.evalCount });
+      const fake = fromSamples(sample({ count: ref.n, seed: config.seed }), 'sequence', 'training-time samples', data.sequence);
+      const real = { kind: 'sequence' as const, source: ref.name, values: ref.values, n: ref.n, t: ref.t, f: ref.f, unitRange: unitRange(data.sequence!) };
+      return flatten(evaluateSets(fake, real, undefined, ref, { metrics, seed: config.seed, repeats: 1, realBaseline: false }));
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
-import { METRIC_NAMES } from '../metrics/registry.js';
-import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult } from '../metrics/evaluate.js';
+import { METRIC_NAMES, SEQUENCE_METRIC_NAMES, parseMetrics } from '../metrics/registry.js';
+import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, fromSamples, loadGenerated, loadReference, resolveNet, type MetricResult, type SampleSet } from '../metrics/evaluate.js';
+import { sequenceReference, unitRange } from '../metrics/timeseries/reference.js';
 import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS, qualityProtocolOf } from '../metrics/translator_eval.js';
@@ -38,6 +39,10 @@ export interface EvalCliOptions {
   pplSampling?: string;
   class?: number;
   rEncoders?: string;
+  repeats?: number;
+  discriminativeIterations?: number;
+  predictiveIterations?: number;
+  mmdSubset?: number;
 }
 
 /**
@@ -50,6 +55,7 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   await initBackend({ prefer: opts.backend, quiet: true }); // validates the name
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
   const condition = await runCondition(target);
+  if (condition === 'sequence-data') return evalSequenceRun(target, opts, log);
   if (condition === 'image') return evalTranslator(target, opts);
   if (condition === 'text') return evalTextRun(target, opts, log);
   if (opts.plot !== undefined && opts.truncationCurve === undefined) throw new UserError('--plot goes with --truncation-curve');
@@ -97,11 +103,45 @@ async function evalTruncationCurve(target: string, opts: EvalCliOptions, log: (l
   }
 }
 
-/** The condition a run's (or checkpoint's) family consumes on its data; undefined for a samples file or nothing there. */
+/**
+ * How a run (or checkpoint) is scored: 'sequence-data' for a run on sequences (whatever its condition), else the
+ * condition its family consumes on its data; undefined for a samples file or nothing there.
+ */
 async function runCondition(target: string): Promise<string | undefined> {
   if (path.extname(target).toLowerCase() === '.npy' || !(await exists(target))) return undefined;
   const state = await readCheckpointState(await resolveCheckpoint(target));
+  if (state.data.kind === 'sequence') return 'sequence-data';
   return conditionOf(getModel(state.config.model), state.data);
+}
+
+/**
+ * A sequence run: --count sequences drawn from its generator against as many real ones — the data's test split,
+ * or its training data when it has none (--ref train|test chooses), in the run's scaled units — scored by the
+ * time-series metrics (default all: discriminative, predictive, mmd), each with its protocol and repetitions.
+ */
+async function evalSequenceRun(target: string, opts: EvalCliOptions, log: (line: string) => void): Promise<void> {
+  // 'fid' is the flag's default, which means nothing here: the default for sequences is every time-series metric.
+  const metrics = opts.metrics === 'fid' ? 'all' : opts.metrics;
+  parseMetrics(metrics, 'sequence');
+  if (opts.ref !== undefined && opts.ref !== 'train' && opts.ref !== 'test') throw new UserError(`--ref ${opts.ref}: a sequence run is scored against its own data's test split or training data: --ref test (the default, the training data when there is no test split) or --ref train`);
+  for (const [flag, v] of [['--repeats', opts.repeats], ['--discriminative-iterations', opts.discriminativeIterations], ['--predictive-iterations', opts.predictiveIterations], ['--mmd-subset', opts.mmdSubset]] as const) {
+    if (v !== undefined && v < (flag === '--mmd-subset' ? 2 : 1)) throw new UserError(`${flag} must be at least ${flag === '--mmd-subset' ? 2 : 1}, got ${v}`);
+  }
+  const { nets, state, dir } = await loadSamplingNetworks(target);
+  try {
+    const family = getModel(state.config.model);
+    const ref = await sequenceReference(state.config, state.data, { split: opts.ref as 'train' | 'test' | undefined, count: opts.count, seed: opts.seed });
+    log(`reference: ${ref.n} sequences of ${ref.name} (${ref.selection}); drawing as many from ${dir}`);
+    const drawn = sampleFamily(family, nets, { count: ref.n, seed: opts.seed }, { config: state.config, data: state.data });
+    const fake = fromSamples(drawn, 'sequence', `${dir} (${family.name}, step ${state.step}, latent seed ${opts.seed})`, state.data.sequence);
+    const real: SampleSet = { kind: 'sequence', source: ref.name, values: ref.values, n: ref.n, t: ref.t, f: ref.f, unitRange: unitRange(state.data.sequence!) };
+    const results = evaluateSets(fake, real, undefined, { name: ref.name, selection: ref.selection }, {
+      metrics, seed: opts.seed, repeats: opts.repeats, discriminativeIterations: opts.discriminativeIterations, predictiveIterations: opts.predictiveIterations, mmdSubset: opts.mmdSubset, onProgress: log,
+    });
+    for (const r of results) process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : formatResult(r) + '\n');
+  } finally {
+    for (const [, model] of allNetworks(nets)) model.dispose();
+  }
 }
 
 /**
@@ -168,10 +208,14 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .command('eval')
     .description('evaluate a generator or a samples file against a reference set; prints each metric with its protocol')
     .argument('<target>', 'a run folder (newest checkpoint), a checkpoint folder, or a samples .npy (uint8 0–255 or float32 in [-1, 1])')
-    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.join(', ')}, ppl (stylegan2: perceptual path length, no --ref), or all; translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits); text-to-image runs: ${TEXT_METRICS.join(', ')} or all`, 'fid')
-    .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data)`)
+    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.filter((m) => !SEQUENCE_METRIC_NAMES.includes(m)).join(', ')}, ppl (stylegan2: perceptual path length, no --ref), or all; sequence runs: ${SEQUENCE_METRIC_NAMES.join(', ')} or all (the default); translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits); text-to-image runs: ${TEXT_METRICS.join(', ')} or all`, 'fid')
+    .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data); sequence runs: test (default; the training data when there is no test split) or train`)
     .option('--direction <AtoB|BtoA>', 'translator runs with two generators (cyclegan): which way to score')
-    .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated)', int('--count'))
+    .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated; sequence runs: every real sequence, at most 10000, and as many generated)', int('--count'))
+    .option('--repeats <k>', 'sequence runs: repetitions of each metric with fresh seeds, reported as mean ± std (default 5; TimeGAN used 10)', int('--repeats'))
+    .option('--discriminative-iterations <n>', "sequence runs: training steps of the discriminative score's GRU classifier (default 2000, TimeGAN's)", int('--discriminative-iterations'))
+    .option('--predictive-iterations <n>', "sequence runs: training steps of the predictive score's GRU (default 5000, TimeGAN's)", int('--predictive-iterations'))
+    .option('--mmd-subset <n>', 'sequence runs: sequences per side in each MMD² repetition (default 1000)', int('--mmd-subset'))
     .option('--seed <n>', 'seed for generated latents and KID subsets', int('--seed'), 0)
     .option('--net <name>', `feature network: ${NET_NAMES.join(' | ')} | PATH to a TF.js layers model (default: by data)`)
     .option('--layer <name>', 'feature layer of a --net PATH model')

@@ -4,6 +4,7 @@ import { UserError, editDistance } from '../util/errors.js';
 import { DIFF_AUGMENT_POLICIES, parseDiffAugment } from './tricks/diff_augment.js';
 import { adaCentre } from './tricks/ada.js';
 import { isColour } from '../util/colour.js';
+import type { SequenceLoadOptions } from '../data/registry.js';
 
 /**
  * One typed config per run. CLI flags map one-to-one to these keys (camelCase key ↔ kebab-case flag);
@@ -388,4 +389,20 @@ function checkCombinations(config: RunConfig): void {
   if (config.adaTarget > 0 && adaCentre(config.loss) === null) {
     throw new UserError(`--ada-target reads E[sign D(x)], which needs a loss with a fixed decision level (minimax, non-saturating, hinge, least-squares); --loss ${config.loss} leaves the level of D's output free (pass --loss hinge, say)`);
   }
+}
+
+/**
+ * The sequence-data settings as load options, unset ones left out so the dataset's own defaults apply: how
+ * training read the data, and how evaluation reads it again (its test split, cut and scaled the same way).
+ */
+export function sequenceLoadOptions(config: RunConfig): SequenceLoadOptions {
+  const list = config.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  return {
+    ...(list.length > 0 ? { columns: list } : {}),
+    ...(config.timeColumn ? { timeColumn: config.timeColumn } : {}),
+    ...(config.conditionColumn ? { conditionColumn: config.conditionColumn } : {}),
+    ...(config.idColumn ? { idColumn: config.idColumn } : {}),
+    ...(config.window ? { window: config.window } : {}),
+    stride: config.stride, scaling: config.scaling, fill: config.fill,
+  };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { loadData } from '../data/registry.js';
-import type { ArraySource } from '../data/types.js';
+import type { ArraySource, SequenceInfo } from '../data/types.js';
 import { MIXTURES, mixtureSource } from '../data/toy2d.js';
 import { loadSamplingNetworks } from '../gan/checkpoint.js';
 import { allNetworks, type SampleResult } from '../gan/family.js';
@@ -13,12 +13,24 @@ import { UserError, unknownChoice } from '../util/errors.js';
 import { CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
 import { FeatureNetwork, loadClassifierNet, loadUserNet, type Embedding, type FeatureNetInfo, type ImageSet } from './features.js';
 import { loadInceptionNet } from './inception.js';
-import { parseMetrics, type MetricDef, type MetricOptions } from './registry.js';
+import { parseMetrics, type MetricDef, type MetricInputs, type MetricOptions } from './registry.js';
 
-/** A set to evaluate: images (uint8 0–255 or float32 in [-1, 1]) or 2-D points. */
+/** A set to evaluate: images (uint8 0–255 or float32 in [-1, 1]), 2-D points, or sequences [n, t, f] in a run's scaled units. */
 export type SampleSet =
   | ({ kind: 'image'; source: string } & ImageSet)
-  | { kind: 'points'; source: string; values: Float32Array; n: number };
+  | { kind: 'points'; source: string; values: Float32Array; n: number }
+  | SequenceSet;
+
+/** Sequences as a run saw them: scaled per feature (`unitRange`: to [0, 1], else standardised). */
+export interface SequenceSet {
+  kind: 'sequence';
+  source: string;
+  values: Float32Array;
+  n: number;
+  t: number;
+  f: number;
+  unitRange: boolean;
+}
 
 /** Everything that decides a number, printed and stored next to it. */
 export interface Protocol {
@@ -87,7 +99,7 @@ export function samplesFromNpy(arr: NpyArray, label: string): SampleSet {
 function take(set: SampleSet, count: number, what: string, flag: string): SampleSet {
   if (set.n < count) throw new UserError(`${what} has ${set.n} samples, fewer than --count ${count}; lower --count to at most ${set.n}${flag}`);
   if (set.n === count) return set;
-  const per = set.kind === 'image' ? set.h * set.w * set.c : 2;
+  const per = set.kind === 'image' ? set.h * set.w * set.c : set.kind === 'sequence' ? set.t * set.f : 2;
   return { ...set, n: count, values: set.values.subarray(0, count * per) } as SampleSet;
 }
 
@@ -106,16 +118,23 @@ export async function loadGenerated(target: string, count: number | undefined, s
   try {
     const result = sampleFamily(getModel(state.config.model), nets, { count: n, seed, truncation: sampling.truncation }, { config: state.config, data: state.data });
     const psi = sampling.truncation !== undefined ? `, truncation ψ ${sampling.truncation}` : '';
-    return fromSamples(result, state.data.kind, `${dir} (step ${state.step}, latent seed ${seed}${psi})`);
+    return fromSamples(result, state.data.kind, `${dir} (step ${state.step}, latent seed ${seed}${psi})`, state.data.sequence);
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
   }
 }
 
-/** A family's samples (sampleFamily) as a SampleSet (also used by training-time evaluation). */
-export function fromSamples(result: SampleResult, kind: 'image' | 'points' | 'sequence', source: string): SampleSet {
+/**
+ * A family's samples (sampleFamily) as a SampleSet (also used by training-time evaluation). Sequences stay in the
+ * run's scaled units, which `sequence` (the run's SequenceInfo) describes.
+ */
+export function fromSamples(result: SampleResult, kind: 'image' | 'points' | 'sequence', source: string, sequence?: SequenceInfo): SampleSet {
   const { values, count: n } = result;
-  if (kind === 'sequence') throw new UserError(`${source}: sequences are scored by the time-series metrics, not as images or points`);
+  if (kind === 'sequence') {
+    if (!sequence) throw new Error(`fromSamples: ${source} holds sequences; pass the run's SequenceInfo`);
+    const [t, f] = result.shape;
+    return { kind, source, values, n, t, f, unitRange: sequence.scaling.kind !== 'standard' };
+  }
   for (let i = 0; i < values.length; i++) values[i] = Math.min(1, Math.max(-1, values[i])); // tanh can round to ±1.0000001
   if (kind === 'points') return { kind, source, values, n };
   const [h, w, c] = result.shape;
@@ -213,7 +232,6 @@ export async function resolveNet(choice: NetChoice, sample: { c: number }, refer
 export interface EvaluateOptions extends MetricOptions {
   metrics: string;
   seed?: number;
-  onProgress?: (line: string) => void;
   /** The reference set's embedding in `net`, when the caller already has it (several generated sets, one reference). */
   realEmbedding?: Embedding;
 }
@@ -223,8 +241,9 @@ export interface EvaluateOptions extends MetricOptions {
  * Image sets are embedded once with `net`; 2-D points are compared by their coordinates.
  */
 export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwork | undefined, ref: { name: string; selection: string }, opts: EvaluateOptions): MetricResult[] {
+  const what = (s: SampleSet) => (s.kind === 'image' ? 'images' : s.kind === 'sequence' ? 'sequences' : '2-D points');
   if (fake.kind !== real.kind) {
-    throw new UserError(`the generated set is ${fake.kind === 'image' ? 'images' : '2-D points'} and the reference ${ref.name} is ${real.kind === 'image' ? 'images' : '2-D points'}; pick a matching --ref`);
+    throw new UserError(`the generated set is ${what(fake)} and the reference ${ref.name} is ${what(real)}; pick a matching --ref`);
   }
   const defs: MetricDef[] = parseMetrics(opts.metrics, fake.kind);
   const seed = opts.seed ?? 0;
@@ -232,7 +251,14 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
   let realEmb: Embedding;
   let fakeEmb: Embedding;
   let dim: number;
-  if (fake.kind === 'image' && real.kind === 'image') {
+  let sequence: MetricInputs['sequence'];
+  if (fake.kind === 'sequence' && real.kind === 'sequence') {
+    if (fake.t !== real.t || fake.f !== real.f) throw new UserError(`the generated sequences are [${fake.t}, ${fake.f}] (steps, features) and the reference ${ref.name}'s [${real.t}, ${real.f}]`);
+    realEmb = { features: real.values, resize: 'none' };
+    fakeEmb = { features: fake.values, resize: 'none' };
+    dim = real.t * real.f;
+    sequence = { t: real.t, f: real.f, unitRange: real.unitRange };
+  } else if (fake.kind === 'image' && real.kind === 'image') {
     if (!net) throw new Error('evaluateSets: image sets need a feature network');
     info = net.info;
     for (const d of defs) {
@@ -258,7 +284,7 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
     }
   }
   const protocol: Protocol = {
-    featureNet: info?.name ?? 'none (2-D coordinates)',
+    featureNet: info?.name ?? (sequence ? `none (the sequences' values, [${sequence.t}, ${sequence.f}] per sequence, in the run's ${sequence.unitRange ? '[0, 1]' : 'standardised'} scaled units)` : 'none (2-D coordinates)'),
     ...(info?.caveat ? { features: info.caveat } : {}),
     featureLayer: info?.featureLayer ?? '-',
     featureDim: dim,
@@ -275,7 +301,7 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
   };
   return defs.map((d) => {
     opts.onProgress?.(`computing ${d.name}`);
-    const r = d.compute({ net: info, real: realEmb, fake: fakeEmb, nReal: real.n, nFake: fake.n, dim, reference: ref.name, seed, options: opts });
+    const r = d.compute({ net: info, real: realEmb, fake: fakeEmb, nReal: real.n, nFake: fake.n, dim, reference: ref.name, seed, options: opts, sequence });
     return { metric: d.name, values: r.values, protocol: { ...protocol, ...r.settings } };
   });
 }
@@ -288,6 +314,9 @@ export function formatResult(r: MetricResult): string {
   const name = r.protocol.features ? `${r.metric.toUpperCase()} (${String(r.protocol.features)})` : r.metric;
   const head = r.metric === 'kid' ? `${name} ${fmt(v.kid)} ± ${fmt(v.kidStd)}`
     : r.metric === 'is' ? `${name} ${fmt(v.is)} ± ${fmt(v.isStd)}`
+    : r.metric === 'discriminative' ? `discriminative score ${fmt(v.discriminative)} ± ${fmt(v.discriminativeStd)} (accuracy ${fmt(v.accuracy)})`
+    : r.metric === 'predictive' ? `predictive score ${fmt(v.predictive)} ± ${fmt(v.predictiveStd)}${v.realPredictive !== undefined ? ` (trained on real data: ${fmt(v.realPredictive)} ± ${fmt(v.realPredictiveStd)})` : ''}`
+    : r.metric === 'mmd' ? `MMD² ${fmt(v.mmd)} ± ${fmt(v.mmdStd)} (σ² ${fmt(v.sigma2)})`
     : `${name} ${Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ')}`;
   const p = r.protocol;
   // A metric of the generator alone (ppl) has no feature network or reference lines.
@@ -298,7 +327,9 @@ export function formatResult(r: MetricResult): string {
     p.generatedCount !== undefined ? `  generated  ${p.generated}, ${p.generatedCount}, resize ${p.generatedResize}` : `  generated  ${p.generated}`,
     `  seed ${p.seed}, backend ${p.backend}`,
   ];
-  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend'].includes(k));
+  // A metric's protocol and repetitions each get a line of their own: they are sentences, not settings.
+  for (const k of ['protocol', 'repeats']) if (typeof p[k] === 'string') lines.push(`  ${k.padEnd(10)} ${p[k] as string}`);
+  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend', 'protocol', 'repeats'].includes(k));
   if (extra.length) lines.push(`  settings   ${extra.map(([k, x]) => `${k}: ${typeof x === 'string' ? x : JSON.stringify(x)}`).join('; ')}`);
   return lines.join('\n');
 }

@@ -1,8 +1,8 @@
 /**
  * Evaluation metrics with their protocol: FID, KID, Inception Score, precision/recall, density/coverage,
- * class histograms and 2-D mode coverage, the feature networks they run on, and `evaluateSets`, which
- * attaches the network, its weights hash, the reference set, counts, resize method and seed to each number;
- * and the paired L1/PSNR/SSIM of translators (`evaluateTranslation`).
+ * class histograms, 2-D mode coverage, TimeGAN's discriminative and predictive scores and MMD² for sequences, the
+ * feature networks they run on, and `evaluateSets`, which attaches the network, its weights hash, the reference
+ * set, counts, resize method and seed to each number; and the paired L1/PSNR/SSIM of translators (`evaluateTranslation`).
  */
 export { gaussianStats, symmetricEigen, sqrtmPsd, matmulSquare, type GaussianStats, type SymmetricEigen } from './linalg.js';
 export { frechetDistance, fidFromFeatures, type FidParts } from './fid.js';
@@ -19,12 +19,17 @@ export {
   TRANSLATION_METRICS, TRANSLATION_METRIC_NAMES, evaluateTranslation, translationResultJson, formatTranslation,
   type TranslationMetricDef, type TranslationMetricName, type TranslationOptions, type TranslationProtocol, type TranslationResult,
 } from './translation.js';
-export { METRICS, METRIC_NAMES, parseMetrics, type MetricDef, type MetricOptions, type MetricValue } from './registry.js';
+export { METRICS, METRIC_NAMES, SEQUENCE_METRIC_NAMES, parseMetrics, type MetricDef, type MetricOptions, type MetricValue } from './registry.js';
+export {
+  discriminativeScore, predictiveScore, gaussianMmd2, medianSquaredDistance, discriminativeRepeated, predictiveRepeated, mmdRepeated, setPosthocRecurrent, tfjsGru,
+  DEFAULT_REPEATS, type RecurrentFactory, type Sequences, type SequenceMetricOptions,
+} from './timeseries/index.js';
+export { sequenceReference, type SequenceReference } from './timeseries/reference.js';
 export { FeatureNetwork, loadClassifierNet, loadUserNet, wrapModel, shortSha256, type FeatureNetInfo, type ImageSet, type Embedding } from './features.js';
 export { buildClassifier, classifierDir, CLASSIFIER_DATASETS, type ClassifierDataset } from './classifier.js';
 export { loadInceptionNet, inceptionWeightLayout, inceptionWeightCount, INCEPTION_CLASSES, type InceptionParam } from './inception.js';
 export {
   evaluateSets, loadGenerated, loadReference, resolveNet, samplesFromNpy, fromSamples, formatResult,
-  REFERENCE_SPECS, NET_NAMES, type SampleSet, type Protocol, type MetricResult, type EvaluateOptions, type NetChoice,
+  REFERENCE_SPECS, NET_NAMES, type SampleSet, type SequenceSet, type Protocol, type MetricResult, type EvaluateOptions, type NetChoice,
 } from './evaluate.js';
 export { textAgreement, classAgreement, attributeDirection, agreementSentences, type TextAgreement } from './text_agreement.js';

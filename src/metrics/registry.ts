@@ -6,10 +6,11 @@ import { inceptionScore, softmaxRows } from './inception_score.js';
 import { precisionRecallDensityCoverage } from './prdc.js';
 import { classHistogram } from './class_histogram.js';
 import { mixtureModeCoverage } from './mode_coverage.js';
+import { discriminativeRepeated, mmdRepeated, predictiveRepeated, type SequenceMetricOptions } from './timeseries/index.js';
 
-/** Everything a metric may read: embeddings of both sets (or raw 2-D points) and the evaluation settings. */
+/** Everything a metric may read: embeddings of both sets (or raw 2-D points or sequences) and the evaluation settings. */
 export interface MetricInputs {
-  /** Feature network; undefined for 2-D points, whose coordinates are used as they are. */
+  /** Feature network; undefined for 2-D points and sequences, whose values are used as they are. */
   net?: FeatureNetInfo;
   real: Embedding;
   fake: Embedding;
@@ -20,9 +21,14 @@ export interface MetricInputs {
   reference: string;
   seed: number;
   options: MetricOptions;
+  /**
+   * Sequences (features = the values, [n, T, F] flattened): T, F, and whether they are scaled to [0, 1] (minmax or
+   * a fixed range: post-hoc predictors end in a sigmoid, as TimeGAN's) rather than standardised (linear output).
+   */
+  sequence?: { t: number; f: number; unitRange: boolean };
 }
 
-export interface MetricOptions {
+export interface MetricOptions extends SequenceMetricOptions {
   kidSubsets?: number;
   kidSubsetSize?: number;
   isSplits?: number;
@@ -41,7 +47,7 @@ export interface MetricDef {
   summary: string;
   paper: string;
   /** What the metric needs from the evaluation. */
-  needs: 'features' | 'logits' | 'points';
+  needs: 'features' | 'logits' | 'points' | 'sequences';
   compute(inp: MetricInputs): MetricValue;
 }
 
@@ -106,17 +112,42 @@ export const METRICS: Readonly<Record<string, MetricDef>> = {
       };
     },
   },
+  discriminative: {
+    name: 'discriminative', needs: 'sequences',
+    summary: '|accuracy − 0.5| of a post-hoc GRU classifier of real vs synthetic sequences, mean ± std over repeats (lower is better)',
+    paper: 'Yoon et al. 2019 (TimeGAN), NeurIPS, §5',
+    compute: ({ real, fake, nReal, nFake, sequence, seed, options }) => discriminativeRepeated(asSequences(real.features, nReal, sequence), asSequences(fake.features, nFake, sequence), seed, options),
+  },
+  predictive: {
+    name: 'predictive', needs: 'sequences',
+    summary: 'train on synthetic, test on real: MAE of a post-hoc GRU predicting one step ahead, mean ± std over repeats, with the real-trained baseline (lower is better)',
+    paper: 'Yoon et al. 2019 (TimeGAN), NeurIPS, §5; Esteban et al. 2017, arXiv:1706.02633 (TSTR)',
+    compute: ({ real, fake, nReal, nFake, sequence, seed, options }) => predictiveRepeated(asSequences(real.features, nReal, sequence), asSequences(fake.features, nFake, sequence), seed, sequence!.unitRange, options),
+  },
+  mmd: {
+    name: 'mmd', needs: 'sequences',
+    summary: 'unbiased Gaussian-kernel MMD² of flattened sequences, median-heuristic bandwidth, mean ± std over random subsets (lower is better)',
+    paper: 'Gretton et al. 2012, JMLR 13:723; Esteban et al. 2017 use it for RGAN',
+    compute: ({ real, fake, nReal, nFake, sequence, seed, options }) => mmdRepeated(asSequences(real.features, nReal, sequence), asSequences(fake.features, nFake, sequence), seed, options),
+  },
 };
+
+function asSequences(values: Float32Array, n: number, shape: MetricInputs['sequence']) {
+  if (!shape) throw new Error('sequence metrics need MetricInputs.sequence');
+  return { values, n, t: shape.t, f: shape.f };
+}
+
+/** The metrics that score sequence runs. */
+export const SEQUENCE_METRIC_NAMES = Object.values(METRICS).filter((m) => m.needs === 'sequences').map((m) => m.name);
 
 export const METRIC_NAMES = Object.keys(METRICS);
 
 /** Parse `--metrics fid,kid,…` ('all' = every metric that applies); unknown names get a "did you mean". */
 export function parseMetrics(list: string, kind: 'image' | 'points' | 'sequence'): MetricDef[] {
-  if (kind === 'sequence') throw new UserError('sequence runs are evaluated with the time-series metrics (discriminative, predictive, mmd), which these image/point metrics are not');
   const names = list.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
   if (names.length === 0) throw new UserError(`--metrics is empty; choose from ${METRIC_NAMES.join(', ')}`);
   if (names.length === 1 && names[0] === 'all') {
-    return Object.values(METRICS).filter((m) => (kind === 'points' ? m.needs !== 'logits' : m.needs !== 'points'));
+    return Object.values(METRICS).filter((m) => (kind === 'sequence' ? m.needs === 'sequences' : m.needs !== 'sequences' && (kind === 'points' ? m.needs !== 'logits' : m.needs !== 'points')));
   }
   const defs = names.map((n) => {
     const m = METRICS[n === 'precision' || n === 'recall' || n === 'density' || n === 'coverage' ? 'prdc' : n];
@@ -124,6 +155,8 @@ export function parseMetrics(list: string, kind: 'image' | 'points' | 'sequence'
     return m;
   });
   for (const m of defs) {
+    if (kind === 'sequence' && m.needs !== 'sequences') throw new UserError(`metric '${m.name}' is for ${m.needs === 'points' ? '2-D points' : 'images'}; sequence runs are scored by ${SEQUENCE_METRIC_NAMES.join(', ')} (or all)`);
+    if (kind !== 'sequence' && m.needs === 'sequences') throw new UserError(`metric '${m.name}' scores sequences; this is ${kind === 'image' ? 'an image' : 'a 2-D point'} set`);
     if (kind === 'points' && m.needs === 'logits') throw new UserError(`metric '${m.name}' needs a classifier's predictions and does not apply to 2-D points; use fid, kid, prdc or modes`);
     if (kind === 'image' && m.needs === 'points') throw new UserError(`metric 'modes' is for 2-D toy mixtures (toy:ring8, toy:grid25); for images use 'classes' (class histogram)`);
   }
