@@ -12,6 +12,9 @@ import { parseMetrics, SEQUENCE_METRIC_NAMES } from '../../src/metrics/registry.
 import {
   discriminativeScore, gaussianMmd2, medianSquaredDistance, predictiveScore, predictiveTensors, posthocUnits, type Sequences,
 } from '../../src/metrics/timeseries/index.js';
+import { sequenceReference } from '../../src/metrics/timeseries/reference.js';
+import { resolveConfig } from '../../src/gan/config.js';
+import { makeEvaluator } from '../../src/training_eval.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -145,4 +148,39 @@ test('sequence metric names: all means the three time-series metrics; image metr
   const scaling = { kind: 'standard' as const, offset: [0], scale: [1] };
   const set = fromSamples({ values: new Float32Array(12), count: 2, shape: [6, 1] }, 'sequence', 'x', { features: ['a'], window: 6, stride: 1, scaling, series: 1 });
   assert.deepEqual({ ...set, values: undefined }, { kind: 'sequence', source: 'x', values: undefined, n: 2, t: 6, f: 1, unitRange: false });
+});
+
+test('sequence reference: the test split of sines in the run\'s units, a random --count of it, --ref train, and errors that name the flag', async () => {
+  const config = resolveConfig({ data: 'sines' });
+  const data = sinesSource({ count: 10 }).info;
+  const ref = await sequenceReference(config, data, { count: 50, seed: 0 });
+  assert.equal(ref.name, 'sines test split');
+  assert.match(ref.selection, /^50 of 10000 at random/);
+  assert.deepEqual([ref.n, ref.t, ref.f, ref.values.length], [50, 24, 5, 50 * 24 * 5]);
+  const test = sinesSource({ split: 'test' }).values as Float32Array;
+  // Every chosen window is one of the test split's (the first value identifies it), in the split's own units.
+  const firsts = new Set(Array.from({ length: 10000 }, (_, i) => test[i * 120]));
+  for (let i = 0; i < 50; i++) assert.ok(firsts.has(ref.values[i * 120]), `window ${i} is from the test split`);
+  const train = await sequenceReference(config, data, { split: 'train', seed: 0, most: 100 });
+  assert.equal(train.name, 'sines training data');
+  assert.equal(train.n, 100);
+  await assert.rejects(sequenceReference(config, data, { count: 20000, seed: 0 }), (e: unknown) => e instanceof UserError && /--count 20000.*at most 10000/.test(e.message));
+});
+
+test('training-time evaluation of a sequence run: eval/NAME per metric, the first one decides best (lower is better)', async () => {
+  const data = sinesSource({ count: 10 }).info;
+  const asked = makeEvaluator(resolveConfig({ data: 'sines', evalEvery: 1, evalMetrics: 'mmd', evalCount: 60 }), data)!;
+  assert.deepEqual([asked.primary, asked.lowerIsBetter], ['eval/mmd', true]);
+  const requests: number[] = [];
+  const scores = await asked.evaluate((r) => {
+    requests.push(r.count);
+    return { values: noise(r.count, 11).values, count: r.count, shape: [24, 5] };
+  });
+  assert.deepEqual(requests, [60]);
+  assert.deepEqual(Object.keys(scores).sort(), ['eval/mmd', 'eval/mmd/mmdStd', 'eval/mmd/sigma2']);
+  assert.ok(scores['eval/mmd'] > 0.1, `noise vs sines ${scores['eval/mmd']}`);
+  // The flag's default ('fid') means every time-series metric, discriminative first.
+  assert.equal(makeEvaluator(resolveConfig({ data: 'sines', evalEvery: 1 }), data)!.primary, 'eval/discriminative');
+  assert.throws(() => makeEvaluator(resolveConfig({ data: 'sines', evalEvery: 1, evalMetrics: 'fid,kid' }), data), (e: unknown) => e instanceof UserError && /sequence runs are scored by/.test(e.message));
+  assert.throws(() => makeEvaluator(resolveConfig({ data: 'sines', evalEvery: 1, evalRef: 'mnist:test' }), data), (e: unknown) => e instanceof UserError && /--eval-ref mnist:test/.test(e.message));
 });
