@@ -284,7 +284,8 @@ export function evaluateSets(fake: SampleSet, real: SampleSet, net: FeatureNetwo
     }
   }
   const protocol: Protocol = {
-    featureNet: info?.name ?? (sequence ? `none (the sequences' values, [${sequence.t}, ${sequence.f}] per sequence, in the run's ${sequence.unitRange ? '[0, 1]' : 'standardised'} scaled units)` : 'none (2-D coordinates)'),
+    featureNet: info?.name ?? (sequence ? 'none (sequence values)' : 'none (2-D coordinates)'),
+    ...(sequence ? { values: `each sequence's ${sequence.t} steps × ${sequence.f} features in the run's ${sequence.unitRange ? '[0, 1]' : 'standardised'} scaled units` } : {}),
     ...(info?.caveat ? { features: info.caveat } : {}),
     featureLayer: info?.featureLayer ?? '-',
     featureDim: dim,
@@ -320,16 +321,19 @@ export function formatResult(r: MetricResult): string {
     : `${name} ${Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ')}`;
   const p = r.protocol;
   // A metric of the generator alone (ppl) has no feature network or reference lines.
+  const seq = typeof p.values === 'string'; // sequences: compared as they are, never resized
+  const resize = (how: unknown) => (seq ? '' : `, resize ${String(how)}`);
   const lines = [
     head,
-    ...(p.featureNet !== undefined ? [`  network    ${p.featureNet} layer ${p.featureLayer} (${p.featureDim}-d), weights sha256 ${p.weightsSha256}`] : []),
-    ...(p.reference !== undefined ? [`  reference  ${p.reference}, ${p.referenceCount} (${p.referenceSelection}), resize ${p.referenceResize}`] : []),
-    p.generatedCount !== undefined ? `  generated  ${p.generated}, ${p.generatedCount}, resize ${p.generatedResize}` : `  generated  ${p.generated}`,
+    ...(seq ? [`  values     ${p.values as string}`]
+      : p.featureNet !== undefined ? [`  network    ${p.featureNet} layer ${p.featureLayer} (${p.featureDim}-d), weights sha256 ${p.weightsSha256}`] : []),
+    ...(p.reference !== undefined ? [`  reference  ${p.reference}, ${p.referenceCount} (${p.referenceSelection})${resize(p.referenceResize)}`] : []),
+    p.generatedCount !== undefined ? `  generated  ${p.generated}, ${p.generatedCount}${resize(p.generatedResize)}` : `  generated  ${p.generated}`,
     `  seed ${p.seed}, backend ${p.backend}`,
   ];
   // A metric's protocol and repetitions each get a line of their own: they are sentences, not settings.
   for (const k of ['protocol', 'repeats']) if (typeof p[k] === 'string') lines.push(`  ${k.padEnd(10)} ${p[k] as string}`);
-  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend', 'protocol', 'repeats'].includes(k));
+  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend', 'protocol', 'repeats', 'values'].includes(k));
   if (extra.length) lines.push(`  settings   ${extra.map(([k, x]) => `${k}: ${typeof x === 'string' ? x : JSON.stringify(x)}`).join('; ')}`);
   return lines.join('\n');
 }

@@ -136,6 +136,9 @@ test('sequence metrics through evaluateSets: mean ± std over repeats, each prin
   assert.match(text, /predict feature 5 \(the last\) at steps 2…T from features 1…4 at steps 1…T−1/);
   assert.match(text, /^MMD² [\d.]+ ± [\d.]+ \(σ² [\d.]+\)$/m);
   assert.match(text, /repeats +2, mean ± std/);
+  assert.match(text, /TimeGAN's protocol with 20 iterations instead of 2000$/m);
+  assert.match(text, /^ {2}values +each sequence's 24 steps × 5 features in the run's \[0, 1\] scaled units$/m);
+  assert.match(text, /^ {2}reference +sines, 200 \(all 200\)$/m);
 });
 
 test('sequence metric names: all means the three time-series metrics; image metrics refused for sequences and vice versa', () => {

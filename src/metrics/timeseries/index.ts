@@ -46,6 +46,12 @@ export function repeatSeed(seed: number, r: number): number {
   return mixSeed(seed, r) % 2147483647;
 }
 
+/** "TimeGAN's protocol", or what differs from it (fewer post-hoc iterations make the classifier weaker). */
+function protocolName(iterations: number, paper: number, batchSize: number): string {
+  const changed = [...(iterations !== paper ? [`${iterations} iterations instead of ${paper}`] : []), ...(batchSize !== 128 ? [`batch ${batchSize} instead of 128`] : [])];
+  return changed.length ? `TimeGAN's protocol with ${changed.join(' and ')}` : "TimeGAN's protocol";
+}
+
 function repeats(opts: SequenceMetricOptions): number {
   const k = opts.repeats ?? DEFAULT_REPEATS;
   if (!Number.isInteger(k) || k < 1) throw new Error(`repeats must be a whole number ≥ 1, got ${k}`);
@@ -71,7 +77,7 @@ export function discriminativeRepeated(real: Sequences, fake: Sequences, seed: n
     settings: {
       protocol: `|accuracy − 0.5| of a post-hoc 1-layer GRU (${posthocUnits(real.f)} units = ⌊F/2⌋) + dense(1) on the last state, ` +
         `trained on a random ${100 * DISCRIMINATIVE_DEFAULTS.trainFraction} % of each set (${last!.trainReal} real, ${last!.trainFake} synthetic; Adam lr 0.001, ${iterations} iterations of ${batchSize} real + ${batchSize} synthetic), ` +
-        `tested on the other ${100 - 100 * DISCRIMINATIVE_DEFAULTS.trainFraction} % (${last!.testReal} + ${last!.testFake}); TimeGAN's protocol`,
+        `tested on the other ${100 - 100 * DISCRIMINATIVE_DEFAULTS.trainFraction} % (${last!.testReal} + ${last!.testFake}); ${protocolName(iterations, DISCRIMINATIVE_DEFAULTS.iterations, batchSize)}`,
       repeats: `${k}, mean ± std (population), a fresh seed for weights, split and batches each`,
     },
   };
@@ -98,7 +104,7 @@ export function predictiveRepeated(real: Sequences, fake: Sequences, seed: numbe
     values: { predictive: s.mean, predictiveStd: s.std, ...(b ? { realPredictive: b.mean, realPredictiveStd: b.std } : {}), runs: tstr },
     settings: {
       protocol: `MAE on all ${real.n} real sequences of a post-hoc 1-layer GRU (${posthocUnits(real.f)} units) + dense(1${sigmoid ? ', sigmoid' : ''}) per step ` +
-        `trained on the ${fake.n} synthetic ones to predict ${predictiveTask(real.f)} (Adam lr 0.001, L1 loss, ${iterations} iterations of ${batchSize}); TimeGAN's protocol`,
+        `trained on the ${fake.n} synthetic ones to predict ${predictiveTask(real.f)} (Adam lr 0.001, L1 loss, ${iterations} iterations of ${batchSize}); ${protocolName(iterations, PREDICTIVE_DEFAULTS.iterations, batchSize)}`,
       ...(b ? { realPredictive: 'the same predictor trained and tested on the real sequences (the paper\'s "original data" row)' } : {}),
       repeats: `${k}, mean ± std (population), a fresh seed for weights and batches each`,
     },

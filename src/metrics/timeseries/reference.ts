@@ -85,6 +85,6 @@ export async function sequenceReference(config: RunConfig, data: DatasetInfo, op
   // Into the run's units: the split's own scaling undone, the run's applied (a no-op when they are the same).
   if (JSON.stringify(own.scaling) !== JSON.stringify(run.scaling)) rescale(unscale(values, own.scaling), run.scaling);
   const what = split === 'test' ? `${config.data} test split` : `${config.data} training data${note}`;
-  const selection = want === available ? `all ${available}` : `${want} of ${available} at random (seed ${opts.seed} ^ 0x5e9)`;
+  const selection = want === available ? `all ${available}` : `${want} of ${available} at random, seed ${opts.seed} ^ 0x5e9`;
   return { values, n: want, t, f, name: what, selection, split };
 }
