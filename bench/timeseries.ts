@@ -34,7 +34,7 @@ const DATASETS = [
 /** TimeGAN's published scores (mean ± std), as tabulated by Diffusion-TS, Table 1 (arXiv:2403.01742). */
 const PAPER: Record<string, { discriminative: string; predictive: string; realPredictive?: string }> = {
   sines: { discriminative: '0.011 ± 0.008', predictive: '0.093 ± 0.019' },
-  stocks: { discriminative: '0.102 ± 0.021', predictive: '0.038 ± 0.001', realPredictive: '0.036 ± 0.001' },
+  stocks: { discriminative: '0.102 ± 0.021', predictive: '0.038 ± 0.001', realPredictive: '0.036' },
 };
 const PAPER_SOURCE = "TimeGAN (Yoon et al. 2019, Table 2) as re-tabulated in Diffusion-TS (Yuan & Qiao, ICLR 2024, arXiv:2403.01742), Table 1; the paper's stocks are Google's daily prices 2004–2019, ours the S&P 500 2000–2020 (vega-datasets sp500-2000.csv) in the same layout";
 
