@@ -9,7 +9,7 @@
  *        [--calls 10] [--repeats 5] [--warmup 3]
  *
  * Prints, per pass (forward; forward+backward: gradients of every weight of sum(y)), wall-clock and process-CPU ms
- * per call as mean ± std over the repeats for the three, the speed-ups of FusedGRU, and the largest difference
+ * per call as mean ± std over the repeats (each of `calls` calls; the twin and FusedGRU alternate) for the three, the speed-ups of FusedGRU, and the largest difference
  * between the two tfjs layers' outputs. GANFORGE_THREADS sets the thread count on both sides (default: all cores).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -53,11 +53,11 @@ function time(f: () => void, calls: number, repeats: number, warmup: number): Ti
   return { wall, cpu };
 }
 
-/** The PyTorch twin's timings, or null when python3-torch is missing. */
-function torchTimes(s: Sizes, calls: number, repeats: number, warmup: number): Passes | null {
+/** One timed repeat of the PyTorch twin, or null when python3-torch is missing. */
+function torchRun(s: Sizes, calls: number, warmup: number): Passes | null {
   const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
   const args = [path.join(referenceDir, 'gru_torch.py'), '--batch', s.batch, '--time', s.time, '--features', s.features, '--units', s.units,
-    '--layers', s.layers, '--calls', calls, '--repeats', repeats, '--warmup', warmup, '--threads', benchThreads()].map(String);
+    '--layers', s.layers, '--calls', calls, '--repeats', 1, '--warmup', warmup, '--threads', benchThreads()].map(String);
   try {
     return JSON.parse(execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] })) as Passes;
   } catch (e) {
@@ -90,14 +90,25 @@ async function main(): Promise<void> {
     value.dataSync();
     Object.values(grads).forEach((g) => g.dataSync());
   });
-  const torch = torchTimes(s, calls, repeats, warmup);
-  if (torch === null) console.log('PyTorch twin skipped: python3-torch is missing (GANFORGE_EXTRA_APT=python3-torch bash scripts/setup.sh)');
-  const mean = (xs: number[]) => xs.reduce((sum, v) => sum + v, 0) / xs.length;
   const passes = [['forward', forward], ['forward+backward', both]] as const;
-  // FusedGRU's passes first: the chain's thousands of small tensors leave V8 garbage-collection work that runs on
-  // other threads of this process afterwards, and would count in whatever is timed next.
-  const fusedTimes = passes.map(([, run]) => time(run(fused), calls, repeats, warmup));
+  // Runs alternate the PyTorch twin and FusedGRU (one timed repeat each), so that a busy machine's load falls on
+  // both sides alike; FusedGRU runs before the chain, whose thousands of small tensors leave V8 garbage-collection
+  // work that runs on other threads of this process afterwards and would count in whatever is timed next.
+  const fusedTimes: Timing[] = passes.map(() => ({ wall: [], cpu: [] }));
+  let torch: Passes | null = { forward: { wall: [], cpu: [] }, 'forward+backward': { wall: [], cpu: [] } };
+  for (let r = 0; r < repeats; r++) {
+    const twin = torch && torchRun(s, calls, warmup);
+    if (twin === null) torch = null;
+    for (const [k, [pass, run]] of passes.entries()) {
+      if (torch && twin) for (const what of ['wall', 'cpu'] as const) torch[pass][what].push(...twin[pass][what]);
+      const once = time(run(fused), calls, 1, warmup);
+      fusedTimes[k].wall.push(...once.wall);
+      fusedTimes[k].cpu.push(...once.cpu);
+    }
+  }
+  if (torch === null) console.log('PyTorch twin skipped: python3-torch is missing (GANFORGE_EXTRA_APT=python3-torch bash scripts/setup.sh)');
   const chainTimes = passes.map(([, run]) => time(run(chain), calls, repeats, warmup));
+  const mean = (xs: number[]) => xs.reduce((sum, v) => sum + v, 0) / xs.length;
   for (const [k, [pass]] of passes.entries()) {
     const a = chainTimes[k], b = fusedTimes[k], t = torch?.[pass];
     const row = (what: 'wall' | 'cpu') => `tfjs-layers GRU ${meanStd(a[what], 2)}, FusedGRU ${meanStd(b[what], 2)}` +
