@@ -67,7 +67,7 @@ def main():
     opt_e = torch.optim.Adam(list(E.parameters()) + list(R.parameters()), lr=1e-3)
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
     count = lambda *ms: sum(q.numel() for m in ms for q in m.parameters())
-    print('params G=%d D=%d' % (count(G, S), count(D)))
+    print('params G=%d D=%d' % (count(G), count(D)))
     # TimeGAN's sines in [0, 1] (freq, phase ~ U[0, 0.1]), as --data sines.
     n = 1024
     freq, phase = torch.rand(n, 1, f) * 0.1, torch.rand(n, 1, f) * 0.1
