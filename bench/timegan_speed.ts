@@ -10,7 +10,9 @@
  * The aten side is the family's real step (freshState + runStep) on TimeGAN's sines, after one step of each of
  * phases 1 and 2, so every timed step is a joint one. Prints per run `aten ms/step=… torch ms/step=… ratio=…`
  * (ratio = aten speed / PyTorch speed), the mean ± std of the ratio, and the kernels that fell back from aten to
- * the CPU backend during the steps.
+ * the CPU backend during the steps. --profile prints one joint step's time by kernel; with tfjs-layers' GRU (a
+ * chain of small kernels per time step) a step runs so many kernels that tf.profile's own bookkeeping overflows the
+ * stack (RangeError in its peak-bytes pass), so profile with a fused GRU or fewer --layers and --window.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
