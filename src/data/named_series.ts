@@ -51,7 +51,7 @@ const CSV_SERIES: Record<string, CsvSeriesSpec> = {
   'stocks:sp500': {
     pkg: VEGA_DATASETS, file: 'data/sp500-2000.csv',
     columns: ['open', 'high', 'low', 'close', 'adjclose', 'volume'], timeColumn: 'date', window: 24,
-    origin: 'S&P 500 daily open/high/low/close/adjclose/volume, 5,104 trading days 2000-01-03 … 2020-04-17 (Yahoo Finance, via npm vega-datasets 3.2.1, BSD-3-Clause)',
+    origin: 'S&P 500 daily open/high/low/close/adjclose/volume, 5,105 trading days 2000-01-03 … 2020-04-17 (Yahoo Finance, via npm vega-datasets 3.2.1, BSD-3-Clause)',
   },
   // Multivariate and smooth: NOAA's 1981–2010 hourly normals for Seattle; 24 steps are one day. (weather.csv is
   // daily, and its precipitation is mostly zeros.)

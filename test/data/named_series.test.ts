@@ -94,12 +94,12 @@ test('ecg (a faked python3-scipy): the .npz read without Python, uint16 → mV =
 
 // The real series: each installs what it reads on first use (npm, or Debian's archive for the ECG), then is cached.
 
-test('stocks:sp500, the real file: 5,104 trading days 2000-01-03 … 2020-04-17 in TimeGAN\'s layout', { timeout: 600_000 }, async () => {
+test('stocks:sp500, the real file: 5,105 trading days 2000-01-03 … 2020-04-17 in TimeGAN\'s layout', { timeout: 600_000 }, async () => {
   const train = await loadData('stocks:sp500', { log: () => {} });
   assert.deepEqual(train.info.shape, [24, 6]);
   assert.deepEqual(train.info.sequence!.features, ['open', 'high', 'low', 'close', 'adjclose', 'volume']);
-  // 4,083 training days (the first 80 %) hold 4,060 windows of 24; the 1,021 test days 998.
-  assert.equal(train.kind === 'array' && train.count, 4060);
+  // 5,105 rows (one more than the 5,104 often quoted for this file). 4,084 training days (the first 80 %) hold 4,061 windows of 24; the 1,021 test days 998.
+  assert.equal(train.kind === 'array' && train.count, 4061);
   const first = original(train as ArraySource).subarray(0, 6);
   [1469.25, 1478, 1438.359985, 1455.219971, 1455.219971, 931800000].forEach((v, j) => assert.ok(Math.abs(first[j] - v) / v < 1e-6, `${j}: ${first[j]}`));
   const test2 = (await loadData('stocks', { split: 'test', log: () => {} })) as ArraySource;
