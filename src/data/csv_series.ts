@@ -86,7 +86,7 @@ export function seriesFromTable(table: CsvTable, opts: CsvSeriesOptions = {}, cl
   const where = (r: number) => `csv:${file} line ${lines[r]}`;
   const indexOf = (flag: string, name: string): number => {
     const j = header.indexOf(name);
-    if (j < 0) throw new UserError(`${flag} ${name}: ${unknownChoice(`column in ${file}`, name, header).message}`);
+    if (j < 0) throw new UserError(`csv:${file} ${flag}: ${unknownChoice('column', name, header).message}`);
     return j;
   };
   const special = [
