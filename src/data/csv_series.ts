@@ -163,7 +163,15 @@ export function seriesFromTable(table: CsvTable, opts: CsvSeriesOptions = {}, cl
   } else {
     groups.set(file, rows.map((_, r) => r));
   }
-  if (times) for (const g of groups.values()) g.sort((a, b) => times![a] - times![b] || a - b);
+  if (times) {
+    let repeated = 0;
+    for (const g of groups.values()) {
+      g.sort((a, b) => times![a] - times![b] || a - b);
+      for (let i = 1; i < g.length; i++) if (times[g[i]] === times[g[i - 1]]) repeated++;
+    }
+    // Two rows at one time usually mean two series interleaved in one file.
+    if (repeated > 0) notices.push(`csv:${file}: ${repeated} row${repeated > 1 ? 's' : ''} repeat${repeated > 1 ? '' : 's'} a time of ${idSpec ? 'its series' : 'the file'} (--time-column ${time![1]}), kept in file order${idSpec ? '' : '; if the file holds several series, name the column that tells them apart with --id-column'}`);
+  }
 
   // Condition: one value per series; its distinct values (or the given ones) are the classes.
   const condSpec = special.find(([flag]) => flag === '--condition-column');

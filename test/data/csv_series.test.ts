@@ -69,6 +69,10 @@ test('csv: standard scaling, stride, numeric time column and --data-limit; loadD
   assert.ok(Math.abs(s.scaling.offset[0] - mean) < 1e-9);
   assert.ok(Math.abs(s.scaling.scale[0] - Math.sqrt(rows.reduce((a, b) => a + (b - mean) ** 2, 0) / 16)) < 1e-9);
   assert.deepEqual(windows(src as never)[4], [144, 169, 196, 225]);
+  assert.ok(!src.notices!.some((n) => /repeat/.test(n)));
+  // Two series interleaved without --id-column: every time appears twice, which a notice points out.
+  const twice = await csv('twice.csv', lines('t,x', Array.from({ length: 20 }, (_, i) => [i >> 1, i])));
+  assert.ok((await loadCsvSeries(twice, { timeColumn: 't', window: 2 })).notices!.some((n) => /10 rows repeat a time of the file \(--time-column t\).*--id-column/.test(n)));
   const limited = await loadData(`csv:${file}`, { limit: 2, sequence: { window: 4 } });
   assert.equal(limited.kind === 'array' && limited.count, 2);
 });
