@@ -298,7 +298,7 @@ export function seriesSource(series: readonly Series[], features: readonly strin
     const why = window > whole
       ? `${series.length > 1 ? 'the longest series' : 'the series'} (${whole} rows)`
       : opts.testSeries
-        ? `the longest series of the test file ${opts.testName ?? ''} (${longest(parts.test)} rows)`.replace('  ', ' ')
+        ? `the longest series of the test file${opts.testName ? ` ${opts.testName}` : ''} (${longest(parts.test)} rows)`
         : `the held-out last ${HELD_OUT * 100} % of ${series.length > 1 ? 'the longest series' : 'the series'} (${longest(parts.test)} of ${whole} rows)`;
     throw new UserError(`--window ${window} is longer than ${why} in ${opts.name}; pass --window ${fits} or less`);
   }
