@@ -153,6 +153,7 @@ test('csv: FILE-test.csv is the test split when it exists, in the training scali
   assert.deepEqual([...test2.labels!], [1]);
   assert.deepEqual(test2.info.sequence!.scaling, train.info.sequence!.scaling);
   assert.deepEqual(windows(test2)[0], [100, 101, 102]);
+  await assert.rejects(loadCsvSeries(file, { ...opts, window: 4 }), refused(/--window 4 is longer than the longest series of the test file csv:.*d-test\.csv \(3 rows\).*--window 3 or less/));
   await csv('d-test.csv', lines('id,c,t,v', [['s9', 'z', 0, 1], ['s9', 'z', 1, 2], ['s9', 'z', 2, 3]]), dir);
   await assert.rejects(loadCsvSeries(file, { ...opts, split: 'test' }), refused(/class 'z'.*the training data does not have \(classes: x, y\)/));
 });
