@@ -185,7 +185,8 @@ function sequenceOptionsOf(config: RunConfig): SequenceLoadOptions {
     ...(config.conditionColumn ? { conditionColumn: config.conditionColumn } : {}),
     ...(config.idColumn ? { idColumn: config.idColumn } : {}),
     ...(config.window ? { window: config.window } : {}),
-    stride: config.stride, scaling: config.scaling, fill: config.fill,
+    ...(config.stride ? { stride: config.stride } : {}),
+    scaling: config.scaling, fill: config.fill,
   };
 }
 
