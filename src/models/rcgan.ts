@@ -1,5 +1,5 @@
 import type { GanFamily } from '../gan/family.js';
-import { buildRecurrentGan, latentProblem, rganDefaults, RGAN_HONOURS } from './rgan.js';
+import { buildRecurrentGan, sequenceProblem, rganDefaults, RGAN_HONOURS } from './rgan.js';
 
 /**
  * Recurrent conditional GAN (Esteban, Hyland & Rätsch 2017, §2, "RCGAN"): RGAN with a condition y, a one-hot
@@ -28,7 +28,7 @@ export const rcgan: GanFamily = {
     if (!data.numClasses || data.numClasses < 2) {
       return `rcgan needs at least two classes of series, and ${data.name} has ${data.numClasses ?? 0}; name the class column with --condition-column, or train rgan`;
     }
-    return latentProblem('rcgan', data, config);
+    return sequenceProblem('rcgan', data, config);
   },
 
   build: (data, config, rng) => buildRecurrentGan(data, config, rng, data.numClasses!),

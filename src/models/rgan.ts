@@ -28,8 +28,12 @@ export function rganDefaults(data: DatasetInfo): Partial<RunConfig> {
   };
 }
 
-/** null when --latent-dim splits into whole per-step latents, else a sentence naming the flag and a valid value. */
-export function latentProblem(name: string, data: DatasetInfo, config: RunConfig): string | null {
+/**
+ * null when the data are sequences (the trainer refuses other data first; this keeps `check` true on its own) and
+ * --latent-dim splits into whole per-step latents, else a sentence naming the flag and a valid value.
+ */
+export function sequenceProblem(name: string, data: DatasetInfo, config: RunConfig): string | null {
+  if (data.kind !== 'sequence') return `${name} trains on sequences (sines, csv:FILE, …), and ${data.name} is not sequence data`;
   const t = data.shape[0];
   if (config.latentDim % t === 0) return null;
   const near = Math.max(1, Math.round(config.latentDim / t)) * t;
@@ -73,7 +77,7 @@ export const rgan: GanFamily = {
 
   defaults: rganDefaults,
 
-  check: (data, config) => latentProblem('rgan', data, config),
+  check: (data, config) => sequenceProblem('rgan', data, config),
 
   build: (data, config, rng) => buildRecurrentGan(data, config, rng, 0),
 
