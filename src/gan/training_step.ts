@@ -120,7 +120,7 @@ export function conditionProblem(family: GanFamily, data: DatasetInfo): string |
   const provided = providedConditions(data);
   if (provided.includes(wanted)) return null;
   const needs: Record<string, string> = {
-    class: 'labelled data (mnist, fashion-mnist, toy:ring8, or folder:PATH with one sub-folder per class)',
+    class: data.kind === 'sequence' ? "series with classes: csv:FILE with --condition-column COLUMN (each series' class; --id-column splits the file into series), or sensors --condition-column indoor" : 'labelled data (mnist, fashion-mnist, toy:ring8, or folder:PATH with one sub-folder per class)',
     image: 'pairs or two domains of images (paired:DIR, aligned:DIR, unpaired:DIR, edges:SPEC, gray:SPEC, masked:SPEC, lowres:SPEC, openmoji)',
   };
   return `${family.name} consumes a ${wanted} condition, and ${data.name} provides ${provided.filter((k) => k !== 'none').join(', ') || 'none'}; ` +

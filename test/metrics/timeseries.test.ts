@@ -10,7 +10,7 @@ import { sinesSource } from '../../src/data/sequences.js';
 import { evaluateSets, formatResult, fromSamples, type SampleSet } from '../../src/metrics/evaluate.js';
 import { parseMetrics, SEQUENCE_METRIC_NAMES } from '../../src/metrics/registry.js';
 import {
-  discriminativeScore, gaussianMmd2, medianSquaredDistance, predictiveScore, predictiveTensors, posthocUnits, type Sequences,
+  discriminativeScore, fusedGru, gaussianMmd2, medianSquaredDistance, predictiveScore, predictiveTensors, posthocUnits, tfjsGru, type Sequences,
 } from '../../src/metrics/timeseries/index.js';
 import { sequenceReference } from '../../src/metrics/timeseries/reference.js';
 import { resolveConfig } from '../../src/gan/config.js';
@@ -114,6 +114,16 @@ test('post-hoc training leaves no tensors behind and, on aten, runs without CPU 
   predictiveScore(fake, real, { seed: 9, iterations: 5, batchSize: 32, sigmoid: false });
   assert.equal(tf.memory().numTensors, before);
   if (ATEN) assert.deepEqual(atenFallbackKernels().slice(fallbacksBefore), [], `fallbacks: ${atenFallbackKernels().join(', ')}`);
+});
+
+test('the post-hoc GRU factories agree: FusedGRU (one aten kernel per sequence) trains to what tfjs-layers\' GRU does', () => {
+  const real = sines(128, 'train'), fake = noise(128, 12);
+  const opts = { seed: 13, iterations: 15, batchSize: 32, sigmoid: true, learningRate: 0.01 };
+  const fused = predictiveScore(fake, real, { ...opts, factory: fusedGru }).mae;
+  const chain = predictiveScore(fake, real, { ...opts, factory: tfjsGru }).mae;
+  assert.ok(Math.abs(fused - chain) < 1e-4 * Math.max(1, chain), `MAE fused ${fused} vs tfjs-layers ${chain}`);
+  const d = (factory: typeof tfjsGru) => discriminativeScore(real, fake, { seed: 14, iterations: 15, batchSize: 32, learningRate: 0.01, factory }).accuracy;
+  assert.equal(d(fusedGru), d(tfjsGru));
 });
 
 test('sequence metrics through evaluateSets: mean ± std over repeats, each printed with its protocol', () => {

@@ -15,7 +15,7 @@ import { meanStd, posthocUnits, type Sequences } from './posthoc.js';
 export { discriminativeScore, realFakeLoss, DISCRIMINATIVE_DEFAULTS, type DiscriminativeOptions, type DiscriminativeResult } from './discriminative.js';
 export { predictiveScore, predictiveTensors, predictiveTask, PREDICTIVE_DEFAULTS, type PredictiveOptions } from './predictive.js';
 export { gaussianMmd2, medianSquaredDistance, subsetRows } from './mmd.js';
-export { tfjsGru, posthocRecurrent, setPosthocRecurrent, posthocUnits, posthocNetwork, meanStd, type RecurrentFactory, type RecurrentLayerArgs, type Sequences } from './posthoc.js';
+export { tfjsGru, fusedGru, posthocRecurrent, setPosthocRecurrent, posthocUnits, posthocNetwork, meanStd, type RecurrentFactory, type RecurrentLayerArgs, type Sequences } from './posthoc.js';
 
 /** Repetitions when none are asked for. TimeGAN's code repeats 10 times (metric_iteration); 5 halves the wait. */
 export const DEFAULT_REPEATS = 5;

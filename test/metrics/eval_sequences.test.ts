@@ -1,0 +1,55 @@
+// `ganforge eval` and `--eval-every` on a run over sequences: the family is found by what it declares (data kinds,
+// condition), the reference is the data's test split, each metric prints its protocol, and bad flags name themselves.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MODELS } from '../../src/models/registry.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const ganforge = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+// An unconditional family that trains on sequences (whichever the registry holds first).
+const family = Object.values(MODELS).find((f) => f.dataKinds?.includes('sequence') && (f.condition ?? 'none') === 'none');
+
+test('eval on a sequence run: discriminative, predictive and MMD² against the sines test split, each with its protocol', async () => {
+  assert.ok(family, 'a family that trains on sequences without a condition');
+  const dir = join(await mkdtemp(join(tmpdir(), 'ganforge-seqeval-')), 'run');
+  // --eval-every during training: metrics.jsonl gets eval/mmd (the only metric asked, so it picks the best checkpoint).
+  const train = ganforge('train', family.name, '--data', 'sines', '--steps', '2', '--data-limit', '200', '--eval-every', '2', '--eval-metrics', 'mmd', '--eval-count', '50', '--out', dir);
+  assert.equal(train.status, 0, train.stderr);
+  const logged = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  assert.ok(logged.some((l) => typeof l['eval/mmd'] === 'number' && l['eval/mmd'] > 0), 'eval/mmd in metrics.jsonl');
+
+  const r = ganforge('eval', dir, '--count', '100', '--repeats', '2', '--discriminative-iterations', '5', '--predictive-iterations', '5', '--mmd-subset', '50', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { metric: string; values: Record<string, number | number[]>; protocol: Record<string, unknown> });
+  assert.deepEqual(lines.map((l) => l.metric), ['discriminative', 'predictive', 'mmd']);
+  for (const l of lines) {
+    assert.equal(l.protocol.reference, 'sines test split');
+    assert.equal(l.protocol.referenceCount, 100);
+    assert.equal(l.protocol.generatedCount, 100);
+    assert.match(String(l.protocol.generated), new RegExp(`\\(${family.name}, step 2, latent seed 0\\)`));
+    assert.equal((l.values.runs as number[]).length, 2);
+  }
+  assert.match(String(lines[0].protocol.protocol), /TimeGAN's protocol with 5 iterations instead of 2000/);
+  assert.equal(typeof lines[1].values.realPredictive, 'number');
+
+  const text = ganforge('eval', dir, '--metrics', 'mmd', '--count', '60', '--ref', 'train');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^MMD² [\d.]+ ± [\d.]+ \(σ² [\d.]+\)\n {2}values +each sequence's 24 steps × 5 features in the run's \[0, 1\] scaled units\n {2}reference +sines training data, 60 \(60 of 200 at random, seed 0 \^ 0x5e9\)$/m);
+
+  for (const [args, message] of [
+    // ('fid' alone is the flag's default and means all three here.)
+    [['--metrics', 'mmd,kid'], /metric 'kid' is for images; sequence runs are scored by discriminative, predictive, mmd/],
+    [['--ref', 'mnist:test'], /--ref mnist:test: a sequence run is scored against its own data's test split or training data/],
+    [['--repeats', '0'], /--repeats must be at least 1/],
+    [['--count', '20000'], /--count 20000: sines's test split has 10000 sequences/],
+  ] as const) {
+    const bad = ganforge('eval', dir, ...args);
+    assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+  }
+});
