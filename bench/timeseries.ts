@@ -1,6 +1,6 @@
 /**
- * npm run bench:timeseries — issue #16's sequence benchmark: rgan and timegan trained at one stated budget (--minutes
- * of wall clock per run, or --steps) on TimeGAN's sines and on the S&P 500 (stocks:sp500), each run scored by
+ * npm run bench:timeseries — issue #16's sequence benchmark: rgan and timegan trained at one stated budget (--steps,
+ * default 3000, optionally capped by --minutes of wall clock per run) on TimeGAN's sines and on the S&P 500 (stocks:sp500), each run scored by
  * `ganforge eval RUN --metrics discriminative,predictive --json`: TimeGAN's discriminative score (post-hoc GRU
  * classifier, |accuracy − 0.5|) and predictive score (post-hoc GRU trained on synthetic, MAE on real), against the
  * run's training data as in the authors' code. Figures are mean ± std over --seeds (one run per seed, each metric
@@ -12,8 +12,8 @@
  * and the predictive score of the real data itself. Those come from TimeGAN trained 50,000 iterations per phase
  * with its metrics repeated 10 times; the budget here is far smaller, and the table says which.
  *
- *   npm run bench:timeseries                                   # 10 min per run, seeds 0,1,2: ~2 h with the metrics
- *   node dist/bench/timeseries.js --steps 300 --seeds 0 --repeats 1 --discriminative-iterations 200 --predictive-iterations 300
+ *   npm run bench:timeseries                                   # 3000 steps per run, seeds 0,1,2, 5 repeats: hours
+ *   node dist/bench/timeseries.js --steps 300 --seeds 0 --repeats 2
  */
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
@@ -26,6 +26,8 @@ import { UserError } from '../src/util/errors.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const MAIN = path.resolve(HERE, '../src/cli/main.js');
 const FAMILIES = ['rgan', 'timegan'] as const;
+/** Steps per run when --steps is not given. */
+const DEFAULT_STEPS = 3000;
 const DATASETS = [
   { key: 'sines', spec: 'sines' },
   { key: 'stocks', spec: 'stocks:sp500' },
@@ -70,14 +72,14 @@ function parseEval(stdout: string): Record<string, MetricLine> {
 }
 
 interface Options {
-  minutes?: number; steps?: number; seeds: number[]; skip: string[]; out: string; repeats: number;
+  minutes?: number; steps: number; seeds: number[]; skip: string[]; out: string; repeats: number;
   discriminativeIterations?: number; predictiveIterations?: number; count?: number;
 }
 
 interface Row { steps: number[]; discriminative: number[]; predictive: number[]; realPredictive: number[]; trainSeconds: number[]; evalSeconds: number[] }
 
 async function benchData(d: (typeof DATASETS)[number], o: Options): Promise<object> {
-  const budget = o.steps !== undefined ? `${o.steps} steps` : `${o.minutes} min of wall clock`;
+  const budget = `${o.steps} steps${o.minutes !== undefined ? ` or ${o.minutes} min of wall clock, whichever comes first` : ''}`;
   process.stdout.write(`\ntimeseries ${d.spec}: ${FAMILIES.filter((f) => !o.skip.includes(f)).join(', ')}, ${budget} per run, seeds ${o.seeds.join(',')}\n`);
   const rows: Record<string, Row> = {};
   const failed: Record<string, string> = {};
@@ -90,7 +92,8 @@ async function benchData(d: (typeof DATASETS)[number], o: Options): Promise<obje
       const tag = `${family} ${d.key} s${seed}`;
       try {
         await fs.rm(dir, { recursive: true, force: true });
-        const budgetArgs = o.steps !== undefined ? ['--steps', String(o.steps)] : ['--max-minutes', String(o.minutes), '--steps', '1000000'];
+        // --steps always: timegan splits it into its three phases (a third each), so a clock alone would leave it in phase 1.
+        const budgetArgs = ['--steps', String(o.steps), ...(o.minutes !== undefined ? ['--max-minutes', String(o.minutes)] : [])];
         process.stderr.write(`bench:timeseries: training ${tag}…\n`);
         let t0 = Date.now();
         await ganforge(['train', family, '--data', d.spec, ...budgetArgs, '--seed', String(seed), '--out', dir], tag);
@@ -155,9 +158,8 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new UserError(`--${flag} must be a positive integer, got ${v}`);
     return n;
   };
-  if (values.minutes !== undefined && values.steps !== undefined) throw new UserError('--minutes and --steps each state the budget; give one');
-  const steps = values.steps !== undefined ? posInt('steps', values.steps) : undefined;
-  const minutes = steps === undefined ? Number(values.minutes ?? '10') : undefined;
+  const steps = posInt('steps', values.steps ?? String(DEFAULT_STEPS));
+  const minutes = values.minutes !== undefined ? Number(values.minutes) : undefined;
   if (minutes !== undefined && !(minutes > 0)) throw new UserError(`--minutes must be > 0, got ${values.minutes}`);
   const seeds = values.seeds!.split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s))) throw new UserError(`--seeds must be comma-separated integers, got ${values.seeds}`);
@@ -172,7 +174,7 @@ async function main(): Promise<void> {
   };
   await fs.mkdir(o.out, { recursive: true });
   process.stdout.write(`bench:timeseries: paper figures from ${PAPER_SOURCE}; they are TimeGAN at 50,000 iterations per phase (hidden 24, 3 layers, batch 128), metrics repeated 10×. ` +
-    `Here: ${steps !== undefined ? `${steps} steps` : `${minutes} min`} per run with each family's defaults, metrics repeated ${o.repeats}× ` +
+    `Here: ${steps} steps${minutes !== undefined ? ` (at most ${minutes} min)` : ''} per run with each family's defaults (timegan: a third of them per phase; rgan: 5 D updates and 1 G update per step), metrics repeated ${o.repeats}× ` +
     `(post-hoc iterations ${o.discriminativeIterations ?? 2000} / ${o.predictiveIterations ?? 5000}${o.discriminativeIterations !== undefined || o.predictiveIterations !== undefined ? ', fewer than the paper\'s 2000 / 5000' : ', the paper\'s'}).\n`);
   const result: Record<string, unknown> = { minutes, steps, seeds, repeats: o.repeats, discriminativeIterations: o.discriminativeIterations ?? 2000, predictiveIterations: o.predictiveIterations ?? 5000, paperSource: PAPER_SOURCE };
   const t0 = Date.now();
