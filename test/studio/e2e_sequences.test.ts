@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { Page } from 'playwright-core';
+import { initBackend } from '../../src/backend/index.js';
+import { startStudio } from '../../src/studio/server.js';
+import { loadData } from '../../src/data/registry.js';
+import { unscale } from '../../src/data/sequences.js';
+import type { ArraySource, DatasetInfo } from '../../src/data/types.js';
+import { CHECKPOINT_FORMAT, loadSamplingNetworks, saveCheckpoint } from '../../src/gan/checkpoint.js';
+import { DEFAULT_CONFIG, type RunConfig } from '../../src/gan/config.js';
+import { allNetworks } from '../../src/gan/family.js';
+import { RunFolder } from '../../src/gan/run_folder.js';
+import { sampleFamily, sequenceInfoOf } from '../../src/gan/sampling.js';
+import { chooseIndices, embed2d, sequenceBatch } from '../../src/metrics/sequence_embedding.js';
+import { getModel } from '../../src/models/registry.js';
+import { sequenceOptionsOf } from '../../src/run.js';
+import { Rng } from '../../src/util/rng.js';
+import { browserSkip, openBrowser, until } from './helpers.js';
+
+// The sequences page in headless Chromium on a run of sines: the real and generated line charts hold the run's
+// data windows and the newest checkpoint's samples (sampleFamily in Node) in original units, for the feature
+// picked; resample draws the next seed's; the PCA and t-SNE plots hold embed2d's coordinates of the same sets.
+
+/** A sequence run saved by hand: a small G from noise to [T, F] in (0, 1), checkpointed like training does. */
+async function sequenceRun(dir: string): Promise<{ config: RunConfig; data: DatasetInfo }> {
+  const config: RunConfig = { ...DEFAULT_CONFIG, model: 'vanilla', data: 'sines', dataLimit: 150, latentDim: 6, steps: 5, out: dir };
+  const source = (await loadData('sines', { limit: config.dataLimit, sequence: sequenceOptionsOf(config) })) as ArraySource;
+  const [t, f] = source.info.shape;
+  const generator = tfl.sequential({
+    layers: [tfl.layers.dense({ inputShape: [config.latentDim], units: 32, activation: 'tanh', kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) }),
+      tfl.layers.dense({ units: t * f, activation: 'sigmoid', kernelInitializer: tfl.initializers.glorotNormal({ seed: 2 }) }), tfl.layers.reshape({ targetShape: [t, f] })],
+  });
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(config));
+  const state = { format: CHECKPOINT_FORMAT, version: 1, step: 5, config, data: source.info, rng: { latent: new Rng(0).state() }, stream: null, lastStats: {}, savedAt: new Date().toISOString() } as const;
+  const optimizer = tf.train.adam();
+  await saveCheckpoint(new RunFolder(dir), { generator }, { g: optimizer }, state, 1);
+  generator.dispose();
+  optimizer.dispose();
+  return { config, data: source.info };
+}
+
+/** The lines a chart draws: uPlot's data rows after x. */
+const plotted = (page: Page, sel: string) => page.evaluate((s) => ((document.querySelector(s) as unknown as { plot: { data: number[][] } }).plot.data.slice(1)), sel);
+
+/** What the charts must hold for `seed` and feature j: the chosen real windows and sampleFamily's samples, unscaled. */
+async function expected(run: string, real: Float32Array, seed: number, j: number): Promise<{ real: number[][]; fake: number[][] }> {
+  const { nets, state } = await loadSamplingNetworks(run);
+  const seq = sequenceInfoOf(state.data);
+  const [t, f] = state.data.shape;
+  const size = t * f;
+  let fake: Float32Array;
+  try {
+    fake = sampleFamily(getModel(state.config.model), nets, { count: 8, seed }, { config: state.config, data: state.data }).values;
+  } finally {
+    for (const [, m] of allNetworks(nets)) m.dispose();
+  }
+  const rows = chooseIndices(real.length / size, 8, new Rng(seed));
+  const column = (values: Float32Array, k: number) => Array.from({ length: t }, (_, i) => values[(k * t + i) * f + j]);
+  const shown = unscale(Float32Array.from(Array.from(rows).flatMap((r) => Array.from(real.subarray(r * size, (r + 1) * size)))), seq.scaling);
+  return { real: Array.from({ length: 8 }, (_, k) => column(shown, k)), fake: Array.from({ length: 8 }, (_, k) => column(unscale(fake, seq.scaling), k)) };
+}
+
+function assertClose(got: number[][], want: number[][], what: string): void {
+  assert.equal(got.length, want.length, `${what}: ${got.length} lines`);
+  let worst = 0;
+  got.forEach((line, k) => line.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want[k][i])))));
+  assert.ok(worst < 1e-6, `${what}: worst difference ${worst}`);
+}
+
+test('sequences page in headless Chromium: real windows and the checkpoint\'s samples per feature, resample, and the PCA/t-SNE figure', { skip: browserSkip, timeout: 300_000 }, async (t) => {
+  await initBackend({ prefer: 'cpu', quiet: true });
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-seq-'));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  const runs = path.join(tmp, 'runs');
+  const run = path.join(runs, 'waves');
+  const { config, data } = await sequenceRun(run);
+  const realScaled = ((await loadData('sines', { limit: config.dataLimit, sequence: sequenceOptionsOf(config) })) as ArraySource).values as Float32Array;
+
+  const studio = await startStudio({ runs, port: 0, pollMs: 300 });
+  cleanups.push(() => studio.close());
+  const base = studio.url.replace(/\/$/, '');
+  const detail = (await (await fetch(`${base}/api/runs/waves`)).json()) as { kind: string; manifestError: string };
+  assert.equal(detail.kind, 'sequence');
+  assert.match(detail.manifestError, /makes sequences.*#\/sequences/);
+  assert.equal((await fetch(`${base}/api/runs/waves/embedding?method=umap`)).status, 400);
+  assert.equal((await fetch(`${base}/api/runs/waves/sequences?count=1000`)).status, 400);
+
+  const { context, page, errors } = await openBrowser(tmp);
+  cleanups.push(() => context.close());
+  await page.goto(`${base}/#/explore/waves`); // the explorer forwards a sequence run to its page
+  await page.waitForSelector('#view[data-ready="1"]', { timeout: 60_000 });
+  assert.match(page.url(), /#\/sequences\/waves$/);
+  const features = await page.locator('#sq-feature option').allInnerTexts();
+  assert.deepEqual(features, sequenceInfoOf(data).features);
+
+  const check = async (seed: number, j: number) => {
+    for (const sel of ['#sq-real', '#sq-fake']) await until(async () => (await page.locator(sel).getAttribute('data-drawn')) === `${seed}:${j}`, `${sel} seed ${seed} feature ${j}`);
+    const want = await expected(run, realScaled, seed, j);
+    assertClose(await plotted(page, '#sq-real'), want.real, `real, seed ${seed}, feature ${j}`);
+    assertClose(await plotted(page, '#sq-fake'), want.fake, `generated, seed ${seed}, feature ${j}`);
+    return want;
+  };
+  const first = await check(0, 0);
+  await page.selectOption('#sq-feature', '2');
+  await check(0, 2);
+  await page.click('#sq-resample');
+  const next = await check(1, 2);
+  assert.notDeepEqual(next.fake, (await expected(run, realScaled, 0, 2)).fake, 'another seed, other samples');
+  assert.notDeepEqual(first.real, next.real);
+
+  // The figure: embed2d in Node of all the run's windows and as many samples of seed 0.
+  const { nets, state } = await loadSamplingNetworks(run);
+  const n = realScaled.length / (data.shape[0] * data.shape[1]);
+  const fake = sampleFamily(getModel(state.config.model), nets, { count: n, seed: 0 }, { config: state.config, data: state.data }).values;
+  for (const [, m] of allNetworks(nets)) m.dispose();
+  for (const method of ['pca', 'tsne'] as const) {
+    await page.waitForSelector(`#sq-${method}[data-drawn="${method}:${n}"]`, { timeout: 120_000 });
+    const shown = await page.evaluate((sel) => (document.querySelector(sel) as unknown as { points: { real: number[]; fake: number[] } }).points, `#sq-${method}`);
+    const want = embed2d(sequenceBatch(realScaled, data), sequenceBatch(fake, data), { method, seed: 0 });
+    let worst = 0;
+    shown.real.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want.real[i]))));
+    shown.fake.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want.fake[i]))));
+    assert.ok(worst < 1e-9, `${method}: page vs embed2d in Node, worst ${worst}`);
+    const colours = await page.evaluate((sel) => {
+      const c = document.querySelector(sel) as HTMLCanvasElement;
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let red = 0, blue = 0;
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i] > px[i + 2] + 40) red++;
+        if (px[i + 2] > px[i] + 40) blue++;
+      }
+      return { red, blue };
+    }, `#sq-${method}`);
+    assert.ok(colours.red > 100 && colours.blue > 100, `${method}: ${colours.red} red and ${colours.blue} blue pixels`);
+  }
+  assert.match(await page.locator('#sq-tsne-note').innerText(), /perplexity 40, 300 iterations/);
+  if (process.env.GANFORGE_SCREENSHOT) await page.screenshot({ path: process.env.GANFORGE_SCREENSHOT, fullPage: true }); // to look at it
+  assert.deepEqual(errors, []);
+});
