@@ -63,7 +63,8 @@ async function expected(run: string, real: Float32Array, seed: number, j: number
   const rows = chooseIndices(real.length / size, 8, new Rng(seed));
   const column = (values: Float32Array, k: number) => Array.from({ length: t }, (_, i) => values[(k * t + i) * f + j]);
   const shown = unscale(Float32Array.from(Array.from(rows).flatMap((r) => Array.from(real.subarray(r * size, (r + 1) * size)))), seq.scaling);
-  return { real: Array.from({ length: 8 }, (_, k) => column(shown, k)), fake: Array.from({ length: 8 }, (_, k) => column(unscale(fake, seq.scaling), k)) };
+  const fakeShown = unscale(fake, seq.scaling);
+  return { real: Array.from({ length: 8 }, (_, k) => column(shown, k)), fake: Array.from({ length: 8 }, (_, k) => column(fakeShown, k)) };
 }
 
 function assertClose(got: number[][], want: number[][], what: string): void {

@@ -40,7 +40,7 @@ export async function showSequences(view: HTMLElement, id: string): Promise<() =
     </div>
     <h3>real vs synthetic (the TimeGAN paper's figure)</h3>
     <div class="row">${METHODS.map(([m, name]) => `<figure><canvas id="sq-${m}" width="380" height="340" style="border:1px solid #ccc;background:#fff"></canvas>
-      <figcaption><b>${name}</b> <span style="color:#dc2626">● real</span> <span style="color:#2563eb">● synthetic</span><br><small id="sq-${m}-note">computing…</small></figcaption></figure>`).join('')}</div>`;
+      <figcaption style="max-width:380px"><b>${name}</b> <span style="color:#dc2626">● real</span> <span style="color:#2563eb">● synthetic</span><br><small id="sq-${m}-note">computing…</small></figcaption></figure>`).join('')}</div>`;
   const $ = <T extends HTMLElement>(sel: string) => view.querySelector(sel) as T;
   const select = $<HTMLSelectElement>('#sq-feature');
   const plots: uPlot[] = [];
