@@ -20,7 +20,7 @@ import { chooseIndices, embed2d, sequenceBatch } from '../../src/metrics/sequenc
 import { getModel } from '../../src/models/registry.js';
 import { sequenceOptionsOf } from '../../src/run.js';
 import { Rng } from '../../src/util/rng.js';
-import { browserSkip, openBrowser, until } from './helpers.js';
+import { browserSkip, fakeRun, openBrowser, until } from './helpers.js';
 
 // The sequences page in headless Chromium on a run of sines: the real and generated line charts hold the run's
 // data windows and the newest checkpoint's samples (sampleFamily in Node) in original units, for the feature
@@ -95,10 +95,18 @@ test('sequences page in headless Chromium: real windows and the checkpoint\'s sa
   assert.match(detail.manifestError, /makes sequences.*#\/sequences/);
   assert.equal((await fetch(`${base}/api/runs/waves/embedding?method=umap`)).status, 400);
   assert.equal((await fetch(`${base}/api/runs/waves/sequences?count=1000`)).status, 400);
+  // A run of images has no sequences to show: the reason comes back, not a crash.
+  await fakeRun(path.join(runs, 'pictures'), []);
+  const refused = await fetch(`${base}/api/runs/pictures/sequences`);
+  assert.equal(refused.status, 422);
+  assert.match(((await refused.json()) as { error: string }).error, /no checkpoint yet/);
 
   const { context, page, errors } = await openBrowser(tmp);
   cleanups.push(() => context.close());
-  await page.goto(`${base}/#/explore/waves`); // the explorer forwards a sequence run to its page
+  await page.goto(`${base}/#/run/waves`);
+  await page.click('text=sequences, PCA and t-SNE'); // the run page links a sequence run to its page
+  await page.waitForSelector('#view[data-ready="1"]', { timeout: 60_000 });
+  await page.goto(`${base}/#/explore/waves`); // and the explorer forwards it there
   await page.waitForSelector('#view[data-ready="1"]', { timeout: 60_000 });
   assert.match(page.url(), /#\/sequences\/waves$/);
   const features = await page.locator('#sq-feature option').allInnerTexts();
