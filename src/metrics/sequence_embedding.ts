@@ -298,9 +298,9 @@ export async function embeddingPng(e: Embedding2d, opts: { title?: string } = {}
   for (let i = 0; i < e.count; i++) rows.push({ x: e.fake[i * 2], y: e.fake[i * 2 + 1], set: 'synthetic' });
   const name = e.method === 'pca' ? 'PCA' : 't-SNE';
   const spec: TopLevelSpec = {
-    title: { text: opts.title ?? `${name}: real vs synthetic`, subtitle: e.protocol, subtitleFontSize: 9 },
-    width: 380,
-    height: 340,
+    title: { text: opts.title ?? `${name}: real vs synthetic`, subtitle: e.protocol.split(/(?<=\)),\s*/), subtitleFontSize: 10 }, // the protocol on two lines
+    width: 420,
+    height: 360,
     background: 'white',
     data: { values: rows },
     mark: { type: 'circle', size: 14, opacity: 0.3 },

@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import {
-  chooseIndices, conditionalProbabilities, embed2d, embeddingPng, featureMeans, jointProbabilities, klGradient, pca2d, squaredDistances, tsne, writeSequenceFigures,
+  chooseIndices, conditionalProbabilities, embed2d, embeddingPng, featureMeans, jointProbabilities, klGradient, pca2d, sequenceBatch, squaredDistances, tsne, writeSequenceFigures,
 } from '../../src/metrics/sequence_embedding.js';
 import type { DatasetInfo } from '../../src/data/types.js';
+import { sinesSource } from '../../src/data/sequences.js';
 import { Rng } from '../../src/util/rng.js';
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -146,6 +147,26 @@ test('embed2d: n sequences of each set; identical sets coincide in PCA, a shifte
   assert.ok(ts.real.every(Number.isFinite) && ts.fake.every(Number.isFinite));
   assert.match(ts.protocol, /perplexity 5, 300 iterations/);
   assert.throws(() => embed2d(batch(real), { values: real, count: 20, window: 12, features: 3 }, { method: 'pca', seed: 0 }), /\[6, 3\] but synthetic ones \[12, 3\]/);
+});
+
+test('the figure tells a good generator from a bad one: two draws of sines mix in t-SNE, a distorted copy stands apart', () => {
+  const real = sinesSource({ count: 300 }) as { values: Float32Array; info: DatasetInfo };
+  const same = sinesSource({ count: 300, split: 'test' }) as { values: Float32Array }; // another draw from the same distribution
+  const bad = same.values.map((v) => 0.5 + 0.6 * (v - 0.5)); // range shrunk toward the middle
+  const batch = (values: Float32Array) => sequenceBatch(values, real.info);
+  /** The share of each point's 10 nearest neighbours in 2-D that belong to the other set (0.5: mixed; measured 0.51 and 0.10). */
+  const mixing = (e: { real: Float64Array; fake: Float64Array; count: number }) => {
+    const pts = [...Array.from({ length: e.count }, (_, i) => [e.real[i * 2], e.real[i * 2 + 1], 0]), ...Array.from({ length: e.count }, (_, i) => [e.fake[i * 2], e.fake[i * 2 + 1], 1])];
+    let other = 0;
+    for (const p of pts) {
+      const near = pts.filter((q) => q !== p).sort((a, b) => Math.hypot(a[0] - p[0], a[1] - p[1]) - Math.hypot(b[0] - p[0], b[1] - p[1])).slice(0, 10);
+      other += near.filter((q) => q[2] !== p[2]).length / 10;
+    }
+    return other / pts.length;
+  };
+  const good = mixing(embed2d(batch(real.values), batch(same.values), { method: 'tsne', seed: 0 }));
+  const poor = mixing(embed2d(batch(real.values), batch(bad), { method: 'tsne', seed: 0 }));
+  assert.ok(good > 0.35 && poor < 0.2, `other-set share of 10 nearest neighbours: same distribution ${good.toFixed(3)}, distorted ${poor.toFixed(3)}`);
 });
 
 test('embeddingPng draws real in red and synthetic in blue; writeSequenceFigures writes pca.png and tsne.png', async () => {
