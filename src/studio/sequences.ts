@@ -7,7 +7,7 @@ import { rescale, unscale } from '../data/sequences.js';
 import type { DatasetInfo, FeatureScaling } from '../data/types.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint, type CheckpointState } from '../gan/checkpoint.js';
 import { allNetworks } from '../gan/family.js';
-import { sampleFamily, sequenceInfoOf } from '../gan/sampling.js';
+import { sampleFamily, sampledClasses, sequenceInfoOf } from '../gan/sampling.js';
 import { EMBEDDING_PROTOCOL, chooseIndices, sequenceBatch, type Embedding2d, type EmbeddingMethod, type EmbedOptions, type SequenceBatch } from '../metrics/sequence_embedding.js';
 import { getModel } from '../models/registry.js';
 import { sequenceOptionsOf } from '../run.js';
@@ -38,6 +38,9 @@ export interface SequenceView {
   count: number;
   /** Which real windows are shown (indices into the run's data, chosen by the seed). */
   realIndices: number[];
+  /** A class-conditional run's classes (rcgan's condition values), and the one shown when one was asked for. */
+  classNames?: string[];
+  class?: number;
   real: number[];
   fake: number[];
 }
@@ -53,6 +56,9 @@ export interface EmbeddingView {
   real: number[];
   fake: number[];
 }
+
+/** The run's data as training saw it, with its class labels when it has them. */
+type RealSet = SequenceBatch & { labels?: Int32Array };
 
 interface Newest {
   dir: string;
@@ -97,25 +103,34 @@ function forgetOnError<T>(cache: Map<string, Promise<T>>, key: string, p: Promis
 
 /** Sequence views of the runs one studio serves, with their data sets, samples and embeddings cached. */
 export class SequenceViews {
-  private readonly realData = new Map<string, Promise<SequenceBatch>>();
+  private readonly realData = new Map<string, Promise<RealSet>>();
   private readonly samples = new Map<string, Promise<Float32Array>>();
   private readonly embeddings = new Map<string, Promise<EmbeddingView>>();
 
-  /** `count` real windows (chosen by `seed`) and `count` samples (seeded by `seed`), in original units. */
-  async sequences(runDir: string, opts: { seed: number; count?: number }): Promise<SequenceView> {
+  /**
+   * `count` real windows (chosen by `seed`) and `count` samples (seeded by `seed`), in original units; for a
+   * class-conditional run, `class` K restricts both to that class (windows labelled K, samples drawn with K).
+   */
+  async sequences(runDir: string, opts: { seed: number; count?: number; class?: number }): Promise<SequenceView> {
     const ckpt = await newestSequenceCheckpoint(runDir);
     const { state } = ckpt;
     const seq = sequenceInfoOf(state.data);
+    const classes = sampledClasses(getModel(state.config.model), state.data, opts.class); // checks `class`
     const count = opts.count ?? SHOWN_SEQUENCES;
     const real = await this.real(ckpt);
-    const indices = chooseIndices(real.count, Math.min(count, real.count), new Rng(opts.seed));
+    const pool = opts.class !== undefined && real.labels ? Int32Array.from(real.labels.keys()).filter((i) => real.labels![i] === opts.class) : null;
+    if (pool && pool.length === 0) throw new UserError(`no window of ${state.data.name} has class ${state.data.classNames?.[opts.class!] ?? opts.class}`);
+    const picked = chooseIndices(pool?.length ?? real.count, Math.min(count, pool?.length ?? real.count), new Rng(opts.seed));
+    const indices = pool ? picked.map((i) => pool[i]) : picked;
     const size = real.window * real.features;
     const chosen = new Float32Array(indices.length * size);
     indices.forEach((row, i) => chosen.set(real.values.subarray(row * size, (row + 1) * size), i * size));
-    const fake = await this.sample(ckpt, count, opts.seed);
+    const fake = await this.sample(ckpt, count, opts.seed, opts.class);
     return {
       model: state.config.model, data: state.data.name, checkpoint: path.basename(ckpt.dir), step: state.step,
       features: seq.features, window: real.window, seed: opts.seed, count: indices.length, realIndices: Array.from(indices),
+      ...(classes > 0 ? { classNames: state.data.classNames ?? Array.from({ length: classes }, (_, k) => String(k)) } : {}),
+      ...(opts.class !== undefined ? { class: opts.class } : {}),
       real: Array.from(unscale(chosen, seq.scaling)), fake: Array.from(unscale(Float32Array.from(fake), seq.scaling)),
     };
   }
@@ -137,21 +152,21 @@ export class SequenceViews {
   }
 
   /** The run's data as training saw it: scaled by the checkpoint's saved scaling, [N, T, F]. */
-  private real(ckpt: Newest): Promise<SequenceBatch> {
+  private real(ckpt: Newest): Promise<RealSet> {
     const { config, data } = ckpt.state;
     const options = { limit: config.dataLimit || undefined, sequence: sequenceOptionsOf(config) };
     const key = JSON.stringify([config.data, options]);
     return remember(this.realData, key, () => forgetOnError(this.realData, key, loadSequences(config.data, options, data)), 2);
   }
 
-  /** `count` samples of the checkpoint's family with `seed`, scaled as the model makes them. */
-  private sample(ckpt: Newest, count: number, seed: number): Promise<Float32Array> {
-    const key = [ckpt.dir, ckpt.stamp, count, seed].join('\0');
-    return remember(this.samples, key, () => forgetOnError(this.samples, key, sampleSequences(ckpt, count, seed)), 16);
+  /** `count` samples of the checkpoint's family with `seed` (and a class), scaled as the model makes them. */
+  private sample(ckpt: Newest, count: number, seed: number, k?: number): Promise<Float32Array> {
+    const key = [ckpt.dir, ckpt.stamp, count, seed, k ?? ''].join('\0');
+    return remember(this.samples, key, () => forgetOnError(this.samples, key, sampleSequences(ckpt, count, seed, k)), 16);
   }
 }
 
-async function loadSequences(spec: string, options: Parameters<typeof loadData>[1], data: DatasetInfo): Promise<SequenceBatch> {
+async function loadSequences(spec: string, options: Parameters<typeof loadData>[1], data: DatasetInfo): Promise<RealSet> {
   const source = await loadData(spec, options);
   if (source.kind !== 'array' || source.info.kind !== 'sequence') throw new UserError(`${spec} no longer loads as sequence data`);
   const [t, f] = data.shape;
@@ -159,13 +174,13 @@ async function loadSequences(spec: string, options: Parameters<typeof loadData>[
     throw new UserError(`${spec} now loads as sequences of [${source.info.shape.join(', ')}], but the run was trained on [${t}, ${f}]`);
   }
   const values = inScaling(source.values as Float32Array, sequenceInfoOf(source.info).scaling, sequenceInfoOf(data).scaling);
-  return sequenceBatch(values, data);
+  return { ...sequenceBatch(values, data), ...(source.labels ? { labels: source.labels } : {}) };
 }
 
-async function sampleSequences(ckpt: Newest, count: number, seed: number): Promise<Float32Array> {
+async function sampleSequences(ckpt: Newest, count: number, seed: number, k?: number): Promise<Float32Array> {
   const { nets, state } = await loadSamplingNetworks(ckpt.dir);
   try {
-    return sampleFamily(getModel(state.config.model), nets, { count, seed }, { config: state.config, data: state.data }).values;
+    return sampleFamily(getModel(state.config.model), nets, { count, seed, ...(k !== undefined ? { class: k } : {}) }, { config: state.config, data: state.data }).values;
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
   }

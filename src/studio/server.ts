@@ -134,12 +134,12 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
 
   // A sequence run's page (sequences.ts): real and generated sequences, and the TimeGAN figure's coordinates.
   app.get('/api/runs/:id/sequences', withRun(async (run, _id, req, reply) => {
-    const q = req.query as { seed?: string; count?: string };
-    const seed = wholeNumber(q.seed, 0), count = wholeNumber(q.count, undefined);
-    if (seed === null || count === null || (count !== undefined && (count < 1 || count > MAX_SHOWN))) {
-      return reply.code(400).send({ error: `seed: a whole number ≥ 0; count: 1..${MAX_SHOWN}` });
+    const q = req.query as { seed?: string; count?: string; class?: string };
+    const seed = wholeNumber(q.seed, 0), count = wholeNumber(q.count, undefined), k = wholeNumber(q.class, undefined);
+    if (seed === null || count === null || k === null || (count !== undefined && (count < 1 || count > MAX_SHOWN))) {
+      return reply.code(400).send({ error: `seed: a whole number ≥ 0; count: 1..${MAX_SHOWN}; class: a class index` });
     }
-    return sequences.sequences(run.dir, { seed, count }).catch((e: Error) => reply.code(422).send({ error: e.message }));
+    return sequences.sequences(run.dir, { seed, count, class: k }).catch((e: Error) => reply.code(422).send({ error: e.message }));
   }));
 
   app.get('/api/runs/:id/embedding', withRun(async (run, _id, req, reply) => {

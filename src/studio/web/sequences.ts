@@ -32,6 +32,7 @@ export async function showSequences(view: HTMLElement, id: string): Promise<() =
   view.innerHTML = `
     <h2>${esc(id)}: sequences <small>${esc(String(run.config.model))} · ${esc(String(run.config.data))} · <span id="sq-ckpt"></span></small></h2>
     <p><label>feature <select id="sq-feature"></select></label>
+      <label id="sq-class-label" hidden>condition <select id="sq-class"></select></label>
       <button id="sq-resample">resample</button> <span id="sq-status"></span></p>
     <p class="alerts" id="sq-error"></p>
     <div class="row">
@@ -43,6 +44,7 @@ export async function showSequences(view: HTMLElement, id: string): Promise<() =
       <figcaption style="max-width:380px"><b>${name}</b> <span style="color:#dc2626">● real</span> <span style="color:#2563eb">● synthetic</span><br><small id="sq-${m}-note">computing…</small></figcaption></figure>`).join('')}</div>`;
   const $ = <T extends HTMLElement>(sel: string) => view.querySelector(sel) as T;
   const select = $<HTMLSelectElement>('#sq-feature');
+  const classSelect = $<HTMLSelectElement>('#sq-class');
   const plots: uPlot[] = [];
   let shown: SequenceView | null = null;
   let seed = 0;
@@ -78,19 +80,25 @@ export async function showSequences(view: HTMLElement, id: string): Promise<() =
       );
       plots.push(plot);
       Object.assign(el, { plot }); // what is drawn, for tests
-      el.dataset.drawn = `${s.seed}:${j}`;
+      el.dataset.drawn = `${s.seed}:${j}${s.class !== undefined ? `:${s.class}` : ''}`;
     }
   };
 
   const load = async () => {
     $('#sq-status').textContent = 'sampling…';
     try {
-      const s = await json<SequenceView>(`${runPath(id)}/sequences?seed=${seed}`);
+      const k = classSelect.value === '' ? '' : `&class=${classSelect.value}`;
+      const s = await json<SequenceView>(`${runPath(id)}/sequences?seed=${seed}${k}`);
       if (closed) return;
-      if (!shown) select.innerHTML = s.features.map((name, j) => `<option value="${j}">${esc(name)}</option>`).join('');
+      if (!shown) {
+        select.innerHTML = s.features.map((name, j) => `<option value="${j}">${esc(name)}</option>`).join('');
+        // A class-conditional run (rcgan): real windows of one class beside samples drawn with it.
+        classSelect.innerHTML = `<option value="">all (samples cycle through them)</option>${(s.classNames ?? []).map((c, i) => `<option value="${i}">${esc(c)}</option>`).join('')}`;
+        $('#sq-class-label').hidden = !s.classNames;
+      }
       shown = s;
       $('#sq-ckpt').textContent = `${s.checkpoint} (step ${s.step})`;
-      $('#sq-status').textContent = `${s.count} real windows and ${s.fake.length / (s.window * s.features.length)} samples, seed ${s.seed}, original units`;
+      $('#sq-status').textContent = `${s.count} real windows and ${s.fake.length / (s.window * s.features.length)} samples${s.class !== undefined ? ` of class ${s.classNames?.[s.class] ?? s.class}` : ''}, seed ${s.seed}, original units`;
       $('#sq-error').textContent = '';
       draw();
       view.dataset.ready = '1';
@@ -112,6 +120,7 @@ export async function showSequences(view: HTMLElement, id: string): Promise<() =
   };
 
   select.addEventListener('change', draw);
+  classSelect.addEventListener('change', () => void load());
   $('#sq-resample').addEventListener('click', () => {
     seed += 1;
     void load();
