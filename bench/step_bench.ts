@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { disposeState, runStep, type StepState } from '../src/gan/training_step.js';
 import { discriminatorOf } from '../src/gan/family.js';
 
-/** What a PyTorch twin prints: images per second of wall clock and of its process's CPU time, and its parameter counts. */
+/** What a PyTorch twin prints: images per second of wall clock and of its process's CPU time, and its parameter counts (`G=… D=…`, with ` E=…` where a family has a third network). */
 export interface TwinRate { imgPerSec: number; cpuImgPerSec: number; params: string }
 
 /**
@@ -17,7 +17,7 @@ export function runTorchTwin(args: string[]): TwinRate | null {
     const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
     return {
       imgPerSec: Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuImgPerSec: Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]),
-      params: /params (G=\d+ D=\d+)/.exec(out)![1],
+      params: /params (G=\d+ D=\d+(?: E=\d+)?)/.exec(out)![1],
     };
   } catch (e) {
     const message = (e as { stderr?: string }).stderr ?? String(e);

@@ -254,6 +254,12 @@ export async function infoCommand(dir: string): Promise<void> {
   try {
     const state = await readCheckpointState(await resolveCheckpoint(dir));
     lines.push(`step     ${state.step} of ${config.steps}`);
+    const seq = state.data.sequence;
+    if (seq) {
+      const scaled = seq.features.map((f, j) => `${f} (${seq.scaling.kind}: offset ${seq.scaling.offset[j].toPrecision(4)}, scale ${seq.scaling.scale[j].toPrecision(4)})`);
+      lines.push(`series   ${state.data.count ?? '?'} windows of ${seq.window} steps (stride ${seq.stride}) from ${seq.series} series${seq.conditionColumn ? `, condition '${seq.conditionColumn}'` : ''}${seq.origin ? `; ${seq.origin}` : ''}`);
+      lines.push(`features ${scaled.join(', ')}`);
+    }
     const last = Object.entries(state.lastStats).map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`);
     if (last.length) lines.push(`last     ${last.join(', ')}`);
   } catch {

@@ -26,6 +26,7 @@ import '../nn/conditioning_augmentation.js';
 import '../nn/word_attention.js';
 import '../nn/text_fusion.js';
 import '../nn/last_states.js';
+import '../nn/fused_gru.js';
 import '../nn/fused_lstm.js';
 
 /** A tensor with the name it is saved under (optimizer state uses these). */

@@ -24,6 +24,7 @@ import { agecgan } from './agecgan.js';
 import { dfgan } from './dfgan.js';
 import { stackgan } from './stackgan.js';
 import { attngan } from './attngan.js';
+import { timegan } from './timegan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -51,6 +52,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   dfgan,
   stackgan,
   attngan,
+  timegan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

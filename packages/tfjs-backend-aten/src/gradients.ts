@@ -18,12 +18,13 @@
 // - LstmSequence (aten's own masked LSTM, which ganforge's FusedLSTM runs where it exists): backpropagation through
 //   time in one native call for all four inputs. First order only: a gradient of it (a penalty differentiated
 //   through the text encoder) throws and names the kernel.
+// - GruSequence (aten's own masked GRU, which ganforge's FusedGRU runs where it exists): the same, for a GRU.
 import {
   add, broadcastTo, cast, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
   NamedAttrMap, registerGradient, reshape, rsqrt, sub, Tensor, Tensor4D, transpose, util, zerosLike,
 } from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM, INSTANCE_NORM_GRAD } from './kernels/reduce_norm.js';
-import { LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
+import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
 import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
 import { atenKernel, BACKEND_NAME } from './kernel_util.js';
@@ -115,6 +116,18 @@ export function registerFusedGradients(): void {
       // that are not asked for).
       const [dx, dKernel, dRecurrent, dBias] = engine().runKernel(LSTM_SEQUENCE_GRAD,
         { dy, x, kernel, recurrentKernel, mask, y, gates, tanhC, c }, attrs as NamedAttrMap) as Tensor[];
+      return { x: () => dx, kernel: () => dKernel, recurrentKernel: () => dRecurrent, bias: () => dBias, mask: () => zerosLike(mask) };
+    },
+  });
+  registerGradient({
+    kernelName: GRU_SEQUENCE,
+    inputsToSave: ['x', 'kernel', 'recurrentKernel', 'mask'],
+    outputsToSave: [true, true, true, true],
+    gradFunc: (dys, [x, kernel, recurrentKernel, mask, y, zr, hh, rh], attrs) => {
+      if (engine().isTapeOn()) throw new Error(`${GRU_SEQUENCE} has first-order gradients only (it was differentiated twice)`);
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
+      const [dx, dKernel, dRecurrent, dBias] = engine().runKernel(GRU_SEQUENCE_GRAD,
+        { dy, x, kernel, recurrentKernel, mask, y, zr, hh, rh }, attrs as NamedAttrMap) as Tensor[];
       return { x: () => dx, kernel: () => dKernel, recurrentKernel: () => dRecurrent, bias: () => dBias, mask: () => zerosLike(mask) };
     },
   });

@@ -63,6 +63,12 @@ export interface AtenNative {
   /** [dx, dKernel, dRecurrentKernel, dBias]. */
   lstmSequenceGrad(dy: Handle, x: Handle, kernel: Handle, recurrent: Handle, mask: Handle, y: Handle, gates: Handle, tanhC: Handle,
     c: Handle, reverse: boolean, hardSigmoid: boolean, generic: boolean): Handle[];
+  /** [y, zr, hh, rh] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
+  gruSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
+    generic: boolean): Handle[];
+  /** [dx, dKernel, dRecurrentKernel, dBias]. */
+  gruSequenceGrad(dy: Handle, x: Handle, kernel: Handle, recurrent: Handle, mask: Handle, y: Handle, zr: Handle, hh: Handle,
+    rh: Handle, reverse: boolean, hardSigmoid: boolean, generic: boolean): Handle[];
   transpose(x: Handle, perm: number[]): Handle;
   reshape(x: Handle, shape: number[]): Handle;
   identity(x: Handle): Handle;

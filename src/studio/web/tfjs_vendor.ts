@@ -28,6 +28,7 @@ import '../../nn/residual_block.js';
 import '../../nn/w_plus.js';
 import '../../nn/sr_layers.js';
 import '../../nn/last_states.js';
+import '../../nn/fused_gru.js';
 import '../../nn/fused_lstm.js';
 import '../../nn/glu.js';
 import '../../nn/conditioning_augmentation.js';
