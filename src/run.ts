@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { getModel } from './models/registry.js';
-import { loadData, type SequenceLoadOptions } from './data/registry.js';
+import { loadData, sequenceFlagsOf, type SequenceLoadOptions } from './data/registry.js';
 import { maskOptionsOf } from './data/masks.js';
 import { lowresOptions } from './data/derived.js';
 import { BatchStream } from './data/batches.js';
@@ -161,7 +161,20 @@ function checkDataFlags(user: Partial<RunConfig>, data: string): void {
   const lowres = LOWRES_FLAGS.filter((k) => user[k] !== undefined).map(flagOf);
   if (lowres.length > 0 && !data.startsWith('lowres:')) throw new UserError(`${lowres.join(', ')} describe lowres: data (super-resolution), and --data ${data} is not; use --data lowres:${data}`);
   if (user.randomCrop && !/^(lowres:)?folder:/.test(data)) throw new UserError(`--random-crop reads folder:PATH images at their own size (photos always crops); --data ${data} is not a folder`);
+  // The sequence flags say how rows become windows: data that is not read from rows would ignore them.
+  const given = SEQUENCE_FLAGS.filter((k) => user[k] !== undefined);
+  const read = sequenceFlagsOf(data);
+  const ignored = given.filter((k) => !read?.includes(k));
+  if (ignored.length > 0) {
+    const flags = ignored.map(flagOf).join(', ');
+    throw new UserError(read
+      ? `${flags} ${ignored.length > 1 ? 'do' : 'does'} not apply to --data ${data}, which reads only ${read.map(flagOf).join(', ')}`
+      : `${flags} describe${ignored.length > 1 ? '' : 's'} sequence data (csv:FILE, stocks:sp500, ecg, weather, sensors, sines), and --data ${data} is not`);
+  }
 }
+
+/** The RunConfig keys that become SequenceLoadOptions (same names). */
+const SEQUENCE_FLAGS = ['columns', 'timeColumn', 'conditionColumn', 'idColumn', 'window', 'stride', 'scaling', 'fill'] as const satisfies readonly (keyof SequenceLoadOptions & keyof RunConfig)[];
 
 /** The sequence-data flags as load options (unset ones left out, so the dataset's own defaults apply). */
 export function sequenceOptionsOf(config: RunConfig): SequenceLoadOptions {
@@ -172,7 +185,8 @@ export function sequenceOptionsOf(config: RunConfig): SequenceLoadOptions {
     ...(config.conditionColumn ? { conditionColumn: config.conditionColumn } : {}),
     ...(config.idColumn ? { idColumn: config.idColumn } : {}),
     ...(config.window ? { window: config.window } : {}),
-    stride: config.stride, scaling: config.scaling, fill: config.fill,
+    ...(config.stride ? { stride: config.stride } : {}),
+    scaling: config.scaling, fill: config.fill,
   };
 }
 

@@ -51,3 +51,6 @@ export {
   loadFashionCaptions, fashionCaptionData, measureGarment, garmentAttributes, garmentSentences, sentenceAttributes, fashionBins, fashionVocabSentences,
   FASHION_BINS, FASHION_CLASS_WORDS, BRIGHTNESS_WORDS, SIZE_WORDS, type GarmentMeasure, type GarmentAttributes, type FashionBins, type FashionCaptionData,
 } from './fashion_captions.js';
+export { sequenceSource, sinesSource, fitScaling, rescale, unscale, windowStarts, SCALINGS, DEFAULT_WINDOW, type Series, type ScalingKind, type SequenceSourceOptions } from './sequences.js';
+export { loadCsvSeries, readCsvTable, seriesFromTable, seriesSource, testFileOf, FILLS, HELD_OUT, type CsvLoadOptions, type CsvSeriesOptions, type FillKind, type SequenceFlags } from './csv_series.js';
+export { loadNamedSeries, loadEcg, NAMED_SERIES, VEGA_DATASETS, SENSOR_NETWORK, SCIPY, ECG_HZ, type NamedSeriesOptions } from './named_series.js';

@@ -27,6 +27,8 @@ import { loadMnistThickness } from './thickness.js';
 import { loadEmojiAge } from './emoji_age.js';
 import { asOrdinal } from './ordinal.js';
 import { sinesSource, type ScalingKind } from './sequences.js';
+import { loadCsvSeries } from './csv_series.js';
+import { loadNamedSeries, NAMED_SERIES } from './named_series.js';
 
 /** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
@@ -58,6 +60,11 @@ export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'tuxpaint', help: "Tux Paint's ~1,000 photo and clip-art stamps with their English captions, 64 px on white, 1 in 10 held out by name (Debian tuxpaint-stamps-default, GPL-2, 161 MB; installs on first use)" },
   { spec: 'openmoji-captions', help: 'OpenMoji colour emoji with 3 sentences each from their annotations and tags, 64 px (npm openmoji, CC BY-SA 4.0; installs on first use)' },
   { spec: 'sines', help: "TimeGAN's synthetic sines: 10,000 sequences of 24 steps × 5 features, sin(ηt + θ) with η, θ ~ U[0, 0.1] (the authors' code's variant)" },
+  { spec: 'csv:FILE', help: "sequences from a CSV with a header row: --columns (default: every numeric column), --time-column (numbers or ISO dates; rows sorted by it), --id-column (one series per value), --condition-column (each series' class, rcgan's condition), cut into --window T (24) × --stride S windows, --scaling minmax|standard, --fill none|forward|linear|drop; test: FILE-test.csv, else the last 20 % of every series' rows" },
+  { spec: 'stocks:sp500', help: 'S&P 500 daily open/high/low/close/adjclose/volume, 5,105 days 2000–2020, TimeGAN\'s stock layout, window 24 (npm vega-datasets, BSD-3-Clause; installs on first use); also: stocks' },
+  { spec: 'ecg', help: "5 min of ECG at 360 Hz in mV, 1 feature, window 360 (1 s) (MIT-BIH record 208 via SciPy's electrocardiogram, Debian python3-scipy, BSD-3-Clause / ODC-By; installs on first use)" },
+  { spec: 'weather', help: 'Seattle hourly climate normals, pressure/temperature/wind, 8,759 hours, window 24 (NOAA, U.S. Government work, via npm vega-datasets; installs on first use)' },
+  { spec: 'sensors', help: '4 sensor motes × ~4,400–5,000 humidity/temperature readings, one series per mote, window 24; --condition-column indoor for a class (Suthaharan et al., npm @stdlib, CC BY 4.0; installs on first use)' },
   { spec: 'fluent-emoji', help: "Microsoft's Fluent Emoji 3D renders, 64 px on --background, 3,391 train+test (npm @lobehub/fluent-emoji-3d, MIT; installs on first use)" },
 ];
 
@@ -127,6 +134,19 @@ export interface SequenceLoadOptions {
   fill?: 'none' | 'forward' | 'linear' | 'drop';
 }
 
+/**
+ * The sequence flags a `--data` spec reads, or undefined when it is not sequence data. sines is drawn, not
+ * read, so only its window can change; ecg is one column; CSV data reads them all.
+ */
+export function sequenceFlagsOf(spec: string): readonly (keyof SequenceLoadOptions)[] | undefined {
+  if (spec === 'sines') return ['window'];
+  if (spec === 'ecg') return ['window', 'stride', 'scaling'];
+  if (spec.startsWith('csv:') || spec.startsWith('stocks:') || (NAMED_SERIES as readonly string[]).includes(spec)) {
+    return ['columns', 'timeColumn', 'conditionColumn', 'idColumn', 'window', 'stride', 'scaling', 'fill'];
+  }
+  return undefined;
+}
+
 /** folder:PATH resized to one size, in memory or streamed. */
 const loadFolder = (path: string, opts: LoadDataOptions) => loadFolderData(path, {
   imageSize: opts.imageSize, channels: opts.channels, skipBad: opts.skipBad, limit: opts.limit, stream: opts.stream ?? 'off', background: opts.background,
@@ -138,6 +158,8 @@ const PREFIXED: Record<string, (arg: string, opts: LoadDataOptions) => Promise<D
     if (opts.randomCrop && opts.stream === 'on') throw new UserError(`--random-crop reads crops from its own store on disk; --stream on does not apply (drop it)`);
     return opts.randomCrop ? loadFolderCrops(path, opts) : loadFolder(path, opts);
   },
+  'csv:': (file, opts) => loadCsvSeries(file, { ...opts.sequence, split: opts.split, limit: opts.limit }),
+  'stocks:': (name, opts) => loadNamedSeries(`stocks:${name}`, { split: opts.split, limit: opts.limit, sequence: opts.sequence, log: opts.log }),
   'toy:': async (name, opts) => {
     const m = MIXTURES[name as keyof typeof MIXTURES];
     if (!m) throw unknownChoice('toy dataset', `toy:${name}`, Object.keys(MIXTURES).map((k) => `toy:${k}`));
@@ -202,6 +224,7 @@ async function loadSpec(spec: string, opts: LoadDataOptions): Promise<DataSource
   }
   if (spec === 'mnist-thickness') return adaptImages(await loadMnistThickness({ split: opts.split, limit: opts.limit }), { imageSize: opts.imageSize, channels: opts.channels });
   if (spec === 'emoji-age') return loadEmojiAge({ split: opts.split, limit: opts.limit, imageSize: opts.imageSize, log: opts.log });
+  if ((NAMED_SERIES as readonly string[]).includes(spec)) return loadNamedSeries(spec, { split: opts.split, limit: opts.limit, sequence: opts.sequence, log: opts.log });
   if (spec === 'sines') return sinesSource({ window: opts.sequence?.window, split: opts.split, count: opts.limit });
   if (spec === 'openmoji') return loadOpenmoji(opts);
   if (spec === 'tuxpaint') return loadTuxpaint(opts);

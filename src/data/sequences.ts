@@ -116,12 +116,13 @@ export function sequenceSource(series: readonly Series[], opts: SequenceSourceOp
     const s = series[k];
     for (const start of starts[k]) {
       if (n === count) break;
-      for (let i = 0; i < size; i++) values[n * size + i] = s.values[start * f + i];
+      // Scaled from the series' own precision: rounding large values (volumes ~1e9) to float32 first would put
+      // the extremes a hair outside minmax's [0, 1].
+      for (let i = 0; i < size; i++) values[n * size + i] = (s.values[start * f + i] - scaling.offset[i % f]) / scaling.scale[i % f];
       if (labels) labels[n] = s.label ?? 0;
       n++;
     }
   }
-  rescale(values, scaling);
   const sequence: SequenceInfo = {
     features: [...opts.features], window: opts.window, stride: opts.stride, scaling, series: series.length,
     ...(opts.conditionColumn ? { conditionColumn: opts.conditionColumn } : {}),

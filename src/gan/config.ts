@@ -68,7 +68,7 @@ export interface RunConfig {
   idColumn: string;
   /** Sequence data: time steps per training window (0 = the dataset's own, else 24). */
   window: number;
-  /** Sequence data: rows between the starts of consecutive windows. */
+  /** Sequence data: rows between the starts of consecutive windows (0 = the dataset's own). */
   stride: number;
   /** Sequence data: per-feature scaling, minmax to [0, 1] or standard (zero mean, unit variance). */
   scaling: 'minmax' | 'standard';
@@ -231,7 +231,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   conditionColumn: setting('', z.string(), "sequence data: a column whose value is each series' class, the condition of rcgan ('' = none)"),
   idColumn: setting('', z.string(), "sequence data: a column naming each row's series, for many series in one file ('' = one series)"),
   window: setting(0, nonNegativeInt, "sequence data: time steps T per training window (0 = the dataset's own; 24 for CSV files, TimeGAN's)"),
-  stride: setting(1, positiveInt, 'sequence data: rows between the starts of consecutive windows'),
+  stride: setting(0, nonNegativeInt, "sequence data: rows between the starts of consecutive windows (0 = the dataset's own: 1, TimeGAN's, for CSV files and stocks; 36 = 0.1 s for ecg)"),
   scaling: setting<RunConfig['scaling']>('minmax', z.enum(['minmax', 'standard']), 'sequence data: per-feature scaling, minmax (to [0, 1], TimeGAN\'s) | standard (zero mean, unit variance); samples are written back in original units'),
   fill: setting<RunConfig['fill']>('none', z.enum(['none', 'forward', 'linear', 'drop']), 'sequence data: missing values are refused (none), carried forward, linearly interpolated, or their rows dropped'),
   downsample: setting<RunConfig['downsample']>('bicubic', z.enum(['bicubic', 'area']), 'lowres: data: bicubic (antialiased, as MATLAB imresize/PIL) | area (block mean)'),

@@ -230,12 +230,18 @@ export async function samplesPng(values: Float32Array, n: number, data: DatasetI
   return imageGrid(toUint8Images(values), n, h, w, c, { cols });
 }
 
-/** Sequences as small multiples in their original units (the first MAX_PANELS of them). */
+/**
+ * Sequences as small multiples (the first MAX_PANELS of them): in original units when the features share a scale,
+ * else in the scaled units they were trained in, where volumes in billions would flatten prices in thousands.
+ */
 function sequenceSamplesPng(values: Float32Array, n: number, data: DatasetInfo): Promise<Buffer> {
   const seq = sequenceInfoOf(data);
   const shown = Math.min(n, MAX_PANELS);
-  const original = unscale(values.slice(0, shown * data.shape[0] * data.shape[1]), seq.scaling);
-  return sequencesPng({ values: original, count: shown, window: data.shape[0], features: seq.features });
+  const first = values.slice(0, shown * data.shape[0] * data.shape[1]);
+  const spread = Math.max(...seq.scaling.scale) / Math.min(...seq.scaling.scale);
+  const original = spread < 10;
+  return sequencesPng({ values: original ? unscale(first, seq.scaling) : first, count: shown, window: data.shape[0], features: seq.features },
+    { yTitle: original ? undefined : `scaled (${seq.scaling.kind})` });
 }
 
 /** The sequence description of sequence data, or an error naming what is missing. */

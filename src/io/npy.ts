@@ -51,9 +51,19 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Buffer {
   return Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
 }
 
-/** Parse .npy bytes (versions 1.0–3.0; dtypes uint8, int32, float32; little-endian; C order). */
-export function decodeNpy(bytes: Uint8Array, name = '<npy buffer>'): NpyArray {
-  assertLittleEndianHost();
+/** A .npy file's header: its dtype descriptor as written ('<u2', '<f8', …), shape, and where the data start. */
+export interface NpyHeader {
+  descr: string;
+  shape: number[];
+  /** Byte offset of the first value. */
+  start: number;
+}
+
+/**
+ * Parse the header of .npy bytes (versions 1.0–3.0, C order), whatever the dtype: for readers of arrays that
+ * decodeNpy's three dtypes do not cover (SciPy's ECG is '<u2').
+ */
+export function npyHeader(bytes: Uint8Array, name = '<npy buffer>'): NpyHeader {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail: (what: string) => never = (what) => {
     throw new UserError(`${name}: ${what}`);
@@ -72,23 +82,30 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy buffer>'): NpyArray {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) fail(`malformed header ${JSON.stringify(header.trim())}`);
-  const dtype = (Object.keys(DESCR) as NpyDType[]).find((k) => DESCR[k] === descr || (k === 'uint8' && descr === '<u1'));
-  if (!dtype) fail(`unsupported dtype '${descr}' (supported: uint8 '|u1', int32 '<i4', float32 '<f4')`);
   if (fortran === 'True') fail('Fortran-order arrays are not supported; save with numpy.ascontiguousarray');
-  const parts = shapeText!.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (!parts.every((p) => /^\d+$/.test(p))) fail(`bad shape (${shapeText})`);
-  const shape = parts.map(Number);
+  return { descr, shape: parts.map(Number), start };
+}
+
+/** Parse .npy bytes (versions 1.0–3.0; dtypes uint8, int32, float32; little-endian; C order). */
+export function decodeNpy(bytes: Uint8Array, name = '<npy buffer>'): NpyArray {
+  assertLittleEndianHost();
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { descr, shape, start } = npyHeader(bytes, name);
+  const dtype = (Object.keys(DESCR) as NpyDType[]).find((k) => DESCR[k] === descr || (k === 'uint8' && descr === '<u1'));
+  if (!dtype) throw new UserError(`${name}: unsupported dtype '${descr}' (supported: uint8 '|u1', int32 '<i4', float32 '<f4')`);
   const count = shape.reduce((a, b) => a * b, 1);
   const itemSize = dtype === 'uint8' ? 1 : 4;
   const expected = count * itemSize;
   const actual = buf.length - start;
   if (actual !== expected) {
-    fail(`shape [${shape.join(', ')}] of ${dtype} needs ${expected} data bytes, file has ${actual}${actual < expected ? ' (truncated)' : ''}`);
+    throw new UserError(`${name}: shape [${shape.join(', ')}] of ${dtype} needs ${expected} data bytes, file has ${actual}${actual < expected ? ' (truncated)' : ''}`);
   }
   // Copy into a fresh, aligned buffer: the file buffer's offset need not be a multiple of 4.
   const raw = new Uint8Array(buf.subarray(start, start + expected));
   const data = dtype === 'uint8' ? raw : dtype === 'int32' ? new Int32Array(raw.buffer) : new Float32Array(raw.buffer);
-  return { dtype: dtype!, shape, data };
+  return { dtype, shape, data };
 }
 
 /** Write `data` with `shape` to a .npy file. */

@@ -25,6 +25,8 @@ import { dfgan } from './dfgan.js';
 import { stackgan } from './stackgan.js';
 import { attngan } from './attngan.js';
 import { timegan } from './timegan.js';
+import { rgan } from './rgan.js';
+import { rcgan } from './rcgan.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -53,6 +55,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   stackgan,
   attngan,
   timegan,
+  rgan,
+  rcgan,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

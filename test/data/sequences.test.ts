@@ -50,3 +50,12 @@ test("sines: TimeGAN's 24 × 5 sines in [0, 1] after the fixed scaling, a differ
   const test2 = sinesSource({ count: 50, split: 'test' });
   assert.notDeepEqual([...test2.values.slice(0, 10)], [...v.slice(0, 10)]);
 });
+
+test('sequenceSource: minmax windows of large values (volumes) end exactly at 0 and 1, scaled before rounding to float32', () => {
+  // fround(987654321.987) = 987654336: rounded first, the maximum would scale to 1.00000002.
+  const src = sequenceSource([series([[123456789.123], [987654321.987], [500000000]])], { name: 't', features: ['v'], window: 3, stride: 1, scaling: 'minmax' });
+  const v = src.values as Float32Array;
+  assert.equal(v[0], 0);
+  assert.equal(v[1], 1);
+  assert.ok(v[2] > 0 && v[2] < 1);
+});

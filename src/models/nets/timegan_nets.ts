@@ -3,6 +3,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
+import { FusedGRU } from '../../nn/fused_gru.js';
 
 /**
  * The recurrent layer of every TimeGAN network, in one place so its implementation is a one-line choice: a GRU
@@ -10,7 +11,8 @@ import type { SeededInit } from '../../nn/init.js';
  * sigmoid gates, as the authors' TF1 GRUCell; Glorot-uniform kernels, the TF1 default initializer.
  */
 export function gruLayer(units: number, init: SeededInit): tfl.layers.Layer {
-  return tfl.layers.gru({ units, returnSequences: true, recurrentActivation: 'sigmoid', kernelInitializer: init.glorotUniform(), recurrentInitializer: init.glorotUniform() });
+  // FusedGRU: one native kernel per sequence (and one for its gradient) on aten, tfjs-layers' GRU elsewhere.
+  return new FusedGRU({ units, returnSequences: true, recurrentActivation: 'sigmoid', kernelInitializer: init.glorotUniform(), recurrentInitializer: init.glorotUniform() });
 }
 
 /** One TimeGAN network's shape: input [T, inDim] → `layers` GRUs of `hidden` units → dense to `outDim` per step. */
