@@ -20,9 +20,10 @@ import { sequenceOptionsOf } from '../../src/run.js';
 import { Rng } from '../../src/util/rng.js';
 import { CLI, browserSkip, fakeRun, openBrowser, until } from './helpers.js';
 
-// The sequences page in headless Chromium on a tiny timegan run of sines: the real and generated line charts hold
-// the run's data windows and the newest checkpoint's samples (sampleFamily in Node) in original units, for the
-// feature picked; resample draws the next seed's; the PCA and t-SNE plots hold embed2d's coordinates of the same sets.
+// The sequences page in headless Chromium on a tiny timegan run of sines and an rcgan run of two classes of CSV
+// series: the real and generated line charts hold the run's data windows and the newest checkpoint's samples
+// (sampleFamily in Node) in original units, for the feature picked; resample draws the next seed's; the condition
+// picker restricts both to one class; the PCA and t-SNE plots hold embed2d's coordinates of the same sets.
 const TINY = ['--hidden', '8', '--steps', '3', '--batch-size', '8', '--sample-every', '0'];
 
 function cli(args: string[]): Promise<void> {
@@ -30,6 +31,16 @@ function cli(args: string[]): Promise<void> {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ganforge ${args[0]} exited ${code}: ${stderr}`)))));
+}
+
+/** Six slow and six fast series of two features, one class each (the condition column). */
+async function waveCsv(file: string): Promise<void> {
+  const rows = ['id,kind,t,a,b'];
+  for (let s = 0; s < 12; s++) {
+    const kind = s % 2 === 0 ? 'slow' : 'fast', w = kind === 'slow' ? 0.1 : 0.6;
+    for (let t = 0; t < 100; t++) rows.push(`${s},${kind},${t},${Math.sin(w * t + s).toFixed(5)},${(100 + 10 * Math.cos(w * t)).toFixed(4)}`);
+  }
+  await fs.writeFile(file, rows.join('\n') + '\n');
 }
 
 /** The run's data as training saw it (scaled, with labels): loaded the way the run loads it. */
@@ -72,7 +83,7 @@ function assertClose(got: number[][], want: number[][], what: string): void {
   assert.ok(worst < 1e-6, `${what}: worst difference ${worst}`);
 }
 
-test('sequences page in headless Chromium: real windows and the checkpoint\'s samples per feature, resample, and the PCA/t-SNE figure', { skip: browserSkip, timeout: 300_000 }, async (t) => {
+test('sequences page in headless Chromium: real windows and the checkpoint\'s samples per feature, resample, a condition, and the PCA/t-SNE figure', { skip: browserSkip, timeout: 300_000 }, async (t) => {
   await initBackend({ prefer: 'cpu', quiet: true });
   const cleanups: (() => unknown)[] = [];
   t.after(async () => {
@@ -81,8 +92,10 @@ test('sequences page in headless Chromium: real windows and the checkpoint\'s sa
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-e2e-seq-'));
   cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
   const runs = path.join(tmp, 'runs');
-  const run = path.join(runs, 'waves');
+  const run = path.join(runs, 'waves'), conditional = path.join(runs, 'kinds');
+  await waveCsv(path.join(tmp, 'waves.csv'));
   await cli(['train', 'timegan', '--data', 'sines', '--data-limit', '150', ...TINY, '--out', run]);
+  await cli(['train', 'rcgan', '--data', `csv:${path.join(tmp, 'waves.csv')}`, '--id-column', 'id', '--condition-column', 'kind', '--time-column', 't', '--window', '16', '--stride', '4', ...TINY, '--out', conditional]);
   const { source, data } = await runData(run);
   const realScaled = source.values as Float32Array;
 
@@ -155,6 +168,17 @@ test('sequences page in headless Chromium: real windows and the checkpoint\'s sa
   }
   assert.match(await page.locator('#sq-tsne-note').innerText(), /perplexity 40, 300 iterations/);
 
+  // rcgan: the condition picker offers the CSV's classes; picking one shows its windows and samples drawn with it.
+  const kinds = await runData(conditional);
+  await page.goto(`${base}/#/sequences/kinds`);
+  await until(async () => (await page.locator('#sq-fake').getAttribute('data-drawn')) === '0:0', 'the rcgan page');
+  assert.deepEqual(await page.locator('#sq-class option').allInnerTexts(), ['all (samples cycle through them)', ...kinds.data.classNames!]);
+  const slow = kinds.data.classNames!.indexOf('slow');
+  await page.selectOption('#sq-class', String(slow));
+  const ofClass = await check(0, 0, conditional, kinds.source, slow);
+  // An oracle beside the pool: slow series move by at most 0.1 per step, fast ones by up to 0.6.
+  for (const line of ofClass.real) line.slice(1).forEach((v, i) => assert.ok(Math.abs(v - line[i]) <= 0.1 + 1e-6, `a real window of class slow steps by ${Math.abs(v - line[i])}`));
+  assert.notDeepEqual(ofClass.fake, (await expected(conditional, kinds.source, 0, 0, 1 - slow)).fake, 'the other class, other samples');
   if (process.env.GANFORGE_SCREENSHOT) await page.screenshot({ path: process.env.GANFORGE_SCREENSHOT, fullPage: true }); // to look at it
   assert.deepEqual(errors, []);
 });
