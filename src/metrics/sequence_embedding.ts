@@ -207,17 +207,22 @@ export function jointProbabilities(d2: Float64Array, n: number, perplexity: numb
   return p;
 }
 
-/** Fills row i of `cond` with p(j|i) for precision β and returns its entropy −Σ p log p (nats). */
+/**
+ * Fills row i of `cond` with p(j|i) for precision β and returns its entropy in nats, as log Z + β E[d²] (the same
+ * as −Σ p log p, with one exp and no log per entry).
+ */
 function rowEntropy(d2: Float64Array, cond: Float64Array, n: number, i: number, beta: number): number {
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += (cond[i * n + j] = j === i ? 0 : Math.exp(-beta * d2[i * n + j]));
-  if (sum === 0) sum = Number.EPSILON;
-  let h = 0;
+  let sum = 0, weighted = 0;
   for (let j = 0; j < n; j++) {
-    const p = (cond[i * n + j] /= sum);
-    if (p > 0) h -= p * Math.log(p);
+    const v = j === i ? 0 : Math.exp(-beta * d2[i * n + j]);
+    cond[i * n + j] = v;
+    sum += v;
+    weighted += v * d2[i * n + j];
   }
-  return h;
+  if (sum === 0) sum = Number.EPSILON; // every neighbour underflowed: β is far too large
+  const inv = 1 / sum;
+  for (let j = 0; j < n; j++) cond[i * n + j] *= inv;
+  return Math.log(sum) + beta * weighted * inv;
 }
 
 /**
