@@ -177,7 +177,7 @@ function checkDataFlags(user: Partial<RunConfig>, data: string): void {
 const SEQUENCE_FLAGS = ['columns', 'timeColumn', 'conditionColumn', 'idColumn', 'window', 'stride', 'scaling', 'fill'] as const satisfies readonly (keyof SequenceLoadOptions & keyof RunConfig)[];
 
 /** The sequence-data flags as load options (unset ones left out, so the dataset's own defaults apply). */
-function sequenceOptionsOf(config: RunConfig): SequenceLoadOptions {
+export function sequenceOptionsOf(config: RunConfig): SequenceLoadOptions {
   const list = config.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
   return {
     ...(list.length > 0 ? { columns: list } : {}),
