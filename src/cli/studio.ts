@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startStudio } from '../studio/server.js';
+import { initBackend } from '../backend/index.js';
 
 export function registerStudioCommand(program: Command, int: (flag: string) => (v: string) => number): void {
   program
@@ -10,6 +11,8 @@ export function registerStudioCommand(program: Command, int: (flag: string) => (
     .option('--host <addr>', 'address to listen on; anything but 127.0.0.1/localhost requires the printed token', '127.0.0.1')
     .option('--token <t>', 'access token for a non-local --host (default: random)')
     .action(async (opts: { runs: string; port: number; host: string; token?: string }) => {
+      // Sequence runs are sampled in this process (studio/sequences.ts): on ATen when it is built.
+      await initBackend({ quiet: true });
       const studio = await startStudio(opts);
       process.stdout.write(`ganforge studio: watching ${opts.runs} at ${studio.url}\n`);
       if (studio.token) process.stdout.write('ganforge studio: listening beyond this machine; the token in that URL is required\n');

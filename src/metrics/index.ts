@@ -2,10 +2,12 @@
  * Evaluation metrics with their protocol: FID, KID, Inception Score, precision/recall, density/coverage,
  * class histograms, 2-D mode coverage, TimeGAN's discriminative and predictive scores and MMD² for sequences, the
  * feature networks they run on, and `evaluateSets`, which attaches the network, its weights hash, the reference
- * set, counts, resize method and seed to each number; and the paired L1/PSNR/SSIM of translators (`evaluateTranslation`).
+ * set, counts, resize method and seed to each number; the paired L1/PSNR/SSIM of translators
+ * (`evaluateTranslation`), and the TimeGAN paper's PCA/t-SNE figure of sequences (`embed2d`, `writeSequenceFigures`).
  */
 export { gaussianStats, symmetricEigen, sqrtmPsd, matmulSquare, type GaussianStats, type SymmetricEigen } from './linalg.js';
 export { frechetDistance, fidFromFeatures, type FidParts } from './fid.js';
+export { embed2d, embeddingPng, writeSequenceFigures, EMBEDDING_METHODS, EMBEDDING_PROTOCOL, type Embedding2d, type EmbeddingMethod, type SequenceBatch } from './sequence_embedding.js';
 export { kernelInceptionDistance, unbiasedMmd2, type KidResult, type KidOptions } from './kid.js';
 export { inceptionScore, softmaxRows, type InceptionScoreResult } from './inception_score.js';
 export { precisionRecallDensityCoverage, knnRadii, type PrdcResult } from './prdc.js';

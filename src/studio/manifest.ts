@@ -23,6 +23,7 @@ export const TEXT_MODEL_FOLDER = 'text';
 export function checkpointManifest(state: CheckpointState, dir: string): GeneratorManifest {
   const family = getModel(state.config.model);
   const data = state.data;
+  if (data.kind === 'sequence') throw new UserError(`${family.name} run on ${data.name} makes sequences; they are sampled in Node, not in the browser: the studio's sequences page (#/sequences/RUN) draws them`);
   if (data.kind !== 'image') throw new UserError(`${family.name} run on ${data.name} makes 2-D points; only image generators run in the browser`);
   const declared = conditionOf(family, data);
   if (!(BROWSER_CONDITIONS as readonly string[]).includes(declared)) {

@@ -11,6 +11,9 @@ import { MODELS } from '../models/registry.js';
 import { manifestFolders } from './manifest.js';
 import { styledManifest } from './style_export.js';
 import { readCheckpointState } from '../gan/checkpoint.js';
+import type { DatasetInfo } from '../data/types.js';
+import { EMBEDDING_METHODS, type EmbeddingMethod } from '../metrics/sequence_embedding.js';
+import { MAX_SHOWN, SequenceViews } from './sequences.js';
 
 export interface StudioOptions {
   /** Folder of run folders (each the --out of a `ganforge train`). */
@@ -47,6 +50,7 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
   const store = new RunStore(opts.runs);
   const webDir = path.resolve(opts.webDir ?? DEFAULT_WEB);
   const pollMs = opts.pollMs ?? 1000;
+  const sequences = new SequenceViews();
   const app = Fastify({ logger: false, forceCloseConnections: true }); // open event streams must not hold close()
 
   app.addHook('onRequest', async (req, reply) => {
@@ -78,8 +82,11 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
     const found = checkpoint ? await manifestOf(checkpoint.dir) : null;
     const [manifest, manifestError] = found && 'error' in found ? [null, found.error] : [found, undefined];
     // The family's condition says which page explores the run (latents, or translation) before any checkpoint.
-    const condition = MODELS[String(config.model)]?.condition ?? 'none';
-    return { id, config, condition, metrics: records, offset, samples, diversity, checkpoint: publicCheckpoint(checkpoint), manifest, manifestError, alerts: detectAlerts(records, diversity) };
+    const family = MODELS[String(config.model)];
+    const condition = family?.condition ?? 'none';
+    // What the run makes: its checkpoint's data says, else a family that takes one kind of data only.
+    const kind = (checkpoint?.data as DatasetInfo | undefined)?.kind ?? (family?.dataKinds?.length === 1 ? family.dataKinds[0] : undefined);
+    return { id, config, condition, kind, metrics: records, offset, samples, diversity, checkpoint: publicCheckpoint(checkpoint), manifest, manifestError, alerts: detectAlerts(records, diversity) };
   }));
 
   // What the page needs to run the newest checkpoint's generator(s): the family's declarations (manifest.ts).
@@ -125,6 +132,25 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
     return reply.type(TYPES[path.extname(file)]).header('cache-control', 'no-cache').send(found.textFiles[file]);
   }));
 
+  // A sequence run's page (sequences.ts): real and generated sequences, and the TimeGAN figure's coordinates.
+  app.get('/api/runs/:id/sequences', withRun(async (run, _id, req, reply) => {
+    const q = req.query as { seed?: string; count?: string; class?: string };
+    const seed = wholeNumber(q.seed, 0), count = wholeNumber(q.count, undefined), k = wholeNumber(q.class, undefined);
+    if (seed === null || count === null || k === null || (count !== undefined && (count < 1 || count > MAX_SHOWN))) {
+      return reply.code(400).send({ error: `seed: a whole number ≥ 0; count: 1..${MAX_SHOWN}; class: a class index` });
+    }
+    return sequences.sequences(run.dir, { seed, count, class: k }).catch((e: Error) => reply.code(422).send({ error: e.message }));
+  }));
+
+  app.get('/api/runs/:id/embedding', withRun(async (run, _id, req, reply) => {
+    const q = req.query as { method?: string; seed?: string; count?: string };
+    const seed = wholeNumber(q.seed, 0), count = wholeNumber(q.count, undefined);
+    if (!(EMBEDDING_METHODS as readonly string[]).includes(q.method ?? '') || seed === null || count === null || (count !== undefined && (count < 2 || count > 1000))) {
+      return reply.code(400).send({ error: `method: ${EMBEDDING_METHODS.join(' or ')}; seed: a whole number ≥ 0; count: 2..1000` });
+    }
+    return sequences.embedding(run.dir, { method: q.method as EmbeddingMethod, seed, count }).catch((e: Error) => reply.code(422).send({ error: e.message }));
+  }));
+
   app.get('/api/runs/:id/events', withRun(async (run, _id, req, reply) => liveEvents(run, req, reply, pollMs)));
 
   // The page: files of the vite build, anything unknown → index.html is not needed (hash routing).
@@ -157,6 +183,12 @@ function authorized(req: FastifyRequest, reply: FastifyReply, token: string): bo
   const cookie = /(?:^|;\s*)ganforge_studio=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
   return same(cookie) || same(bearer);
+}
+
+/** A query's whole number ≥ 0, `fallback` when absent, null when malformed. */
+function wholeNumber<T extends number | undefined>(v: string | undefined, fallback: T): number | T | null {
+  if (v === undefined || v === '') return fallback;
+  return /^\d{1,9}$/.test(v) ? Number(v) : null;
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -14,6 +14,8 @@ export interface RunDetail {
   checkpoint: Checkpoint | null;
   /** The run's family's condition ('none', 'class', 'image', …). */
   condition: string;
+  /** What the run makes ('image', 'points', 'sequence'), when its checkpoint or family says. */
+  kind?: string;
   /** How to run the newest checkpoint in the page, or why it cannot run here (manifestError). */
   manifest: GeneratorManifest | null;
   manifestError?: string;

@@ -17,6 +17,10 @@ const GALLERY = 16;
 export async function showExplore(view: HTMLElement, id: string): Promise<() => void> {
   const run = await getRun(id);
   const info = run.manifest;
+  if (run.kind === 'sequence') {
+    location.replace(`#/sequences/${encodeURIComponent(id)}`); // sequences are sampled on the server: their own page
+    return () => undefined;
+  }
   if (info?.condition === 'text') {
     location.replace(`#/text/${encodeURIComponent(id)}`); // a text run draws from sentences: its own page
     return () => undefined;

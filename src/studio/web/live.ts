@@ -15,7 +15,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
   const rows = run.condition === 'image';
   view.innerHTML = `
     <h2>${esc(id)} <small>${esc(String(run.config.model))} · ${esc(String(run.config.data))}</small>
-      ${explore(id, run.condition)}</h2>
+      ${explore(id, run.condition, run.kind)}</h2>
     <div class="stats" id="stats"></div>
     <ul class="alerts" id="alerts"></ul>
     <div class="row">
@@ -87,9 +87,10 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
   };
 }
 
-/** The link to the run's explorer: latents for noise families, the draw/upload page for translators. */
-function explore(id: string, condition: string): string {
+/** The link to the run's explorer: latents for noise families, the draw/upload page for translators, line charts for sequences. */
+function explore(id: string, condition: string, kind?: string): string {
   const href = encodeURIComponent(id);
+  if (kind === 'sequence') return `<a href="#/sequences/${href}">sequences, PCA and t-SNE →</a>`;
   return condition === 'image' ? `<a href="#/translate/${href}">translate in the page →</a>` : `<a href="#/explore/${href}">explore latents →</a>`;
 }
 

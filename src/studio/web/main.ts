@@ -4,8 +4,9 @@ import { showExplore } from './explore.js';
 import { esc, showRun } from './live.js';
 import { showTranslate } from './translate.js';
 import { showText } from './text.js';
+import { showSequences } from './sequences.js';
 
-// Hash routes: #/run/ID, #/compare/ID,ID, #/explore/ID (a translator's goes on to #/translate/ID, a text run's to #/text/ID; #/inpaint/ID and #/upscale/ID are the same page). The page is one static bundle; all data is /api.
+// Hash routes: #/run/ID, #/compare/ID,ID, #/explore/ID (a translator's goes on to #/translate/ID, a text run's to #/text/ID, a sequence run's to #/sequences/ID; #/inpaint/ID and #/upscale/ID are the same page). The page is one static bundle; all data is /api.
 const view = document.getElementById('view')!;
 let stop: () => void = () => undefined;
 let current = '';
@@ -22,6 +23,7 @@ async function route(): Promise<void> {
     else if (page === 'compare') stop = await showCompare(view, ids.length ? ids : current ? [current] : []);
     else if (page === 'explore' && (ids[0] || current)) stop = await showExplore(view, ids[0] ?? current);
     else if (page === 'text' && (ids[0] || current)) stop = await showText(view, ids[0] ?? current);
+    else if (page === 'sequences' && (ids[0] || current)) stop = await showSequences(view, ids[0] ?? current);
     else if ((page === 'translate' || page === 'inpaint' || page === 'upscale') && (ids[0] || current)) stop = await showTranslate(view, ids[0] ?? current);
     else view.innerHTML = '<p>Pick a run on the left.</p>';
   } catch (e) {
