@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.js';
 import { METRIC_NAMES, SEQUENCE_METRIC_NAMES, parseMetrics } from '../metrics/registry.js';
 import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, fromSamples, loadGenerated, loadReference, resolveNet, type MetricResult, type SampleSet } from '../metrics/evaluate.js';
 import { sequenceReference, unitRange } from '../metrics/timeseries/reference.js';
+import { writeSequenceFigures } from '../metrics/sequence_embedding.js';
 import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS, qualityProtocolOf } from '../metrics/translator_eval.js';
@@ -43,6 +44,8 @@ export interface EvalCliOptions {
   discriminativeIterations?: number;
   predictiveIterations?: number;
   mmdSubset?: number;
+  /** Sequence runs: the folder of the PCA and t-SNE figures (default: the run's figures/). */
+  figures?: string;
 }
 
 /**
@@ -139,6 +142,10 @@ async function evalSequenceRun(target: string, opts: EvalCliOptions, log: (line:
       metrics, seed: opts.seed, repeats: opts.repeats, discriminativeIterations: opts.discriminativeIterations, predictiveIterations: opts.predictiveIterations, mmdSubset: opts.mmdSubset, onProgress: log,
     });
     for (const r of results) process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : formatResult(r) + '\n');
+    // The TimeGAN paper's figure: PCA and t-SNE of real vs synthetic, beside the run's checkpoints.
+    const figures = opts.figures ?? path.join(path.dirname(path.dirname(path.resolve(dir))), 'figures');
+    const files = await writeSequenceFigures(figures, ref.values, fake.values as Float32Array, state.data, { seed: opts.seed });
+    log(`PCA and t-SNE of ${Math.min(ref.n, 1000)} real vs ${Math.min(fake.n, 1000)} synthetic sequences → ${files.join(', ')}`);
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
   }
@@ -215,6 +222,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .option('--repeats <k>', 'sequence runs: repetitions of each metric with fresh seeds, reported as mean ± std (default 5; TimeGAN used 10)', int('--repeats'))
     .option('--discriminative-iterations <n>', "sequence runs: training steps of the discriminative score's GRU classifier (default 2000, TimeGAN's)", int('--discriminative-iterations'))
     .option('--predictive-iterations <n>', "sequence runs: training steps of the predictive score's GRU (default 5000, TimeGAN's)", int('--predictive-iterations'))
+    .option('--figures <dir>', "sequence runs: where the PCA and t-SNE figures of real vs synthetic go (default: the run's figures/ folder)")
     .option('--mmd-subset <n>', 'sequence runs: sequences per side in each MMD² repetition (default 1000)', int('--mmd-subset'))
     .option('--seed <n>', 'seed for generated latents and KID subsets', int('--seed'), 0)
     .option('--net <name>', `feature network: ${NET_NAMES.join(' | ')} | PATH to a TF.js layers model (default: by data)`)
