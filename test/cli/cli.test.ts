@@ -100,7 +100,7 @@ test('bad input exits 2 with a clear message and no stack trace', async () => {
     await fails([cmd, empty, ...extra], tmp, /not a ganforge run folder/);
   }
   await fails(['sample', path.join(tmp, 'nothing-here'), '--out', 'y.npy'], tmp, /does not exist/);
-  await fails(['sample', empty, '--out', 'x.txt'], tmp, /--out must end in \.npy or \.png/);
+  await fails(['sample', empty, '--out', 'x.txt'], tmp, /--out must end in \.npy, \.png or \.csv/);
   await fails(['resume', empty, '--steps', 'many'], tmp, /--steps needs an integer/);
   const never = await fs.stat(path.join(tmp, 'never')).catch(() => undefined);
   assert.equal(never, undefined, 'a failed command left a run folder behind');
