@@ -20,20 +20,11 @@ import { parseArgs } from 'node:util';
 import type { RunConfig } from '../src/gan/config.js';
 import type { StepState } from '../src/gan/training_step.js';
 import {
-  benchThreads, CAPTION_WORDS, familyState, imageTable, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison, type TwinRate,
+  benchThreads, CAPTION_WORDS, captionedFlags, captionedOptions, familyState, imageTable, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison,
+  type CaptionedSpeedOptions, type TwinRate,
 } from './step_bench.js';
 
-interface AttnganSpeedOptions {
-  size: number;
-  batch: number;
-  steps: number;
-  warmup: number;
-  width: number;
-  wordDim: number;
-  textDim: number;
-  maxLen: number;
-  dWidth: number;
-}
+interface AttnganSpeedOptions extends CaptionedSpeedOptions { dWidth: number }
 
 function realState(o: AttnganSpeedOptions): StepState {
   return familyState('attngan', randomCaptioned(o),
@@ -47,19 +38,8 @@ function torchRate(o: AttnganSpeedOptions): TwinRate | null {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      size: { type: 'string', default: '32' }, batch: { type: 'string', default: '16' }, steps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '2' }, width: { type: 'string', default: '32' },
-      'd-width': { type: 'string', default: '64' },
-      'word-dim': { type: 'string', default: '300' }, 'text-dim': { type: 'string', default: '256' }, 'max-len': { type: 'string', default: '12' },
-      profile: { type: 'boolean', default: false },
-    },
-  });
-  const o: AttnganSpeedOptions = {
-    size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), width: Number(values.width),
-    wordDim: Number(values['word-dim']), textDim: Number(values['text-dim']), maxLen: Number(values['max-len']), dWidth: Number(values['d-width']),
-  };
+  const { values } = parseArgs({ options: { ...captionedFlags({ batch: '16', width: '32' }), 'd-width': { type: 'string', default: '64' } } });
+  const o: AttnganSpeedOptions = { ...captionedOptions(values), dWidth: Number(values['d-width']) };
   await runTwinComparison({
     ...o, runs: Number(values.runs), profile: values.profile, label: 'attngan',
     atenState: () => realState(o), torch: () => torchRate(o),

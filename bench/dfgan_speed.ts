@@ -16,43 +16,23 @@ import { parseArgs } from 'node:util';
 import type { RunConfig } from '../src/gan/config.js';
 import type { StepState } from '../src/gan/training_step.js';
 import {
-  benchThreads, CAPTION_WORDS, familyState, imageTable, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison, type TwinRate,
+  benchThreads, CAPTION_WORDS, captionedFlags, captionedOptions, familyState, imageTable, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison,
+  type CaptionedSpeedOptions, type TwinRate,
 } from './step_bench.js';
 
-interface DfganSpeedOptions {
-  size: number;
-  batch: number;
-  steps: number;
-  warmup: number;
-  width: number;
-  wordDim: number;
-  textDim: number;
-  maxLen: number;
-}
-
-function realState(o: DfganSpeedOptions): StepState {
+function realState(o: CaptionedSpeedOptions): StepState {
   return familyState('dfgan', randomCaptioned(o), { batchSize: o.batch, width: o.width, wordDim: o.wordDim, textDim: o.textDim } as Partial<RunConfig>);
 }
 
-function torchRate(o: DfganSpeedOptions): TwinRate | null {
+function torchRate(o: CaptionedSpeedOptions): TwinRate | null {
   return runTorchTwin([path.join(referenceDir, 'dfgan_torch.py'), '--size', String(o.size), '--batch', String(o.batch), '--steps', String(o.steps),
     '--warmup', String(o.warmup), '--threads', String(benchThreads()), '--width', String(o.width), '--word-dim', String(o.wordDim),
     '--text-dim', String(o.textDim), '--max-len', String(o.maxLen), '--vocab', String(CAPTION_WORDS + 2)]);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      size: { type: 'string', default: '32' }, batch: { type: 'string', default: '8' }, steps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '2' }, width: { type: 'string', default: '16' },
-      'word-dim': { type: 'string', default: '300' }, 'text-dim': { type: 'string', default: '256' }, 'max-len': { type: 'string', default: '12' },
-      profile: { type: 'boolean', default: false },
-    },
-  });
-  const o: DfganSpeedOptions = {
-    size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), width: Number(values.width),
-    wordDim: Number(values['word-dim']), textDim: Number(values['text-dim']), maxLen: Number(values['max-len']),
-  };
+  const { values } = parseArgs({ options: captionedFlags({ batch: '8', width: '16' }) });
+  const o = captionedOptions(values);
   await runTwinComparison({
     ...o, runs: Number(values.runs), profile: values.profile, label: 'dfgan',
     atenState: () => realState(o), torch: () => torchRate(o),

@@ -21,21 +21,11 @@ import type { StepState } from '../src/gan/training_step.js';
 import { discriminatorOf, extraNetwork } from '../src/gan/family.js';
 import { STAGE1_DISCRIMINATOR } from '../src/models/stackgan.js';
 import {
-  benchThreads, CAPTION_WORDS, familyState, imageTable, paramCount, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison, type TwinRate,
+  benchThreads, CAPTION_WORDS, captionedFlags, captionedOptions, familyState, imageTable, paramCount, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison,
+  type CaptionedSpeedOptions, type TwinRate,
 } from './step_bench.js';
 
-interface StackganSpeedOptions {
-  size: number;
-  batch: number;
-  steps: number;
-  warmup: number;
-  width: number;
-  wordDim: number;
-  textDim: number;
-  maxLen: number;
-  cDim: number;
-  resBlocks: number;
-}
+interface StackganSpeedOptions extends CaptionedSpeedOptions { cDim: number; resBlocks: number }
 
 /** G's own noise in StackGAN's latent (the paper's 100), beside the two stages' ε of c-dim each. */
 const G_NOISE = 100;
@@ -56,19 +46,9 @@ function torchRate(o: StackganSpeedOptions): TwinRate | null {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      size: { type: 'string', default: '32' }, batch: { type: 'string', default: '16' }, steps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '2' }, width: { type: 'string', default: '32' },
-      'word-dim': { type: 'string', default: '300' }, 'text-dim': { type: 'string', default: '256' }, 'max-len': { type: 'string', default: '12' },
-      'c-dim': { type: 'string', default: '128' }, 'res-blocks': { type: 'string', default: '4' },
-      profile: { type: 'boolean', default: false },
-    },
+    options: { ...captionedFlags({ batch: '16', width: '32' }), 'c-dim': { type: 'string', default: '128' }, 'res-blocks': { type: 'string', default: '4' } },
   });
-  const o: StackganSpeedOptions = {
-    size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), width: Number(values.width),
-    wordDim: Number(values['word-dim']), textDim: Number(values['text-dim']), maxLen: Number(values['max-len']),
-    cDim: Number(values['c-dim']), resBlocks: Number(values['res-blocks']),
-  };
+  const o: StackganSpeedOptions = { ...captionedOptions(values), cDim: Number(values['c-dim']), resBlocks: Number(values['res-blocks']) };
   await runTwinComparison({
     ...o, runs: Number(values.runs), profile: values.profile, label: 'stackgan',
     atenState: () => realState(o), torch: () => torchRate(o),

@@ -110,6 +110,36 @@ export function meanStd(xs: number[], digits: number): string {
 /** Words of the random captions: with PAD and UNK, a vocabulary of CAPTION_WORDS + 2 (the twins' --vocab). */
 export const CAPTION_WORDS = 38;
 
+/** The sizes every text-to-image speed bench takes. */
+export interface CaptionedSpeedOptions {
+  size: number;
+  batch: number;
+  steps: number;
+  warmup: number;
+  width: number;
+  wordDim: number;
+  textDim: number;
+  maxLen: number;
+}
+
+/** The text-to-image benches' common flags (parseArgs options), with the family's default batch and width. */
+export function captionedFlags(defaults: { batch: string; width: string }) {
+  return {
+    size: { type: 'string', default: '32' }, batch: { type: 'string', default: defaults.batch }, steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '2' }, width: { type: 'string', default: defaults.width },
+    'word-dim': { type: 'string', default: '300' }, 'text-dim': { type: 'string', default: '256' }, 'max-len': { type: 'string', default: '12' },
+    profile: { type: 'boolean', default: false },
+  } as const;
+}
+
+/** CaptionedSpeedOptions from the values of captionedFlags. */
+export function captionedOptions(values: Record<'size' | 'batch' | 'steps' | 'warmup' | 'width' | 'word-dim' | 'text-dim' | 'max-len', string>): CaptionedSpeedOptions {
+  return {
+    size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), width: Number(values.width),
+    wordDim: Number(values['word-dim']), textDim: Number(values['text-dim']), maxLen: Number(values['max-len']),
+  };
+}
+
 /** Random uint8 RGB images, each with one caption of maxLen random words (no padding, as the twins'). */
 export function randomCaptioned(o: { size: number; maxLen: number }, count = 32): ArraySource {
   const rng = new Rng(7);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setup, tf } from './helpers.js';
-import { lengths, matchesFiniteDifferences, matchesOracle, runsNativelyAndFrees, type Case, type Oracle, type SequenceKernel } from './sequence_kernels.js';
+import { CASES, matchesFiniteDifferences, matchesOracle, runsNativelyAndFrees, type Oracle, type SequenceKernel } from './sequence_kernels.js';
 
 await setup();
 
@@ -31,16 +31,6 @@ const lstmOps: Oracle = (x, kernel, recurrent, bias, mask, reverse, hard) => {
   }
   return tf.stack(ys, 1) as tf.Tensor3D;
 };
-
-const CASES: Case[] = [
-  { b: 3, t: 5, e: 4, h: 3, reverse: false, hard: false, mask: lengths(5, [5, 2, 0]) },
-  { b: 3, t: 5, e: 4, h: 3, reverse: true, hard: false, mask: lengths(5, [5, 2, 0]) },
-  { b: 2, t: 6, e: 7, h: 5, reverse: false, hard: true, mask: lengths(6, [3, 6]) },
-  { b: 2, t: 6, e: 7, h: 5, reverse: true, hard: true, mask: lengths(6, [3, 6]) },
-  { b: 1, t: 1, e: 2, h: 1, reverse: true, hard: false, mask: [1] },
-  // A fractional mask blends the states (tfjs-layers' rnn() computes h·m + h_prev·(1 − m) for any m).
-  { b: 2, t: 4, e: 3, h: 2, reverse: false, hard: false, mask: [1, 0.3, 0.8, 0, 0.5, 1, 0, 1] },
-];
 
 test('LstmSequence and its gradient match a step-by-step LSTM of tfjs ops on cpu, on both native paths', async () => {
   await matchesOracle(LSTM, lstmOps, CASES);

@@ -102,3 +102,14 @@ export async function runsNativelyAndFrees(k: SequenceKernel): Promise<{ c: Case
   assert.deepEqual(atenFallbackKernels().filter((name) => !before.has(name)), []);
   return { c, args: () => tensors(c, k, v) };
 }
+
+/** Cases both kernels run: padding at the end, none, all, one step, both directions and gates, a fractional mask. */
+export const CASES: Case[] = [
+  { b: 3, t: 5, e: 4, h: 3, reverse: false, hard: false, mask: lengths(5, [5, 2, 0]) },
+  { b: 3, t: 5, e: 4, h: 3, reverse: true, hard: false, mask: lengths(5, [5, 2, 0]) },
+  { b: 2, t: 6, e: 7, h: 5, reverse: false, hard: true, mask: lengths(6, [3, 6]) },
+  { b: 2, t: 6, e: 7, h: 5, reverse: true, hard: true, mask: lengths(6, [3, 6]) },
+  { b: 1, t: 1, e: 2, h: 1, reverse: true, hard: false, mask: [1] },
+  // A fractional mask blends the states (tfjs-layers' rnn() computes h·m + h_prev·(1 − m) for any m).
+  { b: 2, t: 4, e: 3, h: 2, reverse: false, hard: false, mask: [1, 0.3, 0.8, 0, 0.5, 1, 0, 1] },
+];
