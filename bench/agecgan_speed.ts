@@ -14,19 +14,15 @@
  * ms/step=… torch ms/step=… ratio=…` (ratio = aten speed / PyTorch speed), the mean, and the kernels that fell
  * back from aten to the CPU backend during the real steps.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/backend/index.js';
-import { getModel } from '../src/models/registry.js';
 import { AGE_ENCODER } from '../src/models/agecgan.js';
-import { extraNetwork } from '../src/gan/family.js';
-import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
-import { freshState, type StepState } from '../src/gan/training_step.js';
+import { discriminatorOf, extraNetwork } from '../src/gan/family.js';
+import type { RunConfig } from '../src/gan/config.js';
+import type { StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
-import { meanStd, paramCount, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
-import { benchThreads } from './translate_speed.js';
+import { benchThreads, familyState, imageTable, paramCount, referenceDir, runTorchTwin, runTwinComparison, type TwinRate } from './step_bench.js';
 
 interface AgecganSpeedOptions {
   size: number;
@@ -37,8 +33,6 @@ interface AgecganSpeedOptions {
   steps: number;
   warmup: number;
 }
-
-const referenceDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bench/reference');
 
 /** Random uint8 images, each with a random one of `bins` ordered bins. */
 function randomOrdinal(o: AgecganSpeedOptions, count = 256): ArraySource {
@@ -53,13 +47,7 @@ function randomOrdinal(o: AgecganSpeedOptions, count = 256): ArraySource {
 }
 
 function realState(o: AgecganSpeedOptions): StepState {
-  const family = getModel('agecgan');
-  const source = randomOrdinal(o);
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info),
-    { model: 'agecgan', seed: 0, batchSize: o.batch, width: o.width, steps: 1_000_000 } as Partial<RunConfig>);
-  const problem = family.check(source.info, config);
-  if (problem) throw new Error(problem);
-  return freshState(family, source, config);
+  return familyState('agecgan', randomOrdinal(o), { batchSize: o.batch, width: o.width } as Partial<RunConfig>);
 }
 
 function torchRate(o: AgecganSpeedOptions): TwinRate | null {
@@ -79,27 +67,13 @@ async function main(): Promise<void> {
     size: Number(values.size), channels: Number(values.channels), bins: Number(values.bins), batch: Number(values.batch),
     width: Number(values.width), steps: Number(values.steps), warmup: Number(values.warmup),
   };
-  const info = await initBackend({ prefer: 'aten', quiet: true });
-  console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
-  if (values.profile) return profileStep(realState(o), 'agecgan', o.warmup);
-  const aten = tf.getBackend() === 'aten' ? ((await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] }) : null;
-  const before = aten?.atenFallbackKernels() ?? [];
-  const ms = (r: TwinRate) => (1000 * o.batch) / r.imgPerSec;
-  const ratios: number[] = [];
-  for (let r = 0; r < Number(values.runs); r++) {
-    const state = realState(o);
-    const encoderParams = paramCount(extraNetwork(state.nets, AGE_ENCODER, 'agecgan'));
-    const a = stepRate(state, o);
-    const t = torchRate(o);
-    if (r === 0) console.log(`agecgan ${o.size}px×${o.channels} ${o.bins} bins batch ${o.batch} width ${o.width}: params aten ${a.params} E=${encoderParams}, torch ${t?.params ?? 'n/a'}`);
-    if (t) ratios.push(a.imgPerSec / t.imgPerSec);
-    console.log(`run=${r + 1} aten ms/step=${ms(a).toFixed(1)} torch ms/step=${t ? ms(t).toFixed(1) : 'n/a'}` +
-      (t ? ` ratio=${(a.imgPerSec / t.imgPerSec).toFixed(2)} | per CPU-second ratio=${(a.cpuImgPerSec / t.cpuImgPerSec).toFixed(2)}` : ''));
-  }
-  const fallbacks = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
-  console.log(`aten fallback kernels in the real step: ${fallbacks.length ? fallbacks.join(', ') : 'none'}`);
-  console.log(`\n| family | px | batch | width | aten/torch speed (wall) | aten fallbacks |\n|---|---|---|---|---|---|`);
-  console.log(`| agecgan | ${o.size} | ${o.batch} | ${o.width} | ${ratios.length ? meanStd(ratios, 2) : 'n/a'} | ${fallbacks.length ? fallbacks.join(', ') : 'none'} |`);
+  await runTwinComparison({
+    ...o, runs: Number(values.runs), profile: values.profile, label: 'agecgan',
+    atenState: () => realState(o), torch: () => torchRate(o),
+    atenParams: (state) => `G=${paramCount(state.nets.generator)} D=${paramCount(discriminatorOf(state.nets))} E=${paramCount(extraNetwork(state.nets, AGE_ENCODER, 'agecgan'))}`,
+    headline: (aten, torch) => `agecgan ${o.size}px×${o.channels} ${o.bins} bins batch ${o.batch} width ${o.width}: params aten ${aten}, torch ${torch}`,
+    tableColumns: imageTable('agecgan', o),
+  });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();

@@ -22,8 +22,7 @@ import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
 import { freshState, type StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
-import { benchThreads } from './translate_speed.js';
-import { meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
+import { benchThreads, meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
 
 interface Options { batch: number; width: number; ndis: number; attention: number; steps: number; warmup: number }
 

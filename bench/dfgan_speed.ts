@@ -11,92 +11,34 @@
  * ms/step=… ratio=…` (ratio = aten speed / PyTorch speed), the mean, and the kernels that fell back from aten to
  * the CPU backend during the real steps.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/backend/index.js';
-import { getModel } from '../src/models/registry.js';
-import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
-import { freshState, type StepState } from '../src/gan/training_step.js';
-import { captionSet } from '../src/data/tokenizer.js';
-import type { ArraySource } from '../src/data/types.js';
-import { Rng } from '../src/util/rng.js';
-import { meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
-import { benchThreads } from './translate_speed.js';
+import type { RunConfig } from '../src/gan/config.js';
+import type { StepState } from '../src/gan/training_step.js';
+import {
+  benchThreads, CAPTION_WORDS, captionedFlags, captionedOptions, familyState, imageTable, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison,
+  type CaptionedSpeedOptions, type TwinRate,
+} from './step_bench.js';
 
-interface DfganSpeedOptions {
-  size: number;
-  batch: number;
-  steps: number;
-  warmup: number;
-  width: number;
-  wordDim: number;
-  textDim: number;
-  maxLen: number;
+function realState(o: CaptionedSpeedOptions): StepState {
+  return familyState('dfgan', randomCaptioned(o), { batchSize: o.batch, width: o.width, wordDim: o.wordDim, textDim: o.textDim } as Partial<RunConfig>);
 }
 
-/** Words of the random captions: with PAD and UNK, a vocabulary of 40 (the twin's --vocab). */
-const WORDS = 38;
-const referenceDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bench/reference');
-
-/** Random uint8 RGB images, each with one caption of maxLen random words. */
-function randomCaptioned(o: DfganSpeedOptions, count = 32): ArraySource {
-  const rng = new Rng(7);
-  const values = Uint8Array.from({ length: count * o.size * o.size * 3 }, () => rng.int(256));
-  const vocab = Array.from({ length: WORDS }, (_, i) => `w${i}`);
-  const texts = Array.from({ length: count }, (_, i) => Array.from({ length: o.maxLen }, (_, j) => vocab[(i * 7 + j * 3 + rng.int(WORDS)) % WORDS]).join(' '));
-  const { captions, info } = captionSet(texts, Int32Array.from({ length: count }, (_, i) => i), o.maxLen);
-  return { kind: 'array', count, values, captions, info: { name: 'random-captioned', kind: 'image', shape: [o.size, o.size, 3], count, text: info } };
-}
-
-function realState(o: DfganSpeedOptions): StepState {
-  const family = getModel('dfgan');
-  const source = randomCaptioned(o);
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info),
-    { model: 'dfgan', seed: 0, batchSize: o.batch, width: o.width, wordDim: o.wordDim, textDim: o.textDim, steps: 1_000_000 } as Partial<RunConfig>);
-  const problem = family.check(source.info, config);
-  if (problem) throw new Error(problem);
-  return freshState(family, source, config);
-}
-
-function torchRate(o: DfganSpeedOptions): TwinRate | null {
+function torchRate(o: CaptionedSpeedOptions): TwinRate | null {
   return runTorchTwin([path.join(referenceDir, 'dfgan_torch.py'), '--size', String(o.size), '--batch', String(o.batch), '--steps', String(o.steps),
     '--warmup', String(o.warmup), '--threads', String(benchThreads()), '--width', String(o.width), '--word-dim', String(o.wordDim),
-    '--text-dim', String(o.textDim), '--max-len', String(o.maxLen), '--vocab', String(WORDS + 2)]);
+    '--text-dim', String(o.textDim), '--max-len', String(o.maxLen), '--vocab', String(CAPTION_WORDS + 2)]);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      size: { type: 'string', default: '32' }, batch: { type: 'string', default: '8' }, steps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '2' }, width: { type: 'string', default: '16' },
-      'word-dim': { type: 'string', default: '300' }, 'text-dim': { type: 'string', default: '256' }, 'max-len': { type: 'string', default: '12' },
-      profile: { type: 'boolean', default: false },
-    },
+  const { values } = parseArgs({ options: captionedFlags({ batch: '8', width: '16' }) });
+  const o = captionedOptions(values);
+  await runTwinComparison({
+    ...o, runs: Number(values.runs), profile: values.profile, label: 'dfgan',
+    atenState: () => realState(o), torch: () => torchRate(o),
+    headline: (aten, torch) => `dfgan ${o.size}px batch ${o.batch} width ${o.width}: params aten ${aten}, torch ${torch}`,
+    tableColumns: imageTable('dfgan', o),
   });
-  const o: DfganSpeedOptions = {
-    size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), width: Number(values.width),
-    wordDim: Number(values['word-dim']), textDim: Number(values['text-dim']), maxLen: Number(values['max-len']),
-  };
-  const info = await initBackend({ prefer: 'aten', quiet: true });
-  console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
-  if (values.profile) return profileStep(realState(o), 'dfgan', o.warmup);
-  const aten = tf.getBackend() === 'aten' ? ((await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] }) : null;
-  const before = aten?.atenFallbackKernels() ?? [];
-  const ms = (r: TwinRate) => (1000 * o.batch) / r.imgPerSec;
-  const ratios: number[] = [];
-  for (let r = 0; r < Number(values.runs); r++) {
-    const a = stepRate(realState(o), o);
-    const t = torchRate(o);
-    if (r === 0) console.log(`dfgan ${o.size}px batch ${o.batch} width ${o.width}: params aten ${a.params}, torch ${t?.params ?? 'n/a'}`);
-    if (t) ratios.push(a.imgPerSec / t.imgPerSec);
-    console.log(`run=${r + 1} aten ms/step=${ms(a).toFixed(1)} torch ms/step=${t ? ms(t).toFixed(1) : 'n/a'}` +
-      (t ? ` ratio=${(a.imgPerSec / t.imgPerSec).toFixed(2)} | per CPU-second ratio=${(a.cpuImgPerSec / t.cpuImgPerSec).toFixed(2)}` : ''));
-  }
-  const fallbacks = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
-  console.log(`aten fallback kernels in the real step: ${fallbacks.length ? fallbacks.join(', ') : 'none'}`);
-  console.log(`\n| family | px | batch | width | aten/torch speed (wall) | aten fallbacks |\n|---|---|---|---|---|---|`);
-  console.log(`| dfgan | ${o.size} | ${o.batch} | ${o.width} | ${ratios.length ? meanStd(ratios, 2) : 'n/a'} | ${fallbacks.length ? fallbacks.join(', ') : 'none'} |`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();

@@ -21,7 +21,7 @@ import { initBackend } from '../src/backend/index.js';
 import { FusedGRU } from '../src/nn/fused_gru.js';
 import { Rng } from '../src/util/rng.js';
 import { meanStd } from './step_bench.js';
-import { benchThreads } from './translate_speed.js';
+import { benchThreads } from './step_bench.js';
 
 interface Sizes { batch: number; time: number; features: number; units: number; layers: number }
 interface Timing { wall: number[]; cpu: number[] }

@@ -18,17 +18,13 @@
  * OpenMP threads contend for the loaded cores; the fused LSTM loop runs on one). A profile (--profile) puts 87 % of
  * the kernel time in LstmSequence and its gradient: 17 sequence passes and 12 gradients per step.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/backend/index.js';
-import { getModel } from '../src/models/registry.js';
-import { resolveConfig, type RunConfig } from '../src/gan/config.js';
-import { freshState, type StepState } from '../src/gan/training_step.js';
+import type { RunConfig } from '../src/gan/config.js';
+import type { StepState } from '../src/gan/training_step.js';
 import { sinesSource } from '../src/data/sequences.js';
 import { LATENT_PER_STEP } from '../src/models/rgan.js';
-import { meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
-import { benchThreads } from './translate_speed.js';
+import { benchThreads, familyState, meanStd, meanStdOrNa, referenceDir, runTorchTwin, runTwinComparison, type TwinRate } from './step_bench.js';
 
 interface RganSpeedOptions {
   batch: number;
@@ -40,16 +36,9 @@ interface RganSpeedOptions {
   warmup: number;
 }
 
-const referenceDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bench/reference');
-
 function realState(o: RganSpeedOptions): StepState {
-  const family = getModel('rgan');
-  const source = sinesSource({ count: 512, window: o.window, features: o.features });
-  const config = resolveConfig(family.defaults(source.info),
-    { model: 'rgan', seed: 0, batchSize: o.batch, hidden: o.hidden, nCritic: o.nCritic, steps: 1_000_000 } as Partial<RunConfig>);
-  const problem = family.check(source.info, config);
-  if (problem) throw new Error(problem);
-  return freshState(family, source, config);
+  return familyState('rgan', sinesSource({ count: 512, window: o.window, features: o.features }),
+    { batchSize: o.batch, hidden: o.hidden, nCritic: o.nCritic } as Partial<RunConfig>);
 }
 
 function torchRate(o: RganSpeedOptions): TwinRate | null {
@@ -70,29 +59,16 @@ async function main(): Promise<void> {
     batch: Number(values.batch), window: Number(values.window), features: Number(values.features), hidden: Number(values.hidden),
     nCritic: Number(values['n-critic']), steps: Number(values.steps), warmup: Number(values.warmup),
   };
-  const info = await initBackend({ prefer: 'aten', quiet: true });
-  console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
-  if (values.profile) return profileStep(realState(o), 'rgan', o.warmup);
-  const aten = tf.getBackend() === 'aten' ? ((await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] }) : null;
-  const before = aten?.atenFallbackKernels() ?? [];
-  const ms = (r: TwinRate) => (1000 * o.batch) / r.imgPerSec;
-  const ratios: number[] = [], atenMs: number[] = [], torchMs: number[] = [];
-  for (let r = 0; r < Number(values.runs); r++) {
-    const a = stepRate(realState(o), o);
-    const t = torchRate(o);
-    if (r === 0) console.log(`rgan T ${o.window} F ${o.features} batch ${o.batch} hidden ${o.hidden} n_critic ${o.nCritic}: params aten ${a.params}, torch ${t?.params ?? 'n/a'}`);
-    atenMs.push(ms(a));
-    if (t) {
-      ratios.push(a.imgPerSec / t.imgPerSec);
-      torchMs.push(ms(t));
-    }
-    console.log(`run=${r + 1} aten ms/step=${ms(a).toFixed(1)} torch ms/step=${t ? ms(t).toFixed(1) : 'n/a'}` +
-      (t ? ` ratio=${(a.imgPerSec / t.imgPerSec).toFixed(2)} | per CPU-second ratio=${(a.cpuImgPerSec / t.cpuImgPerSec).toFixed(2)}` : ''));
-  }
-  const fallbacks = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
-  console.log(`aten fallback kernels in the real step: ${fallbacks.length ? fallbacks.join(', ') : 'none'}`);
-  console.log(`\n| family | T × F | batch | hidden | n_critic | aten ms/step | torch ms/step | aten/torch speed (wall) |\n|---|---|---|---|---|---|---|---|`);
-  console.log(`| rgan | ${o.window} × ${o.features} | ${o.batch} | ${o.hidden} | ${o.nCritic} | ${meanStd(atenMs, 1)} | ${torchMs.length ? meanStd(torchMs, 1) : 'n/a'} | ${ratios.length ? meanStd(ratios, 2) : 'n/a'} |`);
+  await runTwinComparison({
+    ...o, runs: Number(values.runs), profile: values.profile, label: 'rgan',
+    atenState: () => realState(o), torch: () => torchRate(o),
+    headline: (aten, torch) => `rgan T ${o.window} F ${o.features} batch ${o.batch} hidden ${o.hidden} n_critic ${o.nCritic}: params aten ${aten}, torch ${torch}`,
+    tableColumns: [
+      ['family', () => 'rgan'], ['T × F', () => `${o.window} × ${o.features}`], ['batch', () => String(o.batch)], ['hidden', () => String(o.hidden)],
+      ['n_critic', () => String(o.nCritic)], ['aten ms/step', (s) => meanStd(s.atenMs, 1)], ['torch ms/step', (s) => meanStdOrNa(s.torchMs, 1)],
+      ['aten/torch speed (wall)', (s) => meanStdOrNa(s.ratios, 2)],
+    ],
+  });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();

@@ -14,104 +14,49 @@
  * stages' discriminators. Prints per run `aten ms/step=… torch ms/step=… ratio=…` (ratio = aten speed / PyTorch
  * speed), the mean, and the kernels that fell back from aten to the CPU backend during the real steps.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/backend/index.js';
-import { getModel } from '../src/models/registry.js';
-import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
-import { freshState, type StepState } from '../src/gan/training_step.js';
-import { captionSet } from '../src/data/tokenizer.js';
+import type { RunConfig } from '../src/gan/config.js';
+import type { StepState } from '../src/gan/training_step.js';
 import { discriminatorOf, extraNetwork } from '../src/gan/family.js';
 import { STAGE1_DISCRIMINATOR } from '../src/models/stackgan.js';
-import type { ArraySource } from '../src/data/types.js';
-import { Rng } from '../src/util/rng.js';
-import { meanStd, paramCount, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
-import { benchThreads } from './translate_speed.js';
+import {
+  benchThreads, CAPTION_WORDS, captionedFlags, captionedOptions, familyState, imageTable, paramCount, randomCaptioned, referenceDir, runTorchTwin, runTwinComparison,
+  type CaptionedSpeedOptions, type TwinRate,
+} from './step_bench.js';
 
-interface StackganSpeedOptions {
-  size: number;
-  batch: number;
-  steps: number;
-  warmup: number;
-  width: number;
-  wordDim: number;
-  textDim: number;
-  maxLen: number;
-  cDim: number;
-  resBlocks: number;
-}
+interface StackganSpeedOptions extends CaptionedSpeedOptions { cDim: number; resBlocks: number }
 
-/** Words of the random captions: with PAD and UNK, a vocabulary of 40 (the twin's --vocab). */
-const WORDS = 38;
 /** G's own noise in StackGAN's latent (the paper's 100), beside the two stages' ε of c-dim each. */
 const G_NOISE = 100;
-const referenceDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bench/reference');
-
-/** Random uint8 RGB images, each with one caption of maxLen random words. */
-function randomCaptioned(o: StackganSpeedOptions, count = 32): ArraySource {
-  const rng = new Rng(7);
-  const values = Uint8Array.from({ length: count * o.size * o.size * 3 }, () => rng.int(256));
-  const vocab = Array.from({ length: WORDS }, (_, i) => `w${i}`);
-  const texts = Array.from({ length: count }, (_, i) => Array.from({ length: o.maxLen }, (_, j) => vocab[(i * 7 + j * 3 + rng.int(WORDS)) % WORDS]).join(' '));
-  const { captions, info } = captionSet(texts, Int32Array.from({ length: count }, (_, i) => i), o.maxLen);
-  return { kind: 'array', count, values, captions, info: { name: 'random-captioned', kind: 'image', shape: [o.size, o.size, 3], count, text: info } };
-}
 
 function realState(o: StackganSpeedOptions): StepState {
-  const family = getModel('stackgan');
-  const source = randomCaptioned(o);
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), {
-    model: 'stackgan', seed: 0, batchSize: o.batch, width: o.width, latentDim: G_NOISE + 2 * o.cDim, cDim: o.cDim, resBlocks: o.resBlocks,
-    wordDim: o.wordDim, textDim: o.textDim, stage: 'both', steps: 1_000_000,
+  return familyState('stackgan', randomCaptioned(o), {
+    batchSize: o.batch, width: o.width, latentDim: G_NOISE + 2 * o.cDim, cDim: o.cDim, resBlocks: o.resBlocks,
+    wordDim: o.wordDim, textDim: o.textDim, stage: 'both',
   } as Partial<RunConfig>);
-  const problem = family.check(source.info, config);
-  if (problem) throw new Error(problem);
-  return freshState(family, source, config);
 }
 
 function torchRate(o: StackganSpeedOptions): TwinRate | null {
   return runTorchTwin([path.join(referenceDir, 'stackgan_torch.py'), '--size', String(o.size), '--batch', String(o.batch), '--steps', String(o.steps),
     '--warmup', String(o.warmup), '--threads', String(benchThreads()), '--width', String(o.width), '--nz', String(G_NOISE), '--c-dim', String(o.cDim),
-    '--res-blocks', String(o.resBlocks), '--word-dim', String(o.wordDim), '--text-dim', String(o.textDim), '--max-len', String(o.maxLen), '--vocab', String(WORDS + 2)]);
+    '--res-blocks', String(o.resBlocks), '--word-dim', String(o.wordDim), '--text-dim', String(o.textDim), '--max-len', String(o.maxLen),
+    '--vocab', String(CAPTION_WORDS + 2)]);
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      size: { type: 'string', default: '32' }, batch: { type: 'string', default: '16' }, steps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' }, runs: { type: 'string', default: '2' }, width: { type: 'string', default: '32' },
-      'word-dim': { type: 'string', default: '300' }, 'text-dim': { type: 'string', default: '256' }, 'max-len': { type: 'string', default: '12' },
-      'c-dim': { type: 'string', default: '128' }, 'res-blocks': { type: 'string', default: '4' },
-      profile: { type: 'boolean', default: false },
-    },
+    options: { ...captionedFlags({ batch: '16', width: '32' }), 'c-dim': { type: 'string', default: '128' }, 'res-blocks': { type: 'string', default: '4' } },
   });
-  const o: StackganSpeedOptions = {
-    size: Number(values.size), batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), width: Number(values.width),
-    wordDim: Number(values['word-dim']), textDim: Number(values['text-dim']), maxLen: Number(values['max-len']),
-    cDim: Number(values['c-dim']), resBlocks: Number(values['res-blocks']),
-  };
-  const info = await initBackend({ prefer: 'aten', quiet: true });
-  console.log(`backend ${info.detail}; threads ${benchThreads()}; GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}`);
-  if (values.profile) return profileStep(realState(o), 'stackgan', o.warmup);
-  const aten = tf.getBackend() === 'aten' ? ((await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] }) : null;
-  const before = aten?.atenFallbackKernels() ?? [];
-  const ms = (r: TwinRate) => (1000 * o.batch) / r.imgPerSec;
-  const ratios: number[] = [];
-  for (let r = 0; r < Number(values.runs); r++) {
-    const state = realState(o);
-    const params = `G=${paramCount(state.nets.generator)} D=${paramCount(discriminatorOf(state.nets)) + paramCount(extraNetwork(state.nets, STAGE1_DISCRIMINATOR, 'stackgan'))}`;
-    const a = stepRate(state, o);
-    const t = torchRate(o);
-    if (r === 0) console.log(`stackgan (both stages) ${o.size}px batch ${o.batch} width ${o.width}: params aten ${params}, torch ${t?.params ?? 'n/a'}`);
-    if (t) ratios.push(a.imgPerSec / t.imgPerSec);
-    console.log(`run=${r + 1} aten ms/step=${ms(a).toFixed(1)} torch ms/step=${t ? ms(t).toFixed(1) : 'n/a'}` +
-      (t ? ` ratio=${(a.imgPerSec / t.imgPerSec).toFixed(2)} | per CPU-second ratio=${(a.cpuImgPerSec / t.cpuImgPerSec).toFixed(2)}` : ''));
-  }
-  const fallbacks = (aten?.atenFallbackKernels() ?? []).filter((k) => !before.includes(k));
-  console.log(`aten fallback kernels in the real step: ${fallbacks.length ? fallbacks.join(', ') : 'none'}`);
-  console.log(`\n| family | px | batch | width | aten/torch speed (wall) | aten fallbacks |\n|---|---|---|---|---|---|`);
-  console.log(`| stackgan | ${o.size} | ${o.batch} | ${o.width} | ${ratios.length ? meanStd(ratios, 2) : 'n/a'} | ${fallbacks.length ? fallbacks.join(', ') : 'none'} |`);
+  const o: StackganSpeedOptions = { ...captionedOptions(values), cDim: Number(values['c-dim']), resBlocks: Number(values['res-blocks']) };
+  await runTwinComparison({
+    ...o, runs: Number(values.runs), profile: values.profile, label: 'stackgan',
+    atenState: () => realState(o), torch: () => torchRate(o),
+    atenParams: (state) =>
+      `G=${paramCount(state.nets.generator)} D=${paramCount(discriminatorOf(state.nets)) + paramCount(extraNetwork(state.nets, STAGE1_DISCRIMINATOR, 'stackgan'))}`,
+    headline: (aten, torch) => `stackgan (both stages) ${o.size}px batch ${o.batch} width ${o.width}: params aten ${aten}, torch ${torch}`,
+    tableColumns: imageTable('stackgan', o),
+  });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();

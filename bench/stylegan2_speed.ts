@@ -23,8 +23,8 @@ import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
 import { disposeState, freshState, runStep, type StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
-import { benchThreads, type Rate } from './translate_speed.js';
-import { meanStd, profileKernels, runTorchTwin, stepRate } from './step_bench.js';
+import type { Rate } from './translate_speed.js';
+import { benchThreads, meanStd, profileKernels, runTorchTwin, stepRate } from './step_bench.js';
 
 export interface StyleSpeedOptions {
   size: number;

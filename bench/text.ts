@@ -14,15 +14,14 @@
  *   node dist/bench/text.js --minutes 4 --seeds 0 --skip tuxpaint,agecgan --count 500 --encoder-steps 300
  */
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../src/util/errors.js';
+import { ganforge, runNode } from './child.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
-const MAIN = path.resolve(HERE, '../src/cli/main.js');
 const FAMILIES = ['stackgan', 'attngan', 'dfgan'] as const;
 /** Only these sentences name a class and attributes the agreement metric can check. */
 const AGREEMENT_DATA = 'captions:fashion-mnist';
@@ -32,23 +31,6 @@ const DATASETS = [
 ] as const;
 /** The R-precision judge's seed, apart from the seed 0 of the encoders the runs train with (as text_eval's default). */
 const JUDGE_SEED = 1;
-
-/** Runs a node script, stderr passed through with a prefix so that progress shows; resolves to its stdout. */
-function runNode(script: string, args: string[], tag: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', tail = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d: Buffer) => {
-      const text = d.toString();
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n').filter((l) => l.trim())) process.stderr.write(`  [${tag}] ${line}\n`);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(script)} ${args.join(' ')} exited ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`))));
-  });
-}
-const ganforge = (args: string[], tag: string) => runNode(MAIN, args, tag);
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const std = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));

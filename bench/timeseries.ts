@@ -16,15 +16,12 @@
  *   node dist/bench/timeseries.js --steps 300 --seeds 0 --repeats 2
  */
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../src/util/errors.js';
+import { ganforge } from './child.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
-const MAIN = path.resolve(HERE, '../src/cli/main.js');
 const FAMILIES = ['rgan', 'timegan'] as const;
 /** Steps per run when --steps is not given. */
 const DEFAULT_STEPS = 3000;
@@ -39,23 +36,6 @@ const PAPER: Record<string, { discriminative: string; predictive: string; realPr
   stocks: { discriminative: '0.102 ± 0.021', predictive: '0.038 ± 0.001', realPredictive: '0.036' },
 };
 const PAPER_SOURCE = "TimeGAN (Yoon et al. 2019, Table 2) as re-tabulated in Diffusion-TS (Yuan & Qiao, ICLR 2024, arXiv:2403.01742), Table 1; the paper's stocks are Google's daily prices 2004–2019, ours the S&P 500 2000–2020 (vega-datasets sp500-2000.csv) in the same layout";
-
-/** Runs a node script, stderr passed through with a prefix so that progress shows; resolves to its stdout. */
-function runNode(script: string, args: string[], tag: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', tail = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d: Buffer) => {
-      const text = d.toString();
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n').filter((l) => l.trim())) process.stderr.write(`  [${tag}] ${line}\n`);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(script)} ${args.join(' ')} exited ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`))));
-  });
-}
-const ganforge = (args: string[], tag: string) => runNode(MAIN, args, tag);
 
 // Population std, as the paper's tables (numpy's default).
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;

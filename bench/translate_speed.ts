@@ -19,7 +19,6 @@
  * per-kernel time of one real aten step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
@@ -28,7 +27,7 @@ import { resolveFamilyConfig, type RunConfig } from '../src/gan/config.js';
 import { freshState, type StepState } from '../src/gan/training_step.js';
 import type { ArraySource } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
-import { cpuSeconds, meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
+import { benchThreads, cpuSeconds, meanStd, profileStep, runTorchTwin, stepRate, type TwinRate } from './step_bench.js';
 import {
   buildCyclegan, buildPix2pix, cycleganStep, disposeNets, imagePair, pix2pixStep, type TranslateNets, type TranslateSize,
 } from './translate_step.js';
@@ -53,10 +52,6 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 // dist/bench/ → the sources' bench/reference/
 const referenceDir = path.resolve(here, '../../bench/reference');
 
-/** ATen intra-op threads as the backend sets them (GANFORGE_THREADS, else every core); PyTorch gets the same. */
-export function benchThreads(): number {
-  return Number(process.env.GANFORGE_THREADS ?? 0) || os.availableParallelism();
-}
 
 const trainableCount = (nets: TranslateNets, which: 'generators' | 'discriminators') =>
   nets[which][0].trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
