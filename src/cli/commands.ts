@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { startRun, resumeRun } from '../run.js';
 import { flagOf, validatePartialConfig, type RunConfig } from '../gan/config.js';
-import { DEFAULT_DATA_KINDS, allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
+import { DATA_KIND_WORDS, DEFAULT_DATA_KINDS, allNetworks, type GanFamily, type GanNetworks, type SampleRequest, type SampleResult } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { Trainer } from '../gan/trainer.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
@@ -181,7 +181,7 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   await initBackend({ prefer: opts.backend }); // validates the name
   const { nets, state, ema } = await loadSamplingNetworks(target, { raw: opts.raw }); // the EMA copy of G unless --raw
   const { data, config } = state;
-  if (ext === '.csv' && data.kind !== 'sequence') throw new UserError(`--out ${opts.out}: CSV is for sequence runs; this run's data (${data.name}) is ${data.kind === 'image' ? 'images' : '2-D points'}: write .png or .npy`);
+  if (ext === '.csv' && data.kind !== 'sequence') throw new UserError(`--out ${opts.out}: CSV is for sequence runs; this run's data (${data.name}) is ${DATA_KIND_WORDS[data.kind]}: write .png or .npy`);
   if (opts.condition !== undefined) {
     if (opts.class !== undefined) throw new UserError('--condition and --class both pick the class; pass one');
     opts = { ...opts, class: conditionClass(opts.condition, data) };

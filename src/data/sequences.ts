@@ -67,6 +67,15 @@ export function rescale(values: Float32Array, scaling: FeatureScaling): Float32A
   return values;
 }
 
+/**
+ * Values scaled by `from` put into the units of `to`, in place (unscaled, then rescaled); untouched when the two
+ * scalings agree. A split scaled on its own (a test split) is compared with a run in the run's units this way.
+ */
+export function convertScaling(values: Float32Array, from: FeatureScaling, to: FeatureScaling): Float32Array {
+  const same = from.offset.every((o, j) => o === to.offset[j] && from.scale[j] === to.scale[j]);
+  return same ? values : rescale(unscale(values, from), to);
+}
+
 /** Where windows start in a series of `rows` rows: 0, S, 2S, … while a whole window fits. */
 export function windowStarts(rows: number, window: number, stride: number): number[] {
   const starts: number[] = [];

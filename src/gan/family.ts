@@ -380,6 +380,9 @@ export interface GanFamily {
 /** The data a family trains on when it does not say: images and 2-D points (every family before sequences). */
 export const DEFAULT_DATA_KINDS: readonly DatasetInfo['kind'][] = ['image', 'points'];
 
+/** Each kind of data in words, for messages that name what a run or a family takes. */
+export const DATA_KIND_WORDS: Readonly<Record<DatasetInfo['kind'], string>> = { image: 'images', points: '2-D points', sequence: 'sequence data (time series)' };
+
 /** The optional shared settings a family honours on this data. */
 export function honouredSettings(family: GanFamily, data: DatasetInfo): readonly OptionalSetting[] {
   return typeof family.honours === 'function' ? family.honours(data) : family.honours;

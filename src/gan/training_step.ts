@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { providedConditions, type DataSource, type DatasetInfo } from '../data/types.js';
 import type { FamilyState, GanFamily, GanNetworks, Optimizers, StepStats } from './family.js';
-import { DEFAULT_DATA_KINDS, allNetworks, conditionOf, playersOf } from './family.js';
+import { DATA_KIND_WORDS, DEFAULT_DATA_KINDS, allNetworks, conditionOf, playersOf } from './family.js';
 import type { RunConfig } from './config.js';
 import { LOSSES } from './losses.js';
 import { standardStep } from './step.js';
@@ -107,13 +107,11 @@ export function freshState(family: GanFamily, source: DataSource, config: RunCon
   };
 }
 
-const KIND_WORDS: Record<DatasetInfo['kind'], string> = { image: 'images', points: '2-D points', sequence: 'sequence data (time series)' };
-
 /** null when the data provides the condition the family consumes, else a sentence saying what data it needs. */
 export function conditionProblem(family: GanFamily, data: DatasetInfo): string | null {
   const kinds = family.dataKinds ?? DEFAULT_DATA_KINDS;
   if (!kinds.includes(data.kind)) {
-    return `${family.name} trains on ${kinds.map((k) => KIND_WORDS[k]).join(' or ')}, and ${data.name} is ${KIND_WORDS[data.kind]}; ` +
+    return `${family.name} trains on ${kinds.map((k) => DATA_KIND_WORDS[k]).join(' or ')}, and ${data.name} is ${DATA_KIND_WORDS[data.kind]}; ` +
       `'ganforge models' lists the families, each with the data it takes`;
   }
   const wanted = conditionOf(family, data);

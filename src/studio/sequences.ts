@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadData } from '../data/registry.js';
-import { rescale, unscale } from '../data/sequences.js';
-import type { DatasetInfo, FeatureScaling } from '../data/types.js';
+import { convertScaling, unscale } from '../data/sequences.js';
+import type { DatasetInfo } from '../data/types.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint, type CheckpointState } from '../gan/checkpoint.js';
-import { allNetworks } from '../gan/family.js';
+import { DATA_KIND_WORDS, allNetworks } from '../gan/family.js';
 import { sampleFamily, sampledClasses, sequenceInfoOf } from '../gan/sampling.js';
 import { EMBEDDING_PROTOCOL, chooseIndices, sequenceBatch, type Embedding2d, type EmbeddingMethod, type EmbedOptions, type SequenceBatch } from '../metrics/sequence_embedding.js';
 import { getModel } from '../models/registry.js';
@@ -71,15 +71,9 @@ interface Newest {
 async function newestSequenceCheckpoint(runDir: string): Promise<Newest> {
   const dir = await resolveCheckpoint(runDir);
   const state = await readCheckpointState(dir);
-  if (state.data.kind !== 'sequence') throw new UserError(`${state.config.model} on ${state.data.name} makes ${state.data.kind === 'image' ? 'images' : '2-D points'}, not sequences`);
+  if (state.data.kind !== 'sequence') throw new UserError(`${state.config.model} on ${state.data.name} makes ${DATA_KIND_WORDS[state.data.kind]}, not sequences`);
   const stamp = await fs.stat(path.join(dir, 'state.json')).then((s) => s.mtimeMs);
   return { dir, state, stamp };
-}
-
-/** Values scaled by `from` rescaled by `to` (a copy), or the same array when the two agree. */
-function inScaling(values: Float32Array, from: FeatureScaling, to: FeatureScaling): Float32Array {
-  const same = from.offset.every((o, j) => o === to.offset[j] && from.scale[j] === to.scale[j]);
-  return same ? values : rescale(unscale(Float32Array.from(values), from), to);
 }
 
 /** Keeps at most `size` entries, dropping the oldest. */
@@ -173,7 +167,7 @@ async function loadSequences(spec: string, options: Parameters<typeof loadData>[
   if (source.info.shape[0] !== t || source.info.shape[1] !== f) {
     throw new UserError(`${spec} now loads as sequences of [${source.info.shape.join(', ')}], but the run was trained on [${t}, ${f}]`);
   }
-  const values = inScaling(source.values as Float32Array, sequenceInfoOf(source.info).scaling, sequenceInfoOf(data).scaling);
+  const values = convertScaling(Float32Array.from(source.values as Float32Array), sequenceInfoOf(source.info).scaling, sequenceInfoOf(data).scaling);
   return { ...sequenceBatch(values, data), ...(source.labels ? { labels: source.labels } : {}) };
 }
 

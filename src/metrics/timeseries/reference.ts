@@ -1,6 +1,7 @@
 import { loadData } from '../../data/registry.js';
-import { rescale, unscale } from '../../data/sequences.js';
+import { convertScaling } from '../../data/sequences.js';
 import type { ArraySource, DatasetInfo, SequenceInfo } from '../../data/types.js';
+import { sequenceInfoOf } from '../../gan/sampling.js';
 import { sequenceLoadOptions, type RunConfig } from '../../gan/config.js';
 import { UserError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -27,12 +28,6 @@ export function unitRange(seq: SequenceInfo): boolean {
   return seq.scaling.kind !== 'standard';
 }
 
-/** The run's sequence description (an Error, not a UserError: only sequence runs get here). */
-export function runSequenceInfo(data: DatasetInfo): SequenceInfo {
-  if (data.kind !== 'sequence' || !data.sequence) throw new Error(`${data.name}: not sequence data`);
-  return data.sequence;
-}
-
 async function loadSplit(config: RunConfig, split: 'train' | 'test'): Promise<ArraySource> {
   const source = await loadData(config.data, { split, sequence: sequenceLoadOptions(config), log: () => {} });
   if (source.kind !== 'array' || source.info.kind !== 'sequence' || !source.info.sequence) throw new UserError(`${config.data} (${split}) is not sequence data`);
@@ -53,7 +48,7 @@ function sameValues(a: ArraySource, b: ArraySource): boolean {
  * of them (an error when there are fewer; default all, at most `most` or DEFAULT_SEQUENCE_COUNT) are taken at random with `seed`.
  */
 export async function sequenceReference(config: RunConfig, data: DatasetInfo, opts: { split?: 'train' | 'test'; count?: number; seed: number; most?: number }): Promise<SequenceReference> {
-  const run = runSequenceInfo(data);
+  const run = sequenceInfoOf(data);
   let split = opts.split ?? 'test';
   let source = await loadSplit(config, 'train');
   let note = '';
@@ -83,7 +78,7 @@ export async function sequenceReference(config: RunConfig, data: DatasetInfo, op
   const size = t * f;
   const values = Float32Array.from(subsetRows(source.values as Float32Array, available, size, want, new Rng(opts.seed ^ 0x5e9)));
   // Into the run's units: the split's own scaling undone, the run's applied (a no-op when they are the same).
-  if (JSON.stringify(own.scaling) !== JSON.stringify(run.scaling)) rescale(unscale(values, own.scaling), run.scaling);
+  convertScaling(values, own.scaling, run.scaling);
   const what = split === 'test' ? `${config.data} test split` : `${config.data} training data${note}`;
   const selection = want === available ? `all ${available}` : `${want} of ${available} at random, seed ${opts.seed} ^ 0x5e9`;
   return { values, n: want, t, f, name: what, selection, split };
