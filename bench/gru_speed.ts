@@ -20,14 +20,11 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { FusedGRU } from '../src/nn/fused_gru.js';
 import { Rng } from '../src/util/rng.js';
-import { meanStd } from './step_bench.js';
-import { benchThreads } from './step_bench.js';
+import { benchThreads, meanStd, referenceDir, twinArgs, twinPython } from './step_bench.js';
 
 interface Sizes { batch: number; time: number; features: number; units: number; layers: number }
 interface Timing { wall: number[]; cpu: number[] }
 type Passes = Record<'forward' | 'forward+backward', Timing>;
-
-const referenceDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bench/reference');
 
 function stack(fused: boolean, s: Sizes): tfl.LayersModel {
   const input = tfl.input({ shape: [s.time, s.features] });
@@ -59,7 +56,7 @@ function torchRun(s: Sizes, calls: number, warmup: number): Passes | null {
   const args = [path.join(referenceDir, 'gru_torch.py'), '--batch', s.batch, '--time', s.time, '--features', s.features, '--units', s.units,
     '--layers', s.layers, '--calls', calls, '--repeats', 1, '--warmup', warmup, '--threads', benchThreads()].map(String);
   try {
-    return JSON.parse(execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] })) as Passes;
+    return JSON.parse(execFileSync(twinPython(), twinArgs(args), { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] })) as Passes;
   } catch (e) {
     const message = (e as { stderr?: string }).stderr ?? String(e);
     if (/No module named 'torch'|ENOENT/.test(message)) return null;

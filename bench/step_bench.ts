@@ -22,15 +22,27 @@ export function benchThreads(): number {
 /** What a PyTorch twin prints: images per second of wall clock and of its process's CPU time, and its parameter counts (`G=… D=…`, with ` E=…` where a family has a third network). */
 export interface TwinRate { imgPerSec: number; cpuImgPerSec: number; params: string }
 
+/** The python whose torch the twins run on (GANFORGE_PYTHON; default Debian's python3-torch). */
+export const twinPython = (): string => process.env.GANFORGE_PYTHON ?? '/usr/bin/python3';
+
 /**
- * Runs a PyTorch twin (`/usr/bin/python3 SCRIPT ARGS…`) and reads its `img/s=`, `cpu_img/s=` and `params G=… D=…`;
- * null when python3-torch is missing. The aten loader set GOMP_SPINCOUNT for this process; the child gets the
- * same spin policy, so both sides wait for work the same way.
+ * A twin's command line (SCRIPT ARGS…) on the device aten uses (GANFORGE_DEVICE): on a GPU it goes through
+ * on_device.py, which puts the twin's tensors there and makes its clock wait for the GPU.
+ */
+export function twinArgs(args: string[]): string[] {
+  const device = process.env.GANFORGE_DEVICE ?? 'cpu';
+  return device === 'cpu' ? args : [path.join(referenceDir, 'on_device.py'), device, ...args];
+}
+
+/**
+ * Runs a PyTorch twin (`python3 SCRIPT ARGS…`, see twinPython and twinArgs) and reads its `img/s=`, `cpu_img/s=`
+ * and `params G=… D=…`; null when python3-torch is missing. The aten loader set GOMP_SPINCOUNT for this process;
+ * the child gets the same spin policy, so both sides wait for work the same way.
  */
 export function runTorchTwin(args: string[]): TwinRate | null {
   const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
   try {
-    const out = execFileSync('/usr/bin/python3', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(twinPython(), twinArgs(args), { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
     return {
       imgPerSec: Number(/(?:^|\s)img\/s=([\d.]+)/.exec(out)![1]), cpuImgPerSec: Number(/cpu_img\/s=([\d.]+)/.exec(out)![1]),
       params: /params (G=\d+ D=\d+(?: E=\d+)?)/.exec(out)![1],

@@ -9,12 +9,15 @@
 #   bash scripts/gpu-check.sh run     on the GPU machine, in the repository root, with $OUT set: unpacks, builds
 #       the addon against the torch/ folder of that machine's python3 (c++ directly: no node-gyp, gyp or make
 #       needed there), then phases versions, kernel-tests (GANFORGE_DEVICE=cuda), bench (bench:backend, PyTorch on
-#       cuda too) and distributed (a hook, skipped until the c10d module exists). Each phase is time-boxed and
+#       cuda too), distributed (the c10d tests and a one-rank NCCL smoke test), train (the CLI end to end: dcgan on
+#       1,000 packed CIFAR-10 images, then sample) and twins (newer families' steps against their PyTorch twins, both
+#       on the device). Each phase is time-boxed and
 #       failures do not stop later phases; the whole stays within GPU_CHECK_BUDGET seconds (540; the phases'
 #       limits scale with it, for a slow rehearsal machine). Log and a phase/status/seconds table:
 #       $OUT/gpu-check.log.
 #
-# Settings for run: GPU_CHECK_DEVICE=cpu rehearses on a machine without a GPU; GPU_CHECK_PYTHON picks the python
+# Settings for run: GPU_CHECK_PHASES="torch twins" runs only those phases (the unpacked node and the built addon
+# stay on a warm machine); GPU_CHECK_DEVICE=cpu rehearses on a machine without a GPU; GPU_CHECK_PYTHON picks the python
 # whose torch is built against (default /opt/torch/.venv/bin/python3, else python3); JOBS, compile jobs.
 set -uo pipefail
 SELF=$(readlink -f "$0")
@@ -35,12 +38,17 @@ pack() {
   npx tsc -p $ATEN/tsconfig.test.json --incremental
   npx tsc -p tsconfig.json --incremental
   rm -rf "$PACK/node/bin"  # an unpacked node (from a local run) must not travel beside its xz
-  mkdir -p "$PACK/node/include/node" "$PACK/reference"
+  mkdir -p "$PACK/node/include/node" "$PACK/reference" "$PACK/images"
   # xz of 99 MB takes a minute or more on a busy 2-core machine: only when the binary changed.
   if [ ! "$PACK/node.xz" -nt "$node" ]; then xz -6 -T2 -c "$node" > "$PACK/node.xz.part" && mv "$PACK/node.xz.part" "$PACK/node.xz"; fi
   # The addon includes only node_api.h and what it includes (the other 54 MB of headers are V8's and OpenSSL's).
   cp "$prefix"/include/node/{node_api,node_api_types,js_native_api,js_native_api_types}.h "$PACK/node/include/node/"
   cp ../shared/reference/dcgan_torch.py "$PACK/reference/"
+  # 1,000 CIFAR-10 training images (two classes, 1.3 MB) for the end-to-end phase: the GPU machine has no data.
+  if [ ! -d "$PACK/images/train" ]; then
+    tar -xzf ../shared/datasets/cifar10-jpeg.tar.gz -C "$PACK/images" --wildcards 'train/airplane/0[0-4]*' 'train/horse/0[0-4]*' 2>/dev/null ||
+      { mkdir -p "$PACK/images" && tar -xzf ../shared/datasets/cifar10-jpeg.tar.gz -C "$PACK/images" --wildcards 'train/airplane/0[0-4]*' 'train/horse/0[0-4]*'; }
+  fi
   if [ ! "$PACK/modules.tar.xz" -nt node_modules/.package-lock.json ] || [ "$SELF" -nt "$PACK/modules.tar.xz" ]; then
     module_files | tar -c --no-recursion -T - | xz -6 -T2 > "$PACK/modules.tar.xz"
   fi
@@ -140,6 +148,24 @@ EOF
     GANFORGE_DEVICE=$DEVICE node --test --test-concurrency=1 --test-force-exit --test-timeout=120000 "${files[@]}" ;;
   bench)
     GANFORGE_DEVICE=$DEVICE GANFORGE_PYTHON=$PY GANFORGE_REFERENCE_DIR=$PACK/reference node dist/bench/backend.js ;;
+  twins)
+    # The PyTorch twins of the newer families' steps, both sides on the device (bench/reference/on_device.py), at the
+    # benches' own sizes, one run each: the GPU's aten/torch ratios beside the CPU ones in the README.
+    export GANFORGE_DEVICE=$DEVICE GANFORGE_PYTHON=$PY rc=0
+    for b in "stylegan2_speed --runs 1 --steps 8" "biggan_speed --runs 1 --steps 2" "timegan_speed --runs 1" \
+             "rgan_speed --runs 1 --steps 10" "gru_speed --repeats 2"; do
+      echo "--- bench/${b%% *}.js ${b#* }"
+      timeout -k 5 $((${GPU_CHECK_BUDGET:-540} * 40 / 540)) node dist/bench/${b%% *}.js ${b#* } || { echo "exit $?"; rc=1; }
+    done
+    exit $rc ;;
+  train)
+    # End to end through the CLI on the device: train dcgan on the packed images, then sample from the run.
+    local run=/tmp/gpu-check-run
+    rm -rf $run
+    GANFORGE_DEVICE=$DEVICE node dist/src/cli/main.js train dcgan --data folder:$PACK/images/train --steps 600 --batch-size 64 \
+      --out $run --log-every 100 &&
+    GANFORGE_DEVICE=$DEVICE node dist/src/cli/main.js sample $run --count 64 --out $OUT/gpu-samples.png &&
+    GANFORGE_DEVICE=$DEVICE node dist/src/cli/main.js doctor ;;
   distributed)
     # ---- HOOK: the c10d distributed module being added to the addon on another branch. Runs its compiled tests
     # and benches (names containing "distributed" or "c10d") when they exist; exit 77 marks the phase skipped.
@@ -164,8 +190,10 @@ run() {
   local deadline=$((SECONDS + budget))
   echo "gpu-check run: device=$DEVICE python=$PY $(date -u +%FT%TZ)"
   # phase NAME LIMIT: no phase may run past the overall deadline.
-  for p in unpack:60 torch:60 versions:30 build:200 kernel-tests:150 bench:150 distributed:60; do
+  for p in unpack:40 torch:40 versions:20 build:140 kernel-tests:110 bench:60 distributed:30 train:45 twins:200; do
     name=${p%%:*} limit=$((${p#*:} * budget / 540))
+    # GPU_CHECK_PHASES (e.g. "torch bench twins") reruns some phases on a machine still warm from a full run.
+    [[ -z ${GPU_CHECK_PHASES:-} || " $GPU_CHECK_PHASES " = *" $name "* ]] || continue
     ((limit > deadline - SECONDS - 5)) && limit=$((deadline - SECONDS - 5))
     t0=${EPOCHREALTIME/./}  # microseconds
     echo "=== $name (limit ${limit}s) $(date +%T)"

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startStudio } from '../studio/server.js';
 import { initBackend } from '../backend/index.js';
 
 export function registerStudioCommand(program: Command, int: (flag: string) => (v: string) => number): void {
@@ -13,6 +12,8 @@ export function registerStudioCommand(program: Command, int: (flag: string) => (
     .action(async (opts: { runs: string; port: number; host: string; token?: string }) => {
       // Sequence runs are sampled in this process (studio/sequences.ts): on ATen when it is built.
       await initBackend({ quiet: true });
+      // Loaded here, not at the top: every other command runs without the web server's packages.
+      const { startStudio } = await import('../studio/server.js');
       const studio = await startStudio(opts);
       process.stdout.write(`ganforge studio: watching ${opts.runs} at ${studio.url}\n`);
       if (studio.token) process.stdout.write('ganforge studio: listening beyond this machine; the token in that URL is required\n');

@@ -63,7 +63,10 @@ function distributedSettings(include, hasCuda, env) {
       ...subdirs(path.join(site, 'nvidia')).map((d) => path.join(d, 'include'))]);
     if (nccl && cuda) {
       defines.push('USE_C10D_NCCL');
-      for (const d of [cuda, nccl]) if (d !== '/usr/include' && !includeDirs.includes(d)) includeDirs.push(d);
+      // ProcessGroupNCCL.hpp reaches ATen's CUDA context, which includes cuBLAS', cuSPARSE's and cuSOLVER's headers
+      // too: a CUDA toolkit may lack them where the wheels (nvidia/cu13/include, nvidia/cusparse/include, …) have them.
+      const wheels = subdirs(path.join(site, 'nvidia')).map((d) => path.join(d, 'include')).filter((d) => fs.existsSync(d));
+      for (const d of [cuda, nccl, ...wheels]) if (d !== '/usr/include' && !includeDirs.includes(d)) includeDirs.push(d);
     }
   }
   return { defines, includeDirs };
