@@ -3,7 +3,8 @@
  *   1. the reference DCGAN training step (batch 64, 28×28) on aten, on cpu, and in PyTorch
  *      (shared/reference/dcgan_torch.py, when python3-torch is installed), then the aten/pytorch ratio;
  *   2. a 512³ float32 matmul in GFLOP/s on aten and in PyTorch;
- *   3. sampling 10,000 28×28 images with the DCGAN generator, images/s on aten and in PyTorch.
+ *   3. sampling 10,000 28×28 images with the DCGAN generator, images/s on aten and in PyTorch;
+ *   4. the cost of one kernel call: µs per op of a chain of one-element adds (on a GPU, what bounds small steps).
  * GANFORGE_DEVICE (cpu, cuda) applies to both sides: the twin runs through bench/reference/dcgan_torch_device.py.
  * GANFORGE_PYTHON picks the python with torch (default /usr/bin/python3, Debian's python3-torch) and
  * GANFORGE_REFERENCE_DIR the folder holding dcgan_torch.py (default: shared/reference beside the repository).
@@ -54,6 +55,26 @@ function matmulGflops(): number {
   return (reps * 2 * 512 ** 3) / s / 1e9;
 }
 
+/** Microseconds per op of a chain of 5,000 one-element adds: what each kernel call costs beyond its arithmetic. */
+function opOverheadMicros(): number {
+  const one = tf.scalar(1);
+  let x = tf.scalar(0);
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const y = tf.add(x, one) as tf.Scalar;
+      x.dispose();
+      x = y;
+    }
+    x.dataSync();
+  };
+  run(500);
+  const t0 = performance.now();
+  run(5000);
+  const us = ((performance.now() - t0) * 1000) / 5000;
+  tf.dispose([one, x]);
+  return us;
+}
+
 function samplingImagesPerSecond(n: number): number {
   const config = resolveConfig({ model: 'dcgan' });
   const g = dcgan.build(FASHION_INFO, config, new Rng(0)).generator;
@@ -73,6 +94,7 @@ results.aten = dcganImagesPerSecond(30, 5);
 console.log(`backend=aten img/s=${results.aten.toFixed(1)}`);
 const atenGflops = matmulGflops();
 const atenSampling = samplingImagesPerSecond(10_000);
+const atenOverhead = opOverheadMicros();
 
 await initBackend({ prefer: 'cpu', quiet: true });
 results.cpu = dcganImagesPerSecond(2, 1);
@@ -93,8 +115,14 @@ if (existsSync(python) && existsSync(reference) && torch('import torch') !== nul
   ));
   console.log(`matmul512 aten GFLOP/s=${atenGflops.toFixed(1)} pytorch GFLOP/s=${torchGflops.toFixed(1)} ratio=${(atenGflops / torchGflops).toFixed(2)}`);
   console.log(`sampling10k aten img/s=${atenSampling.toFixed(0)} pytorch img/s=${torchSampling.toFixed(0)} ratio=${(atenSampling / torchSampling).toFixed(2)}`);
+  const torchOverhead = Number(torch(
+    `${torchPrelude}torch.set_num_threads(${threads});one=torch.ones(());x=torch.zeros(())\nfor _ in range(500): x=x+one\n` +
+    `sync();t=time.perf_counter()\nfor _ in range(5000): x=x+one\nx.item();print((time.perf_counter()-t)*1e6/5000)`,
+  ));
+  console.log(`op overhead (one-element add) aten µs/op=${atenOverhead.toFixed(1)} pytorch µs/op=${torchOverhead.toFixed(1)}`);
 } else {
   console.log(`backend=pytorch unavailable (${python} with torch and ${reference} are needed; apt-get install python3-torch)`);
   console.log(`matmul512 aten GFLOP/s=${atenGflops.toFixed(1)}`);
   console.log(`sampling10k aten img/s=${atenSampling.toFixed(0)}`);
+  console.log(`op overhead (one-element add) aten µs/op=${atenOverhead.toFixed(1)}`);
 }

@@ -391,8 +391,11 @@ std::shared_ptr<Group> createGroup(const InitArgs& a) {
 #ifdef USE_C10D_NCCL
     // Blocking wait: wait() then throws on a timeout or a dead peer instead of NCCL's watchdog tearing the
     // process down. Read when the group is created; a value the user set wins.
+#if TORCH_VERSION_MAJOR >= 2
     setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
-    setenv("NCCL_BLOCKING_WAIT", "1", 0);  // the 1.x name
+#else
+    setenv("NCCL_BLOCKING_WAIT", "1", 0);  // the 1.x name (2.x warns that it is deprecated)
+#endif
     g->device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(a.localRank));
     c10::cuda::set_device(static_cast<c10::DeviceIndex>(a.localRank));
     auto o = c10d::ProcessGroupNCCL::Options::create();

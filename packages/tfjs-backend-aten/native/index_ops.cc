@@ -16,6 +16,19 @@ at::Tensor flatIndexNd(const at::Tensor& indices, at::IntArrayRef leadingShape) 
   return (indices.to(at::kLong) * s).sum(-1).reshape({-1});
 }
 
+// An index out of range is a device-side assert on CUDA, which poisons the context: every later call of the process
+// fails. The CPU kernels throw instead. So on a GPU the range is checked first, at the cost of one sync.
+// `indices` [..., K] addresses the K leading axes of a tensor whose sizes begin with `bounds`.
+void checkIndicesOnDevice(const at::Tensor& indices, at::IntArrayRef bounds, const char* what) {
+  if (indices.is_cpu() || indices.numel() == 0) return;
+  const at::Tensor idx = indices.to(at::kLong).reshape({-1, static_cast<int64_t>(bounds.size())});
+  const at::Tensor limit = at::tensor(bounds.vec(), at::TensorOptions().dtype(at::kLong)).to(idx.device());
+  if ((idx.lt(0) | idx.ge(limit)).any().item<bool>()) {
+    throw std::out_of_range(std::string(what) + " out of range: each must be in [0, size) of the axis it indexes (sizes " +
+                            c10::str(bounds) + ")");
+  }
+}
+
 int64_t product(at::IntArrayRef dims) {
   int64_t p = 1;
   for (int64_t d : dims) p *= d;
@@ -28,6 +41,7 @@ int64_t product(at::IntArrayRef dims) {
 ATEN_BINDING(Gather, "GatherV2") {
   const at::Tensor &x = argTensor(info, 0), &indices = argTensor(info, 1);
   const int64_t axis = argInt(info, 2);
+  checkIndicesOnDevice(indices, {x.size(axis)}, "indices");
   at::Tensor picked = x.index_select(axis, indices.reshape({-1}).to(at::kLong));
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().begin() + axis);
   shape.insert(shape.end(), indices.sizes().begin(), indices.sizes().end());
@@ -40,6 +54,7 @@ ATEN_BINDING(GatherNd, "GatherNd") {
   const at::Tensor &params = argTensor(info, 0), &indices = argTensor(info, 1);
   const int64_t k = indices.size(-1);
   at::IntArrayRef lead = params.sizes().slice(0, k), rest = params.sizes().slice(k);
+  checkIndicesOnDevice(indices, lead, "indices");
   std::vector<int64_t> flatShape{product(lead)};
   flatShape.insert(flatShape.end(), rest.begin(), rest.end());
   at::Tensor picked = params.reshape(flatShape).index_select(0, flatIndexNd(indices, lead));
@@ -54,6 +69,7 @@ ATEN_BINDING(ScatterNd, "ScatterNd") {
   std::vector<int64_t> shape = argInts(info, 2);
   const int64_t k = indices.size(-1);
   at::IntArrayRef lead = at::IntArrayRef(shape).slice(0, k), rest = at::IntArrayRef(shape).slice(k);
+  checkIndicesOnDevice(indices, lead, "indices");
   std::vector<int64_t> flatShape{product(lead)};
   flatShape.insert(flatShape.end(), rest.begin(), rest.end());
   std::vector<int64_t> updShape{-1};
@@ -70,6 +86,7 @@ ATEN_BINDING(UnsortedSegmentSum, "UnsortedSegmentSum") {
   shape.insert(shape.end(), x.sizes().begin() + ids.dim(), x.sizes().end());
   std::vector<int64_t> flat{-1};
   flat.insert(flat.end(), x.sizes().begin() + ids.dim(), x.sizes().end());
+  checkIndicesOnDevice(ids, {shape[0]}, "segment ids");
   at::Tensor out = at::zeros(shape, x.options());
   out.index_add_(0, ids.reshape({-1}).to(at::kLong), x.reshape(flat));
   return returnTensor(info.Env(), out);

@@ -33,6 +33,10 @@ ATEN_BINDING(MatMul, "BatchMatMul") {
   at::Tensor out;
   if (bias && a.dim() == 2 && b.dim() == 2 && bias->dim() <= 1 && a.is_floating_point()) {
     out = at::addmm(*bias, a, b);  // bias is added by the GEMM itself (beta = 1)
+  } else if (!a.is_floating_point() && !a.is_cpu()) {
+    // CUDA's GEMMs take no integers; doubles hold int32 products and their sums exactly up to 2^53.
+    out = at::matmul(a.to(at::kDouble), b.to(at::kDouble)).to(a.scalar_type());
+    if (bias) out = out + *bias;
   } else {
     out = at::matmul(a, b);
     if (bias) out = out + *bias;

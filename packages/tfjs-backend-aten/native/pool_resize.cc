@@ -144,7 +144,11 @@ ATEN_BINDING(AvgPoolGrad, "AvgPoolGrad") {
   const at::Tensor &dy = argTensor(info, 0), &x = argTensor(info, 1);
   PoolArgs p = argPool(info, 2);
   if (!atenCanPad(p)) throw std::invalid_argument("asymmetric padding is not supported natively");
-  at::Tensor g = at::avg_pool2d_backward(nhwcToNchw(dy), nhwcToNchw(x), p.kernel, p.stride, {p.top, p.left}, false,
+  at::Tensor dyN = nhwcToNchw(dy), xN = nhwcToNchw(x);
+  // CUDA's kernel on these channels-last views disagreed with the CPU's (kernel tests on an H200, torch 2.11): there
+  // it gets plain NCHW copies.
+  if (!dy.is_cpu()) dyN = dyN.contiguous(), xN = xN.contiguous();
+  at::Tensor g = at::avg_pool2d_backward(dyN, xN, p.kernel, p.stride, {p.top, p.left}, false,
                                          /*count_include_pad=*/true, c10::nullopt);
   return returnTensor(info.Env(), nchwToNhwc(g));
 }

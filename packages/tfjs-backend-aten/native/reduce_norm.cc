@@ -189,7 +189,7 @@ ATEN_BINDING(InstanceNorm, "InstanceNorm") {
   const at::Tensor& x = argTensor(info, 0);
   TORCH_CHECK(x.dim() == 4, "x must be [B, H, W, C], got ", x.sizes());
   const double epsilon = argDouble(info, 1);
-  if (x.scalar_type() == at::kFloat) {
+  if (x.scalar_type() == at::kFloat && x.is_cpu()) {  // the loops read host memory; other devices compose ops
     at::Tensor y, rstd;
     instanceNormFloat(x.contiguous(), epsilon, y, rstd);
     return returnTensors(info.Env(), {y, rstd});
@@ -204,7 +204,7 @@ ATEN_BINDING(InstanceNorm, "InstanceNorm") {
 ATEN_BINDING(InstanceNormGrad, "InstanceNormGrad") {
   const at::Tensor &dy = argTensor(info, 0), &y = argTensor(info, 1), &rstd = argTensor(info, 2);
   TORCH_CHECK(y.dim() == 4 && dy.sizes() == y.sizes(), "dy and y must be the same [B, H, W, C], got ", dy.sizes(), " and ", y.sizes());
-  if (dy.scalar_type() == at::kFloat && y.scalar_type() == at::kFloat && rstd.scalar_type() == at::kFloat)
+  if (dy.is_cpu() && dy.scalar_type() == at::kFloat && y.scalar_type() == at::kFloat && rstd.scalar_type() == at::kFloat)
     return returnTensor(info.Env(), instanceNormGradFloat(dy.contiguous(), y.contiguous(), rstd.contiguous()));
   at::Tensor a = -rstd * (dy * y).mean({1, 2}, true);
   at::Tensor b = -rstd * dy.mean({1, 2}, true);

@@ -2,6 +2,7 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <unordered_set>
 
@@ -144,6 +145,13 @@ ATEN_BINDING(Init, "init") {
                                "(build against a CUDA libtorch with LIBTORCH_DIR)");
     }
     g_device = at::Device(dev);
+    // PyTorch's defaults: cuDNN convolutions may use TF32 (10-bit mantissa, ~1e-3 relative), cuBLAS matmuls not.
+    // GANFORGE_TF32=0 keeps convolutions in float32 too (the kernel tests compare against the cpu backend so).
+    const char* tf32 = std::getenv("GANFORGE_TF32");
+    if (tf32 && std::string(tf32) == "0") {
+      at::globalContext().setAllowTF32CuDNN(false);
+      at::globalContext().setAllowTF32CuBLAS(false);
+    }
   } else if (dev == "cpu" || dev.empty()) {
     g_device = at::Device(at::kCPU);
   } else {

@@ -12,7 +12,9 @@ import { RankConfig, rankValues, SHAPES } from './dist_rank.js';
 
 const RANK_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist_rank.js');
 const avail = distributedAvailable();
-const skip = avail.ok ? false : `distributed unavailable here: ${avail.why}`;
+// The ranks here run Gloo: a build with NCCL alone (a CUDA wheel without Gloo's headers) skips, saying so.
+const skip = !avail.ok ? `distributed unavailable here: ${avail.why}`
+  : !avail.backends.includes('gloo') ? `this build has no Gloo (backends: ${avail.backends.join(', ')}); these 2-rank tests run Gloo` : false;
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
