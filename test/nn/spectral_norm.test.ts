@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers'; // also registers gradients for tf.grad in Node
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { SpectralConv2D, SpectralDense, spectralConv2d, spectralDense } from '../../src/nn/spectral_norm.js';
+import { SpectralConv2D, SpectralDense, spectralConv2d, spectralDense, spectralNormalize } from '../../src/nn/spectral_norm.js';
 import { loadModel, saveModel } from '../../src/gan/model_io.js';
 
 await initBackend({ quiet: true });
@@ -78,6 +78,35 @@ test('gradients: ũ is a non-trainable weight (no optimizer moves it); kernels a
   assert.equal(Object.keys(grads).length, 4);
   tf.dispose([value, x, ...Object.values(grads)]);
   model.dispose();
+});
+
+test("the kernel's gradient is the written-out one: autodiff of K/(ṽᵀKũ) with ũ, ṽ held fixed, and finite differences", () => {
+  const kernel = tf.randomNormal([3, 3, 2, 4], 0, 0.3, 'float32', 3);
+  const u = tf.randomNormal([1, 4], 0, 1, 'float32', 4);
+  const w = tf.randomNormal(kernel.shape, 0, 1, 'float32', 9); // L = Σ w ⊙ K/σ: an arbitrary G = ∂L/∂(K/σ)
+  const loss = (normalized: tf.Tensor) => tf.sum(tf.mul(w, normalized));
+  const lossOf = (k: tf.Tensor) => {
+    const step = spectralNormalize(k, u);
+    step.u.dispose();
+    return loss(step.kernel);
+  };
+  // Oracle: the power-iteration vectors from the same ũ as constants (plain values), σ = ṽᵀKũ differentiated by the tape.
+  const flat = tf.reshape(kernel, [-1, 4]);
+  const v = tf.tidy(() => { const t = tf.matMul(u, flat, false, true); return tf.div(t, tf.norm(t)); });
+  const uNew = tf.tidy(() => { const t = tf.matMul(v, flat); return tf.div(t, tf.norm(t)); });
+  const composed = tf.grad((k: tf.Tensor) => loss(tf.div(k, tf.sum(tf.mul(tf.matMul(v, tf.reshape(k, [-1, 4])), uNew)))));
+  const g = tf.grad(lossOf)(kernel), ref = composed(kernel);
+  const a = g.dataSync(), b = ref.dataSync();
+  const scale = Math.max(...Array.from(b, Math.abs));
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * scale, `∂L/∂K[${i}] ${a[i]} vs ${b[i]}`);
+  // And by central differences of the op itself, whose ũ and ṽ move with K: they agree to first order.
+  const at = (delta: number, i: number) => tf.tidy(() =>
+    lossOf(tf.add(kernel, tf.mul(tf.reshape(tf.oneHot(i, kernel.size), kernel.shape), delta))).dataSync()[0]);
+  for (const i of [0, 7, 30, kernel.size - 1]) {
+    const fd = (at(1e-3, i) - at(-1e-3, i)) / 2e-3;
+    assert.ok(Math.abs(fd - b[i]) < 0.1 * scale, `finite difference at ${i}: ${fd} vs ${b[i]}`);
+  }
+  tf.dispose([kernel, u, w, flat, v, uNew, g, ref]);
 });
 
 test('a model of spectral layers round-trips through save/load: same weights, same ũ, same next training step', async () => {
