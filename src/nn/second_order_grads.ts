@@ -76,9 +76,22 @@ const SMOOTH_ACTIVATIONS: tf.GradConfig[] = [
     return tf.mul(s, tf.sub(1, s)); // σ′ = σ(1 − σ)
   }),
   fromInput('Exp', (x) => tf.exp(x)),
-  // elu′ = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has)
-  fromInput('Elu', (x) => tf.where(tf.greater(x, 0), tf.onesLike(x), tf.exp(tf.minimum(x, 0)))),
 ];
+
+/**
+ * elu′ = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has), from the saved input as the others. A
+ * first-order gradient (no tape open around the backward pass) takes the backends' EluGrad(dy, y) on y = elu(x):
+ * two kernels instead of six full-size ones per layer (BEGAN's networks are ELUs throughout).
+ */
+const eluGrad: tf.GradConfig = {
+  kernelName: 'Elu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    if (!tf.engine().isTapeOn()) return { x: () => tf.engine().runKernel('EluGrad', { dy: dy as tf.Tensor, y: tf.elu(x) }) as tf.Tensor };
+    return { x: () => tf.mul(dy as tf.Tensor, tf.where(tf.greater(x, 0), tf.onesLike(x), tf.exp(tf.minimum(x, 0)))) };
+  },
+};
 
 /** d/dx tile(x, reps): dy with each tiled axis split into [reps_i, n_i] (tile repeats whole copies of x along
  *  axis i, so copy r holds rows r·n_i … r·n_i + n_i − 1), summed over the reps axes. */
@@ -129,7 +142,7 @@ export function installSecondOrderGradients(): void {
   tf.registerGradient(conv2DBackpropFilterGrad);
   tf.registerGradient(tileGrad);
   tf.registerGradient(avgPoolGradGrad);
-  for (const config of SMOOTH_ACTIVATIONS) tf.registerGradient(config);
+  for (const config of [...SMOOTH_ACTIVATIONS, eluGrad]) tf.registerGradient(config);
 }
 
 installSecondOrderGradients();
