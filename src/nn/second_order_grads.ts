@@ -79,19 +79,12 @@ const SMOOTH_ACTIVATIONS: tf.GradConfig[] = [
 ];
 
 /**
- * elu′ = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has), from the saved input as the others. A
- * first-order gradient (no tape open around the backward pass) takes the backends' EluGrad(dy, y) on y = elu(x):
- * two kernels instead of six full-size ones per layer (BEGAN's networks are ELUs throughout).
+ * elu′(x) = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has), which is exp(min(x, 0)) for every x: three
+ * kernels (Minimum, Exp, Multiply) from the saved input, differentiable again (min's gradient masks x > 0, so
+ * elu″ = eˣ below 0 and 0 above), in place of six full-size ones (a where over a comparison and onesLike). BEGAN's
+ * networks are ELUs throughout.
  */
-const eluGrad: tf.GradConfig = {
-  kernelName: 'Elu',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved) => {
-    const [x] = saved;
-    if (!tf.engine().isTapeOn()) return { x: () => tf.engine().runKernel('EluGrad', { dy: dy as tf.Tensor, y: tf.elu(x) }) as tf.Tensor };
-    return { x: () => tf.mul(dy as tf.Tensor, tf.where(tf.greater(x, 0), tf.onesLike(x), tf.exp(tf.minimum(x, 0)))) };
-  },
-};
+const eluGrad: tf.GradConfig = fromInput('Elu', (x) => tf.exp(tf.minimum(x, 0)));
 
 /** d/dx tile(x, reps): dy with each tiled axis split into [reps_i, n_i] (tile repeats whole copies of x along
  *  axis i, so copy r holds rows r·n_i … r·n_i + n_i − 1), summed over the reps axes. */

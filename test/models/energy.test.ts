@@ -255,7 +255,7 @@ test('began resumes bit for bit: weights, k, M and the decay bookkeeping, with d
     const dir = path.join(tmp, 'cut');
     const first = await startRun(cfg(dir), { source: images });
     first.stats.subscribe((step) => {
-      if (step === 5) first.requestStop(); // inside a window of 2
+      if (step === 9) first.requestStop(); // inside the window of steps 9–10
     });
     await first.train();
     first.dispose();
@@ -272,6 +272,8 @@ test('began resumes bit for bit: weights, k, M and the decay bookkeeping, with d
     }
     // The resumed steps report what the uninterrupted run reported at the same steps, k and M included.
     const tail = fullStats.slice(-resumedStats.length);
+    // This seed's M stalls at the windows ending at steps 8 and 10: one decay before the cut, one after it.
+    assert.deepEqual(fullStats.map((r) => r['began/lr-scale']), [1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.25]);
     for (const key of ['began/k', 'began/M', 'began/lr-scale', 'loss/D']) assert.deepEqual(resumedStats.map((s) => s[key]), tail.map((s) => s[key]), key);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
