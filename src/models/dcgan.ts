@@ -45,7 +45,8 @@ export const dcgan: GanFamily = {
   },
 };
 
-function upsamplings(side: number): { base: number; n: number } | null {
+/** side = base · 2^n with base ≤ 8 and n ≥ 1 (28 = 7·2², 32 = 4·2³, 64 = 4·2⁴), or null. */
+export function upsamplings(side: number): { base: number; n: number } | null {
   let base = side;
   let n = 0;
   while (base > 8 && base % 2 === 0) {
@@ -55,7 +56,8 @@ function upsamplings(side: number): { base: number; n: number } | null {
   return base <= 8 && n >= 1 ? { base, n } : null;
 }
 
-function buildGenerator(latentDim: number, base: number, n: number, channels: number, widthAt: (l: number) => number, init: SeededInit) {
+/** DCGAN's G: z [B, latentDim] → images [B, base·2^n, base·2^n, channels] in [-1, 1]. */
+export function buildGenerator(latentDim: number, base: number, n: number, channels: number, widthAt: (l: number) => number, init: SeededInit) {
   // Batch-norm momentum 0.9 = PyTorch's 0.1; γ starts at 1 (a γ near 0 would silence the layer).
   const bnInit = () => ({ momentum: 0.9, epsilon: 1e-5 });
   const g = tfl.sequential({ name: 'generator' });

@@ -27,6 +27,8 @@ import { attngan } from './attngan.js';
 import { timegan } from './timegan.js';
 import { rgan } from './rgan.js';
 import { rcgan } from './rcgan.js';
+import { ebgan } from './ebgan.js';
+import { began } from './began.js';
 
 /** Every trainable family by name. A new family is a new file plus one line here. */
 export const MODELS: Readonly<Record<string, GanFamily>> = {
@@ -57,6 +59,8 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   timegan,
   rgan,
   rcgan,
+  ebgan,
+  began,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS);

@@ -1,5 +1,6 @@
 import { getRun, runPath, series, type Alert, type MetricRecord, type RunDetail } from './api.js';
 import { LineChart, align } from './chart.js';
+import { chartIdOf, seriesGroups } from '../series.js';
 
 const isEvalKey = (k: string) => k.startsWith('eval/') || k.startsWith('fid');
 /** Augmentation of D's inputs: ADA's probability p and its overfitting heuristic r_t. */
@@ -22,6 +23,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
       <figure><img id="grid" alt="sample grid" class="${rows ? 'rows' : ''}"><figcaption id="grid-step">no samples yet</figcaption></figure>
       <div class="charts">
         <div id="chart-loss"></div><div id="chart-d"></div><div id="chart-div"></div><div id="chart-eval"></div><div id="chart-aug"></div>
+        <div id="charts-series"></div>
       </div>
     </div>`;
   const $ = (sel: string) => view.querySelector(sel) as HTMLElement;
@@ -32,6 +34,8 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     eval: new LineChart($('#chart-eval'), 'evaluation (FID/KID/…)'),
     aug: new LineChart($('#chart-aug'), 'augmentation p and r_t (ADA)'),
   };
+  // Every further series the steps report (a family's own state, penalties, tricks): a chart per prefix, made on first sight.
+  const seriesCharts = new Map<string, LineChart>();
   const state: RunDetail = run;
   $('#chart-div').hidden = rows; // grid diversity measures fixed latents' samples, which a translator's grid is not
 
@@ -53,6 +57,18 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
     if (augKeys.length) {
       const a = align(Object.fromEntries(augKeys.map((k) => [k, series(m, k)])));
       charts.aug.set(a.xs, a.ys);
+    }
+    for (const [group, keys] of seriesGroups(m)) {
+      let chart = seriesCharts.get(group);
+      if (!chart) {
+        const el = document.createElement('div');
+        el.id = chartIdOf(group);
+        $('#charts-series').append(el);
+        chart = new LineChart(el, group);
+        seriesCharts.set(group, chart);
+      }
+      const g = align(Object.fromEntries(keys.map((k) => [k, series(m, k)])));
+      chart.set(g.xs, g.ys);
     }
     const last = state.samples.at(-1);
     if (last) {
@@ -84,6 +100,7 @@ export async function showRun(view: HTMLElement, id: string): Promise<() => void
   return () => {
     events.close();
     Object.values(charts).forEach((c) => c.destroy());
+    seriesCharts.forEach((c) => c.destroy());
   };
 }
 
