@@ -143,7 +143,8 @@ test('gradient routing: the encoder takes no GAN gradient (the same gradients wi
   const withoutGan = gradients(scaled(LOSSES['non-saturating'], 0));
   assert.ok(withGan.enc.length > 0 && withGan.enc.some((g) => g.some((v) => v !== 0)), 'the encoder has a gradient');
   assert.deepEqual(withGan.enc, withoutGan.enc, 'the GAN term changed the encoder\'s gradient');
-  const decDiff = withGan.dec.flat().reduce((m, v, i) => Math.max(m, Math.abs(v - withoutGan.dec.flat()[i])), 0);
+  const [decWith, decWithout] = [withGan.dec.flat(), withoutGan.dec.flat()];
+  const decDiff = decWith.reduce((m, v, i) => Math.max(m, Math.abs(v - decWithout[i])), 0);
   assert.ok(decDiff > 1e-6, `the GAN term moves the decoder's gradient (max |Δ| ${decDiff})`);
 
   // The control: the GAN term does depend on the encoder's weights through z = μ + σε, so a step that let its
