@@ -6,8 +6,8 @@ The networks are layer for layer those of src/models/vaegan.ts (width w, latent 
            C -> tanh.
   D: conv5 w/2 (stride 1), ReLU; 3 x [conv5 stride 2 (2w, 4w, 4w), BN, ReLU]; Linear 8w, BN, ReLU; Linear 1.
   Dis_l is the output of D's l-th conv block (default 3).
-The step is ganforge's vaeganStep: z = mu + sigma * eps; D update on softplus(-D(x)) + softplus(D([Dec(z); Dec(z_p)]))
-(fakes detached); decoder update on gamma * L_llike + softplus(-D([Dec(z); Dec(z_p)])) with z a constant; encoder
+The step is ganforge's vaeganStep: z = mu + sigma * eps computed once; the decoder runs forward once; D update on
+softplus(-D(x)) + softplus(D([Dec(z); Dec(z_p)])) (fakes detached); decoder update on gamma * L_llike + softplus(-D([Dec(z); Dec(z_p)])) with z a constant; encoder
 update on KL + L_llike, L_llike = 0.5 * sum (Dis_l(x) - Dis_l(Dec(z)))^2 / B with [x; Dec(z)] through D as one batch.
 Networks that a phase does not move run with requires_grad off (no weight gradients), as tfjs computes gradients
 for the phase's variables only. RMSProp (lr 3e-4, alpha 0.9, eps 1e-7: tfjs's); every loss read every step.
@@ -128,26 +128,26 @@ def main():
     def step():
         x = data[torch.randint(0, data.shape[0], (b,))]
         eps, zp = torch.randn(b, args.latent), torch.randn(b, args.latent)
-        # D: x real, [Dec(z); Dec(z_p)] fake, both constants.
-        frozen(E, G)
+        # z ~ q(z|x) once, a constant to D and the decoder; the decoder runs forward once for both updates.
         with torch.no_grad():
             mu, log_var = E(x)
-            fake = torch.cat([G(mu + torch.exp(0.5 * log_var) * eps), G(zp)])
+            z = mu + torch.exp(0.5 * log_var) * eps
+        frozen(E, D)
+        x_tilde, xp = G(z), G(zp)
+        fake = torch.cat([x_tilde, xp])
+        # D: x real, [Dec(z); Dec(z_p)] fake (detached).
+        frozen(E, G)
         opt_d.zero_grad(set_to_none=True)
-        lr, lf = D(x), D(fake)
+        lr, lf = D(x), D(fake.detach())
         loss_d = F.softplus(-lr).mean() + F.softplus(lf).mean()
         loss_d.backward()
         opt_d.step()
         loss_d.item(), torch.sigmoid(lr).mean().item(), torch.sigmoid(lf).mean().item()
-        # Decoder: gamma * L_llike - L_GAN (non-saturating), z a constant.
+        # Decoder: gamma * L_llike - L_GAN (non-saturating) under the updated D.
         frozen(E, D)
-        with torch.no_grad():
-            mu, log_var = E(x)
-            z = mu + torch.exp(0.5 * log_var) * eps
         opt_g.zero_grad(set_to_none=True)
-        x_tilde, xp = G(z), G(zp)
         ll = llike(x, x_tilde)
-        loss_g = args.gamma * ll + F.softplus(-D(torch.cat([x_tilde, xp]))).mean()
+        loss_g = args.gamma * ll + F.softplus(-D(fake)).mean()
         loss_g.backward()
         opt_g.step()
         # Encoder: KL + L_llike through the (updated) decoder and D.

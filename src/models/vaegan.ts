@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { HONOURS, honourList } from '../gan/settings.js';
-import { discriminatorPhase, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
+import { discriminatorPhase, trainableVariables, untaped, type StepContext, type StepStats } from '../gan/step.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { caKlDivergence } from '../nn/conditioning_augmentation.js';
@@ -58,7 +58,8 @@ const TRAINING = { training: true };
  *                                                    (one batch of 2B fakes, so real and fake weigh alike)
  *
  * One step is three updates on the same batch, ε and z_p: D, then the decoder (against the updated D), then the
- * encoder (through the updated decoder and D). D's features are not moved by L_llike.
+ * encoder (through the updated decoder and D). D's features are not moved by L_llike. The decoder runs forward once
+ * for the first two: D's update sits inside the decoder's gradient scope with the tape paused (`untaped`).
  *
  * Networks follow the paper's appendix (CelebA 64×64) scaled by --width w (w = 64 gives its sizes): encoder
  * 5×5 convs w, 2w, 4w with stride 2, then a dense 32w, each with batch norm and ReLU, then μ and log σ² (dense);
@@ -242,24 +243,27 @@ export function vaeganStep(ctx: StepContext): StepStats {
   const eps = ctx.z; // the reparameterisation's noise [B, latentDim]
   const zp = ctx.latents(); // prior samples z_p [B, latentDim]
 
-  // Phase 1 — D: x is real; the reconstructions Dec(z) and the prior's decodings Dec(z_p) are fake (constants).
-  const fake = tf.tidy(() => tf.concat([nets.generator.apply(posterior(encoder, x, eps)[2], TRAINING) as tf.Tensor, nets.generator.apply(zp, TRAINING) as tf.Tensor], 0)); // [2B, H, W, C]
-  const d = discriminatorPhase(nets, opt, loss, x, fake);
-  fake.dispose();
+  // z ~ q(z|x) once: a constant to D's and the decoder's updates (neither moves the encoder).
+  const zq = tf.tidy(() => posterior(encoder, x, eps)[2]); // [B, latentDim]
 
-  // Phase 2 — decoder: γ·L_llike plus the run's G loss on both fakes. z is a constant here: only the decoder's
-  // variables are in the list, so no GAN gradient reaches the encoder.
+  // The decoder runs forward once, on its tape; D's update takes its outputs as constants, off the tape.
+  let d!: ReturnType<typeof discriminatorPhase>;
   let llikeDec: tf.Scalar | undefined;
   const decLoss = opt.g.minimize(() => {
-    const zq = posterior(encoder, x, eps)[2];
     const xTilde = nets.generator.apply(zq, TRAINING) as tf.Tensor; // [B, H, W, C]
     const xp = nets.generator.apply(zp, TRAINING) as tf.Tensor;
+    const fake = tf.concat([xTilde, xp], 0); // [2B, H, W, C]
+    // Phase 1 — D: x is real; the reconstructions Dec(z) and the prior's decodings Dec(z_p) are fake.
+    d = untaped(() => discriminatorPhase(nets, opt, loss, x, fake));
+    // Phase 2 — decoder: γ·L_llike plus the run's G loss on both fakes, under the updated D. Only the decoder's
+    // variables are in the list and z is a constant, so no GAN gradient reaches the encoder.
     const llike = featureLikelihoodLoss(features, x, xTilde);
     llikeDec = tf.keep(llike);
-    const adversarial = loss.g(discriminatorOf(nets).apply(tf.concat([xTilde, xp], 0), TRAINING) as tf.Tensor, d.realLogits);
+    const adversarial = loss.g(discriminatorOf(nets).apply(fake, TRAINING) as tf.Tensor, d.realLogits);
     return tf.add(tf.mul(gamma, llike), adversarial) as tf.Scalar;
   }, true, trainableVariables(nets.generator))!;
   d.realLogits.dispose();
+  zq.dispose();
 
   // Phase 3 — encoder: the VAE's bound in D's features, L_prior + L_llike; the decoder and D do not move.
   const parts: { prior?: tf.Scalar; llike?: tf.Scalar } = {};
