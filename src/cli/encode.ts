@@ -27,7 +27,7 @@ interface Inputs {
 }
 
 /**
- * `ganforge encode <run> <inputs> --out z.npy`: the latents E(x) of a bigan run's encoder as float32
+ * `ganforge encode <run> <inputs> --out z.npy`: the latents E(x) of a run's encoder (bigan, aae; a VAE's mean μ for vaegan) as float32
  * [N, latentDim], and a PNG of reconstructions G(E(x)).
  *
  * <inputs> is an image folder (loaded as `--data folder:` loads it; grey/RGB converted to the run's channels,
@@ -64,7 +64,7 @@ async function loadEncoder(target: string): Promise<tfl.LayersModel> {
     return (await loadNetwork(target, ENCODER)).model;
   } catch (e) {
     if (e instanceof UserError && e.message.includes(`no '${ENCODER}' network`)) {
-      throw new UserError(`${e.message}; encode needs a run with an encoder: train one with 'ganforge train bigan'`);
+      throw new UserError(`${e.message}; encode needs a run with an encoder: train one with 'ganforge train bigan' (or aae, vaegan)`);
     }
     throw e;
   }
@@ -81,7 +81,9 @@ function encodeAndReconstruct(encoder: tfl.LayersModel, generator: tfl.LayersMod
     const size = Math.min(chunk, x.n - start);
     tf.tidy(() => {
       const batch = tf.tensor(x.values.subarray(start * per, (start + size) * per), [size, ...shape]); // [b, ...shape]
-      const zs = encoder.apply(batch, { training: false }) as tf.Tensor; // [b, latentDim]
+      // An encoder's first output is its code: a VAE's encoder gives [μ, log σ²], and the code is the mean μ.
+      const out = encoder.apply(batch, { training: false }) as tf.Tensor | tf.Tensor[];
+      const zs = Array.isArray(out) ? out[0] : out; // [b, latentDim]
       z.set(zs.dataSync(), start * latentDim);
       rec.set((generator.apply(zs, { training: false }) as tf.Tensor).dataSync(), start * per);
     });
@@ -155,8 +157,8 @@ async function reconstructionPng(x: Inputs, rec: Float32Array, data: DatasetInfo
 export function registerEncodeCommand(program: Command): void {
   program
     .command('encode')
-    .description('latents E(x) of a bigan run (.npy, float32 [N, latentDim]) and a PNG of reconstructions G(E(x))')
-    .argument('<run-or-checkpoint>', 'a bigan run folder (newest checkpoint) or a checkpoint folder')
+    .description('latents E(x) of a run with an encoder (bigan, aae, vaegan) (.npy, float32 [N, latentDim]) and a PNG of reconstructions G(E(x))')
+    .argument('<run-or-checkpoint>', 'a run folder (newest checkpoint) or a checkpoint folder')
     .argument('<inputs>', "a folder of images of the run's size, or a .npy: uint8 [N,H,W,C] 0–255, float32 in [-1,1], or float32 [N,2] points for toy runs")
     .requiredOption('--out <file>', 'latents, .npy')
     .option('--recon <file>', 'PNG of originals (rows) above their reconstructions (default: next to --out, NAME-recon.png)')

@@ -10,6 +10,7 @@ import { sngan } from './sngan.js';
 import { biggan } from './biggan.js';
 import { bigan } from './bigan.js';
 import { aae } from './aae.js';
+import { vaegan } from './vaegan.js';
 import { acgan } from './acgan.js';
 import { infogan } from './infogan.js';
 import { pix2pix } from './pix2pix.js';
@@ -42,6 +43,7 @@ export const MODELS: Readonly<Record<string, GanFamily>> = {
   biggan,
   bigan,
   aae,
+  vaegan,
   acgan,
   infogan,
   pix2pix,
