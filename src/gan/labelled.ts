@@ -1,6 +1,6 @@
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from './config.js';
-import { conditionOf, type GanFamily, type GanNetworks } from './family.js';
+import { DEFAULT_DATA_KINDS, conditionOf, type GanFamily, type GanNetworks } from './family.js';
 import { sampleFamily } from './sampling.js';
 import { mixSeed } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
@@ -40,7 +40,9 @@ export interface LabelledRequest {
 export function conditionalClasses(family: GanFamily, data: DatasetInfo, families: readonly GanFamily[], what: string): string[] {
   const condition = conditionOf(family, data);
   if (condition !== 'class' || !data.numClasses) {
-    const conditional = families.filter((f) => f.condition === 'class').map((f) => f.name);
+    // Image families that always take the class first (those with an optional class need labelled data to use it).
+    const conditional = families.filter((f) => f.condition === 'class' && (f.dataKinds ?? DEFAULT_DATA_KINDS).includes('image'))
+      .sort((a, b) => Number(a.optionalCondition ?? false) - Number(b.optionalCondition ?? false)).map((f) => f.name);
     const why = family.condition === 'class' ? `its data (${data.name}) has no class labels, so it was trained unconditionally` : `its condition is '${condition}', not a class`;
     throw new UserError(`${what} needs a class-conditional run, and this ${family.name} run is not one (${why}); train a class-conditional family on labelled data, e.g. ganforge train ${conditional.slice(0, 2).join(' or ') || 'cgan'} --data fashion-mnist (class-conditional families: ${conditional.join(', ')})`);
   }
