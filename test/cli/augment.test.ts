@@ -124,6 +124,16 @@ test('augment CLI on cgan: folder and .npy outputs carry the same labelled pixel
   await fails(['augment', run, '--per-class', '2', '--out', path.join(tmp, 'grid.png')], tmp, /writes a folder .* or a FILE\.npy/);
   await fails(['augment', run, '--per-class', '2', '--out', fresh, '--truncation', '0.5'], tmp, /--truncation needs a model with a truncation trick .*cgan has none/);
   await assert.rejects(fs.access(fresh), 'nothing written by a refused command');
+
+  // CAS of the run itself: --count split over the classes, the run's own test split as the default reference.
+  const cas = await ok(['eval', run, '--metrics', 'cas', '--count', '20', '--cas-steps', '2', '--json'], tmp);
+  const result = JSON.parse(cas.stdout) as { values: Record<string, number>; protocol: Record<string, unknown> };
+  assert.equal(result.protocol.reference, 'fashion-mnist:test');
+  assert.equal(result.protocol.generatedCount, 20);
+  assert.match(String(result.protocol.generated), /cgan, step 3, 2 of each class, latent seed 0/);
+  assert.match(String(result.protocol.baseline), /first 2 of each class/);
+  for (const k of ['cas', 'realBaseline']) assert.ok(result.values[k] >= 0 && result.values[k] <= 1, `${k} ${result.values[k]}`);
+  await fails(['eval', run, '--metrics', 'cas', '--count', '5'], tmp, /--count 5 is fewer than one image for each of 10 classes/);
 });
 
 test('augment CLI on an unconditional run: refused, suggesting the class-conditional families', async () => {

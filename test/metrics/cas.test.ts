@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/backend/index.js';
 import { loadFashionMnist } from '../../src/data/fashion_mnist.js';
 import { writeNpy } from '../../src/io/npy.js';
-import { balancedSubset, classificationAccuracyScore, concatLabelled, subsetByClass } from '../../src/metrics/cas.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { balancedSubset, classificationAccuracyScore, concatLabelled, subsetByClass, testAccuracy } from '../../src/metrics/cas.js';
 import { toUnitRange, type LabelledImages } from '../../src/metrics/tstr.js';
 import { formatResult, type MetricResult } from '../../src/metrics/evaluate.js';
 import { Rng } from '../../src/util/rng.js';
@@ -60,6 +61,14 @@ test('CAS oracles: real labelled images score about the real baseline; shuffled 
   const shuffled = classificationAccuracyScore({ ...later, labels }, first, testSet, { seed: 3, steps: STEPS, classes: 10 });
   assert.ok(shuffled.cas < 0.2, `CAS with shuffled labels ${shuffled.cas} (chance 0.1)`);
   assert.equal(shuffled.baseline, real.baseline, 'same seed, steps and real set: the same baseline');
+});
+
+test('tensors: training and testing the CAS classifier leaves none behind', () => {
+  const tiny = { ...first, count: 20, values: first.values.subarray(0, 20 * 784), labels: first.labels.subarray(0, 20) };
+  testAccuracy(tiny, testSet, { seed: 0, steps: 2, classes: 10 }); // tfjs-layers keeps a few tensors once per process
+  const before = tf.memory().numTensors;
+  testAccuracy(tiny, testSet, { seed: 0, steps: 3, classes: 10 });
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test('eval --metrics cas on a labelled .npy (as augment writes): protocol, baseline, and bad input', async () => {
