@@ -13,6 +13,7 @@ import { allNetworks, conditionOf } from '../gan/family.js';
 import { TEXT_ENCODER } from '../text/encoders.js';
 import { TEXT_METRICS, scoreTextRun, textTestSet } from '../metrics/text_eval.js';
 import { sampleFamily } from '../gan/sampling.js';
+import { CAS_CLASSIFIER, casMetric } from '../metrics/cas.js';
 import { getModel } from '../models/registry.js';
 import { exists } from '../util/fs.js';
 import * as path from 'node:path';
@@ -46,6 +47,8 @@ export interface EvalCliOptions {
   mmdSubset?: number;
   /** Sequence runs: the folder of the PCA and t-SNE figures (default: the run's figures/). */
   figures?: string;
+  /** cas: the classifier's training steps. */
+  casSteps?: number;
 }
 
 /**
@@ -72,6 +75,13 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
     if (metrics.length === 1) return;
     opts = { ...opts, metrics: metrics.filter((m) => m !== 'ppl').join(',') };
   }
+  // CAS trains a classifier on the run's labelled samples: it reads the run (or a labelled .npy), not a sample set.
+  if (metrics.includes('cas')) {
+    print(await casMetric({ target, ref: opts.ref, count: opts.count, seed: opts.seed, steps: opts.casSteps, truncation: opts.truncation, log }));
+    const rest = opts.metrics.split(',').map((m) => m.trim()).filter((m) => m !== 'cas');
+    if (rest.length === 0) return;
+    opts = { ...opts, metrics: rest.join(',') };
+  } else if (opts.casSteps !== undefined) throw new UserError('--cas-steps goes with --metrics cas');
   if (opts.ref === undefined) throw new UserError(`--ref is required: the reference set to compare with (${REFERENCE_SPECS.join(' | ')})`);
   const fake = await loadGenerated(target, opts.count, opts.seed, { truncation: opts.truncation });
   const ref = await loadReference(opts.ref, fake.n, opts.seed);
@@ -215,7 +225,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .command('eval')
     .description('evaluate a generator or a samples file against a reference set; prints each metric with its protocol')
     .argument('<target>', 'a run folder (newest checkpoint), a checkpoint folder, or a samples .npy (uint8 0–255 or float32 in [-1, 1])')
-    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.filter((m) => !SEQUENCE_METRIC_NAMES.includes(m)).join(', ')}, ppl (stylegan2: perceptual path length, no --ref), or all; sequence runs: ${SEQUENCE_METRIC_NAMES.join(', ')} or all (the default); translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits); text-to-image runs: ${TEXT_METRICS.join(', ')} or all`, 'fid')
+    .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.filter((m) => !SEQUENCE_METRIC_NAMES.includes(m)).join(', ')}, ppl (stylegan2: perceptual path length, no --ref), cas (class-conditional runs or a labelled .npy: classification accuracy score against fashion-mnist:test or mnist:test, with its real-data baseline), or all (without ppl and cas); sequence runs: ${SEQUENCE_METRIC_NAMES.join(', ')} or all (the default); translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits); text-to-image runs: ${TEXT_METRICS.join(', ')} or all`, 'fid')
     .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data); sequence runs: test (default; the training data when there is no test split) or train`)
     .option('--direction <AtoB|BtoA>', 'translator runs with two generators (cyclegan): which way to score')
     .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated; sequence runs: every real sequence, at most 10000, and as many generated)', int('--count'))
@@ -233,6 +243,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .option('--kid-subset-size <n>', 'KID: examples per subset (default min(1000, count))', int('--kid-subset-size'))
     .option('--splits <n>', 'IS: number of splits (default 10)', int('--splits'))
     .option('--k <n>', 'precision/recall/density/coverage: k of the k-NN balls (default 5)', int('--k'))
+    .option('--cas-steps <n>', `cas: training steps of the classifier, batch ${CAS_CLASSIFIER.batchSize} (default ${CAS_CLASSIFIER.steps})`, int('--cas-steps'))
     .option('--truncation <psi>', 'score samples drawn with the truncation trick at ψ in (0, 1] (stylegan2, biggan)', parseNumber('--truncation', false))
     .option('--truncation-curve <list>', 'precision/recall at each ψ of a comma list (e.g. 0.2,0.4,0.6,0.8,1) against --ref; needs --plot')
     .option('--plot <file.png>', 'with --truncation-curve: the chart (and FILE.json with the numbers)')

@@ -15,6 +15,7 @@ import { registerProjectCommand } from './style_tools.js';
 import { registerInterpolateCommand } from './interpolate.js';
 import { registerTextEncoderCommand } from './text_encoder.js';
 import { registerEditCommand } from './edit.js';
+import { registerAugmentCommand } from './augment.js';
 import { addLaunchOptions, type LaunchOptions } from './launch.js';
 import { MODELS, MODEL_NAMES } from '../models/registry.js';
 import { UserError } from '../util/errors.js';
@@ -85,6 +86,7 @@ registerProjectCommand(program, int);
 registerInterpolateCommand(program);
 registerTextEncoderCommand(program, int);
 registerEditCommand(program, int, (flag) => parseNumber(flag, false));
+registerAugmentCommand(program, int);
 
 try {
   await program.parseAsync(process.argv);

@@ -28,9 +28,9 @@ export function classifierDir(dataset: ClassifierDataset): string {
  * channels), a 128-unit ReLU layer named 'features' and 10 logits. 98k parameters (≈ 0.4 MB of float32),
  * small enough to commit, and ≈ 2 M multiply-adds per image, so 20,000 images embed in seconds on a CPU.
  * The 128-d layer is the embedding FID/KID/PRDC use — the role TF-GAN's MNIST classifier plays for its
- * "MNIST Fréchet distance".
+ * "MNIST Fréchet distance". `classes` sizes the logits (10 for the shipped nets; CAS on data with other classes).
  */
-export function buildClassifier(seed: number): tfl.LayersModel {
+export function buildClassifier(seed: number, classes = 10): tfl.LayersModel {
   const init = new SeededInit(new Rng(seed));
   const input = tfl.input({ shape: [28, 28, 1], name: 'image' });
   let x: tfl.SymbolicTensor = input;
@@ -40,7 +40,7 @@ export function buildClassifier(seed: number): tfl.LayersModel {
   }
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.dense({ name: FEATURE_LAYER, units: 128, activation: 'relu', kernelInitializer: init.heNormal() }).apply(x) as tfl.SymbolicTensor;
-  const logits = tfl.layers.dense({ name: LOGITS_LAYER, units: 10, kernelInitializer: init.glorotUniform() }).apply(x) as tfl.SymbolicTensor;
+  const logits = tfl.layers.dense({ name: LOGITS_LAYER, units: classes, kernelInitializer: init.glorotUniform() }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name: 'ganforge_classifier' });
 }
 

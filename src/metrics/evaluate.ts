@@ -318,6 +318,7 @@ export function formatResult(r: MetricResult): string {
     : r.metric === 'discriminative' ? `discriminative score ${fmt(v.discriminative)} ± ${fmt(v.discriminativeStd)} (accuracy ${fmt(v.accuracy)})`
     : r.metric === 'predictive' ? `predictive score ${fmt(v.predictive)} ± ${fmt(v.predictiveStd)}${v.realPredictive !== undefined ? ` (trained on real data: ${fmt(v.realPredictive)} ± ${fmt(v.realPredictiveStd)})` : ''}`
     : r.metric === 'mmd' ? `MMD² ${fmt(v.mmd)} ± ${fmt(v.mmdStd)} (σ² ${fmt(v.sigma2)})`
+    : r.metric === 'cas' ? `CAS ${fmt(v.cas)} (real-data baseline ${fmt(v.realBaseline)}); per class ${fmt(v.casPerClass)} vs ${fmt(v.baselinePerClass)}`
     : `${name} ${Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ')}`;
   const p = r.protocol;
   // A metric of the generator alone (ppl) has no feature network or reference lines.
@@ -332,8 +333,8 @@ export function formatResult(r: MetricResult): string {
     `  seed ${p.seed}, backend ${p.backend}`,
   ];
   // A metric's protocol and repetitions each get a line of their own: they are sentences, not settings.
-  for (const k of ['protocol', 'repeats']) if (typeof p[k] === 'string') lines.push(`  ${k.padEnd(10)} ${p[k] as string}`);
-  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend', 'protocol', 'repeats', 'values'].includes(k));
+  for (const k of ['protocol', 'repeats', 'baseline']) if (typeof p[k] === 'string') lines.push(`  ${k.padEnd(10)} ${p[k] as string}`);
+  const extra = Object.entries(p).filter(([k]) => !['featureNet', 'features', 'featureLayer', 'featureDim', 'weightsSha256', 'reference', 'referenceCount', 'referenceSelection', 'referenceResize', 'generated', 'generatedCount', 'generatedResize', 'seed', 'backend', 'protocol', 'repeats', 'baseline', 'values'].includes(k));
   if (extra.length) lines.push(`  settings   ${extra.map(([k, x]) => `${k}: ${typeof x === 'string' ? x : JSON.stringify(x)}`).join('; ')}`);
   return lines.join('\n');
 }

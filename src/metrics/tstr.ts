@@ -47,9 +47,18 @@ export function refineImages(family: GanFamily, nets: GanNetworks, run: { config
 export interface TstrOptions {
   /** Seeds the classifier's weights and the order of its batches. */
   seed: number;
+  /** Passes over `train` (default 2); ignored when `steps` is given. */
   epochs?: number;
+  /**
+   * Train for exactly this many minibatches, reshuffling after each pass, instead of `epochs` passes: the budget
+   * then does not grow with the training set, so sets of different sizes (CAS against its real baseline, real
+   * against real + synthetic) are trained alike. A set smaller than a batch is one batch.
+   */
+  steps?: number;
   batchSize?: number;
   learningRate?: number;
+  /** Classes the labels index (the classifier's logits); default 10. */
+  classes?: number;
 }
 
 /**
@@ -69,26 +78,23 @@ export function tstrAccuracy(train: LabelledImages, test: LabelledImages, opts: 
 
 /** The classifier trained on `train` (caller disposes it). */
 export function trainClassifier(train: LabelledImages, opts: TstrOptions): tfl.LayersModel {
-  const { seed, epochs = 2, batchSize = 64, learningRate = 1e-3 } = opts;
+  const { seed, epochs = 2, learningRate = 1e-3, classes = 10 } = opts;
   if (train.shape.join('×') !== '28×28×1') throw new Error(`TSTR's classifier takes 28×28×1 images, got ${train.shape.join('×')}`);
-  const model = buildClassifier(seed);
+  if (train.count < 1) throw new Error('the classifier has no examples to train on');
+  const batchSize = opts.steps === undefined ? (opts.batchSize ?? 64) : Math.min(opts.batchSize ?? 64, train.count);
+  for (const y of train.labels) if (!(y >= 0 && y < classes)) throw new Error(`classifier labels must lie in 0..${classes - 1}, got ${y}`);
+  const model = buildClassifier(seed, classes);
   const optimizer = tf.train.adam(learningRate);
-  const rng = new Rng(seed + 1);
-  const order = Int32Array.from({ length: train.count }, (_, i) => i);
   const size = 28 * 28;
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      rng.shuffle(order);
-      for (let lo = 0; lo + batchSize <= train.count; lo += batchSize) {
-        const idx = order.subarray(lo, lo + batchSize);
-        const x = new Float32Array(batchSize * size);
-        idx.forEach((i, b) => x.set(train.values.subarray(i * size, (i + 1) * size), b * size));
-        tf.tidy(() => {
-          const y = tf.oneHot(tf.tensor1d(Array.from(idx, (i) => train.labels[i]), 'int32'), 10);
-          const xs = tf.tensor4d(x, [batchSize, 28, 28, 1]);
-          optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar);
-        });
-      }
+    for (const idx of minibatches(train.count, batchSize, new Rng(seed + 1), opts.steps === undefined ? { epochs } : { steps: opts.steps })) {
+      const x = new Float32Array(batchSize * size);
+      idx.forEach((i, b) => x.set(train.values.subarray(i * size, (i + 1) * size), b * size));
+      tf.tidy(() => {
+        const y = tf.oneHot(tf.tensor1d(Array.from(idx, (i) => train.labels[i]), 'int32'), classes);
+        const xs = tf.tensor4d(x, [batchSize, 28, 28, 1]);
+        optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar);
+      });
     }
   } finally {
     optimizer.dispose();
@@ -96,14 +102,34 @@ export function trainClassifier(train: LabelledImages, opts: TstrOptions): tfl.L
   return model;
 }
 
+/**
+ * The example indices of each minibatch: passes over a fresh shuffle of 0..count−1, `batchSize` at a time (a
+ * pass's remainder is dropped), for `epochs` passes or until `steps` batches.
+ */
+function* minibatches(count: number, batchSize: number, rng: Rng, budget: { epochs: number } | { steps: number }): Generator<Int32Array> {
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  let done = 0;
+  for (let epoch = 0; 'epochs' in budget ? epoch < budget.epochs : done < budget.steps; epoch++) {
+    rng.shuffle(order);
+    for (let lo = 0; lo + batchSize <= count && !('steps' in budget && done >= budget.steps); lo += batchSize, done++) yield order.subarray(lo, lo + batchSize);
+  }
+}
+
 /** Fraction of `test` whose argmax logit is its label. */
 export function classifierAccuracy(model: tfl.LayersModel, test: LabelledImages, batch = 500): number {
-  const size = test.shape.reduce((a, b) => a * b, 1);
+  const pred = predictLabels(model, test, batch);
   let correct = 0;
+  for (let i = 0; i < test.count; i++) if (pred[i] === test.labels[i]) correct++;
+  return correct / test.count;
+}
+
+/** The class of `test`'s every image: the argmax of the model's logits, `batch` images at a time. */
+export function predictLabels(model: tfl.LayersModel, test: Omit<LabelledImages, 'labels'>, batch = 500): Int32Array {
+  const size = test.shape.reduce((a, b) => a * b, 1);
+  const out = new Int32Array(test.count);
   for (let lo = 0; lo < test.count; lo += batch) {
     const n = Math.min(batch, test.count - lo);
-    const pred = readTidy(() => tf.argMax(model.predict(tf.tensor(test.values.subarray(lo * size, (lo + n) * size), [n, ...test.shape])) as tf.Tensor, 1));
-    for (let i = 0; i < n; i++) if (pred[i] === test.labels[lo + i]) correct++;
+    out.set(readTidy(() => tf.argMax(model.predict(tf.tensor(test.values.subarray(lo * size, (lo + n) * size), [n, ...test.shape])) as tf.Tensor, 1)), lo);
   }
-  return correct / test.count;
+  return out;
 }
