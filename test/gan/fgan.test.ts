@@ -11,8 +11,13 @@ import type { GanFamily } from '../../src/gan/family.js';
 import type { DatasetInfo } from '../../src/data/types.js';
 import { initBackend } from '../../src/backend/index.js';
 import { Rng } from '../../src/util/rng.js';
+import { loadData } from '../../src/data/registry.js';
+import { disposeState, freshState, runStep } from '../../src/gan/training_step.js';
+import { getModel } from '../../src/models/registry.js';
+import { backends } from '../nn/style_helpers.js';
 
 await initBackend({ quiet: true });
+const aten = backends().includes('aten') ? ((await import('tfjs-backend-aten' as string)) as { atenFallbackKernels(): string[] }) : null;
 
 /**
  * Each divergence written from its generator f (Nowozin et al. 2016, Table 2) and, independently of
@@ -198,4 +203,29 @@ test('cross-flag rules: label smoothing refused (no target), ADA accepted (a lev
     assert.equal(resolveConfig({ loss: name, adaTarget: 0.6 }).loss, name);
   }
   assert.throws(() => resolveConfig({ loss: 'wasserstein', adaTarget: 0.6 }), /fixed decision level \(minimax, non-saturating, hinge, least-squares, f-kl/);
+});
+
+test('vanilla on ring8 and acgan on images (a source logit beside class logits) train under every f-GAN loss: finite, tensors flat, no aten fallback', async () => {
+  await tf.setBackend(backends().at(-1)!); // aten where it is built
+  const ring = await loadData('toy:ring8');
+  const images = await loadData('fashion-mnist', { limit: 16 });
+  for (const [model, source, settings] of [['vanilla', ring, { hidden: 16 }], ['acgan', images, { width: 4, latentDim: 8 }]] as const) {
+    const family = getModel(model);
+    for (const loss of F_LOSSES) {
+      const before = aten?.atenFallbackKernels() ?? [];
+      const config = resolveConfig(family.defaults(source.info), { model, loss, batchSize: 8, steps: 3, seed: 0, ...settings });
+      const state = freshState(family, source, config);
+      runStep(state); // the first step builds optimizer slots
+      const tensors = tf.memory().numTensors;
+      for (let i = 0; i < 2; i++) {
+        const s = runStep(state);
+        assert.ok(Number.isFinite(s.lossG) && Number.isFinite(s.lossD ?? NaN), `${model} ${loss}: D ${s.lossD} G ${s.lossG}`);
+      }
+      assert.equal(tf.memory().numTensors, tensors, `${model} ${loss}: tensors across steps`);
+      if (aten && tf.getBackend() === 'aten') {
+        assert.deepEqual(aten.atenFallbackKernels().filter((k) => !before.includes(k)), [], `${model} ${loss}: kernels that ran on the CPU fallback`);
+      }
+      disposeState(state);
+    }
+  }
 });
