@@ -159,12 +159,14 @@ export const fKl = fDivergence('f-kl', (v) => v, (v) => safeExp(tf.sub(v, 1)), 1
 export const fReverseKl = fDivergence('f-reverse-kl', (v) => tf.neg(safeExp(tf.neg(v))), (v) => tf.sub(v, 1), 0);
 
 /**
- * Pearson χ², ∫ (p − q)²/q (Table 2): f(u) = (u − 1)², g_f(v) = v, f*(t) = t²/4 + t. That f* is the conjugate
- * of (u − 1)² on all of ℝ; on u ≥ 0, where densities live, the conjugate is −1 for t < −2. The table's form
- * agrees where the optimal critic lies (v* = 2(p/q − 1) ≥ −2) and only lowers the bound elsewhere, while keeping
- * a gradient on fake scores below −2 that the flat −1 would take away; so it is used on all of ℝ.
+ * Pearson χ², ∫ (p − q)²/q (Table 2): f(u) = (u − 1)², g_f(v) = v, f*(t) = t²/4 + t. The table's f* is the
+ * conjugate of (u − 1)² over all of ℝ; over u ≥ 0, where density ratios live, it is t²/4 + t for t ≥ −2 and −1
+ * below, i.e. f*(t) = relu(t + 2)²/4 − 1, used here. The two agree where the optimal critic lies
+ * (v* = 2(p/q − 1) ≥ −2), but the table's form falls again below t = −2, so G's saddle objective −E_Q[f*(v)] would
+ * reward G for making D score its samples lower still (a bench run of vanilla on grid25 diverged so); this one
+ * is increasing, as every other f*∘g_f here, so G only ever gains by raising D's score.
  */
-export const fPearson = fDivergence('f-pearson', (v) => v, (v) => tf.add(tf.mul(0.25, tf.square(v)), v), 0);
+export const fPearson = fDivergence('f-pearson', (v) => v, (v) => tf.sub(tf.mul(0.25, tf.square(tf.relu(tf.add(v, 2)))), 1), 0);
 
 /**
  * Squared Hellinger, ∫ (√p − √q)² (Table 2): f(u) = (√u − 1)², g_f(v) = 1 − exp(−v), f*(t) = t/(1 − t) on
@@ -173,9 +175,10 @@ export const fPearson = fDivergence('f-pearson', (v) => v, (v) => tf.add(tf.mul(
 export const fHellinger = fDivergence('f-hellinger', (v) => tf.sub(1, safeExp(tf.neg(v))), (v) => tf.sub(safeExp(v), 1), 0);
 
 /**
- * Jensen–Shannon, ½KL(P‖M) + ½KL(Q‖M) with M = (P + Q)/2 (Table 2): f(u) = −(u + 1) log((1 + u)/2) + u log u,
+ * Jensen–Shannon as the paper's table writes it (Table 2): f(u) = −(u + 1) log((1 + u)/2) + u log u,
  * g_f(v) = log 2 − log(1 + exp(−v)) = log 2 − softplus(−v), f*(t) = −log(2 − exp(t)), so
- * f*(g_f(v)) = softplus(v) − log 2. Optimal v* = log(p/q).
+ * f*(g_f(v)) = softplus(v) − log 2. This f gives KL(P‖M) + KL(Q‖M) with M = (P + Q)/2, twice the ½-weighted JS,
+ * and differs from f-gan's objective by the constant log 4 alone: the two train identically. Optimal v* = log(p/q).
  */
 export const fJs = fDivergence('f-js', (v) => tf.sub(Math.LN2, tf.softplus(tf.neg(v))), (v) => tf.sub(tf.softplus(v), Math.LN2), 0);
 

@@ -112,6 +112,24 @@ test('f-gan is the original GAN: D’s loss is the cross-entropy, G’s the satu
   tf.dispose([real, fake]);
 });
 
+test('f-js and f-gan differ by constants only (log 4 in D, log 2 in G), so they train identically', () => {
+  const rng = new Rng(5);
+  const real = tf.tensor1d(Array.from({ length: 16 }, () => 3 * rng.normal()));
+  const fake = tf.tensor1d(Array.from({ length: 16 }, () => 3 * rng.normal()));
+  assert.ok(Math.abs(scalar(LOSSES['f-js'].d(real, fake)) - (scalar(fGan.d(real, fake)) - Math.log(4))) < 1e-5);
+  assert.ok(Math.abs(scalar(LOSSES['f-js'].g(fake, real)) - (scalar(fGan.g(fake, real)) + Math.LN2)) < 1e-5);
+  tf.dispose([real, fake]);
+});
+
+test('G’s loss never rises with D’s score on its samples: G only gains by looking more real', () => {
+  // −f*(g_f(v)) non-increasing in v; the table's Pearson f* on all of ℝ (t²/4 + t) would fail below v = −2.
+  const v = Array.from({ length: 81 }, (_, i) => -20 + i * 0.5);
+  for (const name of F_LOSSES) {
+    const slopes = tf.tidy(() => Array.from(tf.grad((f: tf.Tensor) => LOSSES[name].g(f, f))(tf.tensor1d(v)).dataSync()));
+    slopes.forEach((d, i) => assert.ok(d <= 1e-7, `${name}: ∂G/∂v = ${d} > 0 at v = ${v[i]}`));
+  }
+});
+
 test('every f-GAN loss and its gradients stay finite for logits of ±1000', () => {
   for (const name of F_LOSSES) {
     const loss = LOSSES[name];
