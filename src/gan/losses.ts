@@ -101,8 +101,8 @@ export const relativisticAverage: AdversarialLoss = {
 
 // ---------------------------------------------------------------------------------------------------------------
 // f-GAN (Nowozin, Cseke & Tomioka 2016, "f-GAN: Training Generative Neural Samplers using Variational Divergence
-// Minimization"). For a convex f with f(1) = 0, D_f(P‖Q) = ∫ q f(p/q) ≥ sup_T E_P[T(x)] − E_Q[f*(T(x))] (eq. 4),
-// f* the convex conjugate, with equality at T*(x) = f'(p(x)/q(x)) (eq. 5). D's raw output V is mapped into f*'s
+// Minimization"). For a convex f, D_f(P‖Q) = ∫ q f(p/q) ≥ sup_T E_P[T(x)] − E_Q[f*(T(x))] (eq. 4), f* the convex
+// conjugate, with equality at T*(x) = f'(p(x)/q(x)) (eq. 5); D_f is f(1) at P = Q (0, or −log 4 for the GAN's f). D's raw output V is mapped into f*'s
 // domain by an output activation, T = g_f(V) (Table 2); the saddle objective (eq. 6) is
 //   F(θ, ω) = E_P[g_f(V_ω(x))] − E_Q[f*(g_f(V_ω(G_θ(z))))],
 // which D maximises and G minimises (Algorithm 1, the single-step gradient method). So D minimises −F and G
@@ -112,7 +112,7 @@ export const relativisticAverage: AdversarialLoss = {
 // G's objective is the saddle one, not §3.2's "practical" substitute (G maximises E_Q[g_f(V)]). The substitute
 // keeps the fixed point Q = P but changes which divergence G descends when Q cannot reach P: at the optimal
 // critic, the substitute's gradient for the KL divergence is −∇E_Q[log p − log q], reverse KL's, so f-kl would
-// seek modes instead of covering them. With the saddle objective G descends D_f itself (test/fgan.test.ts
+// seek modes instead of covering them. With the saddle objective G descends D_f itself (test/gan/fgan.test.ts
 // fits one Gaussian to two modes and sees KL cover and reverse KL seek). For the GAN divergence the saddle
 // objective is the saturating minimax loss; `--loss non-saturating` is the practical one.
 // ---------------------------------------------------------------------------------------------------------------
