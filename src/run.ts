@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { getModel } from './models/registry.js';
+import { MODELS, getModel } from './models/registry.js';
 import { loadData, sequenceFlagsOf, type SequenceLoadOptions } from './data/registry.js';
 import { maskOptionsOf } from './data/masks.js';
 import { lowresOptions } from './data/derived.js';
@@ -9,7 +9,7 @@ import { BatchStream } from './data/batches.js';
 import { isStored, type DataSource, type TextConditionInfo } from './data/types.js';
 import { flagOf, resolveConfig, resolveFamilyConfig, sequenceLoadOptions, type RunConfig } from './gan/config.js';
 import { playersOf } from './gan/family.js';
-import { checkHonoured, unusedSettings } from './gan/settings.js';
+import { checkHonoured, checkLossTarget, unusedSettings } from './gan/settings.js';
 import { Trainer } from './gan/trainer.js';
 import { averageGradientsOver, shardOf, weightsFromRoot, type Collectives } from './gan/replicas.js';
 import { makeEvaluator } from './training_eval.js';
@@ -39,6 +39,7 @@ export async function startRun(userConfig: Partial<RunConfig>, opts: { preset?: 
   // The data must provide what the family consumes, and every setting the user gave must be one it uses.
   const mismatch = conditionProblem(family, source.info);
   if (mismatch) throw new UserError(mismatch);
+  checkLossTarget(family, source.info, userConfig, Object.values(MODELS));
   checkHonoured(family, source.info, userConfig);
   // --text-encoder: the captions take the pretrained encoder's token ids before the family sizes its networks.
   for (const notice of await useEncoderVocabulary(source, draft.textEncoder, userConfig.textEncoderSteps)) process.stderr.write(`ganforge: ${notice}\n`);

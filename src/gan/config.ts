@@ -387,7 +387,8 @@ function checkCombinations(config: RunConfig): void {
   if (config.adaP > 0 && config.adaTarget === 0) throw new UserError(`--ada-p ${config.adaP} sets ADA's starting p; it needs --ada-target (0 turns ADA off)`);
   // r_t = E[sign D(x)] needs D's outputs to have a fixed level that separates real from fake.
   if (config.adaTarget > 0 && adaCentre(config.loss) === null) {
-    throw new UserError(`--ada-target reads E[sign D(x)], which needs a loss with a fixed decision level (minimax, non-saturating, hinge, least-squares); --loss ${config.loss} leaves the level of D's output free (pass --loss hinge, say)`);
+    const levelled = LOSS_NAMES.filter((name) => adaCentre(name) !== null).join(', ');
+    throw new UserError(`--ada-target reads E[sign D(x)], which needs a loss with a fixed decision level (${levelled}); --loss ${config.loss} leaves the level of D's output free (pass --loss hinge, say)`);
   }
 }
 

@@ -326,6 +326,13 @@ export interface GanFamily {
    * match (same settings); the weights are copied before the first step.
    */
   initFrom?: readonly string[];
+  /**
+   * What D's adversarial output is (default 'score'): 'score', a real number per sample (or per patch, or per
+   * head beside auxiliary ones, as acgan's source logit) that the adversarial loss reads — a logit, a critic's
+   * value, f-GAN's variational function V; 'energy', an autoencoder D's reconstruction error (EBGAN, BEGAN),
+   * which only the family's own loss reads. A `--loss` on a family whose D outputs an energy is refused.
+   */
+  discriminatorOutput?: 'score' | 'energy';
   /** Settings of its own (e.g. pix2pix's λ_L1): flags, help, defaults and validation come from this table. */
   settings?: SettingsTable;
   /**

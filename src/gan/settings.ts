@@ -58,3 +58,17 @@ export function backboneHonours(data: DatasetInfo, opts: { minibatch: boolean; m
   return honourList(HONOURS.standardStep, HONOURS.phaseTricks, HONOURS.ema, 'latentDim', data.kind === 'image' && HONOURS.augment,
     mlp ? 'hidden' : 'width', opts.minibatch && HONOURS.minibatch);
 }
+
+/**
+ * Refuse `--loss` on a family whose D outputs an energy rather than a score (GanFamily.discriminatorOutput): every
+ * adversarial loss, the f-GAN ones included, reads D's output as a score. `families` are those to suggest instead.
+ */
+export function checkLossTarget(family: GanFamily, data: DatasetInfo, given: Partial<RunConfig>, families: readonly GanFamily[]): void {
+  if (given.loss === undefined || (family.discriminatorOutput ?? 'score') === 'score') return;
+  const scoring = families.filter((f) => (f.discriminatorOutput ?? 'score') === 'score' && honouredSettings(f, data).includes('loss')).map((f) => f.name);
+  throw new UserError(
+    `${flagOf('loss')} ${given.loss} reads D's output as a score (a logit, or f-GAN's variational function V), but ${family.name}'s D outputs an ` +
+      `energy (an autoencoder's reconstruction error) that only its own loss reads; drop ${flagOf('loss')}, or train a family whose D scores ` +
+      `its input and takes ${flagOf('loss')} on this data (${scoring.join(', ')})`,
+  );
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
+import { LOSSES, type AdversarialLoss } from '../losses.js';
 
 /**
  * One example's draw of ADA's augmentations (Karras et al. 2020, "Training Generative Adversarial Networks
@@ -318,11 +319,11 @@ export class AdaController {
 }
 
 /**
- * Where D's output separates "real" from "fake" under each loss, for r_t's sign: 0 for logits (minimax,
- * non-saturating) and for hinge's ±1 margins, ½ for least squares (targets 0 and 1); null where the level of D's
- * output is free (wasserstein, relativistic: only differences enter the loss), so E[sign] says nothing.
+ * Where D's output separates "real" from "fake" under each loss, for r_t's sign (AdversarialLoss.level): 0 for
+ * logits and hinge's ±1 margins, ½ for least squares (targets 0 and 1), the optimal critic's value at p = q for
+ * the f-GAN losses (1 for f-kl, 0 for the others); null where the level of D's output is free (wasserstein,
+ * relativistic: only differences enter the loss), so E[sign] says nothing.
  */
 export function adaCentre(loss: string): number | null {
-  if (loss === 'least-squares') return 0.5;
-  return loss === 'minimax' || loss === 'non-saturating' || loss === 'hinge' ? 0 : null;
+  return (LOSSES as Record<string, AdversarialLoss | undefined>)[loss]?.level ?? null;
 }
