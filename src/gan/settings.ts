@@ -1,5 +1,5 @@
 import type { DatasetInfo } from '../data/types.js';
-import { OPTIONAL_SETTINGS, flagOf, type OptionalSetting, type RunConfig } from './config.js';
+import { OPTIONAL_SETTINGS, flagOf, resolveFamilyConfig, type OptionalSetting, type RunConfig } from './config.js';
 import { honouredSettings, type GanFamily } from './family.js';
 import { UserError } from '../util/errors.js';
 
@@ -65,7 +65,9 @@ export function backboneHonours(data: DatasetInfo, opts: { minibatch: boolean; m
  */
 export function checkLossTarget(family: GanFamily, data: DatasetInfo, given: Partial<RunConfig>, families: readonly GanFamily[]): void {
   if (given.loss === undefined || (family.discriminatorOutput ?? 'score') === 'score') return;
-  const scoring = families.filter((f) => (f.discriminatorOutput ?? 'score') === 'score' && honouredSettings(f, data).includes('loss')).map((f) => f.name);
+  // Those that can train on this data at their own defaults (pix2pix honours --loss but needs paired images).
+  const trains = (f: GanFamily) => f.check(data, resolveFamilyConfig(f.settings ?? {}, f.defaults(data), { model: f.name })) === null;
+  const scoring = families.filter((f) => (f.discriminatorOutput ?? 'score') === 'score' && honouredSettings(f, data).includes('loss') && trains(f)).map((f) => f.name);
   throw new UserError(
     `${flagOf('loss')} ${given.loss} reads D's output as a score (a logit, or f-GAN's variational function V), but ${family.name}'s D outputs an ` +
       `energy (an autoencoder's reconstruction error) that only its own loss reads; drop ${flagOf('loss')}, or train a family whose D scores ` +

@@ -132,6 +132,7 @@ export const began: GanFamily = {
   summary: 'boundary equilibrium GAN (Berthelot et al. 2017): autoencoder D with L1 energy, equilibrium control k, convergence measure M',
   paper: 'Berthelot, Schumm & Metz 2017, BEGAN: Boundary Equilibrium Generative Adversarial Networks, arXiv:1703.10717',
   settings: BEGAN_SETTINGS,
+  discriminatorOutput: 'energy',
   honours: (data) => honourList(HONOURS.ema, 'latentDim', data.kind === 'points' ? 'hidden' : 'width'),
 
   defaults: (data) => data.kind === 'points'

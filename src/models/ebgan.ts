@@ -92,6 +92,7 @@ export const ebgan: GanFamily = {
   summary: 'energy-based GAN (Zhao et al. 2017): autoencoder D with reconstruction energy, hinge margin, pull-away term',
   paper: 'Zhao, Mathieu & LeCun 2017, Energy-based Generative Adversarial Network, ICLR 2017, arXiv:1609.03126',
   settings: EBGAN_SETTINGS,
+  discriminatorOutput: 'energy',
   honours: (data) => honourList(HONOURS.ema, 'latentDim', data.kind === 'points' ? 'hidden' : 'width'),
 
   defaults: (data) => data.kind === 'points'

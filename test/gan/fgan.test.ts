@@ -212,7 +212,12 @@ test('--loss on a family whose D outputs an energy is refused, naming the flag a
     /--loss f-kl reads D's output as a score/.test(e.message) && /energy-d's D outputs an energy/.test(e.message) && /vanilla/.test(e.message) && !/energy-d\)/.test(e.message));
   checkLossTarget(energy, points, {}, families); // no --loss: nothing to refuse
   // Families with auxiliary heads beside a scalar adversarial logit take the f-GAN losses.
-  for (const family of Object.values(MODELS)) checkLossTarget(family, points, { loss: 'f-kl' }, families);
+  const scoring = Object.values(MODELS).filter((f) => (f.discriminatorOutput ?? 'score') === 'score');
+  for (const family of scoring) checkLossTarget(family, points, { loss: 'f-kl' }, families);
+  // The registered energy families (ebgan, began) are refused the same way.
+  const energies = Object.values(MODELS).filter((f) => f.discriminatorOutput === 'energy');
+  assert.deepEqual(energies.map((f) => f.name).sort(), ['began', 'ebgan']);
+  for (const family of energies) assert.throws(() => checkLossTarget(family, points, { loss: 'f-kl' }, families), /outputs an energy/);
 });
 
 test('cross-flag rules: label smoothing refused (no target), ADA accepted (a level), for every f-GAN loss', () => {
