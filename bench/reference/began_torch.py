@@ -19,15 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
-
-
-def upsamplings(side):
-    base, n = side, 0
-    while base > 8 and base % 2 == 0:
-        base //= 2
-        n += 1
-    return base, n
+from twin_timing import time_steps, upsamplings
 
 
 def conv(cin, cout, stride=1):

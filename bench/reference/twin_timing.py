@@ -1,5 +1,6 @@
-"""The timing loop both translator twins share: warm-up steps, then timed steps, printing the wall-clock rate and
-the rate per CPU-second of this process (steadier on a shared machine), as bench/translate_speed.ts reads them."""
+"""What the twins share: the timing loop (warm-up steps, then timed steps, printing the wall-clock rate and the rate
+per CPU-second of this process, steadier on a shared machine, as bench/step_bench.ts reads them), and DCGAN's
+upsampling count, the side a generator starts from (src/models/dcgan.ts `upsamplings`)."""
 import time
 
 
@@ -11,3 +12,12 @@ def time_steps(step, steps, warmup, batch):
         step()
     n = steps * batch
     print('img/s=%.3f cpu_img/s=%.3f' % (n / (time.perf_counter() - t), n / (time.process_time() - cpu)))
+
+
+def upsamplings(side):
+    """(base, n): halve `side` while it is above 8 and even; a generator starts at base and doubles n times."""
+    base, n = side, 0
+    while base > 8 and base % 2 == 0:
+        base //= 2
+        n += 1
+    return base, n
