@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
-import { resolveConfig } from '../src/gan/config.js';
+import { familyConfig } from '../src/gan/settings.js';
 import { generate, latents } from '../src/gan/sampling.js';
 import { conditionProblem, disposeState, freshState, runStep } from '../src/gan/training_step.js';
 import { honouredSettings, samplingGenerator, type GanFamily } from '../src/gan/family.js';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   // Conditional families need labels at sampling time and are measured by class agreement instead (tests).
   const bare: DatasetInfo = { name: 'toy:ring8', kind: 'points', shape: [2] };
   const models = Object.values(MODELS)
-    .filter((m) => conditionProblem(m, bare) === null && m.check(bare, resolveConfig()) === null)
+    .filter((m) => conditionProblem(m, bare) === null && m.check(bare, familyConfig(m, bare)) === null)
     .filter((m) => opts.models.length === 0 || opts.models.includes(m.name));
   process.stdout.write(`bench:toy — ${opts.steps} steps (each family's toy defaults), seeds ${opts.seeds.join(', ')}, ${SAMPLES} samples, backend ${info.name}\n`);
   process.stdout.write(`${'model'.padEnd(10)} ${'loss'.padEnd(22)} ${'data'.padEnd(7)} ${'seed'.padStart(4)} ${'modes'.padStart(7)} ${'HQ share'.padStart(9)} ${'s'.padStart(6)}\n`);
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
         for (const seed of opts.seeds) {
           let state: ReturnType<typeof freshState> | undefined;
           try {
-            const config = resolveConfig(family.defaults(source.info), { model: family.name, steps: opts.steps, seed, ...(loss ? { loss: loss as never } : {}) });
+            const config = familyConfig(family, source.info, { model: family.name, steps: opts.steps, seed, ...(loss ? { loss: loss as never } : {}) });
             row.loss = loss ?? (honouredSettings(family, source.info).includes('loss') ? config.loss : '(own)');
             state = freshState(family, source, config);
             const started = performance.now();

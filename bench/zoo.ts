@@ -24,7 +24,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
-import { resolveConfig, type RunConfig } from '../src/gan/config.js';
+import type { RunConfig } from '../src/gan/config.js';
+import { familyConfig } from '../src/gan/settings.js';
 import { honouredSettings } from '../src/gan/family.js';
 import { sampleFamily } from '../src/gan/sampling.js';
 import { disposeState, freshState, runStep } from '../src/gan/training_step.js';
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
   interface Row { model: string; loss: string; fid: number[]; classes: number[]; maxShare: number[]; kl: number[]; seconds: number[]; note: string }
   const rows: Row[] = [];
   for (const family of families) {
-    const problem = family.check(source.info, resolveConfig(family.defaults(source.info), { ...shared, model: family.name }));
+    const problem = family.check(source.info, familyConfig(family, source.info, { ...shared, model: family.name }));
     if (problem) {
       process.stdout.write(`${family.name.padEnd(12)} skipped: ${problem}\n`);
       continue;
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
         // A family that fails (e.g. one still being written) gets its error on its line; the others still run.
         let state: ReturnType<typeof freshState> | undefined;
         try {
-          const config = resolveConfig(family.defaults(source.info), { ...shared, model: family.name, seed, ...(loss ? { loss: loss as RunConfig['loss'] } : {}) });
+          const config = familyConfig(family, source.info, { ...shared, model: family.name, seed, ...(loss ? { loss: loss as RunConfig['loss'] } : {}) });
           row.loss = loss ?? (ownLoss ? '(own)' : config.loss);
           state = freshState(family, source, config);
           const t0 = performance.now();

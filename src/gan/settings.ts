@@ -22,6 +22,11 @@ export const HONOURS = {
   minibatch: ['minibatchDiscrimination', 'minibatchStddev'],
 } as const satisfies Record<string, readonly OptionalSetting[]>;
 
+/** A family's configuration on `data` as `ganforge train` makes it: its own settings' defaults, its defaults for the data, then `layers`. */
+export function familyConfig(family: GanFamily, data: DatasetInfo, ...layers: Partial<RunConfig>[]): RunConfig {
+  return resolveFamilyConfig(family.settings ?? {}, family.defaults(data), ...layers);
+}
+
 /** The optional settings among `given` (a user's flags, --config file, or a preset) that `family` does not use on `data`. */
 export function unusedSettings(family: GanFamily, data: DatasetInfo, given: Partial<RunConfig>): OptionalSetting[] {
   const honoured = new Set<string>(honouredSettings(family, data));
@@ -66,7 +71,7 @@ export function backboneHonours(data: DatasetInfo, opts: { minibatch: boolean; m
 export function checkLossTarget(family: GanFamily, data: DatasetInfo, given: Partial<RunConfig>, families: readonly GanFamily[]): void {
   if (given.loss === undefined || (family.discriminatorOutput ?? 'score') === 'score') return;
   // Those that can train on this data at their own defaults (pix2pix honours --loss but needs paired images).
-  const trains = (f: GanFamily) => f.check(data, resolveFamilyConfig(f.settings ?? {}, f.defaults(data), { model: f.name })) === null;
+  const trains = (f: GanFamily) => f.check(data, familyConfig(f, data, { model: f.name })) === null;
   const scoring = families.filter((f) => (f.discriminatorOutput ?? 'score') === 'score' && honouredSettings(f, data).includes('loss') && trains(f)).map((f) => f.name);
   throw new UserError(
     `${flagOf('loss')} ${given.loss} reads D's output as a score (a logit, or f-GAN's variational function V), but ${family.name}'s D outputs an ` +
