@@ -20,21 +20,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
-
-
-def levels(side):
-    base, n = side, 0
-    while base > 8 and base % 2 == 0:
-        base //= 2
-        n += 1
-    return base, n
+from twin_timing import time_steps, upsamplings
 
 
 class NetG(nn.Module):
     def __init__(self, side, channels, nz, k, w):
         super().__init__()
-        self.base, n = levels(side)
+        self.base, n = upsamplings(side)
         self.top = w * 2 ** (n - 1)
         self.fc = nn.Sequential(nn.Linear(nz + k, self.base * self.base * self.top), nn.BatchNorm1d(self.base * self.base * self.top), nn.ReLU())
         ups = []
@@ -51,7 +43,7 @@ class NetG(nn.Module):
 class NetD(nn.Module):
     def __init__(self, side, channels, k, w):
         super().__init__()
-        self.base, n = levels(side)
+        self.base, n = upsamplings(side)
         self.conv0 = nn.Conv2d(channels, w, 4, 2, 1)
         body, cin = [], w + k
         for level in range(1, n):
@@ -69,7 +61,7 @@ class NetD(nn.Module):
 class NetE(nn.Module):
     def __init__(self, side, channels, nz, w):
         super().__init__()
-        base, n = levels(side)
+        base, n = upsamplings(side)
         layers, cin = [], channels
         for level in range(n):
             layers += [nn.Conv2d(cin, w * 2 ** level, 4, 2, 1), nn.LeakyReLU(0.2)]

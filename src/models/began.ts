@@ -8,7 +8,7 @@ import { allOptimizers, dOptimizer, scheduledRate } from '../gan/optimizers.js';
 import { honourList, HONOURS } from '../gan/settings.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
-import { upsamplings } from './dcgan.js';
+import { dcganShapeProblem, upsamplings } from './dcgan.js';
 
 /** BEGAN's own settings. */
 export interface BeganSettings {
@@ -141,10 +141,7 @@ export const began: GanFamily = {
 
   check(data) {
     if (data.kind === 'points') return null;
-    const [h, w] = data.shape;
-    if (data.shape.length !== 3 || h !== w) return `began needs square images [H, H, C], got [${data.shape.join(', ')}]; pass --image-size N`;
-    if (upsamplings(h) === null) return `began needs an image side of base·2^n with base ≤ 8 and n ≥ 1 (e.g. 28, 32, 64), got ${h}; pass --image-size 32 or 64`;
-    return null;
+    return dcganShapeProblem('began', data);
   },
 
   build(data, config, rng) {

@@ -27,10 +27,7 @@ export const dcgan: GanFamily = {
 
   check(data) {
     if (data.kind !== 'image') return `dcgan needs image data, and ${data.name} is 2-D points; use 'vanilla' for toy mixtures`;
-    const [h, w] = data.shape;
-    if (h !== w) return `dcgan needs square images, got ${h}×${w}; pass --image-size N to resize`;
-    if (upsamplings(h) === null) return `dcgan needs an image side of base·2^n with base ≤ 8 and n ≥ 1 (e.g. 28, 32, 64), got ${h}; pass --image-size 32 or 64`;
-    return null;
+    return dcganShapeProblem('dcgan', data);
   },
 
   build(data, config, rng) {
@@ -54,6 +51,14 @@ export function upsamplings(side: number): { base: number; n: number } | null {
     n++;
   }
   return base <= 8 && n >= 1 ? { base, n } : null;
+}
+
+/** Why `family`'s DCGAN-shaped nets cannot take these images (not square, or a side not base·2^n), or null. */
+export function dcganShapeProblem(family: string, data: DatasetInfo): string | null {
+  const [h, w] = data.shape;
+  if (data.shape.length !== 3 || h !== w) return `${family} needs square images [H, H, C], got [${data.shape.join(', ')}]; pass --image-size N`;
+  if (upsamplings(h) === null) return `${family} needs an image side of base·2^n with base ≤ 8 and n ≥ 1 (e.g. 28, 32, 64), got ${h}; pass --image-size 32 or 64`;
+  return null;
 }
 
 /** DCGAN's G: z [B, latentDim] → images [B, base·2^n, base·2^n, channels] in [-1, 1]. */

@@ -8,7 +8,7 @@ import { dOptimizer } from '../gan/optimizers.js';
 import { honourList, HONOURS } from '../gan/settings.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
-import { buildGenerator, upsamplings } from './dcgan.js';
+import { buildGenerator, dcganShapeProblem, upsamplings } from './dcgan.js';
 
 /** EBGAN's own settings. */
 export interface EbganSettings {
@@ -102,10 +102,7 @@ export const ebgan: GanFamily = {
   check(data, config) {
     if (config.batchSize < 2) return `--batch-size ${config.batchSize}: the pull-away term compares codes within a batch and needs at least 2 examples`;
     if (data.kind === 'points') return null;
-    const [h, w] = data.shape;
-    if (data.shape.length !== 3 || h !== w) return `ebgan needs square images [H, H, C], got [${data.shape.join(', ')}]; pass --image-size N`;
-    if (upsamplings(h) === null) return `ebgan needs an image side of base·2^n with base ≤ 8 and n ≥ 1 (e.g. 28, 32, 64), got ${h}; pass --image-size 32 or 64`;
-    return null;
+    return dcganShapeProblem('ebgan', data);
   },
 
   build(data, config, rng) {
