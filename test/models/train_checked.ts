@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { getModel } from '../../src/models/registry.js';
-import { resolveConfig, type RunConfig } from '../../src/gan/config.js';
+import type { RunConfig } from '../../src/gan/config.js';
+import { familyConfig } from '../../src/gan/settings.js';
 import type { StepStats } from '../../src/gan/step.js';
 import { freshState, runStep, type StepState } from '../../src/gan/training_step.js';
 import type { DataSource } from '../../src/data/types.js';
@@ -14,7 +15,7 @@ import type { GanFamily } from '../../src/gan/family.js';
  */
 export function trainChecked(model: GanFamily | string, source: DataSource, overrides: Partial<RunConfig>, steps: number): { state: StepState; stats: StepStats[]; config: RunConfig } {
   const family = typeof model === 'string' ? getModel(model) : model;
-  const config = resolveConfig(family.defaults(source.info), { model: family.name, seed: 1, ...overrides });
+  const config = familyConfig(family, source.info, { model: family.name, seed: 1, ...overrides });
   assert.equal(family.check(source.info, config), null);
   const state = freshState(family, source, config);
   const stats: StepStats[] = [];
