@@ -9,9 +9,9 @@ import { initBackend } from '../../src/backend/index.js';
 import { getModel } from '../../src/models/registry.js';
 import { resolveFamilyConfig, validatePartialConfig, type RunConfig } from '../../src/gan/config.js';
 import { allNetworks, discriminatorOf, type GanFamily, type GanNetworks } from '../../src/gan/family.js';
-import { checkHonoured } from '../../src/gan/settings.js';
+import { checkHonoured, familyConfig } from '../../src/gan/settings.js';
+import { trainChecked } from './train_checked.js';
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
-import type { StepStats } from '../../src/gan/step.js';
 import { startRun, resumeRun } from '../../src/run.js';
 import { loadData } from '../../src/data/registry.js';
 import type { DataSource } from '../../src/data/types.js';
@@ -32,23 +32,9 @@ const small = { seed: 1, batchSize: 8, width: 4, hidden: 16, latentDim: 8 } as P
 type Overrides = Partial<RunConfig & EbganSettings & BeganSettings>;
 
 function configOf(family: GanFamily, source: DataSource, overrides: Overrides = {}): RunConfig {
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: family.name, ...small, ...overrides });
+  const config = familyConfig(family, source.info, { model: family.name, ...small, ...overrides });
   assert.equal(family.check(source.info, config), null);
   return config;
-}
-
-/** `steps` steps as `ganforge train` runs them; asserts finite stats and a flat tensor count from step 2 on. */
-function trainSteps(family: GanFamily, source: DataSource, overrides: Overrides, steps: number): { state: StepState; stats: StepStats[] } {
-  const state = freshState(family, source, configOf(family, source, overrides));
-  const stats: StepStats[] = [];
-  let afterStep2 = -1;
-  for (let i = 0; i < steps; i++) {
-    stats.push(runStep(state));
-    if (i === 1) afterStep2 = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, afterStep2, `${family.name}: tensors leaked between step 2 and step ${steps}`);
-  for (const s of stats) for (const [k, v] of Object.entries({ ...s, ...s.extra })) if (typeof v === 'number') assert.ok(Number.isFinite(v), `${family.name}: ${k} = ${v}`);
-  return { state, stats };
 }
 
 const randoms = (n: number, seed: number, lo = -1, hi = 1) => {
@@ -204,7 +190,7 @@ test("began's step: L_D = L(x) − k·L(G(z)), k and M from the step's energies,
 test('ebgan and began steps: tensor count flat, both players move, no CPU fallback on aten (images and points)', () => {
   for (const family of [ebgan, began]) {
     for (const source of [images, ring8]) {
-      const { state } = trainSteps(family, source, {}, 4);
+      const { state } = trainChecked(family, source, small, 4);
       const before = allNetworks(state.nets).map(([n, m]) => [n, m.getWeights()[0].dataSync().slice()] as const);
       runStep(state);
       for (const [name, w] of before) {
@@ -299,7 +285,7 @@ function weights(nets: GanNetworks): Record<string, Float32Array[]> {
 test('short Fashion-MNIST runs move the right way: D learns to reconstruct data (energy of x falls) and M falls', () => {
   // Rates of 1e-3 (ten times began's default) so that 30 steps of width 8 show the trend within seconds.
   for (const family of [ebgan, began]) {
-    const { state, stats } = trainSteps(family, images, { width: 8, lrG: 1e-3, lrD: 1e-3 }, 30);
+    const { state, stats } = trainChecked(family, images, { ...small, width: 8, lrG: 1e-3, lrD: 1e-3 }, 30);
     const real = stats.map((s) => s.extra!['energy/real']);
     const [first, last] = [mean(real.slice(0, 5)), mean(real.slice(-5))];
     assert.ok(last < 0.7 * first, `${family.name}: energy of x from ${first.toFixed(4)} to ${last.toFixed(4)}`);
