@@ -14,8 +14,8 @@
  * 3. Tanh, Sigmoid, Elu and Exp save their *output* y for the backward pass. The engine saves it through a
  *    clone that is taped *before* the op itself, so reverse-mode visits the op before the clone and the
  *    second-order path through y is silently dropped: d/dW of a gradient norm through tanh came out as
- *    −71.5 where finite differences give 0.28. Re-registered here to save the *input* and recompute y,
- *    which puts every dependency on the tape in order.
+ *    −71.5 where finite differences give 0.28. Re-registered here to save the input too and, where the tape is
+ *    on, recompute y from it, which puts every dependency on the tape in order.
  * 4. Tile's gradient handles rank ≤ 4 only, and adds up one slice of dy per repetition. On 'aten' the gradients
  *    of Sum and Mean are a Tile (tfjs-backend-aten's gradients.ts), so R1 through MinibatchStddev's rank-5
  *    group mean failed ("not implemented for rank-5 tensors"), and a double backward through a spatial mean
@@ -57,34 +57,43 @@ const conv2DBackpropFilterGrad: tf.GradConfig = {
   },
 };
 
-/** y = f(x) recomputed from the saved input, then dy · f′(x) written in terms of y. */
-function fromInput(kernelName: string, derivative: (x: tf.Tensor, attrs: Attrs) => tf.Tensor): tf.GradConfig {
+/**
+ * dy · f′(x) two ways. Where the result may be differentiated again (the tape is on: a gradient taken inside
+ * another gradient's scope, as R1 or WGAN-GP do), y = f(x) is recomputed from the saved input, so every dependency
+ * is on the tape in order. In a first-order backward pass (the tape is off) nothing differentiates the result, so
+ * the saved output y serves, as in TF.js's own gradients: no recomputation of f.
+ */
+function fromInput(kernelName: string, ofInput: (x: tf.Tensor) => tf.Tensor, ofOutput: (dy: tf.Tensor, y: tf.Tensor) => tf.Tensor): tf.GradConfig {
   return {
     kernelName,
     inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      return { x: () => tf.mul(dy as tf.Tensor, derivative(x, attrs as Attrs)) };
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [x, y] = saved;
+      if (!tf.engine().isTapeOn()) return { x: () => ofOutput(dy as tf.Tensor, y) };
+      return { x: () => tf.mul(dy as tf.Tensor, ofInput(x)) };
     },
   };
 }
 
 const SMOOTH_ACTIVATIONS: tf.GradConfig[] = [
-  fromInput('Tanh', (x) => tf.sub(1, tf.square(tf.tanh(x)))), // tanh′ = 1 − tanh²
+  fromInput('Tanh', (x) => tf.sub(1, tf.square(tf.tanh(x))), (dy, y) => tf.mul(dy, tf.sub(1, tf.square(y)))), // tanh′ = 1 − tanh²
   fromInput('Sigmoid', (x) => {
     const s = tf.sigmoid(x);
     return tf.mul(s, tf.sub(1, s)); // σ′ = σ(1 − σ)
-  }),
-  fromInput('Exp', (x) => tf.exp(x)),
+  }, (dy, y) => tf.mul(dy, tf.mul(y, tf.sub(1, y)))),
+  fromInput('Exp', (x) => tf.exp(x), (dy, y) => tf.mul(dy, y)),
 ];
 
 /**
- * elu′(x) = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has), which is exp(min(x, 0)) for every x: three
- * kernels (Minimum, Exp, Multiply) from the saved input, differentiable again (min's gradient masks x > 0, so
- * elu″ = eˣ below 0 and 0 above), in place of six full-size ones (a where over a comparison and onesLike). BEGAN's
- * networks are ELUs throughout.
+ * elu′(x) = 1 for x > 0, eˣ otherwise (α = 1, the only Elu TF.js has), which is exp(min(x, 0)) for every x: from
+ * the input, three kernels (Minimum, Exp, Multiply), differentiable again (min's gradient masks x > 0, so
+ * elu″ = eˣ below 0 and 0 above), in place of six full-size ones (a where over a comparison and onesLike). From the
+ * output, elu′ = y + 1 below 0: TF.js's EluGrad kernel, one pass on every backend. BEGAN's networks are ELUs
+ * throughout, so its step spent ~15 % of its kernel time in the three-kernel form.
  */
-const eluGrad: tf.GradConfig = fromInput('Elu', (x) => tf.exp(tf.minimum(x, 0)));
+const eluGrad: tf.GradConfig = fromInput('Elu', (x) => tf.exp(tf.minimum(x, 0)),
+  (dy, y) => tf.engine().runKernel('EluGrad', { dy, y }) as tf.Tensor);
 
 /** d/dx tile(x, reps): dy with each tiled axis split into [reps_i, n_i] (tile repeats whole copies of x along
  *  axis i, so copy r holds rows r·n_i … r·n_i + n_i − 1), summed over the reps axes. */

@@ -93,6 +93,9 @@ for (const backend of ['cpu', 'aten'] as const) {
     checkSecondOrder('conv2dTranspose', (xx, th) => tf.square(tf.conv2dTranspose(xx as tf.Tensor4D, th as tf.Tensor4D, [2, 12, 12, 3], 2, 'same')), x, kt);
     checkSecondOrder('conv2d + tanh', (xx, th) => tf.tanh(tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 1, 'same')), x, k);
     checkSecondOrder('conv2d + sigmoid', (xx, th) => tf.sigmoid(tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 1, 'same')), x, k);
+    // The finite differences differentiate once (the saved-output path), autodiff twice (the recomputed-input path).
+    checkSecondOrder('conv2d + elu', (xx, th) => tf.square(tf.elu(tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 1, 'same'))), x, k);
+    checkSecondOrder('conv2d + exp', (xx, th) => tf.exp(tf.mul(0.5, tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 1, 'same'))), x, k);
     // Conv2DBackpropFilter's own gradient: differentiate a weight gradient w.r.t. the input.
     const f = tf.randomNormal([3, 3, 2, 2], 0, 1, 'float32', 6);
     checkSecondOrder('conv2DBackpropFilter', (th, xx) => tf.mul(tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 2, 'same'), tf.conv2d(xx as tf.Tensor4D, th as tf.Tensor4D, 2, 'same')), f, tf.randomNormal([1, 5, 5, 2], 0, 1, 'float32', 1));

@@ -120,8 +120,12 @@ const BinaryOp kBinaryOps[] = {
     {"LogicalXor", [](const at::Tensor& a, const at::Tensor& b) { return at::logical_xor(a, b); }, false},
     {"BitwiseAnd", [](const at::Tensor& a, const at::Tensor& b) { return at::bitwise_and(a, b); }, false},
     {"Prelu", prelu, false},
-    // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere.
-    {"EluGrad", [](const at::Tensor& dy, const at::Tensor& y) { return at::where(y < 0, dy * (y + 1), dy); }, true},
+    // EluGrad(dy, y): dy where y >= 0, dy * (y + 1) elsewhere. ATen's elu_backward from the result is that, in one
+    // pass (the where form read and wrote four full-size buffers; BEGAN's nets are ELUs throughout).
+    {"EluGrad", [](const at::Tensor& dy, const at::Tensor& y) {
+       if (dy.sizes() == y.sizes() && dy.scalar_type() == y.scalar_type()) return at::elu_backward(dy, 1, 1, 1, true, y);
+       return at::where(y < 0, dy * (y + 1), dy);
+     }, true},
 };
 
 template <typename Table, size_t N>
