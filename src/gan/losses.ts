@@ -15,6 +15,23 @@ export interface AdversarialLoss {
    * free. ADA's overfitting heuristic r_t = E[sign(D(x) − level)] needs it.
    */
   level?: number;
+  /**
+   * G's objective is the game's own value, −d(real, fake) up to terms G cannot move (minimax, the f-divergences),
+   * rather than a practical substitute. Read where both sides move (see `bothSidesLoss`).
+   */
+  saddle?: true;
+}
+
+/**
+ * The objective of players that move both distributions D compares (BiGAN's G and E: the "real" pair (x, E(x))
+ * and the "fake" pair (G(z), z)). Their §3.4 inverts the labels, d(fake, real): the non-saturating reading of
+ * the game, and for wasserstein, hinge, least squares and relativistic losses the form G's own loss takes. For a
+ * saddle loss the labels are not exchangeable: inverted, an f-divergence's players would descend the divergence
+ * with P and Q exchanged (KL's fit would seek modes, reverse KL's cover them), so those players minimise the
+ * game's value itself, −d(real, fake).
+ */
+export function bothSidesLoss(loss: AdversarialLoss, real: tf.Tensor, fake: tf.Tensor): tf.Scalar {
+  return loss.saddle ? tf.neg(loss.d(real, fake)) : loss.d(fake, real);
 }
 
 // With logit l and D = sigmoid(l):  -log D = softplus(-l)  and  -log(1 - D) = softplus(l).
@@ -31,6 +48,7 @@ export const minimax: AdversarialLoss = {
   d: discriminatorBce,
   g: (fake) => tf.neg(tf.mean(tf.softplus(fake))) as tf.Scalar,
   level: 0,
+  saddle: true,
 };
 
 /** The paper's practical variant (§3): G maximises log D(G(z)), i.e. minimises softplus(−l). */
@@ -52,6 +70,7 @@ export const wasserstein: AdversarialLoss = {
   name: 'wasserstein',
   d: (real, fake) => tf.sub(tf.mean(fake), tf.mean(real)) as tf.Scalar,
   g: (fake) => tf.neg(tf.mean(fake)) as tf.Scalar,
+  saddle: true,
 };
 
 /**
@@ -141,6 +160,7 @@ function fDivergence(name: string, activation: (v: tf.Tensor) => tf.Tensor, conj
     d: (real, fake) => tf.sub(tf.mean(conjugate(fake)), tf.mean(activation(real))) as tf.Scalar,
     g: (fake) => tf.neg(tf.mean(conjugate(fake))) as tf.Scalar,
     level,
+    saddle: true,
   };
 }
 

@@ -4,6 +4,7 @@ import type { GanFamily, GanNetworks } from '../gan/family.js';
 import type { DatasetInfo } from '../data/types.js';
 import type { RunConfig } from '../gan/config.js';
 import { applyD, applyG, discriminatorPhase, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
+import { bothSidesLoss } from '../gan/losses.js';
 import { phaseTricks } from '../gan/tricks/index.js';
 import { HONOURS, honourList } from '../gan/settings.js';
 import { SeededInit } from '../nn/init.js';
@@ -24,7 +25,8 @@ export const ENCODER = 'encoder';
  *
  * The step (their §3.4): one D update on the joint loss, then one update of G and E together on the same
  * loss with the labels swapped ("inverted" targets: fake pairs called real, real pairs called fake), the
- * non-saturating form of the minimax game. G and E share one Adam over [G's variables, E's variables] — the
+ * non-saturating form of the minimax game; under a saddle loss (minimax, the f-divergences) G and E minimise the
+ * game's value instead, whose labels do not swap (`bothSidesLoss`). G and E share one Adam over [G's variables, E's variables] — the
  * list is the same every step, so Adam's per-position moments stay with their variables.
  *
  * Defaults (Donahue et al., MNIST): Adam α = 2e-4, β1 = 0.5, latent 50. Differences: our z is N(0, I)
@@ -88,7 +90,8 @@ export function biganStep(ctx: StepContext): StepStats {
   const d = discriminatorPhase(nets, opt, loss, real, fake, { yReal: ex, yFake: z });
   tf.dispose([ex, fake, d.realLogits]);
 
-  // Phase 2 — G and E step: the same joint loss with real and fake swapped; only G's and E's variables move.
+  // Phase 2 — G and E step: the joint loss with real and fake swapped (the game's value itself for a saddle loss,
+  // see bothSidesLoss); only G's and E's variables move.
   // The run's tricks act as in the shared G phase: D sees x augmented/noised, feature matching compares D's
   // features of (x, E(x)) and (G(z), z), and the update may be clipped.
   const tricks = phaseTricks(nets);
@@ -97,7 +100,7 @@ export function biganStep(ctx: StepContext): StepStats {
     const realPair = applyD(nets, tricks.dInput(real), encode(encoder, real, true)); // [B, 1]
     const x = applyG(nets, z); // [B, ...shape]
     const fakePair = applyD(nets, tricks.dInput(x), z);
-    return tricks.withGeneratorTerms(nets, loss.d(fakePair, realPair), x, z);
+    return tricks.withGeneratorTerms(nets, bothSidesLoss(loss, realPair, fakePair), x, z);
   }, vars, 'g');
   const lossG = lossGE.dataSync()[0];
   lossGE.dispose();

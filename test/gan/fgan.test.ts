@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-layers'; // registers the gradients tf.grad needs in Node
 import * as tf from '@tensorflow/tfjs-core';
-import { LOSSES, LOSS_NAMES, fGan, fKl, fReverseKl, minimax, type AdversarialLoss, type LossName } from '../../src/gan/losses.js';
+import { LOSSES, LOSS_NAMES, bothSidesLoss, fGan, fKl, fReverseKl, minimax, type AdversarialLoss, type LossName } from '../../src/gan/losses.js';
 import { adaCentre } from '../../src/gan/tricks/ada.js';
 import { resolveConfig } from '../../src/gan/config.js';
 import { checkLossTarget } from '../../src/gan/settings.js';
@@ -118,6 +118,28 @@ test('f-js and f-gan differ by constants only (log 4 in D, log 2 in G), so they 
   const fake = tf.tensor1d(Array.from({ length: 16 }, () => 3 * rng.normal()));
   assert.ok(Math.abs(scalar(LOSSES['f-js'].d(real, fake)) - (scalar(fGan.d(real, fake)) - Math.log(4))) < 1e-5);
   assert.ok(Math.abs(scalar(LOSSES['f-js'].g(fake, real)) - (scalar(fGan.g(fake, real)) + Math.LN2)) < 1e-5);
+  tf.dispose([real, fake]);
+});
+
+test('a loss is flagged saddle exactly when G’s loss is −(D’s loss) up to a term G cannot move; both-sides players (BiGAN’s G and E) then minimise −d(real, fake), else d(fake, real)', () => {
+  const rng = new Rng(9);
+  const logits = () => tf.tensor1d(Array.from({ length: 32 }, () => 3 * rng.normal()));
+  const saddles: string[] = [];
+  for (const name of LOSS_NAMES) {
+    const loss = LOSSES[name];
+    const [real, fake, other] = [logits(), logits(), logits()];
+    const gap = (f: tf.Tensor) => scalar(loss.g(f, real)) + scalar(loss.d(real, f));
+    const moves = Math.abs(gap(fake) - gap(other)) > 1e-4;
+    assert.equal(!moves, loss.saddle === true, `${name}: g + d ${moves ? 'moves' : 'stays'} with the fake logits`);
+    if (loss.saddle) saddles.push(name);
+    const expected = loss.saddle ? -scalar(loss.d(real, fake)) : scalar(loss.d(fake, real));
+    assert.ok(Math.abs(scalar(bothSidesLoss(loss, real, fake)) - expected) < 1e-5, name);
+    tf.dispose([real, fake, other]);
+  }
+  assert.deepEqual(saddles.sort(), ['f-gan', 'f-hellinger', 'f-js', 'f-kl', 'f-pearson', 'f-reverse-kl', 'minimax', 'wasserstein']);
+  // Inverted labels under KL would train the exchanged divergence: not the same objective.
+  const [real, fake] = [logits(), logits()];
+  assert.ok(Math.abs(scalar(bothSidesLoss(fKl, real, fake)) - scalar(fKl.d(fake, real))) > 1e-3);
   tf.dispose([real, fake]);
 });
 
