@@ -145,8 +145,11 @@ async function evalSequenceRun(target: string, opts: EvalCliOptions, log: (line:
     const family = getModel(state.config.model);
     const ref = await sequenceReference(state.config, state.data, { split: opts.ref as 'train' | 'test' | undefined, count: opts.count, seed: opts.seed });
     log(`reference: ${ref.n} sequences of ${ref.name} (${ref.selection}); drawing as many from ${dir}`);
-    const drawn = sampleFamily(family, nets, { count: ref.n, seed: opts.seed }, { config: state.config, data: state.data });
-    const fake = fromSamples(drawn, 'sequence', `${dir} (${family.name}, step ${state.step}, latent seed ${opts.seed})`, state.data.sequence);
+    // A class-conditional run draws its sequences in the reference's class mix, one class per reference row.
+    const classes = conditionOf(family, state.data) === 'class' ? ref.labels : undefined;
+    if (classes) log(`classes: as the reference's (${classMix(classes, state.data.classNames)})`);
+    const drawn = sampleFamily(family, nets, { count: ref.n, seed: opts.seed, ...(classes ? { classes } : {}) }, { config: state.config, data: state.data });
+    const fake = fromSamples(drawn, 'sequence', `${dir} (${family.name}, step ${state.step}, latent seed ${opts.seed}${classes ? ", the reference's classes" : ''})`, state.data.sequence);
     const real: SampleSet = { kind: 'sequence', source: ref.name, values: ref.values, n: ref.n, t: ref.t, f: ref.f, unitRange: unitRange(state.data.sequence!) };
     const results = evaluateSets(fake, real, undefined, { name: ref.name, selection: ref.selection }, {
       metrics, seed: opts.seed, repeats: opts.repeats, discriminativeIterations: opts.discriminativeIterations, predictiveIterations: opts.predictiveIterations, mmdSubset: opts.mmdSubset, onProgress: log,
@@ -159,6 +162,13 @@ async function evalSequenceRun(target: string, opts: EvalCliOptions, log: (line:
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
   }
+}
+
+/** "slow 80, fast 20": how many of `labels` fall in each class, by name where the data names them. */
+function classMix(labels: Int32Array, names: string[] | undefined): string {
+  const counts = new Map<number, number>();
+  for (const c of labels) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a - b).map(([c, n]) => `${names?.[c] ?? c} ${n}`).join(', ');
 }
 
 /**

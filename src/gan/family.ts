@@ -144,6 +144,11 @@ export interface SampleRequest {
   seed: number;
   /** A class to draw from (class-conditional families); default: cycle through the classes. */
   class?: number;
+  /**
+   * One class per sample, in order (class-conditional families; not with `class`): `eval` draws a sequence
+   * run's samples in its reference's class mix, so the metrics compare like with like.
+   */
+  classes?: ArrayLike<number>;
   /** infogan: codes fixed by `--code NAME=VALUE` and a `--vary NAME` sweep. */
   code?: string[];
   vary?: string;

@@ -127,10 +127,23 @@ export function sampledClasses(family: GanFamily, data: DatasetInfo, k: number |
   return classes;
 }
 
+/** `request.classes` checked against the run's k classes and the request's count; undefined when not given. */
+function requestedClasses(request: SampleRequest, k: number): ArrayLike<number> | undefined {
+  const given = request.classes;
+  if (given === undefined) return undefined;
+  if (k === 0) throw new UserError('per-sample classes need a class-conditional model on labelled data');
+  if (request.class !== undefined) throw new UserError('give one class for every sample (--class) or a class per sample, not both');
+  if (given.length !== request.count) throw new Error(`${given.length} classes for ${request.count} samples`);
+  for (let i = 0; i < given.length; i++) {
+    if (!(Number.isInteger(given[i]) && given[i] >= 0 && given[i] < k)) throw new Error(`sample ${i}'s class must be in 0..${k - 1}, got ${given[i]}`);
+  }
+  return given;
+}
+
 /**
  * Sampling for families that map noise (and a class) to data: z ~ N(0, I) seeded by `request.seed` (or the
  * family's coded latents, infogan), through the EMA generator when the run keeps one. A class-conditional
- * family gets `request.class` for every row, or rows cycling through the classes.
+ * family gets `request.classes` row by row, `request.class` for every row, or rows cycling through the classes.
  */
 export function noiseSample(family: GanFamily, nets: GanNetworks, request: SampleRequest, run: { config: RunConfig; data: DatasetInfo }): SampleResult {
   const { config, data } = run;
@@ -140,7 +153,8 @@ export function noiseSample(family: GanFamily, nets: GanNetworks, request: Sampl
   if (!family.sampleLatents && (request.code?.length || request.vary !== undefined)) {
     throw new UserError(`--code/--vary set the latent codes of a model that has them (infogan); ${family.name} has none`);
   }
-  const classesOf = (n: number) => (k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => request.class ?? i % k), k) : undefined);
+  const given = requestedClasses(request, k);
+  const classesOf = (n: number) => (k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => given?.[i] ?? request.class ?? i % k), k) : undefined);
   // A style space samples through mapping and synthesis (its truncation acts on w); others run G on z.
   const space = family.styleSpace?.(nets, run);
   if (space && request.standingStats) throw new UserError(`--standing-stats recomputes a generator's batch-norm statistics; ${family.name} samples through a style space without batch norm`);

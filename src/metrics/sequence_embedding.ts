@@ -90,7 +90,11 @@ export function embed2d(real: SequenceBatch, fake: SequenceBatch, opts: EmbedOpt
     const [a, b] = pca2d(x, y, n, n, t);
     return { method: 'pca', real: a, fake: b, count: n, realIndices, fakeIndices, protocol: `PCA fitted on ${n} real sequences (each averaged over its ${real.features} features), applied to ${n} synthetic` };
   }
-  const perplexity = opts.perplexity ?? EMBEDDING_PROTOCOL.perplexity;
+  // A perplexity is an effective neighbour count: a row's search needs about three times as many other points, so a
+  // small set (a short test split) lowers the protocol's 40 to what its 2n points allow, and the protocol says so.
+  const asked = opts.perplexity ?? EMBEDDING_PROTOCOL.perplexity;
+  const perplexity = Math.min(asked, (2 * n - 1) / 3);
+  const lowered = perplexity < asked ? ` (${asked} lowered to (2n − 1)/3 for ${2 * n} points)` : '';
   const iterations = opts.iterations ?? EMBEDDING_PROTOCOL.iterations;
   const both = new Float64Array(2 * n * t);
   both.set(x);
@@ -98,7 +102,7 @@ export function embed2d(real: SequenceBatch, fake: SequenceBatch, opts: EmbedOpt
   const z = tsne(both, 2 * n, t, { perplexity, iterations, rng });
   return {
     method: 'tsne', real: z.slice(0, 2 * n), fake: z.slice(2 * n), count: n, realIndices, fakeIndices,
-    protocol: `exact t-SNE of ${n} real + ${n} synthetic sequences (each averaged over its ${real.features} features), perplexity ${perplexity}, ${iterations} iterations`,
+    protocol: `exact t-SNE of ${n} real + ${n} synthetic sequences (each averaged over its ${real.features} features), perplexity ${+perplexity.toFixed(2)}${lowered}, ${iterations} iterations`,
   };
 }
 

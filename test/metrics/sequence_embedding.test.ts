@@ -146,6 +146,10 @@ test('embed2d: n sequences of each set; identical sets coincide in PCA, a shifte
   assert.equal(ts.real.length, 50);
   assert.ok(ts.real.every(Number.isFinite) && ts.fake.every(Number.isFinite));
   assert.match(ts.protocol, /perplexity 5, 300 iterations/);
+  // Ten of each set: 20 points allow perplexity (2·10 − 1)/3 at most; the protocol says the default was lowered.
+  const few = embed2d(batch(real), batch(real.map((v) => v + 0.5)), { method: 'tsne', seed: 1, count: 10 });
+  assert.ok(few.real.every(Number.isFinite) && few.fake.every(Number.isFinite));
+  assert.match(few.protocol, /perplexity 6\.33 \(40 lowered to \(2n − 1\)\/3 for 20 points\), 300 iterations/);
   assert.throws(() => embed2d(batch(real), { values: real, count: 20, window: 12, features: 3 }, { method: 'pca', seed: 0 }), /\[6, 3\] but synthetic ones \[12, 3\]/);
 });
 

@@ -226,6 +226,7 @@ test('rgan resumes bit-for-bit; sample --out x.csv writes original units; rcgan 
       const want1 = 2 * scaled[k * 3 + j] - 1;
       assert.ok(Math.abs(Number(r[c]) - want1) < 1e-5, `row ${k} ${c}: ${r[c]} vs ${want1}`);
     }));
+    assert.throws(() => sampleFamily(getModel('rgan'), nets, { count: 2, seed: 1, classes: [0, 1] }, state), /per-sample classes need a class-conditional model/);
     for (const [, m] of allNetworks(nets)) m.dispose();
 
     // rcgan: --condition fast gives class 1 at every sample, written in the CSV's condition column.
@@ -243,6 +244,11 @@ test('rgan resumes bit-for-bit; sample --out x.csv writes original units; rcgan 
     const sc = loaded.state.data.sequence!.scaling;
     rc.forEach((r, k) => ['a', 'b'].forEach((c, j) => assert.ok(Math.abs(Number(r[c]) - (fast[k * 2 + j] * sc.scale[j] + sc.offset[j])) < 1e-4)));
     assert.ok(fast.some((v, i) => Math.abs(v - slow[i]) > 1e-6), 'the condition changes the samples');
+    // A class per sample (eval's reference mix): each row as the single-class draw of the same seed gives it.
+    const mixed = sampleFamily(getModel('rcgan'), loaded.nets, { count: 2, seed: 1, classes: [0, 1] }, loaded.state).values;
+    const row = mixed.length / 2;
+    mixed.forEach((v, i) => assert.ok(Math.abs(v - (i < row ? slow[i] : fast[i])) < 1e-6, `value ${i}: ${v} vs the single-class draw`));
+    assert.throws(() => sampleFamily(getModel('rcgan'), loaded.nets, { count: 2, seed: 1, classes: [0, 1], class: 1 }, loaded.state), /one class for every sample .* or a class per sample, not both/);
     for (const [, m] of allNetworks(loaded.nets)) m.dispose();
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

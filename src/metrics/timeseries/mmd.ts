@@ -60,14 +60,21 @@ export function gaussianMmd2(x: Float32Array, nx: number, y: Float32Array, ny: n
   return { mmd2: within(x, nx) + within(y, ny) - (2 * cross) / (nx * ny), sigma2: s2 };
 }
 
-/** `size` rows of `values` [n, d] chosen without replacement by `rng` (all of them, in order, when size ≥ n). */
-export function subsetRows(values: Float32Array, n: number, d: number, size: number, rng: Rng): Float32Array {
-  if (size >= n) return values.subarray(0, n * d);
+/** The rows subsetRows picks: min(size, n) distinct indices of 0..n−1 by a partial Fisher–Yates shuffle (all, in order, when size ≥ n). */
+export function subsetIndices(n: number, size: number, rng: Rng): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
+  if (size >= n) return idx;
   for (let i = 0; i < size; i++) {
     const j = i + rng.int(n - i);
     const t = idx[i]; idx[i] = idx[j]; idx[j] = t;
   }
+  return idx.subarray(0, size);
+}
+
+/** `size` rows of `values` [n, d] chosen without replacement by `rng` (all of them, in order, when size ≥ n). */
+export function subsetRows(values: Float32Array, n: number, d: number, size: number, rng: Rng): Float32Array {
+  if (size >= n) return values.subarray(0, n * d);
+  const idx = subsetIndices(n, size, rng);
   const out = new Float32Array(size * d);
   for (let i = 0; i < size; i++) out.set(values.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
   return out;

@@ -5,7 +5,7 @@ import { sequenceInfoOf } from '../../gan/sampling.js';
 import { sequenceLoadOptions, type RunConfig } from '../../gan/config.js';
 import { UserError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { subsetRows } from './mmd.js';
+import { subsetIndices } from './mmd.js';
 
 /** Most real sequences compared when no --count is given (TimeGAN uses every one: sines has 10,000). */
 export const DEFAULT_SEQUENCE_COUNT = 10_000;
@@ -21,6 +21,8 @@ export interface SequenceReference {
   /** How the n were chosen, e.g. "all 3,661" or "2,000 of 10,000 at random, seed 0". */
   selection: string;
   split: 'train' | 'test';
+  /** Each chosen sequence's class, where the data has a condition column. */
+  labels?: Int32Array;
 }
 
 /** Whether the run's values are scaled to [0, 1] (minmax, or a dataset's fixed range) rather than standardised. */
@@ -76,10 +78,13 @@ export async function sequenceReference(config: RunConfig, data: DatasetInfo, op
   const want = opts.count ?? Math.min(available, opts.most ?? DEFAULT_SEQUENCE_COUNT);
   if (want > available) throw new UserError(`--count ${want}: ${config.data}'s ${split === 'test' ? 'test split' : 'training data'} has ${available} sequences; lower --count to at most ${available}`);
   const size = t * f;
-  const values = Float32Array.from(subsetRows(source.values as Float32Array, available, size, want, new Rng(opts.seed ^ 0x5e9)));
+  const rows = subsetIndices(available, want, new Rng(opts.seed ^ 0x5e9));
+  const values = new Float32Array(want * size);
+  rows.forEach((row, i) => values.set((source.values as Float32Array).subarray(row * size, (row + 1) * size), i * size));
+  const labels = source.labels ? Int32Array.from(rows, (row) => source.labels![row]) : undefined;
   // Into the run's units: the split's own scaling undone, the run's applied (a no-op when they are the same).
   convertScaling(values, own.scaling, run.scaling);
   const what = split === 'test' ? `${config.data} test split` : `${config.data} training data${note}`;
   const selection = want === available ? `all ${available}` : `${want} of ${available} at random, seed ${opts.seed} ^ 0x5e9`;
-  return { values, n: want, t, f, name: what, selection, split };
+  return { values, n: want, t, f, name: what, selection, split, ...(labels ? { labels } : {}) };
 }
