@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
-import { METRIC_NAMES, SEQUENCE_METRIC_NAMES, parseMetrics } from '../metrics/registry.js';
-import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, fromSamples, loadGenerated, loadReference, resolveNet, type MetricResult, type SampleSet } from '../metrics/evaluate.js';
-import { sequenceReference, unitRange } from '../metrics/timeseries/reference.js';
-import { writeSequenceFigures } from '../metrics/sequence_embedding.js';
+import { METRIC_NAMES, SEQUENCE_METRIC_NAMES } from '../metrics/registry.js';
+import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult } from '../metrics/evaluate.js';
+import { evalSequenceRun, evalSequenceSamples, isSequenceSamples } from './eval_sequences.js';
 import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS, qualityProtocolOf } from '../metrics/translator_eval.js';
@@ -62,6 +61,7 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
   const condition = await runCondition(target);
   if (condition === 'sequence-data') return evalSequenceRun(target, opts, log);
+  if (await isSequenceSamples(target, opts.ref)) return evalSequenceSamples(target, opts, log);
   if (condition === 'image') return evalTranslator(target, opts);
   if (condition === 'text') return evalTextRun(target, opts, log);
   if (opts.plot !== undefined && opts.truncationCurve === undefined) throw new UserError('--plot goes with --truncation-curve');
@@ -125,50 +125,6 @@ async function runCondition(target: string): Promise<string | undefined> {
   const state = await readCheckpointState(await resolveCheckpoint(target));
   if (state.data.kind === 'sequence') return 'sequence-data';
   return conditionOf(getModel(state.config.model), state.data);
-}
-
-/**
- * A sequence run: --count sequences drawn from its generator against as many real ones — the data's test split,
- * or its training data when it has none (--ref train|test chooses), in the run's scaled units — scored by the
- * time-series metrics (default all: discriminative, predictive, mmd), each with its protocol and repetitions.
- */
-async function evalSequenceRun(target: string, opts: EvalCliOptions, log: (line: string) => void): Promise<void> {
-  // 'fid' is the flag's default, which means nothing here: the default for sequences is every time-series metric.
-  const metrics = opts.metrics === 'fid' ? 'all' : opts.metrics;
-  parseMetrics(metrics, 'sequence');
-  if (opts.ref !== undefined && opts.ref !== 'train' && opts.ref !== 'test') throw new UserError(`--ref ${opts.ref}: a sequence run is scored against its own data's test split or training data: --ref test (the default, the training data when there is no test split) or --ref train`);
-  for (const [flag, v] of [['--repeats', opts.repeats], ['--discriminative-iterations', opts.discriminativeIterations], ['--predictive-iterations', opts.predictiveIterations], ['--mmd-subset', opts.mmdSubset]] as const) {
-    if (v !== undefined && v < (flag === '--mmd-subset' ? 2 : 1)) throw new UserError(`${flag} must be at least ${flag === '--mmd-subset' ? 2 : 1}, got ${v}`);
-  }
-  const { nets, state, dir } = await loadSamplingNetworks(target);
-  try {
-    const family = getModel(state.config.model);
-    const ref = await sequenceReference(state.config, state.data, { split: opts.ref as 'train' | 'test' | undefined, count: opts.count, seed: opts.seed });
-    log(`reference: ${ref.n} sequences of ${ref.name} (${ref.selection}); drawing as many from ${dir}`);
-    // A class-conditional run draws its sequences in the reference's class mix, one class per reference row.
-    const classes = conditionOf(family, state.data) === 'class' ? ref.labels : undefined;
-    if (classes) log(`classes: as the reference's (${classMix(classes, state.data.classNames)})`);
-    const drawn = sampleFamily(family, nets, { count: ref.n, seed: opts.seed, ...(classes ? { classes } : {}) }, { config: state.config, data: state.data });
-    const fake = fromSamples(drawn, 'sequence', `${dir} (${family.name}, step ${state.step}, latent seed ${opts.seed}${classes ? ", the reference's classes" : ''})`, state.data.sequence);
-    const real: SampleSet = { kind: 'sequence', source: ref.name, values: ref.values, n: ref.n, t: ref.t, f: ref.f, unitRange: unitRange(state.data.sequence!) };
-    const results = evaluateSets(fake, real, undefined, { name: ref.name, selection: ref.selection }, {
-      metrics, seed: opts.seed, repeats: opts.repeats, discriminativeIterations: opts.discriminativeIterations, predictiveIterations: opts.predictiveIterations, mmdSubset: opts.mmdSubset, onProgress: log,
-    });
-    for (const r of results) process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : formatResult(r) + '\n');
-    // The TimeGAN paper's figure: PCA and t-SNE of real vs synthetic, beside the run's checkpoints.
-    const figures = opts.figures ?? path.join(path.dirname(path.dirname(path.resolve(dir))), 'figures');
-    const files = await writeSequenceFigures(figures, ref.values, fake.values as Float32Array, state.data, { seed: opts.seed });
-    log(`PCA and t-SNE of ${Math.min(ref.n, 1000)} real vs ${Math.min(fake.n, 1000)} synthetic sequences → ${files.join(', ')}`);
-  } finally {
-    for (const [, model] of allNetworks(nets)) model.dispose();
-  }
-}
-
-/** "slow 80, fast 20": how many of `labels` fall in each class, by name where the data names them. */
-function classMix(labels: Int32Array, names: string[] | undefined): string {
-  const counts = new Map<number, number>();
-  for (const c of labels) counts.set(c, (counts.get(c) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a - b).map(([c, n]) => `${names?.[c] ?? c} ${n}`).join(', ');
 }
 
 /**
@@ -236,7 +192,7 @@ export function registerEvalCommand(program: Command, int: (flag: string) => (v:
     .description('evaluate a generator or a samples file against a reference set; prints each metric with its protocol')
     .argument('<target>', 'a run folder (newest checkpoint), a checkpoint folder, or a samples .npy (uint8 0–255 or float32 in [-1, 1])')
     .option('--metrics <list>', `comma-separated: ${METRIC_NAMES.filter((m) => !SEQUENCE_METRIC_NAMES.includes(m)).join(', ')}, ppl (stylegan2: perceptual path length, no --ref), cas (class-conditional runs or a labelled .npy: classification accuracy score against fashion-mnist:test or mnist:test, with its real-data baseline), or all (without ppl and cas); sequence runs: ${SEQUENCE_METRIC_NAMES.join(', ')} or all (the default); translator runs: ${TRANSLATOR_METRICS.join(', ')} (default l1,psnr,ssim,fid and accuracy where a classifier fits); text-to-image runs: ${TEXT_METRICS.join(', ')} or all`, 'fid')
-    .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data); sequence runs: test (default; the training data when there is no test split) or train`)
+    .option('--ref <spec>', `reference set: ${REFERENCE_SPECS.join(' | ')}; translator runs: a translation data spec whose test split to score on (default: the run's data); sequence runs: test (default; the training data when there is no test split) or train; a sequence samples file (x.npy, float32 [N, T, F] in original units): the run whose data and scaling it is scored in`)
     .option('--direction <AtoB|BtoA>', 'translator runs with two generators (cyclegan): which way to score')
     .option('--count <n>', 'samples of each set (default: all of a .npy, 10000 generated; sequence runs: every real sequence, at most 10000, and as many generated)', int('--count'))
     .option('--repeats <k>', 'sequence runs: repetitions of each metric with fresh seeds, reported as mean ± std (default 5; TimeGAN used 10)', int('--repeats'))

@@ -77,3 +77,36 @@ test('eval on a class-conditional sequence run draws its samples in the referenc
   assert.match(r.stderr, /PCA and t-SNE of 10 real vs 10 synthetic sequences → .*tsne\.png/);
   assert.match(r.stdout, /the reference's classes\)/);
 });
+
+test('eval x.npy --ref RUN scores a samples file of sequences as the run itself is scored; bad files name the fix', async () => {
+  assert.ok(family, 'a family that trains on sequences without a condition');
+  const root = await mkdtemp(join(tmpdir(), 'ganforge-seqnpy-'));
+  const dir = join(root, 'run');
+  assert.equal(ganforge('train', family.name, '--data', 'sines', '--steps', '2', '--data-limit', '200', '--out', dir).status, 0);
+  const npy = join(root, 'x.npy');
+  const sample = ganforge('sample', dir, '--count', '60', '--seed', '3', '--out', npy);
+  assert.equal(sample.status, 0, sample.stderr);
+  // The file holds original units; scored against the run, it gives the run's own score for the same draw.
+  const asFile = ganforge('eval', npy, '--ref', dir, '--metrics', 'mmd', '--count', '60', '--seed', '3', '--json');
+  assert.equal(asFile.status, 0, asFile.stderr);
+  const asRun = ganforge('eval', dir, '--metrics', 'mmd', '--count', '60', '--seed', '3', '--json', '--figures', join(root, 'fig'));
+  assert.equal(asRun.status, 0, asRun.stderr);
+  const [a, b] = [asFile, asRun].map((r) => JSON.parse(r.stdout.trim().split('\n')[0]) as { values: { mmd: number }; protocol: Record<string, unknown> });
+  assert.ok(Math.abs(a.values.mmd - b.values.mmd) < 1e-4, `MMD² of the file ${a.values.mmd} vs of the run ${b.values.mmd}`);
+  assert.equal(a.protocol.reference, 'sines test split');
+  assert.match(String(a.protocol.generated), /samples file .*x\.npy \(first 60, original units scaled as /);
+
+  const { writeNpy } = await import('../../src/io/npy.js');
+  const wrong = join(root, 'wrong.npy');
+  await writeNpy(wrong, new Float32Array(200), [4, 10, 5]);
+  const bad = ganforge('eval', wrong, '--ref', dir, '--metrics', 'mmd');
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /shape \[4, 10, 5\]; .* sequences are \[N, 24, 5\] \(24 steps of .*\), as `ganforge sample .* --out x\.npy` writes them/);
+  const nan = join(root, 'nan.npy');
+  const values = new Float32Array(2 * 24 * 5);
+  values[24 * 5 + 7] = Number.NaN;
+  await writeNpy(nan, values, [2, 24, 5]);
+  const diverged = ganforge('eval', nan, '--ref', dir, '--metrics', 'mmd');
+  assert.equal(diverged.status, 2, diverged.stderr);
+  assert.match(diverged.stderr, /sequence 1 holds NaN at step 1, feature \S+; the file is corrupt or its generator diverged/);
+});
