@@ -16,7 +16,8 @@ import { nonSaturating } from '../../src/gan/losses.js';
 import { makeOptimizers, disposeOptimizers } from '../../src/gan/optimizers.js';
 import { sampleFamily } from '../../src/gan/sampling.js';
 import { loadSamplingNetworks } from '../../src/gan/checkpoint.js';
-import { startRun, resumeRun } from '../../src/run.js';
+import { startRun } from '../../src/run.js';
+import { checkResumesExactly, movedAfterCut } from './resume_check.js';
 import { sampleCommand } from '../../src/cli/commands.js';
 import { sequenceSource, sinesSource, type Series } from '../../src/data/sequences.js';
 import type { ArraySource, DatasetInfo } from '../../src/data/types.js';
@@ -195,32 +196,17 @@ test('rgan resumes bit-for-bit; sample --out x.csv writes original units; rcgan 
   try {
     const source = sines(24);
     const cfg = (out: string) => ({ model: 'rgan', ...small, nCritic: 2, steps: 6, sampleEvery: 3, checkpointEvery: 3, logEvery: 1, out }) as Partial<RunConfig>;
-    const full = await startRun(cfg(path.join(tmp, 'full')), { source });
-    await full.train();
-    const want = [...weightsOf(full.parts.nets.generator), ...weightsOf(discriminatorOf(full.parts.nets))];
-    full.dispose();
-    const first = await startRun(cfg(path.join(tmp, 'cut')), { source });
-    first.stats.subscribe((step) => {
-      if (step === 3) first.requestStop();
-    });
-    await first.train();
-    const atCut = weightsOf(first.parts.nets.generator);
-    first.dispose();
-    const second = await resumeRun(path.join(tmp, 'cut'), { steps: 6, source });
-    await second.train();
-    const got = [...weightsOf(second.parts.nets.generator), ...weightsOf(discriminatorOf(second.parts.nets))];
-    second.dispose();
-    const differing = got.reduce((n, w, i) => n + w.filter((v, j) => v !== want[i][j]).length, 0);
-    assert.equal(differing, 0, `${differing} weights differ between the resumed and the uninterrupted run`);
-    assert.ok(atCut.some((w, i) => w.some((v, j) => v !== want[i][j])), 'the run moved after the cut (the comparison can fail)');
+    const numbers = (nets: GanNetworks) => ({ G: weightsOf(nets.generator), D: weightsOf(discriminatorOf(nets)) });
+    const r = await checkResumesExactly({ config: cfg, source, dir: tmp, name: 'rgan', cut: 3, steps: 6, numbers });
+    assert.ok(movedAfterCut(r), 'the run moved after the cut (the comparison can fail)');
 
     // sample --out x.csv: one row per (sample, step), the features back in the sines' own units, x = 2·scaled − 1.
     const csv = path.join(tmp, 'x.csv');
-    await sampleCommand(path.join(tmp, 'full'), { count: 3, seed: 4, out: csv });
+    await sampleCommand(path.join(tmp, 'rgan-full'), { count: 3, seed: 4, out: csv });
     const rows = parse(await fs.readFile(csv, 'utf8'), { columns: true }) as Record<string, string>[];
     assert.deepEqual(Object.keys(rows[0]), ['sample', 'step', 'sine1', 'sine2', 'sine3']);
     assert.equal(rows.length, 3 * T);
-    const { nets, state } = await loadSamplingNetworks(path.join(tmp, 'full'));
+    const { nets, state } = await loadSamplingNetworks(path.join(tmp, 'rgan-full'));
     const scaled = sampleFamily(getModel('rgan'), nets, { count: 3, seed: 4 }, state).values;
     rows.forEach((r, k) => ['sine1', 'sine2', 'sine3'].forEach((c, j) => {
       const want1 = 2 * scaled[k * 3 + j] - 1;

@@ -12,12 +12,13 @@ import { HistoryBuffer, SIMGAN_PHASES, simganPhase } from '../../src/models/simg
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
 import { startRun, resumeRun } from '../../src/run.js';
+import { checkResumesExactly, countDiffering } from './resume_check.js';
 import { sampleFamily } from '../../src/gan/sampling.js';
 import { refineCommand } from '../../src/cli/refine.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
 import { UserError } from '../../src/util/errors.js';
-import { discriminatorOf } from '../../src/gan/family.js';
+import { discriminatorOf, type GanNetworks } from '../../src/gan/family.js';
 
 const backend = await initBackend({ quiet: true });
 // Typed locally (the package may be unbuilt, see src/backend/index.ts).
@@ -52,7 +53,7 @@ function configFor(source: ArraySource, overrides: Record<string, unknown> = {})
   return resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: 'simgan', seed: 3, steps: 10, ...own, ...overrides } as Partial<RunConfig>);
 }
 const weightsOf = (m: { getWeights(): tf.Tensor[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
-const same = (x: number[][], y: number[][]) => x.every((w, i) => w.every((v, j) => v === y[i][j]));
+const same = (x: ArrayLike<number>[], y: ArrayLike<number>[]) => countDiffering(x, y) === 0;
 
 test('simgan: pre-training phases switch at the configured steps; R alone, then D alone, then both', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 9].map((s) => simganPhase(s, { pretrainR: 2, pretrainD: 2 })), ['pretrain-R', 'pretrain-R', 'pretrain-D', 'pretrain-D', 'adversarial', 'adversarial']);
@@ -144,23 +145,9 @@ test('simgan resumes bit-for-bit through the pre-training phases, its history bu
   try {
     const source = squares(16);
     const cfg = (out: string) => ({ model: 'simgan', ...own, pretrainR: 1, pretrainD: 1, steps: 6, sampleEvery: 3, checkpointEvery: 3, logEvery: 1, out }) as Partial<RunConfig>;
-    const full = await startRun(cfg(path.join(tmp, 'full')), { source });
-    await full.train();
-    const want = [...weightsOf(full.parts.nets.generator), ...weightsOf(discriminatorOf(full.parts.nets))];
-    const wantD = weightsOf(discriminatorOf(full.parts.nets));
-    full.dispose();
-    const first = await startRun(cfg(path.join(tmp, 'cut')), { source });
-    first.stats.subscribe((step) => {
-      if (step === 3) first.requestStop();
-    });
-    await first.train();
-    first.dispose();
-    const second = await resumeRun(path.join(tmp, 'cut'), { steps: 6, source });
-    await second.train();
-    const got = [...weightsOf(second.parts.nets.generator), ...weightsOf(discriminatorOf(second.parts.nets))];
-    second.dispose();
-    const differing = got.reduce((n, w, i) => n + w.filter((v, j) => v !== want[i][j]).length, 0);
-    assert.equal(differing, 0, `${differing} weights of R and D differ between the resumed and the uninterrupted run`);
+    const numbers = (nets: GanNetworks) => ({ R: weightsOf(nets.generator), D: weightsOf(discriminatorOf(nets)) });
+    const { want } = await checkResumesExactly({ config: cfg, source, dir: tmp, cut: 3, steps: 6, numbers });
+    const wantD = want.D;
 
     // A buffer left out of the checkpoint changes the run: resume again with the buffer emptied on restore.
     const proto = HistoryBuffer.prototype;

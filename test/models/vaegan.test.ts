@@ -14,12 +14,12 @@ import { discriminatorOf, type GanNetworks, type Optimizers } from '../../src/ga
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
 import { trainableVariables } from '../../src/gan/step.js';
 import { LOSSES, type AdversarialLoss } from '../../src/gan/losses.js';
-import { startRun, resumeRun } from '../../src/run.js';
 import { loadData } from '../../src/data/registry.js';
 import type { ArraySource } from '../../src/data/types.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/util/rng.js';
 import { ok } from '../cli/helpers.js';
+import { checkResumesExactly, movedAfterCut } from './resume_check.js';
 
 const backend = await initBackend({ quiet: true });
 // Typed locally (the package may be unbuilt, see src/backend/index.ts).
@@ -199,25 +199,10 @@ test('vaegan on Fashion-MNIST: finite stats, flat tensor count, no aten fallback
 test('vaegan resumes bit-for-bit (encoder, decoder, D and the encoder\'s RMSProp state)', async () => {
   const source = (await loadData('fashion-mnist', { limit: 64 })) as ArraySource;
   const cfg = (out: string) => ({ ...SMALL, width: 4, latentDim: 8, batchSize: 8, steps: 6, sampleEvery: 0, checkpointEvery: 3, logEvery: 1, out }) as Partial<RunConfig>;
-  const weightsOf = (nets: GanNetworks) => [nets.generator, discriminatorOf(nets), vaeganEncoder(nets)].flatMap((m: tfl.LayersModel) => m.getWeights().map(values));
-  const full = await startRun(cfg(path.join(tmp, 'full')), { source });
-  await full.train();
-  const want = weightsOf(full.parts.nets);
-  full.dispose();
-  const first = await startRun(cfg(path.join(tmp, 'cut')), { source });
-  first.stats.subscribe((step) => {
-    if (step === 3) first.requestStop();
-  });
-  await first.train();
-  const atCut = weightsOf(first.parts.nets);
-  first.dispose();
-  const second = await resumeRun(path.join(tmp, 'cut'), { steps: 6, source });
-  await second.train();
-  const got = weightsOf(second.parts.nets);
-  second.dispose();
-  const differing = got.reduce((n, w, i) => n + w.filter((v, j) => v !== want[i][j]).length, 0);
-  assert.equal(differing, 0, `${differing} weights differ between the resumed and the uninterrupted run`);
-  assert.ok(atCut.some((w, i) => w.some((v, j) => v !== want[i][j])), 'the run moved after the cut (the comparison can fail)');
+  const weightsOf = (m: tfl.LayersModel) => m.getWeights().map(values);
+  const numbers = (nets: GanNetworks) => ({ decoder: weightsOf(nets.generator), D: weightsOf(discriminatorOf(nets)), encoder: weightsOf(vaeganEncoder(nets)) });
+  const r = await checkResumesExactly({ config: cfg, source, dir: tmp, cut: 3, steps: 6, numbers });
+  assert.ok(movedAfterCut(r), 'the run moved after the cut (the comparison can fail)');
 });
 
 test('ganforge train vaegan → encode: z.npy is the encoder\'s mean μ, and a reconstruction grid', async () => {
