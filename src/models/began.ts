@@ -5,10 +5,10 @@ import { discriminatorOf, playersOf, type FamilyState, type GanFamily } from '..
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { applyG, trainableVariables, type StepContext, type StepStats } from '../gan/step.js';
 import { allOptimizers, dOptimizer, scheduledRate } from '../gan/optimizers.js';
-import { honourList, HONOURS } from '../gan/settings.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { dcganShapeProblem, upsamplings } from './dcgan.js';
+import { ENERGY_POINT_DEFAULTS, energyHonours } from './ebgan.js';
 
 /** BEGAN's own settings. */
 export interface BeganSettings {
@@ -133,10 +133,10 @@ export const began: GanFamily = {
   paper: 'Berthelot, Schumm & Metz 2017, BEGAN: Boundary Equilibrium Generative Adversarial Networks, arXiv:1703.10717',
   settings: BEGAN_SETTINGS,
   discriminatorOutput: 'energy',
-  honours: (data) => honourList(HONOURS.ema, 'latentDim', data.kind === 'points' ? 'hidden' : 'width'),
+  honours: energyHonours,
 
   defaults: (data) => data.kind === 'points'
-    ? { latentDim: 16, hidden: 128, lrG: 1e-3, lrD: 1e-3, beta1: 0.5, batchSize: 256, steps: 3000, sampleEvery: 500, checkpointEvery: 1000 }
+    ? ENERGY_POINT_DEFAULTS
     : { latentDim: 64, width: 64, lrG: 1e-4, lrD: 1e-4, beta1: 0.5, beta2: 0.999, batchSize: 16 },
 
   check(data) {

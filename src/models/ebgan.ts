@@ -87,16 +87,23 @@ export function autoencode(d: tfl.LayersModel, x: tf.Tensor): [tf.Tensor, tf.Ten
  * β1 0.5. Each step updates D, then G on the same latents under the updated D (G runs forward once).
  * The family has no use for --loss, --n-critic, penalties or D tricks: its losses are its own, and they are refused.
  */
+/**
+ * What the autoencoder-D families (ebgan, began) share: the settings they honour (an EMA of G, the latent size, and
+ * --hidden on points or --width on images; their losses and D-side tricks are their own) and their 2-D point defaults.
+ */
+export const energyHonours: GanFamily['honours'] = (data) => honourList(HONOURS.ema, 'latentDim', data.kind === 'points' ? 'hidden' : 'width');
+export const ENERGY_POINT_DEFAULTS = { latentDim: 16, hidden: 128, lrG: 1e-3, lrD: 1e-3, beta1: 0.5, batchSize: 256, steps: 3000, sampleEvery: 500, checkpointEvery: 1000 };
+
 export const ebgan: GanFamily = {
   name: 'ebgan',
   summary: 'energy-based GAN (Zhao et al. 2017): autoencoder D with reconstruction energy, hinge margin, pull-away term',
   paper: 'Zhao, Mathieu & LeCun 2017, Energy-based Generative Adversarial Network, ICLR 2017, arXiv:1609.03126',
   settings: EBGAN_SETTINGS,
   discriminatorOutput: 'energy',
-  honours: (data) => honourList(HONOURS.ema, 'latentDim', data.kind === 'points' ? 'hidden' : 'width'),
+  honours: energyHonours,
 
   defaults: (data) => data.kind === 'points'
-    ? { latentDim: 16, hidden: 128, lrG: 1e-3, lrD: 1e-3, beta1: 0.5, batchSize: 256, steps: 3000, sampleEvery: 500, checkpointEvery: 1000 }
+    ? ENERGY_POINT_DEFAULTS
     : { latentDim: 100, width: 64, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, batchSize: 64 },
 
   check(data, config) {
