@@ -10,7 +10,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { BiasActivation, EqualizedConv2D, EqualizedDense, biasActivate } from '../../src/nn/equalized.js';
 import { downsample2x, upsample2x } from '../../src/nn/resample.js';
 import { mappingNetwork } from '../../src/nn/mapping.js';
-import { ModulatedConv2D, ToRGB } from '../../src/nn/modulated_conv.js';
+import { ModulatedConv2D, ToRGB, scaleChannels } from '../../src/nn/modulated_conv.js';
 import { ConstantInput, NoiseInjection } from '../../src/nn/synthesis_inputs.js';
 import { ResidualDBlock } from '../../src/nn/residual_block.js';
 import { backends, close, finiteDifferences, randn, take } from './style_helpers.js';
@@ -382,5 +382,34 @@ for (const backend of backends()) {
     expectedGx.forEach((v, i) => { expectedGb[i % 37] += v; });
     close(take(gb), expectedGb, 1e-4, 'bias + lrelu: ∂/∂bias');
     tf.dispose([x, x4, bias, dyUp, dyDown, probe, probe4]);
+  });
+}
+
+for (const backend of backends()) {
+  test(`[${backend}] per-sample channel scaling (modulation, demodulation): values and gradients equal a broadcast multiply`, async () => {
+    await tf.setBackend(backend);
+    const x = randn([3, 4, 5, 19], 21) as tf.Tensor4D;
+    const s = randn([3, 19], 22) as tf.Tensor2D;
+    const dy = randn([3, 4, 5, 19], 23);
+    const direct = (t: tf.Tensor, u: tf.Tensor) => tf.mul(t, tf.reshape(u, [3, 1, 1, 19]));
+    const profile = await tf.profile(() => tf.dispose(scaleChannels(x, s)));
+    if (backend === 'aten') assert.ok(profile.kernelNames.includes('ChannelScale'), `aten runs ChannelScale (ran ${profile.kernelNames.join(', ')})`);
+    close(take(scaleChannels(x, s)), take(direct(x, s)), 0, 'x·s (the same float32 product)');
+    const f = (t: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(scaleChannels(t as tf.Tensor4D, u as tf.Tensor2D), dy));
+    const g = (t: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(direct(t, u), dy));
+    const [gx, gs] = tf.grads(f)([x, s]);
+    const [ex, es] = tf.grads(g)([x, s]);
+    close(take(gx), take(ex), 0, '∂/∂x');
+    close(take(gs), take(es), 1e-5, '∂/∂s');
+    // Second order, as R1 and path-length regularisation need it: ‖∂f/∂s‖² differentiated for x, ‖∂f/∂x‖² for s.
+    const h = (fn: typeof f) => [
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.grad((v: tf.Tensor) => fn(t, v))(s))))(x),
+      tf.grad((u: tf.Tensor) => tf.sum(tf.square(tf.grad((v: tf.Tensor) => fn(v, u))(x))))(s),
+    ];
+    const [hx, hs] = h(f);
+    const [kx, ks] = h(g);
+    close(take(hx), take(kx), 1e-5, 'second order ∂/∂x');
+    close(take(hs), take(ks), 1e-5, 'second order ∂/∂s');
+    tf.dispose([x, s, dy]);
   });
 }

@@ -1,5 +1,5 @@
-// Kernels of StyleGAN-style networks: 2x resampling with the separable [1, 3, 3, 1] filter, and the bias +
-// leaky ReLU + gain that ends every equalized layer. Composed from tfjs ops, each is 5–15 full-size passes over
+// Kernels of StyleGAN-style networks: 2x resampling with the separable [1, 3, 3, 1] filter, the bias + leaky
+// ReLU + gain that ends every equalized layer, and the per-sample channel scaling of modulation/demodulation. Composed from tfjs ops, each is 5–15 full-size passes over
 // activations of millions of floats (pad, slice, scale, add, stack per axis; add, leaky ReLU, scale and their
 // gradients); here one pass each. On CPU the loops below run on contiguous NHWC floats; on other devices the same
 // maths is composed from ATen ops.
@@ -158,6 +158,14 @@ at::Tensor downsampleAxis(const at::Tensor& x, int64_t dim) {
   return ((even + odd) * 3 + shiftAxis(odd, dim, 1) + shiftAxis(even, dim, -1)) * 0.125;
 }
 
+void scaleRow(float* __restrict out, const float* __restrict x, const float* __restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * s[i];
+}
+
+void dotRow(double* __restrict acc, const float* __restrict a, const float* __restrict b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<double>(a[i]) * b[i];
+}
+
 }  // namespace
 
 // resample2x(x, up, gain): x [B, H, W, C] float32 → gain · upsample2x(x) [B, 2H, 2W, C] (up) or
@@ -222,10 +230,54 @@ ATEN_BINDING(BiasActGrad, "BiasActGrad") {
   return returnTensor(info.Env(), out);
 }
 
+// channelScale(x, s): x [B, H, W, C] times s [B, C] per sample and channel (StyleGAN2's modulation and
+// demodulation, done on activations). The same float32 product as a broadcast multiply.
+ATEN_BINDING(ChannelScale, "ChannelScale") {
+  const at::Tensor &x = argTensor(info, 0), &sc = argTensor(info, 1);
+  TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kFloat && sc.scalar_type() == at::kFloat && sc.dim() == 2 &&
+              sc.size(0) == x.size(0) && sc.size(1) == x.size(3), "x must be float32 [B, H, W, C] and s [B, C], got ",
+              x.sizes(), " and ", sc.sizes());
+  const int64_t B = x.size(0), C = x.size(3), pixels = x.size(1) * x.size(2);
+  if (!x.device().is_cpu()) return returnTensor(info.Env(), x * sc.view({B, 1, 1, C}));
+  at::Tensor xc = x.contiguous(), sC = sc.contiguous();
+  at::Tensor out = at::empty_like(xc, at::MemoryFormat::Contiguous);
+  const float *px = xc.data_ptr<float>(), *ps = sC.data_ptr<float>();
+  float* po = out.data_ptr<float>();
+  at::parallel_for(0, B * pixels, std::max<int64_t>(1, 32768 / (C + 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) scaleRow(po + r * C, px + r * C, ps + (r / pixels) * C, C);
+  });
+  return returnTensor(info.Env(), out);
+}
+
+// channelDot(a, b): Σ over H and W of a·b for a, b [B, H, W, C] → [B, C] (the gradient of channelScale for s),
+// one pass with no product tensor, summed in double in a fixed order per sample.
+ATEN_BINDING(ChannelDot, "ChannelDot") {
+  const at::Tensor &a = argTensor(info, 0), &b = argTensor(info, 1);
+  TORCH_CHECK(a.dim() == 4 && a.sizes() == b.sizes() && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat,
+              "a and b must be float32 [B, H, W, C] of one shape, got ", a.sizes(), " and ", b.sizes());
+  const int64_t B = a.size(0), C = a.size(3), pixels = a.size(1) * a.size(2);
+  if (!a.device().is_cpu()) return returnTensor(info.Env(), (a * b).sum({1, 2}));
+  at::Tensor ac = a.contiguous(), bc = b.contiguous();
+  at::Tensor out = at::empty({B, C}, ac.options());
+  const float *pa = ac.data_ptr<float>(), *pb = bc.data_ptr<float>();
+  float* po = out.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> acc(C);
+    for (int64_t n = begin; n < end; ++n) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t p = 0; p < pixels; ++p) dotRow(acc.data(), pa + (n * pixels + p) * C, pb + (n * pixels + p) * C, C);
+      for (int64_t c = 0; c < C; ++c) po[n * C + c] = static_cast<float>(acc[c]);
+    }
+  });
+  return returnTensor(info.Env(), out);
+}
+
 void registerStyleOps(Napi::Env env, Napi::Object exports) {
   exports.Set("resample2x", Napi::Function::New(env, Resample2x));
   exports.Set("biasAct", Napi::Function::New(env, BiasAct));
   exports.Set("biasActGrad", Napi::Function::New(env, BiasActGrad));
+  exports.Set("channelScale", Napi::Function::New(env, ChannelScale));
+  exports.Set("channelDot", Napi::Function::New(env, ChannelDot));
 }
 
 }  // namespace aten_backend

@@ -63,6 +63,10 @@ export interface AtenNative {
   biasAct(x: Handle, bias: Handle, alpha: number, gain: number): Handle;
   /** BiasAct's gradient for x. */
   biasActGrad(dy: Handle, x: Handle, bias: Handle, alpha: number, gain: number): Handle;
+  /** x [B, H, W, C] · s [B, C]. */
+  channelScale(x: Handle, s: Handle): Handle;
+  /** Σ_{H, W} a·b → [B, C]. */
+  channelDot(a: Handle, b: Handle): Handle;
   /** [y, gates, tanhC, c] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
   lstmSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
     generic: boolean): Handle[];

@@ -19,6 +19,10 @@ export const BIAS_ACT = 'BiasAct';
  * tfjs saves an output for a gradient through a copy that a gradient of that gradient cannot trace back to.
  */
 export const BIAS_ACT_GRAD = 'BiasActGrad';
+/** x [B, H, W, C], s [B, C] → x·s per sample and channel (modulation, demodulation). */
+export const CHANNEL_SCALE = 'ChannelScale';
+/** a, b [B, H, W, C] → Σ over H and W of a·b, [B, C]: ChannelScale's gradient for s. */
+export const CHANNEL_DOT = 'ChannelDot';
 
 export function styleKernels(native: AtenNative): KernelConfig[] {
   return [
@@ -27,6 +31,8 @@ export function styleKernels(native: AtenNative): KernelConfig[] {
       b.output(native.biasAct(b.handle(x), b.handle(bias), alpha as number, gain as number))),
     atenKernel(BIAS_ACT_GRAD, (b, { dy, x, bias }, { alpha, gain }) =>
       b.output(native.biasActGrad(b.handle(dy), b.handle(x), b.handle(bias), alpha as number, gain as number))),
+    atenKernel(CHANNEL_SCALE, (b, { x, s }) => b.output(native.channelScale(b.handle(x), b.handle(s)))),
+    atenKernel(CHANNEL_DOT, (b, { a, b: other }) => b.output(native.channelDot(b.handle(a), b.handle(other)))),
   ];
 }
 
@@ -62,6 +68,23 @@ export function registerStyleGradients(): void {
       dy: () => run(BIAS_ACT_GRAD, { dy: ddx as Tensor, x, bias }, attrs as NamedAttrMap),
       x: () => zerosLike(x),
       bias: () => zerosLike(bias),
+    }),
+  });
+  // A bilinear pair, each the other's gradient: ∂(x·s)/∂x = dy·s, ∂/∂s = Σ dy·x; ∂(Σ a·b)/∂a = b·g, ∂/∂b = a·g.
+  registerGradient({
+    kernelName: CHANNEL_SCALE,
+    inputsToSave: ['x', 's'],
+    gradFunc: (dy, [x, s]) => ({
+      x: () => run(CHANNEL_SCALE, { x: dy as Tensor, s }, {}),
+      s: () => run(CHANNEL_DOT, { a: dy as Tensor, b: x }, {}),
+    }),
+  });
+  registerGradient({
+    kernelName: CHANNEL_DOT,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (g, [a, b]) => ({
+      a: () => run(CHANNEL_SCALE, { x: b, s: g as Tensor }, {}),
+      b: () => run(CHANNEL_SCALE, { x: a, s: g as Tensor }, {}),
     }),
   });
 }
