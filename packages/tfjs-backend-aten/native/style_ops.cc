@@ -1,8 +1,8 @@
 // Kernels of StyleGAN-style networks: 2x resampling with the separable [1, 3, 3, 1] filter, the bias + leaky
-// ReLU + gain that ends every equalized layer, and the per-sample channel scaling of modulation/demodulation. Composed from tfjs ops, each is 5–15 full-size passes over
-// activations of millions of floats (pad, slice, scale, add, stack per axis; add, leaky ReLU, scale and their
-// gradients); here one pass each. On CPU the loops below run on contiguous NHWC floats; on other devices the same
-// maths is composed from ATen ops.
+// ReLU + gain that ends every equalized layer, and the per-sample channel scaling of modulation/demodulation.
+// Composed from tfjs ops, each is several full-size passes over activations of millions of floats (pad, slice,
+// scale, add, stack per axis; add, leaky ReLU, scale; a product then a sum for a gradient); here one pass each. On
+// CPU the loops below run on contiguous NHWC floats; on other devices the same maths is composed from ATen ops.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
