@@ -13,7 +13,8 @@
       "native/index_ops.cc",
       "native/optim.cc",
       "native/distributed.cc",
-      "native/rnn.cc"
+      "native/rnn.cc",
+      "native/style_ops.cc"
     ],
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",

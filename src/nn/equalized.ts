@@ -24,6 +24,21 @@ export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   return activation === 'lrelu' ? tf.mul(tf.leakyRelu(x, LRELU_SLOPE), LRELU_GAIN) : x;
 }
 
+/** The backend's one-pass bias + leaky ReLU + gain (on 'aten'): x [..., C], bias [C]; attrs alpha, gain. */
+export const BIAS_ACT_KERNEL = 'BiasAct';
+
+/**
+ * activate(x + bias, activation), bias [C] along x's last axis: one kernel where the backend has BiasAct (its
+ * gradient is one kernel too, and differentiable again), else the add and the activation as tfjs ops; the same
+ * float32 roundings either way.
+ */
+export function biasActivate(x: tf.Tensor, bias: tf.Tensor, activation: Activation): tf.Tensor {
+  if (activation === 'lrelu' && x.dtype === 'float32' && tf.getKernel(BIAS_ACT_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(BIAS_ACT_KERNEL, { x, bias }, { alpha: LRELU_SLOPE, gain: LRELU_GAIN }) as tf.Tensor;
+  }
+  return activate(tf.add(x, bias), activation);
+}
+
 function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? inputs[0] : inputs;
 }
@@ -83,8 +98,7 @@ abstract class EqualizedLayer extends tfl.layers.Layer {
   }
 
   protected biasAndActivate(y: tf.Tensor): tf.Tensor {
-    const withBias = this.bias ? tf.add(y, tf.mul(this.bias.read(), this.lrMul)) : y;
-    return activate(withBias, this.activation);
+    return this.bias ? biasActivate(y, tf.mul(this.bias.read(), this.lrMul), this.activation) : activate(y, this.activation);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -195,7 +209,7 @@ export class BiasActivation extends tfl.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => activate(tf.add(single(inputs), tf.mul(this.bias.read(), this.lrMul)), this.activation));
+    return tf.tidy(() => biasActivate(single(inputs), tf.mul(this.bias.read(), this.lrMul), this.activation));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

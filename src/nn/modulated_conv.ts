@@ -8,6 +8,18 @@ import { NoiseInjection } from './synthesis_inputs.js';
 
 type Shape = (number | null)[];
 
+/** The backend's one-pass x [B, H, W, C] · s [B, C] (on 'aten'; its gradient for s is one pass too, no product tensor). */
+export const CHANNEL_SCALE_KERNEL = 'ChannelScale';
+
+/** x [B, H, W, C] times s [B, C], per sample and channel: the kernel where the backend has it, else a broadcast multiply. */
+export function scaleChannels(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
+  if (x.dtype === 'float32' && s.dtype === 'float32' && tf.getKernel(CHANNEL_SCALE_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(CHANNEL_SCALE_KERNEL, { x, s }) as tf.Tensor4D;
+  }
+  const [b, , , c] = x.shape;
+  return tf.mul(x, tf.reshape(s, [b, 1, 1, c]));
+}
+
 /** ε under the demodulation's square root (StyleGAN2 eq. 3). */
 export const DEMOD_EPS = 1e-8;
 
@@ -33,14 +45,12 @@ export function modulatedConv2d(
   x: tf.Tensor4D, styles: tf.Tensor2D, weight: tf.Tensor4D, opts: { demodulate: boolean; upsample: boolean },
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const [b] = x.shape;
-    const [, , cIn, cOut] = weight.shape;
-    let h = tf.mul(x, tf.reshape(styles, [b, 1, 1, cIn])) as tf.Tensor4D; // [B, H, W, C_in] · s_i
+    let h = scaleChannels(x, styles); // [B, H, W, C_in] · s_i
     if (opts.upsample) h = upsample2x(h); // [B, 2H, 2W, C_in]
     const y = tf.conv2d(h, weight, 1, 'same'); // [B, H', W', C_out]
     if (!opts.demodulate) return y;
     const d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), tf.sum(tf.square(weight), [0, 1]) as tf.Tensor2D), DEMOD_EPS)); // [B, C_out]
-    return tf.mul(y, tf.reshape(d, [b, 1, 1, cOut])) as tf.Tensor4D;
+    return scaleChannels(y, d as tf.Tensor2D);
   });
 }
 

@@ -6,13 +6,21 @@ import * as tf from '@tensorflow/tfjs-core';
  * Aila 2019, §2, after Zhang 2019), and StyleGAN2 keeps it (Karras et al. 2020, appendix B). Pixels outside
  * the image count as zero, as in those networks' implementations.
  *
- * Written with pad, slice, stack, reshape and elementwise ops only, on purpose: each has a native kernel on
- * 'aten', and each has a gradient that is itself differentiable, which path-length regularisation (through G)
- * and R1 (through D) need. tf.image.resizeBilinear's gradient (ResizeBilinearGrad) has no gradient in TF.js,
+ * Where the backend has the one-pass kernel 'Resample2x' (aten) it runs that; elsewhere these are written with
+ * pad, slice, stack, reshape and elementwise ops only, on purpose: each has a gradient that is itself
+ * differentiable, which path-length regularisation (through G) and R1 (through D) need. tf.image.resizeBilinear's gradient (ResizeBilinearGrad) has no gradient in TF.js,
  * resizeNearestNeighbor's gradient has no native kernel, and avgPool's gradient (AvgPoolGrad) has neither.
  */
 
 type Axis = 1 | 2;
+
+/** The backend's one-pass kernel for both (on 'aten', with gradients made of itself): the same maps as the ops below. */
+export const RESAMPLE_2X_KERNEL = 'Resample2x';
+
+function nativeResample(x: tf.Tensor4D, up: boolean): tf.Tensor4D | null {
+  if (x.dtype !== 'float32' || tf.getKernel(RESAMPLE_2X_KERNEL, tf.getBackend()) === undefined) return null;
+  return tf.engine().runKernel(RESAMPLE_2X_KERNEL, { x }, { up, gain: 1 }) as tf.Tensor4D;
+}
 
 /** x shifted by `by` (±1) along `axis`, zeros entering: shift(x, 1)[i] = x[i − 1]. */
 function shift(x: tf.Tensor4D, axis: Axis, by: 1 | -1): tf.Tensor4D {
@@ -51,7 +59,7 @@ function downsampleAxis(x: tf.Tensor4D, axis: Axis): tf.Tensor4D {
  * upsample2x(tf.ones([1, 2, 2, 1])); // rows [0.5625, 0.75, 0.75, 0.5625], [0.75, 1, 1, 0.75], …
  */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => upsampleAxis(upsampleAxis(x, 1), 2));
+  return nativeResample(x, true) ?? tf.tidy(() => upsampleAxis(upsampleAxis(x, 1), 2));
 }
 
 /**
@@ -63,5 +71,5 @@ export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
 export function downsample2x(x: tf.Tensor4D): tf.Tensor4D {
   const [, h, w] = x.shape;
   if (h % 2 !== 0 || w % 2 !== 0) throw new Error(`downsample2x needs even height and width, got ${h}×${w}`);
-  return tf.tidy(() => downsampleAxis(downsampleAxis(x, 1), 2));
+  return nativeResample(x, false) ?? tf.tidy(() => downsampleAxis(downsampleAxis(x, 1), 2));
 }

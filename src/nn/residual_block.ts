@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import { activate, equalizedInitializer } from './equalized.js';
+import { biasActivate, equalizedInitializer } from './equalized.js';
 import { downsample2x } from './resample.js';
 
 type Shape = (number | null)[];
@@ -65,8 +65,8 @@ export class ResidualDBlock extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D; // [B, H, W, C_in]
-      const h0 = activate(tf.add(equalizedConv(x, this.conv0.read() as tf.Tensor4D), this.bias0.read()), 'lrelu') as tf.Tensor4D;
-      const h1 = activate(tf.add(equalizedConv(h0, this.conv1.read() as tf.Tensor4D), this.bias1.read()), 'lrelu') as tf.Tensor4D;
+      const h0 = biasActivate(equalizedConv(x, this.conv0.read() as tf.Tensor4D), this.bias0.read(), 'lrelu') as tf.Tensor4D;
+      const h1 = biasActivate(equalizedConv(h0, this.conv1.read() as tf.Tensor4D), this.bias1.read(), 'lrelu') as tf.Tensor4D;
       const main = downsample2x(h1); // [B, H/2, W/2, C_out]
       const skip = equalizedConv(downsample2x(x), this.skip.read() as tf.Tensor4D); // [B, H/2, W/2, C_out]
       return tf.mul(tf.add(main, skip), Math.SQRT1_2);

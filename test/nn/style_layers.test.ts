@@ -7,10 +7,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/nn/second_order_grads.js';
 import { initBackend } from '../../src/backend/index.js';
-import { EqualizedConv2D, EqualizedDense } from '../../src/nn/equalized.js';
+import { BiasActivation, EqualizedConv2D, EqualizedDense, biasActivate } from '../../src/nn/equalized.js';
 import { downsample2x, upsample2x } from '../../src/nn/resample.js';
 import { mappingNetwork } from '../../src/nn/mapping.js';
-import { ModulatedConv2D, ToRGB } from '../../src/nn/modulated_conv.js';
+import { ModulatedConv2D, ToRGB, scaleChannels } from '../../src/nn/modulated_conv.js';
 import { ConstantInput, NoiseInjection } from '../../src/nn/synthesis_inputs.js';
 import { ResidualDBlock } from '../../src/nn/residual_block.js';
 import { backends, close, finiteDifferences, randn, take } from './style_helpers.js';
@@ -306,5 +306,110 @@ for (const backend of backends()) {
     }
     tf.dispose([x, wv, r]);
     layer.dispose();
+  });
+}
+
+for (const backend of backends()) {
+  test(`[${backend}] residual D block and bias+lrelu layers: first and second order (R1 shape) match finite differences`, async () => {
+    await tf.setBackend(backend);
+    const block = new ResidualDBlock({ filters: 4, seed: 6 });
+    const act = new BiasActivation({ activation: 'lrelu' });
+    const x = tf.variable(randn([2, 4, 6, 3], 7), true, `block_x_${backend}`);
+    tf.dispose(block.apply(act.apply(x) as tf.Tensor) as tf.Tensor);
+    randomizeWeights(block, 8, 0.7);
+    randomizeWeights(act, 9, 0.5);
+    const r = randn([2, 2, 3, 4], 10);
+    const loss = (xx: tf.Tensor) => tf.sum(tf.mul(block.apply(act.apply(xx) as tf.Tensor) as tf.Tensor, r)) as tf.Scalar;
+    const objectives: Record<string, () => tf.Scalar> = {
+      loss: () => loss(x),
+      r1: () => tf.sum(tf.square(tf.grad(loss)(x))) as tf.Scalar,
+    };
+    const [k0, b0, , b1] = block.trainableWeights.map((v) => v.read() as tf.Variable);
+    const [bias] = act.trainableWeights.map((v) => v.read() as tf.Variable);
+    for (const [name, f] of Object.entries(objectives)) {
+      const tensors = tf.memory().numTensors;
+      for (const v of [k0, b0, b1, bias, x]) {
+        let g: Float32Array;
+        try {
+          const { value, grads } = tf.variableGrads(f, [v]);
+          g = take(Object.values(grads));
+          value.dispose();
+        } catch (e) { throw new Error(`${name} ${v.name}: ${String(e)}`); }
+        const coords = [0, Math.floor(g.length / 2), g.length - 1];
+        const fd = finiteDifferences(() => take(tf.tidy(f))[0], v, coords, 1e-3);
+        const scale = Math.max(...g.map(Math.abs));
+        coords.forEach((c, i) => assert.ok(Math.abs(g[c] - fd[i]) <= 5e-3 * Math.max(1, scale), `${name} ∂/∂${v.name}[${c}]: ${g[c]} vs finite difference ${fd[i]} (largest entry ${scale})`));
+      }
+      assert.equal(tf.memory().numTensors, tensors, `${name}: no tensors left behind`);
+    }
+    tf.dispose([x, r]);
+    block.dispose();
+    act.dispose();
+  });
+
+  test(`[${backend}] resampling and bias+lrelu: values and gradients equal the composed tfjs ops, wide channels`, async () => {
+    await tf.setBackend(backend);
+    const x = randn([2, 5, 6, 37], 11) as tf.Tensor4D;
+    const bias = randn([37], 12);
+    const dyUp = randn([2, 10, 12, 37], 13);
+    const dyDown = randn([2, 2, 3, 37], 14);
+    const kernels: string[] = [];
+    const profile = await tf.profile(() => {
+      tf.dispose([upsample2x(x), downsample2x(tf.slice(x, [0, 0, 0, 0], [2, 4, 6, 37]))]);
+      tf.dispose(tf.tidy(() => biasActivate(x, bias, 'lrelu')));
+    });
+    kernels.push(...profile.kernelNames);
+    if (backend === 'aten') {
+      for (const k of ['Resample2x', 'BiasAct']) assert.ok(kernels.includes(k), `aten runs ${k} (ran ${kernels.join(', ')})`);
+    }
+    const expectedAct = take(tf.tidy(() => lrelu(tf.add(x, bias))));
+    close(take(biasActivate(x, bias, 'lrelu')), expectedAct, 0, 'bias + lrelu (the same float32 roundings)');
+    // Gradients: adjoints of the linear resampling, ⟨up(x), dy⟩ = ⟨x, up*(dy)⟩, and the masked gain of the activation.
+    const x4 = tf.slice(x, [0, 0, 0, 0], [2, 4, 6, 37]) as tf.Tensor4D;
+    const gUp = take(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsample2x(t as tf.Tensor4D), dyUp)))(x));
+    const gDown = take(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(downsample2x(t as tf.Tensor4D), dyDown)))(x4));
+    const dyUpV = dyUp.dataSync(), dyDownV = dyDown.dataSync();
+    const inner = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i], 0);
+    const probe = randn([2, 5, 6, 37], 15) as tf.Tensor4D;
+    const probe4 = tf.slice(probe, [0, 0, 0, 0], [2, 4, 6, 37]) as tf.Tensor4D;
+    close([inner(gUp, probe.dataSync())], [inner(take(upsample2x(probe)), dyUpV)], 1e-4, '⟨∇up, p⟩ = ⟨up(p), dy⟩');
+    close([inner(gDown, probe4.dataSync())], [inner(take(downsample2x(probe4)), dyDownV)], 1e-4, '⟨∇down, p⟩ = ⟨down(p), dy⟩');
+    const [gx, gb] = tf.grads((t: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(biasActivate(t, b, 'lrelu'), tf.slice(dyUp, [0, 0, 0, 0], [2, 5, 6, 37]))))([x, bias]);
+    const pre = tf.add(x, bias).dataSync(), dyv = tf.slice(dyUp, [0, 0, 0, 0], [2, 5, 6, 37]).dataSync();
+    const expectedGx = Float32Array.from(pre, (v, i) => (v > 0 ? 1 : 0.2) * Math.SQRT2 * dyv[i]);
+    close(take(gx), expectedGx, 1e-6, 'bias + lrelu: ∂/∂x');
+    const expectedGb = new Float64Array(37);
+    expectedGx.forEach((v, i) => { expectedGb[i % 37] += v; });
+    close(take(gb), expectedGb, 1e-4, 'bias + lrelu: ∂/∂bias');
+    tf.dispose([x, x4, bias, dyUp, dyDown, probe, probe4]);
+  });
+}
+
+for (const backend of backends()) {
+  test(`[${backend}] per-sample channel scaling (modulation, demodulation): values and gradients equal a broadcast multiply`, async () => {
+    await tf.setBackend(backend);
+    const x = randn([3, 4, 5, 19], 21) as tf.Tensor4D;
+    const s = randn([3, 19], 22) as tf.Tensor2D;
+    const dy = randn([3, 4, 5, 19], 23);
+    const direct = (t: tf.Tensor, u: tf.Tensor) => tf.mul(t, tf.reshape(u, [3, 1, 1, 19]));
+    const profile = await tf.profile(() => tf.dispose(scaleChannels(x, s)));
+    if (backend === 'aten') assert.ok(profile.kernelNames.includes('ChannelScale'), `aten runs ChannelScale (ran ${profile.kernelNames.join(', ')})`);
+    close(take(scaleChannels(x, s)), take(direct(x, s)), 0, 'x·s (the same float32 product)');
+    const f = (t: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(scaleChannels(t as tf.Tensor4D, u as tf.Tensor2D), dy));
+    const g = (t: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(direct(t, u), dy));
+    const [gx, gs] = tf.grads(f)([x, s]);
+    const [ex, es] = tf.grads(g)([x, s]);
+    close(take(gx), take(ex), 0, '∂/∂x');
+    close(take(gs), take(es), 1e-5, '∂/∂s');
+    // Second order, as R1 and path-length regularisation need it: ‖∂f/∂s‖² differentiated for x, ‖∂f/∂x‖² for s.
+    const h = (fn: typeof f) => [
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.grad((v: tf.Tensor) => fn(t, v))(s))))(x),
+      tf.grad((u: tf.Tensor) => tf.sum(tf.square(tf.grad((v: tf.Tensor) => fn(v, u))(x))))(s),
+    ];
+    const [hx, hs] = h(f);
+    const [kx, ks] = h(g);
+    close(take(hx), take(kx), 1e-5, 'second order ∂/∂x');
+    close(take(hs), take(ks), 1e-5, 'second order ∂/∂s');
+    tf.dispose([x, s, dy]);
   });
 }

@@ -14,6 +14,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports);
   registerDistributed(env, exports);
   registerRnn(env, exports);
+  registerStyleOps(env, exports);
   return exports;
 }
 }  // namespace aten_backend

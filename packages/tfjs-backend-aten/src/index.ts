@@ -13,6 +13,7 @@ import { poolResizeKernels } from './kernels/pool_resize.js';
 import { reduceNormKernels } from './kernels/reduce_norm.js';
 import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape_ops.js';
+import { registerStyleGradients, styleKernels } from './kernels/style_ops.js';
 import { AtenNative, loadNative, nativeLoadError } from './native.js';
 import { gradientKernels, registerFusedGradients } from './gradients.js';
 
@@ -40,7 +41,7 @@ function allKernels(native: AtenNative): KernelConfig[] {
   return [
     ...elementwiseKernels(native), ...matmulKernels(native), ...convKernels(native), ...poolResizeKernels(native),
     ...reduceNormKernels(native), ...shapeKernels(native), ...indexKernels(native), ...gradientKernels(native),
-    ...rnnKernels(native),
+    ...rnnKernels(native), ...styleKernels(native),
   ];
 }
 
@@ -61,6 +62,7 @@ export function registerAtenBackend(priority = 3): boolean {
   nativeKernelNames = kernels.map((k) => k.kernelName).sort();
   registerFallbacks(() => backendInstance!);
   registerFusedGradients();
+  registerStyleGradients();
   registerBackend(BACKEND_NAME, () => backendInstance!, priority);
   registered = true;
   return true;

@@ -57,6 +57,16 @@ export interface AtenNative {
   cumulative(x: Handle, axis: number, exclusive: boolean, reverse: boolean, product: boolean): Handle;
   instanceNorm(x: Handle, epsilon: number): Handle[];
   instanceNormGrad(dy: Handle, y: Handle, rstd: Handle): Handle;
+  /** gain · the [1, 3, 3, 1] 2× up- (up) or downsampling of x [B, H, W, C] (native/style_ops.cc). */
+  resample2x(x: Handle, up: boolean, gain: number): Handle;
+  /** gain · leakyRelu(x + bias, alpha), bias [C] along x's last axis. */
+  biasAct(x: Handle, bias: Handle, alpha: number, gain: number): Handle;
+  /** BiasAct's gradient for x. */
+  biasActGrad(dy: Handle, x: Handle, bias: Handle, alpha: number, gain: number): Handle;
+  /** x [B, H, W, C] · s [B, C]. */
+  channelScale(x: Handle, s: Handle): Handle;
+  /** Σ_{H, W} a·b → [B, C]. */
+  channelDot(a: Handle, b: Handle): Handle;
   /** [y, gates, tanhC, c] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
   lstmSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
     generic: boolean): Handle[];
