@@ -57,6 +57,11 @@ export interface AtenNative {
   cumulative(x: Handle, axis: number, exclusive: boolean, reverse: boolean, product: boolean): Handle;
   instanceNorm(x: Handle, epsilon: number): Handle[];
   instanceNormGrad(dy: Handle, y: Handle, rstd: Handle): Handle;
+  /** [y, mean, variance]: batch norm with the batch's own statistics over every axis but the last. */
+  batchNormTraining(x: Handle, scale: Handle, offset: Handle, epsilon: number): Handle[];
+  /** [dx, dScale, dOffset] of batchNormTraining, given the gradients reaching y, mean (0: none) and variance (0: none). */
+  batchNormTrainingGrad(dy: Handle, x: Handle, mean: Handle, variance: Handle, scale: Handle, dMean: Handle, dVariance: Handle,
+    epsilon: number): Handle[];
   /** [y, gates, tanhC, c] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
   lstmSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
     generic: boolean): Handle[];
