@@ -363,6 +363,51 @@ ATEN_BINDING(BatchNormTrainingGrad, "BatchNormTrainingGrad") {
   return returnTensors(info.Env(), {dx.view(x.sizes()), k * s2, s1});
 }
 
+// ---- A per-sample, per-channel affine map y = γ[b, c]·x + β[b, c] (DF-GAN's text fusion) ----
+// Composed of tfjs ops it is a Mul and an Add forward and a Mul, a Mul + Sum and a Sum backward, each a pass over
+// the activation; here one pass each way.
+ATEN_BINDING(ChannelAffine, "ChannelAffine") {
+  const at::Tensor &x = argTensor(info, 0), &gamma = argTensor(info, 1), &beta = argTensor(info, 2);
+  TORCH_CHECK(x.dim() == 4 && gamma.dim() == 2 && gamma.size(0) == x.size(0) && gamma.size(1) == x.size(3) && beta.sizes() == gamma.sizes(),
+              "x must be [B, H, W, C] and gamma, beta [B, C], got ", x.sizes(), ", ", gamma.sizes(), ", ", beta.sizes());
+  const std::vector<int64_t> perImage = {x.size(0), 1, 1, x.size(3)};
+  return returnTensor(info.Env(), at::addcmul(beta.reshape(perImage), x, gamma.reshape(perImage)));
+}
+
+// channelAffineGrad(dy, x, gamma) -> [dx, dGamma, dBeta]: dx = dy·γ, dγ = Σ_hw dy·x, dβ = Σ_hw dy.
+ATEN_BINDING(ChannelAffineGrad, "ChannelAffineGrad") {
+  const at::Tensor &dyIn = argTensor(info, 0), &xIn = argTensor(info, 1), &gammaIn = argTensor(info, 2);
+  TORCH_CHECK(dyIn.sizes() == xIn.sizes() && xIn.dim() == 4 && gammaIn.dim() == 2, "dy and x must be one [B, H, W, C], gamma [B, C]");
+  const int64_t B = xIn.size(0), HW = xIn.size(1) * xIn.size(2), C = xIn.size(3);
+  if (!(xIn.is_cpu() && xIn.scalar_type() == at::kFloat && dyIn.scalar_type() == at::kFloat && gammaIn.scalar_type() == at::kFloat)) {
+    const at::Tensor g = gammaIn.reshape({B, 1, 1, C});
+    return returnTensors(info.Env(), {dyIn * g, (dyIn * xIn).sum({1, 2}), dyIn.sum({1, 2})});
+  }
+  const at::Tensor dy = dyIn.contiguous(), x = xIn.contiguous(), gamma = gammaIn.contiguous();
+  at::Tensor dx = at::empty_like(x), dGamma = at::empty({B, C}, x.options()), dBeta = at::empty({B, C}, x.options());
+  const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>(), *gp = gamma.data_ptr<float>();
+  float *dxp = dx.data_ptr<float>(), *dgp = dGamma.data_ptr<float>(), *dbp = dBeta.data_ptr<float>();
+  forChannelBlocks(B, HW, C, [&](int64_t b, int64_t c0, int64_t c1) {
+    const int64_t n = c1 - c0, offset = b * HW * C + c0;
+    std::vector<double> sg(n, 0.0), sb(n, 0.0);
+    const float* g = gp + b * C + c0;
+    for (int64_t p = 0; p < HW; ++p) {
+      const float *drow = dyp + offset + p * C, *row = xp + offset + p * C;
+      float* out = dxp + offset + p * C;
+      for (int64_t k = 0; k < n; ++k) {
+        out[k] = drow[k] * g[k];
+        sg[k] += drow[k] * row[k];
+        sb[k] += drow[k];
+      }
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      dgp[b * C + c0 + k] = static_cast<float>(sg[k]);
+      dbp[b * C + c0 + k] = static_cast<float>(sb[k]);
+    }
+  });
+  return returnTensors(info.Env(), {dx, dGamma, dBeta});
+}
+
 // cumulative(x, axis, exclusive, reverse, isProduct)
 ATEN_BINDING(Cumulative, "Cumsum") {
   at::Tensor x = argTensor(info, 0);
@@ -395,6 +440,8 @@ void registerReduceNorm(Napi::Env env, Napi::Object exports) {
   exports.Set("instanceNormGrad", Napi::Function::New(env, InstanceNormGrad));
   exports.Set("batchNormTraining", Napi::Function::New(env, BatchNormTraining));
   exports.Set("batchNormTrainingGrad", Napi::Function::New(env, BatchNormTrainingGrad));
+  exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
+  exports.Set("channelAffineGrad", Napi::Function::New(env, ChannelAffineGrad));
 }
 
 }  // namespace aten_backend

@@ -18,6 +18,8 @@
 // - BatchNormTraining (aten's own batch norm with the batch's statistics, which ganforge's BatchNormalization runs in
 //   training): dx, dscale and doffset in one native call, or the same closed form composed of tfjs ops where it must
 //   be differentiable (a gradient penalty through a batch-normed D).
+// - ChannelAffine (aten's γ[b, c]·x + β[b, c], which ganforge's ChannelAffine runs): dx, dγ and dβ in one native pass,
+//   or tfjs ops where the gradient must be differentiable.
 // - LstmSequence (aten's own masked LSTM, which ganforge's FusedLSTM runs where it exists): backpropagation through
 //   time in one native call for all four inputs. First order only: a gradient of it (a penalty differentiated
 //   through the text encoder) throws and names the kernel.
@@ -26,7 +28,9 @@ import {
   add, broadcastTo, cast, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
   NamedAttrMap, registerGradient, reshape, rsqrt, sub, sum, Tensor, Tensor4D, transpose, util, zerosLike,
 } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, INSTANCE_NORM, INSTANCE_NORM_GRAD } from './kernels/reduce_norm.js';
+import {
+  BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_AFFINE, CHANNEL_AFFINE_GRAD, INSTANCE_NORM, INSTANCE_NORM_GRAD,
+} from './kernels/reduce_norm.js';
 import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
 import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
@@ -125,6 +129,22 @@ export function registerFusedGradients(): void {
       const [dx, dScale, dOffset] = engine().runKernel(BATCH_NORM_TRAINING_GRAD,
         { dy, x, mean: batchMean, variance, scale, dMean, dVariance }, { epsilon }) as Tensor[];
       return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+    },
+  });
+  registerGradient({
+    kernelName: CHANNEL_AFFINE,
+    inputsToSave: ['x', 'gamma'],
+    gradFunc: (dy, [x, gamma]) => {
+      if (engine().isTapeOn()) {
+        const [b, c] = gamma.shape;
+        return {
+          x: () => mul(dy as Tensor, reshape(gamma, [b, 1, 1, c])),
+          gamma: () => sum(mul(dy as Tensor, x), [1, 2]),
+          beta: () => sum(dy as Tensor, [1, 2]),
+        };
+      }
+      const [dx, dGamma, dBeta] = engine().runKernel(CHANNEL_AFFINE_GRAD, { dy: dy as Tensor, x, gamma }) as Tensor[];
+      return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
     },
   });
   registerGradient({

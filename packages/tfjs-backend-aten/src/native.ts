@@ -62,6 +62,10 @@ export interface AtenNative {
   /** [dx, dScale, dOffset] of batchNormTraining, given the gradients reaching y, mean (0: none) and variance (0: none). */
   batchNormTrainingGrad(dy: Handle, x: Handle, mean: Handle, variance: Handle, scale: Handle, dMean: Handle, dVariance: Handle,
     epsilon: number): Handle[];
+  /** y = γ[b, c]·x + β[b, c] for x [B, H, W, C], γ and β [B, C]. */
+  channelAffine(x: Handle, gamma: Handle, beta: Handle): Handle;
+  /** [dx, dGamma, dBeta] of channelAffine. */
+  channelAffineGrad(dy: Handle, x: Handle, gamma: Handle): Handle[];
   /** [y, gates, tanhC, c] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
   lstmSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
     generic: boolean): Handle[];

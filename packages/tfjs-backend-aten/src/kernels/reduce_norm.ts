@@ -1,4 +1,4 @@
-// Reductions, Softmax/LogSoftmax, FusedBatchNorm, InstanceNorm and BatchNormTraining (+ grads), Cumsum/Cumprod.
+// Reductions, Softmax/LogSoftmax, FusedBatchNorm, InstanceNorm, BatchNormTraining and ChannelAffine (+ grads), Cumsum/Cumprod.
 import { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { AtenBackend } from '../backend.js';
 import { AtenNative, dtypeCode } from '../native.js';
@@ -18,6 +18,8 @@ export const INSTANCE_NORM = 'InstanceNorm';
 export const INSTANCE_NORM_GRAD = 'InstanceNormGrad';
 export const BATCH_NORM_TRAINING = 'BatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
+export const CHANNEL_AFFINE = 'ChannelAffine';
+export const CHANNEL_AFFINE_GRAD = 'ChannelAffineGrad';
 
 export function reduceNormKernels(native: AtenNative): KernelConfig[] {
   const reductions = native.reduceOps.map((op, index) =>
@@ -50,6 +52,10 @@ export function reduceNormKernels(native: AtenNative): KernelConfig[] {
     atenKernel(BATCH_NORM_TRAINING_GRAD, (b, { dy, x, mean, variance, scale, dMean, dVariance }, { epsilon }) =>
       b.outputs(native.batchNormTrainingGrad(b.handle(dy), b.handle(x), b.handle(mean), b.handle(variance), scale ? b.handle(scale) : 0,
         dMean ? b.handle(dMean) : 0, dVariance ? b.handle(dVariance) : 0, epsilon as number))),
+    // Per-sample, per-channel affine map for ganforge's ChannelAffine (DF-GAN's fusion): x [B, H, W, C], gamma and beta
+    // [B, C]; y = gamma·x + beta.
+    atenKernel(CHANNEL_AFFINE, (b, { x, gamma, beta }) => b.output(native.channelAffine(b.handle(x), b.handle(gamma), b.handle(beta)))),
+    atenKernel(CHANNEL_AFFINE_GRAD, (b, { dy, x, gamma }) => b.outputs(native.channelAffineGrad(b.handle(dy), b.handle(x), b.handle(gamma)))),
     atenKernel('Cumsum', cumulative(false)),
     atenKernel('Cumprod', cumulative(true)),
   ];
