@@ -389,13 +389,14 @@ ATEN_BINDING(ChannelAffineGrad, "ChannelAffineGrad") {
   float *dxp = dx.data_ptr<float>(), *dgp = dGamma.data_ptr<float>(), *dbp = dBeta.data_ptr<float>();
   forChannelBlocks(B, HW, C, [&](int64_t b, int64_t c0, int64_t c1) {
     const int64_t n = c1 - c0, offset = b * HW * C + c0;
-    std::vector<double> sg(n, 0.0), sb(n, 0.0);
-    const float* g = gp + b * C + c0;
+    std::vector<double> sgv(n, 0.0), sbv(n, 0.0);
+    double *__restrict sg = sgv.data(), *__restrict sb = sbv.data();
+    const float* __restrict g = gp + b * C + c0;
     for (int64_t p = 0; p < HW; ++p) {
-      const float *drow = dyp + offset + p * C, *row = xp + offset + p * C;
-      float* out = dxp + offset + p * C;
+      const float *__restrict drow = dyp + offset + p * C, *__restrict row = xp + offset + p * C;
+      float* __restrict out = dxp + offset + p * C;
+      for (int64_t k = 0; k < n; ++k) out[k] = drow[k] * g[k];
       for (int64_t k = 0; k < n; ++k) {
-        out[k] = drow[k] * g[k];
         sg[k] += drow[k] * row[k];
         sb[k] += drow[k];
       }
