@@ -103,7 +103,7 @@ export async function profileKernels(state: StepState): Promise<{ wall: number; 
  * Per-kernel time of one step after max(1, warmup) untimed ones: the totals by kernel and the top `top`
  * kernel/shape pairs, where a slow step spends its time. Frees the state.
  */
-export async function profileStep(state: StepState, label: string, warmup: number, top = 25, log = console.log): Promise<void> {
+export async function profileStep(state: StepState, label: string, warmup: number, top = Number(process.env.PROFILE_TOP ?? 25), log = console.log): Promise<void> {
   for (let i = 0; i < Math.max(1, warmup); i++) runStep(state);
   const p = await profileKernels(state);
   log(`${label}: ${p.count} kernels, ${p.total.toFixed(0)} ms in kernels of ${p.wall.toFixed(0)} ms (profiled)`);

@@ -21,9 +21,9 @@
       "<!@(node scripts/libtorch-paths.mjs include)"
     ],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/libtorch-paths.mjs defines)"],
-    "libraries": ["<!@(node scripts/libtorch-paths.mjs ldflags)", "<!@(node scripts/libtorch-paths.mjs libs)"],
+    "libraries": ["<!@(node scripts/libtorch-paths.mjs ldflags)", "<!@(node scripts/libtorch-paths.mjs libs)", "-fopenmp"],
     "cflags!": ["-fno-exceptions", "-O3"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20", "-O3"],
-    "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter", "-Wno-deprecated-declarations"]
+    "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "-fopenmp"]
   }]
 }

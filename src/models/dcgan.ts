@@ -5,6 +5,7 @@ import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { minibatchLayers } from '../nn/minibatch.js';
 import type { Rng } from '../util/rng.js';
+import { batchNormalization } from '../nn/batch_norm.js';
 
 /**
  * DCGAN (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning with Deep Convolutional
@@ -67,12 +68,12 @@ export function buildGenerator(latentDim: number, base: number, n: number, chann
   const bnInit = () => ({ momentum: 0.9, epsilon: 1e-5 });
   const g = tfl.sequential({ name: 'generator' });
   g.add(tfl.layers.dense({ inputShape: [latentDim], units: base * base * widthAt(n - 1), kernelInitializer: init.normal(0.02) }));
-  g.add(tfl.layers.batchNormalization(bnInit()));
+  g.add(batchNormalization(bnInit()));
   g.add(tfl.layers.reLU());
   g.add(tfl.layers.reshape({ targetShape: [base, base, widthAt(n - 1)] })); // [B, base, base, C]
   for (let level = n - 2; level >= 0; level--) {
     g.add(tfl.layers.conv2dTranspose({ filters: widthAt(level), kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init.normal(0.02) }));
-    g.add(tfl.layers.batchNormalization(bnInit()));
+    g.add(batchNormalization(bnInit()));
     g.add(tfl.layers.reLU());
   }
   g.add(tfl.layers.conv2dTranspose({ filters: channels, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init.normal(0.02) }));
@@ -92,7 +93,7 @@ function buildDiscriminator(
       filters: widthAt(level), kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init.normal(0.02),
     }));
     // DCGAN: no batch norm on D's input layer.
-    if (level > 0) d.add(tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }));
+    if (level > 0) d.add(batchNormalization({ momentum: 0.9, epsilon: 1e-5 }));
     d.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
   }
   d.add(tfl.layers.flatten()); // [B, base·base·C]

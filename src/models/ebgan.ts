@@ -9,6 +9,7 @@ import { honourList, HONOURS } from '../gan/settings.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { buildGenerator, dcganShapeProblem, upsamplings } from './dcgan.js';
+import { batchNormalization } from '../nn/batch_norm.js';
 
 /** EBGAN's own settings. */
 export interface EbganSettings {
@@ -150,7 +151,7 @@ function convAutoencoder(data: DatasetInfo, n: number, widthAt: (l: number) => n
   const x = tfl.input({ shape: data.shape });
   const conv = (filters: number, transpose: boolean) =>
     (transpose ? tfl.layers.conv2dTranspose : tfl.layers.conv2d)({ filters, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init.normal(0.02) });
-  const bn = () => tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+  const bn = () => batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
   let h = x as tfl.SymbolicTensor;
   for (let level = 0; level < n; level++) {
     h = conv(widthAt(level), false).apply(h) as tfl.SymbolicTensor;

@@ -12,6 +12,7 @@ import { dcgan } from './dcgan.js';
 import { vanilla } from './vanilla.js';
 import { dOptimizer } from '../gan/optimizers.js';
 import { discriminatorOf } from '../gan/family.js';
+import { batchNormalization } from '../nn/batch_norm.js';
 
 /**
  * InfoGAN (Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel 2016, "InfoGAN: Interpretable Representation
@@ -93,7 +94,7 @@ export const infogan: GanFamily = {
     const features = chain(dBody, x);
     const source = tfl.layers.dense({ units: 1, kernelInitializer: headInit(data, init), name: 'source' }).apply(features) as tfl.SymbolicTensor;
     let q = tfl.layers.dense({ units: data.kind === 'image' ? 128 : config.hidden, kernelInitializer: headInit(data, init), name: 'q_hidden' }).apply(features) as tfl.SymbolicTensor;
-    if (data.kind === 'image') q = tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(q) as tfl.SymbolicTensor;
+    if (data.kind === 'image') q = batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(q) as tfl.SymbolicTensor;
     q = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(q) as tfl.SymbolicTensor;
     q = tfl.layers.dense({ units: CODE_WIDTH, kernelInitializer: headInit(data, init), name: 'q_codes' }).apply(q) as tfl.SymbolicTensor;
     const out = tfl.layers.concatenate().apply([source, q]) as tfl.SymbolicTensor; // [B, 1 + K + C]

@@ -10,6 +10,7 @@ import { SeededInit } from '../nn/init.js';
 import { caKlDivergence } from '../nn/conditioning_augmentation.js';
 import { Reparameterize } from '../nn/text_fusion.js';
 import { ENCODER } from './bigan.js';
+import { batchNormalization } from '../nn/batch_norm.js';
 
 /** vaegan's own settings (flags --gamma, --feature-layer). */
 export interface VaeGanSettings {
@@ -120,7 +121,7 @@ function upsamplings(side: number): { base: number; n: number } | null {
   return base <= 8 && n >= 1 && n <= 3 ? { base, n } : null;
 }
 
-const bn = () => tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+const bn = () => batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
 
 /** x [B, H, W, C] → [μ, log σ²], each [B, latentDim]. `ganforge encode` takes the first output, the mean. */
 function buildEncoder(data: DatasetInfo, config: RunConfig, init: SeededInit): tfl.LayersModel {

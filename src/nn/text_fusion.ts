@@ -5,6 +5,10 @@ import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
 
 type Shape = (number | null)[];
 
+/** Kernel name of the fused map a backend may register (tfjs-backend-aten does, with its gradient): inputs x
+ *  [B, H, W, C], gamma and beta [B, C]; output γ·x + β. One pass each way instead of five. */
+export const CHANNEL_AFFINE_KERNEL = 'ChannelAffine';
+
 /**
  * A per-channel affine map whose scale and shift are inputs: [x [B, H, W, C], γ [B, C], β [B, C]] → γ·x + β,
  * γ and β broadcast over the positions. The fusion step of DF-GAN's DFBlock (Tao et al. 2022, §3.3), where γ
@@ -27,6 +31,9 @@ export class ChannelAffine extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const [x, gamma, beta] = inputs as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D];
+      if (x.dtype === 'float32' && tf.getKernel(CHANNEL_AFFINE_KERNEL, tf.getBackend()) !== undefined) {
+        return tf.engine().runKernel(CHANNEL_AFFINE_KERNEL, { x, gamma, beta }) as tf.Tensor;
+      }
       const [b, c] = gamma.shape;
       return tf.add(tf.mul(x, tf.reshape(gamma, [b, 1, 1, c])), tf.reshape(beta, [b, 1, 1, c]));
     });

@@ -97,9 +97,17 @@ bool gemmPath(int64_t outPixels, const ConvGeometry& g, int64_t maxPixels) {
   return outPixels <= maxPixels && g.dilation[0] == 1 && g.dilation[1] == 1;
 }
 
+// A kernel that covers the whole unpadded image (a discriminator's last, "valid" conv to a 1×1 logit map): each
+// image is its only patch, already in [kh, kw, C] order, so patches and their fold are reshapes. The general fold
+// (col2im, then a permuted copy back to NHWC) took ~2 ms for a [16, 4, 4, 256] input here, for no arithmetic.
+bool wholeImagePatch(const std::vector<int64_t>& nhwc, const ConvGeometry& g, int64_t kh, int64_t kw) {
+  return nhwc[1] == kh && nhwc[2] == kw && g.top == 0 && g.bottom == 0 && g.left == 0 && g.right == 0;
+}
+
 // Patches of an NHWC input as rows: [B·Ho·Wo, kh·kw·C], columns in the order of a flattened tfjs filter
 // [kh, kw, C, O], so a filter viewed as [kh·kw·C, O] multiplies it directly. Device-agnostic (views + one copy).
 at::Tensor patchRows(const at::Tensor& x, const ConvGeometry& g, int64_t kh, int64_t kw) {
+  if (wholeImagePatch(x.sizes().vec(), g, kh, kw)) return x.reshape({x.size(0), -1});
   at::Tensor padded = at::constant_pad_nd(x, {0, 0, g.left, g.right, g.top, g.bottom});
   at::Tensor u = padded.unfold(1, kh, g.stride[0]).unfold(2, kw, g.stride[1]);  // [B, Ho, Wo, C, kh, kw]
   return u.permute({0, 1, 2, 4, 5, 3}).reshape({-1, kh * kw * x.size(3)});
@@ -109,6 +117,7 @@ at::Tensor patchRows(const at::Tensor& x, const ConvGeometry& g, int64_t kh, int
 // col2im (NCHW, symmetric padding), computed on the padded size and cropped for tfjs's asymmetric padding.
 at::Tensor foldRows(const at::Tensor& rows, const std::vector<int64_t>& inShape, const ConvGeometry& g, int64_t kh,
                     int64_t kw, int64_t ho, int64_t wo) {
+  if (wholeImagePatch(inShape, g, kh, kw)) return rows.reshape({inShape[0], inShape[1], inShape[2], inShape[3]});
   const int64_t b = inShape[0], c = inShape[3];
   const int64_t hp = inShape[1] + g.top + g.bottom, wp = inShape[2] + g.left + g.right;
   at::Tensor cols = rows.view({b, ho * wo, kh, kw, c}).permute({0, 4, 2, 3, 1}).reshape({b, c * kh * kw, ho * wo});

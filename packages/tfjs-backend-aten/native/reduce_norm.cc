@@ -211,6 +211,204 @@ ATEN_BINDING(InstanceNormGrad, "InstanceNormGrad") {
   return returnTensor(info.Env(), at::addcmul(at::addcmul(b, y, a), dy, rstd));
 }
 
+// ---- Batch norm in training: the batch's own per-channel statistics, forward and backward in one call each ----
+// tfjs-layers trains BatchNormalization as moments (Mean, Sub, Square, Mean) then FusedBatchNorm, and its gradient
+// is five FusedBatchNorm input gradients plus the moments' own (two Tiles, two Muls, a Sum, two Adds): about twenty
+// kernels and a dozen passes over the activation per layer and step. These do it in three passes forward and two
+// backward, on contiguous float32 [rows, C] (channels last); rows are split by channel blocks, so each channel's
+// sums run in one fixed order (deterministic across thread counts), accumulated in double.
+template <typename Body>
+static void forBatchNormChannels(int64_t rows, int64_t channels, const Body& body) {
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, rows));
+  at::parallel_for(0, channels, grain, [&](int64_t c0, int64_t c1) { body(c0, c1); });
+}
+
+// y = (x − μ)·k·γ + β, k = 1/sqrt(σ² + ε); μ, σ² (biased, centred) over every axis but the last.
+static void batchNormTrainingFloat(const at::Tensor& x, const float* gamma, const float* beta, double epsilon, at::Tensor& y,
+                            at::Tensor& meanOut, at::Tensor& varianceOut) {
+  const int64_t C = x.size(-1), R = x.numel() / C;
+  y = at::empty_like(x);
+  meanOut = at::empty({C}, x.options());
+  varianceOut = at::empty({C}, x.options());
+  const float* xp = x.data_ptr<float>();
+  float *yp = y.data_ptr<float>(), *mp = meanOut.data_ptr<float>(), *vp = varianceOut.data_ptr<float>();
+  forBatchNormChannels(R, C, [&](int64_t c0, int64_t c1) {
+    const int64_t n = c1 - c0;
+    std::vector<double> sum(n, 0.0), sq(n, 0.0);
+    std::vector<float> mean(n), scale(n), shift(n);
+    for (int64_t p = 0; p < R; ++p) {
+      const float* row = xp + p * C + c0;
+      for (int64_t k = 0; k < n; ++k) sum[k] += row[k];
+    }
+    for (int64_t k = 0; k < n; ++k) mean[k] = static_cast<float>(sum[k] / R);
+    for (int64_t p = 0; p < R; ++p) {
+      const float* row = xp + p * C + c0;
+      for (int64_t k = 0; k < n; ++k) {
+        const float d = row[k] - mean[k];
+        sq[k] += d * d;
+      }
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      const float variance = static_cast<float>(sq[k] / R);
+      const float kk = static_cast<float>(1.0 / std::sqrt(static_cast<double>(variance) + epsilon));
+      scale[k] = gamma ? kk * gamma[c0 + k] : kk;
+      shift[k] = beta ? beta[c0 + k] : 0.0f;
+      mp[c0 + k] = mean[k];
+      vp[c0 + k] = variance;
+    }
+    for (int64_t p = 0; p < R; ++p) {
+      const float* row = xp + p * C + c0;
+      float* out = yp + p * C + c0;
+      for (int64_t k = 0; k < n; ++k) out[k] = (row[k] - mean[k]) * scale[k] + shift[k];
+    }
+  });
+}
+
+// With S₁ = Σdy, S₂ = Σdy·(x − μ), k = 1/sqrt(σ² + ε) and N rows:
+//   dβ = S₁,  dγ = k·S₂,  dx = dy·γk + (x − μ)·a + b,  a = −γk³·S₂/N + 2·dσ²/N,  b = −γk·S₁/N + dμ/N
+// (dμ, dσ² the gradients reaching the returned statistics, zero when only y is used).
+static void batchNormTrainingGradFloat(const at::Tensor& dy, const at::Tensor& x, const float* mean, const float* variance,
+                                const float* gamma, const float* dMean, const float* dVariance, double epsilon,
+                                at::Tensor& dx, at::Tensor& dGamma, at::Tensor& dBeta) {
+  const int64_t C = x.size(-1), R = x.numel() / C;
+  dx = at::empty_like(x);
+  dGamma = at::empty({C}, x.options());
+  dBeta = at::empty({C}, x.options());
+  const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>();
+  float *dxp = dx.data_ptr<float>(), *dgp = dGamma.data_ptr<float>(), *dbp = dBeta.data_ptr<float>();
+  forBatchNormChannels(R, C, [&](int64_t c0, int64_t c1) {
+    const int64_t n = c1 - c0;
+    std::vector<double> s1(n, 0.0), s2(n, 0.0);
+    std::vector<float> mu(n), g(n), a(n), b(n);
+    for (int64_t k = 0; k < n; ++k) mu[k] = mean[c0 + k];
+    for (int64_t p = 0; p < R; ++p) {
+      const float *drow = dyp + p * C + c0, *row = xp + p * C + c0;
+      for (int64_t k = 0; k < n; ++k) {
+        s1[k] += drow[k];
+        s2[k] += drow[k] * (row[k] - mu[k]);
+      }
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t c = c0 + k;
+      const double kk = 1.0 / std::sqrt(static_cast<double>(variance[c]) + epsilon);
+      const double gk = gamma ? gamma[c] * kk : kk;
+      g[k] = static_cast<float>(gk);
+      a[k] = static_cast<float>(-gk * kk * kk * s2[k] / R + (dVariance ? 2.0 * dVariance[c] / R : 0.0));
+      b[k] = static_cast<float>(-gk * s1[k] / R + (dMean ? dMean[c] / static_cast<double>(R) : 0.0));
+      dgp[c] = static_cast<float>(kk * s2[k]);
+      dbp[c] = static_cast<float>(s1[k]);
+    }
+    for (int64_t p = 0; p < R; ++p) {
+      const float *drow = dyp + p * C + c0, *row = xp + p * C + c0;
+      float* out = dxp + p * C + c0;
+      for (int64_t k = 0; k < n; ++k) out[k] = drow[k] * g[k] + (row[k] - mu[k]) * a[k] + b[k];
+    }
+  });
+}
+
+static bool hostFloat(const at::Tensor* t) { return t == nullptr || (t->is_cpu() && t->scalar_type() == at::kFloat); }
+static const float* floatsOrNull(const at::Tensor* t, at::Tensor& keep) {
+  if (t == nullptr) return nullptr;
+  keep = t->contiguous();
+  return keep.data_ptr<float>();
+}
+
+// batchNormTraining(x, scale|0, offset|0, epsilon) -> [y, mean, variance] over every axis but the last.
+ATEN_BINDING(BatchNormTraining, "BatchNormTraining") {
+  const at::Tensor& x = argTensor(info, 0);
+  const at::Tensor *scale = argOptionalTensor(info, 1), *offset = argOptionalTensor(info, 2);
+  const double epsilon = argDouble(info, 3);
+  TORCH_CHECK(x.dim() >= 2, "x must have a batch axis and a channel axis, got ", x.sizes());
+  const int64_t C = x.size(-1);
+  for (const at::Tensor* t : {scale, offset})
+    TORCH_CHECK(t == nullptr || (t->dim() == 1 && t->size(0) == C), "scale/offset must be [", C, "], got ", t->sizes());
+  if (x.is_cpu() && x.scalar_type() == at::kFloat && hostFloat(scale) && hostFloat(offset)) {
+    at::Tensor y, mean, variance, keepScale, keepOffset;
+    batchNormTrainingFloat(x.contiguous(), floatsOrNull(scale, keepScale), floatsOrNull(offset, keepOffset), epsilon, y, mean, variance);
+    return returnTensors(info.Env(), {y, mean, variance});
+  }
+  const at::Tensor x2 = x.reshape({-1, C});
+  const at::Tensor mean = x2.mean(0), centred = x2 - mean, variance = centred.square().mean(0);
+  at::Tensor k = at::rsqrt(variance + epsilon);
+  if (scale) k = k * *scale;
+  at::Tensor y = centred * k;
+  if (offset) y = y + *offset;
+  return returnTensors(info.Env(), {y.view(x.sizes()), mean, variance});
+}
+
+// batchNormTrainingGrad(dy, x, mean, variance, scale|0, dMean|0, dVariance|0, epsilon) -> [dx, dScale, dOffset].
+ATEN_BINDING(BatchNormTrainingGrad, "BatchNormTrainingGrad") {
+  const at::Tensor &dy = argTensor(info, 0), &x = argTensor(info, 1), &mean = argTensor(info, 2), &variance = argTensor(info, 3);
+  const at::Tensor *scale = argOptionalTensor(info, 4), *dMean = argOptionalTensor(info, 5), *dVariance = argOptionalTensor(info, 6);
+  const double epsilon = argDouble(info, 7);
+  const int64_t C = x.size(-1);
+  TORCH_CHECK(dy.sizes() == x.sizes(), "dy and x must have one shape, got ", dy.sizes(), " and ", x.sizes());
+  for (const at::Tensor* t : {&mean, &variance, scale, dMean, dVariance})
+    TORCH_CHECK(t == nullptr || (t->dim() == 1 && t->size(0) == C), "per-channel inputs must be [", C, "], got ", t->sizes());
+  if (x.is_cpu() && x.scalar_type() == at::kFloat && dy.scalar_type() == at::kFloat && hostFloat(&mean) && hostFloat(&variance) &&
+      hostFloat(scale) && hostFloat(dMean) && hostFloat(dVariance)) {
+    at::Tensor dx, dGamma, dBeta, k1, k2, k3, k4, k5;
+    batchNormTrainingGradFloat(dy.contiguous(), x.contiguous(), floatsOrNull(&mean, k1), floatsOrNull(&variance, k2),
+                               floatsOrNull(scale, k3), floatsOrNull(dMean, k4), floatsOrNull(dVariance, k5), epsilon, dx, dGamma, dBeta);
+    return returnTensors(info.Env(), {dx, dGamma, dBeta});
+  }
+  const at::Tensor x2 = x.reshape({-1, C}), dy2 = dy.reshape({-1, C}), centred = x2 - mean;
+  const double rows = static_cast<double>(x2.size(0));
+  const at::Tensor k = at::rsqrt(variance + epsilon), gk = scale ? k * *scale : k;
+  const at::Tensor s1 = dy2.sum(0), s2 = (dy2 * centred).sum(0);
+  at::Tensor a = -gk * k * k * s2 / rows, b = -gk * s1 / rows;
+  if (dVariance) a = a + *dVariance * (2.0 / rows);
+  if (dMean) b = b + *dMean / rows;
+  const at::Tensor dx = dy2 * gk + centred * a + b;
+  return returnTensors(info.Env(), {dx.view(x.sizes()), k * s2, s1});
+}
+
+// ---- A per-sample, per-channel affine map y = γ[b, c]·x + β[b, c] (DF-GAN's text fusion) ----
+// Composed of tfjs ops it is a Mul and an Add forward and a Mul, a Mul + Sum and a Sum backward, each a pass over
+// the activation; here one pass each way.
+ATEN_BINDING(ChannelAffine, "ChannelAffine") {
+  const at::Tensor &x = argTensor(info, 0), &gamma = argTensor(info, 1), &beta = argTensor(info, 2);
+  TORCH_CHECK(x.dim() == 4 && gamma.dim() == 2 && gamma.size(0) == x.size(0) && gamma.size(1) == x.size(3) && beta.sizes() == gamma.sizes(),
+              "x must be [B, H, W, C] and gamma, beta [B, C], got ", x.sizes(), ", ", gamma.sizes(), ", ", beta.sizes());
+  const std::vector<int64_t> perImage = {x.size(0), 1, 1, x.size(3)};
+  return returnTensor(info.Env(), at::addcmul(beta.reshape(perImage), x, gamma.reshape(perImage)));
+}
+
+// channelAffineGrad(dy, x, gamma) -> [dx, dGamma, dBeta]: dx = dy·γ, dγ = Σ_hw dy·x, dβ = Σ_hw dy.
+ATEN_BINDING(ChannelAffineGrad, "ChannelAffineGrad") {
+  const at::Tensor &dyIn = argTensor(info, 0), &xIn = argTensor(info, 1), &gammaIn = argTensor(info, 2);
+  TORCH_CHECK(dyIn.sizes() == xIn.sizes() && xIn.dim() == 4 && gammaIn.dim() == 2, "dy and x must be one [B, H, W, C], gamma [B, C]");
+  const int64_t B = xIn.size(0), HW = xIn.size(1) * xIn.size(2), C = xIn.size(3);
+  if (!(xIn.is_cpu() && xIn.scalar_type() == at::kFloat && dyIn.scalar_type() == at::kFloat && gammaIn.scalar_type() == at::kFloat)) {
+    const at::Tensor g = gammaIn.reshape({B, 1, 1, C});
+    return returnTensors(info.Env(), {dyIn * g, (dyIn * xIn).sum({1, 2}), dyIn.sum({1, 2})});
+  }
+  const at::Tensor dy = dyIn.contiguous(), x = xIn.contiguous(), gamma = gammaIn.contiguous();
+  at::Tensor dx = at::empty_like(x), dGamma = at::empty({B, C}, x.options()), dBeta = at::empty({B, C}, x.options());
+  const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>(), *gp = gamma.data_ptr<float>();
+  float *dxp = dx.data_ptr<float>(), *dgp = dGamma.data_ptr<float>(), *dbp = dBeta.data_ptr<float>();
+  forChannelBlocks(B, HW, C, [&](int64_t b, int64_t c0, int64_t c1) {
+    const int64_t n = c1 - c0, offset = b * HW * C + c0;
+    std::vector<double> sgv(n, 0.0), sbv(n, 0.0);
+    double *__restrict sg = sgv.data(), *__restrict sb = sbv.data();
+    const float* __restrict g = gp + b * C + c0;
+    for (int64_t p = 0; p < HW; ++p) {
+      const float *__restrict drow = dyp + offset + p * C, *__restrict row = xp + offset + p * C;
+      float* __restrict out = dxp + offset + p * C;
+      for (int64_t k = 0; k < n; ++k) out[k] = drow[k] * g[k];
+      for (int64_t k = 0; k < n; ++k) {
+        sg[k] += drow[k] * row[k];
+        sb[k] += drow[k];
+      }
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      dgp[b * C + c0 + k] = static_cast<float>(sg[k]);
+      dbp[b * C + c0 + k] = static_cast<float>(sb[k]);
+    }
+  });
+  return returnTensors(info.Env(), {dx, dGamma, dBeta});
+}
+
 // cumulative(x, axis, exclusive, reverse, isProduct)
 ATEN_BINDING(Cumulative, "Cumsum") {
   at::Tensor x = argTensor(info, 0);
@@ -241,6 +439,10 @@ void registerReduceNorm(Napi::Env env, Napi::Object exports) {
   exports.Set("cumulative", Napi::Function::New(env, Cumulative));
   exports.Set("instanceNorm", Napi::Function::New(env, InstanceNorm));
   exports.Set("instanceNormGrad", Napi::Function::New(env, InstanceNormGrad));
+  exports.Set("batchNormTraining", Napi::Function::New(env, BatchNormTraining));
+  exports.Set("batchNormTrainingGrad", Napi::Function::New(env, BatchNormTrainingGrad));
+  exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
+  exports.Set("channelAffineGrad", Napi::Function::New(env, ChannelAffineGrad));
 }
 
 }  // namespace aten_backend

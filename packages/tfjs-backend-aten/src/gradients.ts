@@ -15,15 +15,22 @@
 //   (tfjs's fused conv2d, which tfjs-layers' Conv2D calls, keeps its own gradient and still throws.)
 // - InstanceNorm (aten's own fused kernel, which ganforge's InstanceNormalization runs where it exists): its
 //   gradient is one native kernel, or the same closed form composed of tfjs ops where it must be differentiable.
+// - BatchNormTraining (aten's own batch norm with the batch's statistics, which ganforge's BatchNormalization runs in
+//   training): dx, dscale and doffset in one native call, or the same closed form composed of tfjs ops where it must
+//   be differentiable (a gradient penalty through a batch-normed D).
+// - ChannelAffine (aten's γ[b, c]·x + β[b, c], which ganforge's ChannelAffine runs): dx, dγ and dβ in one native pass,
+//   or tfjs ops where the gradient must be differentiable.
 // - LstmSequence (aten's own masked LSTM, which ganforge's FusedLSTM runs where it exists): backpropagation through
 //   time in one native call for all four inputs. First order only: a gradient of it (a penalty differentiated
 //   through the text encoder) throws and names the kernel.
 // - GruSequence (aten's own masked GRU, which ganforge's FusedGRU runs where it exists): the same, for a GRU.
 import {
   add, broadcastTo, cast, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
-  NamedAttrMap, registerGradient, reshape, rsqrt, sub, Tensor, Tensor4D, transpose, util, zerosLike,
+  NamedAttrMap, registerGradient, reshape, rsqrt, sub, sum, Tensor, Tensor4D, transpose, util, zerosLike,
 } from '@tensorflow/tfjs-core';
-import { INSTANCE_NORM, INSTANCE_NORM_GRAD } from './kernels/reduce_norm.js';
+import {
+  BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_AFFINE, CHANNEL_AFFINE_GRAD, INSTANCE_NORM, INSTANCE_NORM_GRAD,
+} from './kernels/reduce_norm.js';
 import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
 import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
@@ -105,6 +112,42 @@ export function registerFusedGradients(): void {
     },
   });
   registerGradient({
+    kernelName: BATCH_NORM_TRAINING,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, true, true],
+    // dys: [dY, dMean, dVariance]; the statistics also leave the kernel (for the moving averages), so their
+    // gradients are taken into dx (zero where nothing differentiable used them).
+    gradFunc: (dys, [x, scale, batchMean, variance], attrs) => {
+      const [dy, dMean, dVariance] = dys as Tensor[];
+      const epsilon = attrs.epsilon as number;
+      if (engine().isTapeOn()) {
+        // The statistics from x again: saved outputs are clones the outer tape records before this kernel's own
+        // node, so a second-order gradient reaching them would never get back to x.
+        const g = batchNormTrainingGradOps(dy, x, scale, dMean, dVariance, epsilon);
+        return { x: () => g.dx, scale: () => g.dScale, offset: () => g.dOffset };
+      }
+      const [dx, dScale, dOffset] = engine().runKernel(BATCH_NORM_TRAINING_GRAD,
+        { dy, x, mean: batchMean, variance, scale, dMean, dVariance }, { epsilon }) as Tensor[];
+      return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+    },
+  });
+  registerGradient({
+    kernelName: CHANNEL_AFFINE,
+    inputsToSave: ['x', 'gamma'],
+    gradFunc: (dy, [x, gamma]) => {
+      if (engine().isTapeOn()) {
+        const [b, c] = gamma.shape;
+        return {
+          x: () => mul(dy as Tensor, reshape(gamma, [b, 1, 1, c])),
+          gamma: () => sum(mul(dy as Tensor, x), [1, 2]),
+          beta: () => sum(dy as Tensor, [1, 2]),
+        };
+      }
+      const [dx, dGamma, dBeta] = engine().runKernel(CHANNEL_AFFINE_GRAD, { dy: dy as Tensor, x, gamma }) as Tensor[];
+      return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
+    },
+  });
+  registerGradient({
     kernelName: LSTM_SEQUENCE,
     inputsToSave: ['x', 'kernel', 'recurrentKernel', 'mask'],
     outputsToSave: [true, true, true, true],
@@ -183,6 +226,26 @@ function instanceNormGradOps(dy: Tensor, x: Tensor, epsilon: number): Tensor {
   const k = rsqrt(add(variance, epsilon));
   const xHat = mul(sub(x, mu), k);
   return mul(k, sub(sub(dy, mean(dy, [1, 2], true)), mul(xHat, mean(mul(dy, xHat), [1, 2], true))));
+}
+
+/**
+ * BatchNormTraining's gradients as differentiable tfjs ops, the closed form of the native kernel (k = 1/√(σ² + ε),
+ * S₁ = Σdy, S₂ = Σdy·(x − μ) over the N rows): dx = dy·γk + (x − μ)·(−γk³S₂/N + 2dσ²/N) + (−γkS₁/N + dμ/N),
+ * dγ = k·S₂, dβ = S₁.
+ */
+function batchNormTrainingGradOps(dy: Tensor, x: Tensor, scale: Tensor, dMean: Tensor, dVariance: Tensor, epsilon: number):
+  { dx: Tensor; dScale: Tensor; dOffset: Tensor } {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const { mean: mu, variance } = moments(x, axes);
+  const n = x.size / x.shape[x.rank - 1];
+  const k = rsqrt(add(variance, epsilon));
+  const gk = mul(scale, k);
+  const centred = sub(x, mu);
+  const s1 = sum(dy, axes), s2 = sum(mul(dy, centred), axes);
+  const a = add(mul(mul(mul(gk, mul(k, k)), s2), -1 / n), mul(dVariance, 2 / n));
+  const b = add(mul(mul(gk, s1), -1 / n), div(dMean, n));
+  const dx = add(add(mul(dy, gk), mul(centred, a)), b);
+  return { dx, dScale: mul(k, s2), dOffset: s1 };
 }
 
 /** d/dx of Sum or Mean over `axis`: dy (÷ the reduced count for Mean) broadcast back to x's shape. */

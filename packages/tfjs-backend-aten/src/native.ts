@@ -67,6 +67,15 @@ export interface AtenNative {
   channelScale(x: Handle, s: Handle): Handle;
   /** Σ_{H, W} a·b → [B, C]. */
   channelDot(a: Handle, b: Handle): Handle;
+  /** [y, mean, variance]: batch norm with the batch's own statistics over every axis but the last. */
+  batchNormTraining(x: Handle, scale: Handle, offset: Handle, epsilon: number): Handle[];
+  /** [dx, dScale, dOffset] of batchNormTraining, given the gradients reaching y, mean (0: none) and variance (0: none). */
+  batchNormTrainingGrad(dy: Handle, x: Handle, mean: Handle, variance: Handle, scale: Handle, dMean: Handle, dVariance: Handle,
+    epsilon: number): Handle[];
+  /** y = γ[b, c]·x + β[b, c] for x [B, H, W, C], γ and β [B, C]. */
+  channelAffine(x: Handle, gamma: Handle, beta: Handle): Handle;
+  /** [dx, dGamma, dBeta] of channelAffine. */
+  channelAffineGrad(dy: Handle, x: Handle, gamma: Handle): Handle[];
   /** [y, gates, tanhC, c] (native/rnn.cc); `generic` forces the ATen-op path other devices run. */
   lstmSequence(x: Handle, kernel: Handle, recurrent: Handle, bias: Handle, mask: Handle, reverse: boolean, hardSigmoid: boolean,
     generic: boolean): Handle[];

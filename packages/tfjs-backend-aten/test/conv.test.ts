@@ -71,6 +71,8 @@ test('Conv2D and conv2dTranspose on both paths: few-pixel/many-channel, in betwe
     [[1, 3, 5, 7], [3, 3, 7, 9], 1, [[0, 0], [2, 0], [1, 2], [0, 0]]], // asymmetric explicit padding
     [[2, 9, 9, 4], [3, 3, 4, 5], 1, 'same'],                         // 162: oneDNN forward, GEMM filter gradient
     [[2, 13, 11, 3], [3, 2, 3, 4], 1, 'same'],                       // 286: oneDNN everywhere
+    [[6, 4, 4, 8], [4, 4, 8, 1], 1, 'valid'],                        // the kernel covers the image: a 1×1 logit map
+    [[3, 3, 5, 4], [3, 5, 4, 6], 2, 'valid'],                        // the same, non-square, any stride
   ];
   for (const [xs, fs, stride, pad] of cases) {
     const x = rand(xs), f = rand(fs);

@@ -2,6 +2,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
+import { batchNormalization } from '../../nn/batch_norm.js';
 
 /** Strided halvings of a DCGAN net for this side (28 → 14 → 7: 2; 64 → … → 4: 4), or 0 when the side does not fit. */
 export function levelsOf(side: number): number {
@@ -35,7 +36,7 @@ export function conditionalDiscriminator(shape: number[], k: number, width: numb
   h = tfl.layers.concatenate().apply([h, spatial(y, side / 2, side / 2, k)]) as SymbolicTensor; // [B, H/2, W/2, w + K]
   for (let level = 1; level < n; level++) {
     h = conv(width * 2 ** level, `conv${level}`).apply(h) as SymbolicTensor;
-    h = tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `bn${level}` }).apply(h) as SymbolicTensor;
+    h = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `bn${level}` }).apply(h) as SymbolicTensor;
     h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as SymbolicTensor;
   }
   const flat = tfl.layers.flatten().apply(h) as SymbolicTensor; // [B, base·base·w·2^(n−1)]

@@ -7,6 +7,7 @@ import { hierarchicalLatent, latentChunkSize, sharedClassEmbedding } from '../..
 import { GlobalSumPooling2D, ProjectionOutput } from '../../nn/projection_discriminator.js';
 import { SelfAttention } from '../../nn/self_attention.js';
 import { spectralConv2d, spectralDense } from '../../nn/spectral_norm.js';
+import { batchNormalization } from '../../nn/batch_norm.js';
 
 /**
  * One architecture: channel multipliers of ch per residual block (G: 4×4 → side, each block doubling the size;
@@ -117,7 +118,7 @@ export function bigganGenerator(s: BigGanSize): tfl.LayersModel {
     h = generatorBlock(h, conditions[i], { filters: arch.g[i + 1] * s.ch, name: `g_block${i + 1}`, nextSeed: s.nextSeed }); // [B, 2ʳ, 2ʳ, gᵢ·ch]
     if (h.shape[1] === s.attention) h = apply(new SelfAttention({ seed: s.nextSeed(), name: 'g_attention' }), h);
   }
-  h = apply(tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'g_out_bn' }), h);
+  h = apply(batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'g_out_bn' }), h);
   h = apply(tfl.layers.reLU({ name: 'g_out_relu' }), h);
   h = apply(spectralConv2d({ filters: s.channels, kernelSize: 3, seed: s.nextSeed(), name: 'g_out_conv' }), h);
   const image = apply(tfl.layers.activation({ activation: 'tanh', name: 'g_tanh' }), h); // [B, side, side, C]

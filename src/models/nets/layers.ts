@@ -4,6 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SeededInit } from '../../nn/init.js';
 import { InstanceNormalization } from '../../nn/instance_norm.js';
+import { batchNormalization } from '../../nn/batch_norm.js';
 
 /** Batch norm (pix2pix) or instance norm without affine parameters (CycleGAN, PyTorch's InstanceNorm2d default). */
 export type NormKind = 'batch' | 'instance';
@@ -15,7 +16,7 @@ export const NORM_KINDS: readonly NormKind[] = ['batch', 'instance'];
  */
 export function normLayer(kind: NormKind, name: string, init: SeededInit): tfl.layers.Layer {
   if (kind === 'instance') return new InstanceNormalization({ name });
-  return tfl.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, gammaInitializer: init.normal(0.02, 1) });
+  return batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, gammaInitializer: init.normal(0.02, 1) });
 }
 
 export interface ConvSpec {

@@ -6,6 +6,7 @@ import type { SeededInit } from '../../nn/init.js';
 import { NearestUpsample2D } from '../../nn/upsample.js';
 import { PixelShuffle2x, ScaledResidual, ChannelPReLU } from '../../nn/sr_layers.js';
 import { chain } from './layers.js';
+import { batchNormalization } from '../../nn/batch_norm.js';
 
 export interface SrGeneratorSpec {
   /** The input's [h, w, C_in] and the output's channel count. */
@@ -30,7 +31,7 @@ function prelu(name: string): tfl.layers.Layer {
 }
 
 function batchNorm(name: string): tfl.layers.Layer {
-  return tfl.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
+  return batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 }
 
 function upscaleSteps(scale: number): number {

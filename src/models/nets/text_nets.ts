@@ -10,6 +10,7 @@ import type { SeededInit } from '../../nn/init.js';
 import { NearestUpsample2D } from '../../nn/upsample.js';
 import { ChannelAffine, LatentSlice, LearnedScale, Reparameterize, replicateSpatially } from '../../nn/text_fusion.js';
 import { chain } from './layers.js';
+import { batchNormalization } from '../../nn/batch_norm.js';
 
 /**
  * How a side grows from a small base grid by doubling: side = base·2^n with n as large as keeps base ≥ 4 (64 →
@@ -31,7 +32,7 @@ function dense(name: string, units: number, init: SeededInit, extra: { useBias?:
   return tfl.layers.dense({ name, units, kernelInitializer: init.glorotUniform(), ...extra });
 }
 
-const batchNorm = (name: string) => tfl.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
+const batchNorm = (name: string) => batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 const add = (name: string, a: SymbolicTensor, b: SymbolicTensor) => tfl.layers.add({ name }).apply([a, b]) as SymbolicTensor;
 const concat = (name: string, a: SymbolicTensor, b: SymbolicTensor) => tfl.layers.concatenate({ axis: -1, name }).apply([a, b]) as SymbolicTensor;
 

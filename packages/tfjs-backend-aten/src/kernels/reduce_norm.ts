@@ -1,4 +1,4 @@
-// Reductions, Softmax/LogSoftmax, FusedBatchNorm, InstanceNorm (+ grad), Cumsum/Cumprod.
+// Reductions, Softmax/LogSoftmax, FusedBatchNorm, InstanceNorm, BatchNormTraining and ChannelAffine (+ grads), Cumsum/Cumprod.
 import { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { AtenBackend } from '../backend.js';
 import { AtenNative, dtypeCode } from '../native.js';
@@ -16,6 +16,10 @@ function reduceOutDtype(op: string, x: DataType): DataType {
 
 export const INSTANCE_NORM = 'InstanceNorm';
 export const INSTANCE_NORM_GRAD = 'InstanceNormGrad';
+export const BATCH_NORM_TRAINING = 'BatchNormTraining';
+export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
+export const CHANNEL_AFFINE = 'ChannelAffine';
+export const CHANNEL_AFFINE_GRAD = 'ChannelAffineGrad';
 
 export function reduceNormKernels(native: AtenNative): KernelConfig[] {
   const reductions = native.reduceOps.map((op, index) =>
@@ -41,6 +45,17 @@ export function reduceNormKernels(native: AtenNative): KernelConfig[] {
     // gradient (gradients.ts) reuses with y instead of recomputing the statistics.
     atenKernel(INSTANCE_NORM, (b, { x }, { epsilon }) => b.outputs(native.instanceNorm(b.handle(x), epsilon as number))),
     atenKernel(INSTANCE_NORM_GRAD, (b, { dy, y, rstd }) => b.output(native.instanceNormGrad(b.handle(dy), b.handle(y), b.handle(rstd)))),
+    // Batch norm in training for ganforge's BatchNormalization (not a tfjs kernel either): x [..., C], scale and offset
+    // [C]; outputs y and the batch's mean and biased variance [C] (what tf.moments gives), one call each way.
+    atenKernel(BATCH_NORM_TRAINING, (b, { x, scale, offset }, { epsilon }) =>
+      b.outputs(native.batchNormTraining(b.handle(x), scale ? b.handle(scale) : 0, offset ? b.handle(offset) : 0, epsilon as number))),
+    atenKernel(BATCH_NORM_TRAINING_GRAD, (b, { dy, x, mean, variance, scale, dMean, dVariance }, { epsilon }) =>
+      b.outputs(native.batchNormTrainingGrad(b.handle(dy), b.handle(x), b.handle(mean), b.handle(variance), scale ? b.handle(scale) : 0,
+        dMean ? b.handle(dMean) : 0, dVariance ? b.handle(dVariance) : 0, epsilon as number))),
+    // Per-sample, per-channel affine map for ganforge's ChannelAffine (DF-GAN's fusion): x [B, H, W, C], gamma and beta
+    // [B, C]; y = gamma·x + beta.
+    atenKernel(CHANNEL_AFFINE, (b, { x, gamma, beta }) => b.output(native.channelAffine(b.handle(x), b.handle(gamma), b.handle(beta)))),
+    atenKernel(CHANNEL_AFFINE_GRAD, (b, { dy, x, gamma }) => b.outputs(native.channelAffineGrad(b.handle(dy), b.handle(x), b.handle(gamma)))),
     atenKernel('Cumsum', cumulative(false)),
     atenKernel('Cumprod', cumulative(true)),
   ];
