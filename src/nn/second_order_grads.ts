@@ -59,9 +59,9 @@ const conv2DBackpropFilterGrad: tf.GradConfig = {
 
 /**
  * dy · f′(x) two ways. Where the result may be differentiated again (the tape is on: a gradient taken inside
- * another gradient's scope, as R1 or WGAN-GP do), y = f(x) is recomputed from the saved input, so every dependency
- * is on the tape in order. In a first-order backward pass (the tape is off) nothing differentiates the result, so
- * the saved output y serves, as in TF.js's own gradients: no recomputation of f.
+ * another gradient's scope, as R1 or WGAN-GP do), from the saved input, so every dependency is on the tape in
+ * order. In a first-order backward pass (the tape is off) nothing differentiates the result, so the saved output y
+ * serves, as in TF.js's own gradients: no recomputation of f.
  */
 function fromInput(kernelName: string, ofInput: (x: tf.Tensor) => tf.Tensor, ofOutput: (dy: tf.Tensor, y: tf.Tensor) => tf.Tensor): tf.GradConfig {
   return {
@@ -76,13 +76,15 @@ function fromInput(kernelName: string, ofInput: (x: tf.Tensor) => tf.Tensor, ofO
   };
 }
 
+/** An activation y = f(x) whose derivative is a function of y alone: f′ of the recomputed f(x), or of the saved y. */
+function fromOutputDerivative(kernelName: string, f: (x: tf.Tensor) => tf.Tensor, derivative: (y: tf.Tensor) => tf.Tensor): tf.GradConfig {
+  return fromInput(kernelName, (x) => derivative(f(x)), (dy, y) => tf.mul(dy, derivative(y)));
+}
+
 const SMOOTH_ACTIVATIONS: tf.GradConfig[] = [
-  fromInput('Tanh', (x) => tf.sub(1, tf.square(tf.tanh(x))), (dy, y) => tf.mul(dy, tf.sub(1, tf.square(y)))), // tanh′ = 1 − tanh²
-  fromInput('Sigmoid', (x) => {
-    const s = tf.sigmoid(x);
-    return tf.mul(s, tf.sub(1, s)); // σ′ = σ(1 − σ)
-  }, (dy, y) => tf.mul(dy, tf.mul(y, tf.sub(1, y)))),
-  fromInput('Exp', (x) => tf.exp(x), (dy, y) => tf.mul(dy, y)),
+  fromOutputDerivative('Tanh', tf.tanh, (y) => tf.sub(1, tf.square(y))), // tanh′ = 1 − tanh²
+  fromOutputDerivative('Sigmoid', tf.sigmoid, (y) => tf.mul(y, tf.sub(1, y))), // σ′ = σ(1 − σ)
+  fromOutputDerivative('Exp', tf.exp, (y) => y),
 ];
 
 /**
