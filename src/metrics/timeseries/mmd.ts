@@ -71,11 +71,15 @@ export function subsetIndices(n: number, size: number, rng: Rng): Int32Array {
   return idx.subarray(0, size);
 }
 
+/** Rows `rows` of `values` [·, d], in that order, as a new array. */
+export function gatherRows(values: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  for (let i = 0; i < rows.length; i++) out.set(values.subarray(rows[i] * d, (rows[i] + 1) * d), i * d);
+  return out;
+}
+
 /** `size` rows of `values` [n, d] chosen without replacement by `rng` (all of them, in order, when size ≥ n). */
 export function subsetRows(values: Float32Array, n: number, d: number, size: number, rng: Rng): Float32Array {
   if (size >= n) return values.subarray(0, n * d);
-  const idx = subsetIndices(n, size, rng);
-  const out = new Float32Array(size * d);
-  for (let i = 0; i < size; i++) out.set(values.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
-  return out;
+  return gatherRows(values, d, subsetIndices(n, size, rng));
 }

@@ -5,7 +5,7 @@ import { sequenceInfoOf } from '../../gan/sampling.js';
 import { sequenceLoadOptions, type RunConfig } from '../../gan/config.js';
 import { UserError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { subsetIndices } from './mmd.js';
+import { gatherRows, subsetIndices } from './mmd.js';
 
 /** Most real sequences compared when no --count is given (TimeGAN uses every one: sines has 10,000). */
 export const DEFAULT_SEQUENCE_COUNT = 10_000;
@@ -79,8 +79,7 @@ export async function sequenceReference(config: RunConfig, data: DatasetInfo, op
   if (want > available) throw new UserError(`--count ${want}: ${config.data}'s ${split === 'test' ? 'test split' : 'training data'} has ${available} sequences; lower --count to at most ${available}`);
   const size = t * f;
   const rows = subsetIndices(available, want, new Rng(opts.seed ^ 0x5e9));
-  const values = new Float32Array(want * size);
-  rows.forEach((row, i) => values.set((source.values as Float32Array).subarray(row * size, (row + 1) * size), i * size));
+  const values = gatherRows(source.values as Float32Array, size, rows);
   const labels = source.labels ? Int32Array.from(rows, (row) => source.labels![row]) : undefined;
   // Into the run's units: the split's own scaling undone, the run's applied (a no-op when they are the same).
   convertScaling(values, own.scaling, run.scaling);
