@@ -3,7 +3,7 @@ import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { METRIC_NAMES, SEQUENCE_METRIC_NAMES } from '../metrics/registry.js';
 import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult } from '../metrics/evaluate.js';
-import { evalSequenceRun, evalSequenceSamples, isSequenceSamples } from './eval_sequences.js';
+import { evalSequenceRun, evalSequenceSamples, sequenceSamplesRun } from './eval_sequences.js';
 import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
 import { scoreTranslator, translatorTestSet, TRANSLATOR_METRICS, qualityProtocolOf } from '../metrics/translator_eval.js';
@@ -61,7 +61,8 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   const log = (line: string) => { if (!opts.json) process.stderr.write(`ganforge: ${line}\n`); };
   const condition = await runCondition(target);
   if (condition === 'sequence-data') return evalSequenceRun(target, opts, log);
-  if (await isSequenceSamples(target, opts.ref)) return evalSequenceSamples(target, opts, log);
+  const samplesOf = await sequenceSamplesRun(target, opts.ref);
+  if (samplesOf) return evalSequenceSamples(target, samplesOf, opts, log);
   if (condition === 'image') return evalTranslator(target, opts);
   if (condition === 'text') return evalTextRun(target, opts, log);
   if (opts.plot !== undefined && opts.truncationCurve === undefined) throw new UserError('--plot goes with --truncation-curve');

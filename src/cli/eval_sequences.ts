@@ -5,7 +5,7 @@ import { parseMetrics } from '../metrics/registry.js';
 import { evaluateSets, formatResult, fromSamples, type SampleSet } from '../metrics/evaluate.js';
 import { sequenceReference, unitRange, type SequenceReference } from '../metrics/timeseries/reference.js';
 import { writeSequenceFigures } from '../metrics/sequence_embedding.js';
-import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
+import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint, type CheckpointState } from '../gan/checkpoint.js';
 import { allNetworks, conditionOf } from '../gan/family.js';
 import { sampleFamily } from '../gan/sampling.js';
 import { getModel } from '../models/registry.js';
@@ -41,7 +41,7 @@ function sequenceMetrics(opts: SequenceEvalOptions): string {
 }
 
 /** Scores `fake` against `ref` with the time-series metrics, prints each with its protocol, and draws the figures into `figures` when given. */
-async function scoreSequences(fake: SampleSet & { kind: 'sequence' }, ref: SequenceReference, data: DatasetInfo, metrics: string, opts: SequenceEvalOptions, log: Log, figures: string | undefined): Promise<void> {
+async function scoreSequences(fake: SampleSet, ref: SequenceReference, data: DatasetInfo, metrics: string, opts: SequenceEvalOptions, log: Log, figures: string | undefined): Promise<void> {
   const real: SampleSet = { kind: 'sequence', source: ref.name, values: ref.values, n: ref.n, t: ref.t, f: ref.f, unitRange: unitRange(data.sequence!) };
   const results = evaluateSets(fake, real, undefined, { name: ref.name, selection: ref.selection }, {
     metrics, seed: opts.seed, repeats: opts.repeats, discriminativeIterations: opts.discriminativeIterations, predictiveIterations: opts.predictiveIterations, mmdSubset: opts.mmdSubset, onProgress: log,
@@ -70,7 +70,7 @@ export async function evalSequenceRun(target: string, opts: SequenceEvalOptions,
     const classes = conditionOf(family, state.data) === 'class' ? ref.labels : undefined;
     if (classes) log(`classes: as the reference's (${classMix(classes, state.data.classNames)})`);
     const drawn = sampleFamily(family, nets, { count: ref.n, seed: opts.seed, ...(classes ? { classes } : {}) }, { config: state.config, data: state.data });
-    const fake = fromSamples(drawn, 'sequence', `${dir} (${family.name}, step ${state.step}, latent seed ${opts.seed}${classes ? ", the reference's classes" : ''})`, state.data.sequence) as SampleSet & { kind: 'sequence' };
+    const fake = fromSamples(drawn, 'sequence', `${dir} (${family.name}, step ${state.step}, latent seed ${opts.seed}${classes ? ", the reference's classes" : ''})`, state.data.sequence);
     // The figures go beside the run's checkpoints unless --figures says otherwise.
     await scoreSequences(fake, ref, state.data, metrics, opts, log, opts.figures ?? path.join(path.dirname(path.dirname(path.resolve(dir))), 'figures'));
   } finally {
@@ -85,15 +85,25 @@ function classMix(labels: Int32Array, names: string[] | undefined): string {
   return [...counts].sort(([a], [b]) => a - b).map(([c, n]) => `${names?.[c] ?? c} ${n}`).join(', ');
 }
 
-/** Whether `eval TARGET --ref REF` scores a samples file of sequences: TARGET a .npy and REF a sequence run. */
-export async function isSequenceSamples(target: string, ref: string | undefined): Promise<boolean> {
-  if (path.extname(target).toLowerCase() !== '.npy' || ref === undefined) return false;
-  if (!(await fs.stat(ref).then((s) => s.isDirectory(), () => false))) return false;
+/** A sequence run's checkpoint folder and state. */
+export interface SequenceRunRef {
+  dir: string;
+  state: CheckpointState;
+}
+
+/**
+ * The run `eval TARGET --ref REF` scores a samples file of sequences against — TARGET a .npy, REF a sequence run — or
+ * undefined when that is not the case (the image path then says what --ref takes).
+ */
+export async function sequenceSamplesRun(target: string, ref: string | undefined): Promise<SequenceRunRef | undefined> {
+  if (path.extname(target).toLowerCase() !== '.npy' || ref === undefined) return undefined;
+  if (!(await fs.stat(ref).then((s) => s.isDirectory(), () => false))) return undefined;
   try {
-    const state = await readCheckpointState(await resolveCheckpoint(ref));
-    return state.data.kind === 'sequence';
+    const dir = await resolveCheckpoint(ref);
+    const state = await readCheckpointState(dir);
+    return state.data.kind === 'sequence' ? { dir, state } : undefined;
   } catch (e) {
-    if (e instanceof UserError) return false; // not a run: the image path says what --ref takes
+    if (e instanceof UserError) return undefined; // not a run
     throw e;
   }
 }
@@ -104,10 +114,9 @@ export async function isSequenceSamples(target: string, ref: string | undefined)
  * `sample --out x.npy` writes), put into the run's scaled units with its saved scaling, against the run's
  * reference (its data's test split, else its training data; --count of them, default as many as the file holds).
  */
-export async function evalSequenceSamples(file: string, opts: SequenceEvalOptions, log: Log): Promise<void> {
+export async function evalSequenceSamples(file: string, run: SequenceRunRef, opts: SequenceEvalOptions, log: Log): Promise<void> {
   const metrics = sequenceMetrics(opts);
-  const dir = await resolveCheckpoint(opts.ref!);
-  const state = await readCheckpointState(dir);
+  const { dir, state } = run;
   const [t, f] = state.data.shape;
   const seq = state.data.sequence!;
   const arr = await readNpy(file);
@@ -125,6 +134,6 @@ export async function evalSequenceSamples(file: string, opts: SequenceEvalOption
   rescale(values, seq.scaling);
   const ref = await sequenceReference(state.config, state.data, { count: n, seed: opts.seed });
   log(`reference: ${ref.n} sequences of ${ref.name} (${ref.selection}); ${n} of ${available} from ${file}, in ${dir}'s scaled units`);
-  const fake = { kind: 'sequence' as const, source: `samples file ${file} (first ${n}, original units scaled as ${dir})`, values, n, t, f, unitRange: unitRange(seq) };
+  const fake = fromSamples({ values, count: n, shape: [t, f] }, 'sequence', `samples file ${file} (first ${n}, original units scaled as ${dir})`, seq);
   await scoreSequences(fake, ref, state.data, metrics, opts, log, opts.figures);
 }
