@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BatchNormalization as TfjsBatchNormalization, BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
+import { backendHas } from './backend_kernels.js';
 
 /** Kernel name of a fused training-mode batch norm a backend may register (tfjs-backend-aten does, with its
  *  gradient): inputs x [..., C], scale and offset [C], attribute epsilon; outputs [y, mean, variance], the batch's
@@ -42,7 +43,7 @@ export class BatchNormalization extends TfjsBatchNorm {
     const f = this as unknown as BatchNormFields;
     const lastAxis = f.axis === -1 || f.axis === x.rank - 1;
     if (!kwargs['training'] || !lastAxis || !f.gamma || !f.beta || x.dtype !== 'float32' ||
-      tf.getKernel(BATCH_NORM_TRAINING_KERNEL, tf.getBackend()) === undefined) return super.call(inputs, kwargs);
+      !backendHas(BATCH_NORM_TRAINING_KERNEL)) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING_KERNEL,
         { x, scale: f.gamma!.read(), offset: f.beta!.read() }, { epsilon: f.epsilon }) as tf.Tensor[];

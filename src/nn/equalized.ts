@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { runBackendKernel } from './backend_kernels.js';
 
 type Shape = (number | null)[];
 
@@ -33,10 +34,8 @@ export const BIAS_ACT_KERNEL = 'BiasAct';
  * float32 roundings either way.
  */
 export function biasActivate(x: tf.Tensor, bias: tf.Tensor, activation: Activation): tf.Tensor {
-  if (activation === 'lrelu' && x.dtype === 'float32' && tf.getKernel(BIAS_ACT_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(BIAS_ACT_KERNEL, { x, bias }, { alpha: LRELU_SLOPE, gain: LRELU_GAIN }) as tf.Tensor;
-  }
-  return activate(tf.add(x, bias), activation);
+  const fused = activation === 'lrelu' ? runBackendKernel(BIAS_ACT_KERNEL, { x, bias }, { alpha: LRELU_SLOPE, gain: LRELU_GAIN }) : null;
+  return fused ?? activate(tf.add(x, bias), activation);
 }
 
 function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the GRU class this one extends
 import type { GRU, GRUCell } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
+import { backendHas } from './backend_kernels.js';
 
 /**
  * Kernel name of a masked GRU over a whole sequence that a backend may register (tfjs-backend-aten does, with its
@@ -52,7 +53,7 @@ export class FusedGRU extends GruBase {
 
   /** The gate activation's name when this call can run as one kernel, else null. */
   private fusedActivation(x: tf.Tensor, kwargs: Kwargs): 'sigmoid' | 'hardSigmoid' | null {
-    if (tf.getKernel(GRU_SEQUENCE_KERNEL, tf.getBackend()) === undefined) return null;
+    if (!backendHas(GRU_SEQUENCE_KERNEL)) return null;
     const cell = this.cell as GRUCell;
     const gates = cell.recurrentActivation.getClassName();
     const fits = x.rank === 3 && x.dtype === 'float32' && x.shape[1]! > 0 && !this.returnState && !this.stateful

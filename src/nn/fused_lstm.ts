@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the LSTM class this one extends
 import type { LSTM, LSTMCell } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
+import { backendHas } from './backend_kernels.js';
 
 /**
  * Kernel name of a masked LSTM over a whole sequence that a backend may register (tfjs-backend-aten does, with its
@@ -49,7 +50,7 @@ export class FusedLSTM extends LstmBase {
 
   /** The gate activation's name when this call can run as one kernel, else null. */
   private fusedActivation(x: tf.Tensor, kwargs: Kwargs): 'sigmoid' | 'hardSigmoid' | null {
-    if (tf.getKernel(LSTM_SEQUENCE_KERNEL, tf.getBackend()) === undefined) return null;
+    if (!backendHas(LSTM_SEQUENCE_KERNEL)) return null;
     const cell = this.cell as LSTMCell;
     const gates = cell.recurrentActivation.getClassName();
     const fits = x.rank === 3 && x.dtype === 'float32' && this.returnSequences && !this.returnState && !this.stateful

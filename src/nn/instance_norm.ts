@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { backendHas } from './backend_kernels.js';
 
 type Shape = (number | null)[];
 
@@ -19,7 +20,7 @@ export const INSTANCE_NORM_KERNEL = 'InstanceNorm';
  * const y = instanceNorm(tf.randomNormal([2, 8, 8, 3]));   // per-(sample, channel) mean 0, variance ≈ 1
  */
 export function instanceNorm(x: tf.Tensor4D, epsilon = 1e-5): tf.Tensor4D {
-  if (tf.getKernel(INSTANCE_NORM_KERNEL, tf.getBackend()) !== undefined) {
+  if (backendHas(INSTANCE_NORM_KERNEL)) {
     // The kernel also returns 1/σ per (sample, channel) for its gradient; only y leaves this scope.
     return tf.tidy(() => (tf.engine().runKernel(INSTANCE_NORM_KERNEL, { x }, { epsilon }) as tf.Tensor[])[0] as tf.Tensor4D);
   }

@@ -5,6 +5,7 @@ import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js'
 import { BiasActivation, equalizedInitializer } from './equalized.js';
 import { upsample2x } from './resample.js';
 import { NoiseInjection } from './synthesis_inputs.js';
+import { runBackendKernel } from './backend_kernels.js';
 
 type Shape = (number | null)[];
 
@@ -13,11 +14,8 @@ export const CHANNEL_SCALE_KERNEL = 'ChannelScale';
 
 /** x [B, H, W, C] times s [B, C], per sample and channel: the kernel where the backend has it, else a broadcast multiply. */
 export function scaleChannels(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
-  if (x.dtype === 'float32' && s.dtype === 'float32' && tf.getKernel(CHANNEL_SCALE_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(CHANNEL_SCALE_KERNEL, { x, s }) as tf.Tensor4D;
-  }
   const [b, , , c] = x.shape;
-  return tf.mul(x, tf.reshape(s, [b, 1, 1, c]));
+  return runBackendKernel<tf.Tensor4D>(CHANNEL_SCALE_KERNEL, { x, s }) ?? tf.mul(x, tf.reshape(s, [b, 1, 1, c]));
 }
 
 /** ε under the demodulation's square root (StyleGAN2 eq. 3). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { backendHas } from './backend_kernels.js';
 
 type Shape = (number | null)[];
 
@@ -33,7 +34,7 @@ function foldAxis(dy: tf.Tensor4D, axis: 1 | 2, before: number, after: number): 
 /** dL/dx of reflect-padding x by `padding`, natively when the backend registers MirrorPadGrad. */
 function reflectPadGrad(dy: tf.Tensor4D, padding: Padding2D): tf.Tensor4D {
   const paddings = [[0, 0], ...padding, [0, 0]];
-  if (tf.getKernel(MIRROR_PAD_GRAD_KERNEL, tf.getBackend()) !== undefined) {
+  if (backendHas(MIRROR_PAD_GRAD_KERNEL)) {
     return tf.engine().runKernel(MIRROR_PAD_GRAD_KERNEL, { dy }, { paddings, mode: 'reflect' }) as tf.Tensor4D;
   }
   return foldAxis(foldAxis(dy, 1, ...padding[0]), 2, ...padding[1]);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runBackendKernel } from './backend_kernels.js';
 
 /**
  * 2× up- and downsampling of NHWC images with the separable [1, 3, 3, 1] filter (bilinear resampling):
@@ -18,8 +19,7 @@ type Axis = 1 | 2;
 export const RESAMPLE_2X_KERNEL = 'Resample2x';
 
 function nativeResample(x: tf.Tensor4D, up: boolean): tf.Tensor4D | null {
-  if (x.dtype !== 'float32' || tf.getKernel(RESAMPLE_2X_KERNEL, tf.getBackend()) === undefined) return null;
-  return tf.engine().runKernel(RESAMPLE_2X_KERNEL, { x }, { up, gain: 1 }) as tf.Tensor4D;
+  return runBackendKernel<tf.Tensor4D>(RESAMPLE_2X_KERNEL, { x }, { up, gain: 1 });
 }
 
 /** x shifted by `by` (±1) along `axis`, zeros entering: shift(x, 1)[i] = x[i − 1]. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
+import { runBackendKernel } from './backend_kernels.js';
 
 type Shape = (number | null)[];
 
@@ -31,11 +32,8 @@ export class ChannelAffine extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const [x, gamma, beta] = inputs as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D];
-      if (x.dtype === 'float32' && tf.getKernel(CHANNEL_AFFINE_KERNEL, tf.getBackend()) !== undefined) {
-        return tf.engine().runKernel(CHANNEL_AFFINE_KERNEL, { x, gamma, beta }) as tf.Tensor;
-      }
       const [b, c] = gamma.shape;
-      return tf.add(tf.mul(x, tf.reshape(gamma, [b, 1, 1, c])), tf.reshape(beta, [b, 1, 1, c]));
+      return runBackendKernel(CHANNEL_AFFINE_KERNEL, { x, gamma, beta }) ?? tf.add(tf.mul(x, tf.reshape(gamma, [b, 1, 1, c])), tf.reshape(beta, [b, 1, 1, c]));
     });
   }
 }
