@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps, upsamplings
+from twin_timing import add_timing_args, parse_twin_args, time_steps, upsamplings
 
 
 class NetG(nn.Module):
@@ -79,15 +79,10 @@ def main():
     p.add_argument('--channels', type=int, default=1)
     p.add_argument('--bins', type=int, default=5)
     p.add_argument('--batch', type=int, default=64)
-    p.add_argument('--steps', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=5, warmup=2)
     p.add_argument('--width', type=int, default=32)
     p.add_argument('--nz', type=int, default=100)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     k, b = args.bins, args.batch
     G = NetG(args.size, args.channels, args.nz, k, args.width)
     D = NetD(args.size, args.channels, k, args.width)

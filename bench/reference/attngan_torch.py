@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 GAMMA1, GAMMA2, GAMMA3 = 5.0, 5.0, 10.0
 PAD_PENALTY, EPS = 1e4, 1e-8
@@ -184,9 +184,7 @@ def main():
     p.add_argument('--channels', type=int, default=3)
     p.add_argument('--stages', type=int, default=0, help='0: 3 from 64 px, else 2')
     p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--steps', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=5, warmup=2)
     p.add_argument('--width', type=int, default=32, help='ngf')
     p.add_argument('--d-width', type=int, default=64, help='ndf')
     p.add_argument('--latent', type=int, default=200)
@@ -197,10 +195,7 @@ def main():
     p.add_argument('--text-dim', type=int, default=256)
     p.add_argument('--max-len', type=int, default=12)
     p.add_argument('--vocab', type=int, default=40)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     stages = args.stages or (3 if args.size >= 64 else 2)
     sides = [args.size // 2 ** (stages - 1 - i) for i in range(stages)]
     b = args.batch

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps, upsamplings
+from twin_timing import add_timing_args, parse_twin_args, time_steps, upsamplings
 
 
 def conv(cin, cout, stride=1):
@@ -67,13 +67,8 @@ def main():
     p.add_argument('--batch', type=int, default=16)
     p.add_argument('--width', type=int, default=64)
     p.add_argument('--latent', type=int, default=64)
-    p.add_argument('--steps', type=int, default=10)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    add_timing_args(p, steps=10, warmup=2)
+    args = parse_twin_args(p)
     base, n = upsamplings(args.size)
     G = Decoder(args.latent, base, n, args.channels, args.width)
     D = nn.Sequential(Encoder(args.latent, base, n, args.channels, args.width), Decoder(args.latent, base, n, args.channels, args.width))

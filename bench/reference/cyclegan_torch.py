@@ -25,7 +25,7 @@ import random
 import torch
 import torch.nn as nn
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 from pix2pix_torch import init_weights, patchgan
 
@@ -86,9 +86,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--size', type=int, default=64)
     p.add_argument('--batch', type=int, default=1)
-    p.add_argument('--steps', type=int, default=10)
-    p.add_argument('--warmup', type=int, default=3)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=10, warmup=3)
     p.add_argument('--ngf', type=int, default=64)
     p.add_argument('--ndf', type=int, default=64)
     p.add_argument('--blocks', type=int, default=None)
@@ -96,12 +94,9 @@ def main():
     p.add_argument('--separate', action='store_true')
     p.add_argument('--pool', type=int, default=50)
     p.add_argument('--lambda-identity', type=float, default=0.5)
-    args = p.parse_args()
+    args = parse_twin_args(p)
     if args.plain:
         args.pool, args.lambda_identity = 0, 0.0
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
     random.seed(0)
     GA, GB = (init_weights(resnet_generator(args.size, args.ngf, args.blocks)) for _ in range(2))
     DA, DB = (init_weights(patchgan(args.size, 3, args.ndf, nn.InstanceNorm2d)) for _ in range(2))

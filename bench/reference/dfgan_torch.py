@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 
 def base_grid(side):
@@ -138,19 +138,14 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--size', type=int, default=32)
     p.add_argument('--batch', type=int, default=8)
-    p.add_argument('--steps', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=5, warmup=2)
     p.add_argument('--width', type=int, default=16)
     p.add_argument('--nz', type=int, default=100)
     p.add_argument('--word-dim', type=int, default=300)
     p.add_argument('--text-dim', type=int, default=256)
     p.add_argument('--max-len', type=int, default=12)
     p.add_argument('--vocab', type=int, default=40)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     G = NetG(args.size, args.nz, args.text_dim, args.width)
     D = NetD(args.size, args.width)
     C = NetC(args.size, args.width, D.out_channels, args.text_dim)

@@ -21,7 +21,7 @@ import argparse
 import torch
 import torch.nn as nn
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 
 def patchgan_layers(size):
@@ -96,16 +96,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--size', type=int, default=64)
     p.add_argument('--batch', type=int, default=4)
-    p.add_argument('--steps', type=int, default=10)
-    p.add_argument('--warmup', type=int, default=3)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=10, warmup=3)
     p.add_argument('--ngf', type=int, default=64)
     p.add_argument('--ndf', type=int, default=64)
     p.add_argument('--order', choices=['d-first', 'g-first'], default='d-first')
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     G = init_weights(UNet(args.size, args.ngf))
     D = init_weights(patchgan(args.size, 6, args.ndf))
     print('params G=%d D=%d' % (sum(p.numel() for p in G.parameters()), sum(p.numel() for p in D.parameters())))

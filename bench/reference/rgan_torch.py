@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 
 class Generator(nn.Module):
@@ -51,13 +51,8 @@ def main():
     p.add_argument('--latent', type=int, default=5, help='latent numbers per time step')
     p.add_argument('--hidden', type=int, default=100)
     p.add_argument('--n-critic', type=int, default=5)
-    p.add_argument('--steps', type=int, default=20)
-    p.add_argument('--warmup', type=int, default=3)
-    p.add_argument('--threads', type=int, default=0)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    add_timing_args(p, steps=20, warmup=3)
+    args = parse_twin_args(p)
     b, t = args.batch, args.window
     G = Generator(args.latent, args.hidden, args.features)
     D = Discriminator(args.features, args.hidden)

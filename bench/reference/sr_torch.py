@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 
 class ResBlock(nn.Module):
@@ -131,18 +131,13 @@ def main():
     p.add_argument('--size', type=int, default=32)
     p.add_argument('--scale', type=int, default=4)
     p.add_argument('--batch', type=int, default=4)
-    p.add_argument('--steps', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=5, warmup=2)
     p.add_argument('--width', type=int, default=32)
     p.add_argument('--blocks', type=int, default=0)
     p.add_argument('--growth', type=int, default=16)
     p.add_argument('--d-width', type=int, default=16)
     p.add_argument('--d-dense', type=int, default=128)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     esr = args.family == 'esrgan'
     G = RRDBNet(3, args.width, args.blocks or 2, args.growth, args.scale) if esr else SRResNet(3, args.width, args.blocks or 4, args.scale)
     D = vgg_d(3, args.size, args.d_width, args.d_dense)

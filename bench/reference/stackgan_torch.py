@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from dfgan_torch import TextEncoder, base_grid
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 
 def stage_one_side(side):
@@ -137,9 +137,7 @@ def main():
     p.add_argument('--size', type=int, default=32)
     p.add_argument('--channels', type=int, default=3)
     p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--steps', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=5, warmup=2)
     p.add_argument('--width', type=int, default=32)
     p.add_argument('--nz', type=int, default=100, help="G's own noise (the latent is nz + 2 * c_dim)")
     p.add_argument('--c-dim', type=int, default=128)
@@ -148,10 +146,7 @@ def main():
     p.add_argument('--text-dim', type=int, default=256)
     p.add_argument('--max-len', type=int, default=12)
     p.add_argument('--vocab', type=int, default=40)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     side, side1, b = args.size, stage_one_side(args.size), args.batch
     g1 = StageOne(side1, args.channels, args.nz, args.text_dim, args.c_dim, args.width)
     g2 = StageTwo(side, args.channels, args.text_dim, args.c_dim, args.width, args.res_blocks)

@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps
+from twin_timing import add_timing_args, parse_twin_args, time_steps
 
 SQRT2 = math.sqrt(2)
 
@@ -211,9 +211,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--size', type=int, default=32)
     p.add_argument('--batch', type=int, default=32)
-    p.add_argument('--steps', type=int, default=16)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
+    add_timing_args(p, steps=16, warmup=2)
     p.add_argument('--width', type=int, default=64)
     p.add_argument('--max-width', type=int, default=256)
     p.add_argument('--z-dim', type=int, default=256)
@@ -221,10 +219,7 @@ def main():
     p.add_argument('--mapping', type=int, default=8)
     p.add_argument('--gamma', type=float, default=0.0064)
     p.add_argument('--mbstd', type=int, default=4)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_twin_args(p)
     ch = lambda r: min(args.width * args.size // r, args.max_width)
     G, D = Generator(args, ch), Discriminator(args.size, 3, ch, args.mbstd)
     G_ema = Generator(args, ch)

@@ -1,7 +1,10 @@
-"""What the twins share: the timing loop (warm-up steps, then timed steps, printing the wall-clock rate and the rate
-per CPU-second of this process, steadier on a shared machine, as bench/step_bench.ts reads them), and DCGAN's
-upsampling count, the side a generator starts from (src/models/dcgan.ts `upsamplings`)."""
+"""What the twins share: their timing flags and start (--steps, --warmup, --threads, seed 0), the timing loop (warm-up
+steps, then timed steps, printing the wall-clock rate and the rate per CPU-second of this process, steadier on a
+shared machine, as bench/step_bench.ts reads them), and DCGAN's upsampling count, the side a generator starts from
+(src/models/dcgan.ts `upsamplings`)."""
 import time
+
+import torch
 
 
 def time_steps(step, steps, warmup, batch):
@@ -21,3 +24,19 @@ def upsamplings(side):
         base //= 2
         n += 1
     return base, n
+
+
+def add_timing_args(p, steps, warmup):
+    """The flags every twin takes: timed steps, warm-up steps, intra-op threads (0: torch's default)."""
+    p.add_argument('--steps', type=int, default=steps)
+    p.add_argument('--warmup', type=int, default=warmup)
+    p.add_argument('--threads', type=int, default=0)
+
+
+def parse_twin_args(p):
+    """Parses the flags, applies --threads and seeds torch with 0, so a twin starts from the same weights every run."""
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    return args

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from twin_timing import time_steps, upsamplings
+from twin_timing import add_timing_args, parse_twin_args, time_steps, upsamplings
 
 
 def conv(cin, cout, stride):
@@ -91,13 +91,8 @@ def main():
     p.add_argument('--latent', type=int, default=128)
     p.add_argument('--layer', type=int, default=3)
     p.add_argument('--gamma', type=float, default=1e-6)
-    p.add_argument('--steps', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=0)
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    add_timing_args(p, steps=5, warmup=2)
+    args = parse_twin_args(p)
     b, s, c = args.batch, args.size, args.channels
     E = Encoder(c, s, args.width, args.latent)
     G = Decoder(c, s, args.width, args.latent)
