@@ -34,7 +34,7 @@ import {
 import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
 import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
-import { atenKernel, BACKEND_NAME } from './kernel_util.js';
+import { atenKernel, BACKEND_NAME, runKernel as run } from './kernel_util.js';
 
 /** Kernel names of the fused gradients (aten only). */
 export const RELU_GRAD = 'AtenReluGrad';
@@ -59,7 +59,6 @@ type Thunks = Record<string, () => Tensor>;
 /** A native gradient for these inputs and attributes, or null to use tfjs's own. */
 type FastGradient = (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => Thunks | null;
 
-const run = (kernel: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}) => engine().runKernel(kernel, inputs, attrs) as Tensor;
 
 /** Re-registers `kernelName`'s gradient: `fast` on aten where it applies, else the gradient tfjs had. */
 function override(kernelName: string, fast: FastGradient, opts: { firstOrderOnly?: boolean } = {}): void {

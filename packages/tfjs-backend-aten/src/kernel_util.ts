@@ -1,6 +1,6 @@
 // Building blocks shared by the kernel families: kernel registration with error naming,
 // and the convention that a kernel may decline (FALLBACK) to let the CPU backend run it.
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { engine, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { AtenBackend } from './backend.js';
 import { runOnCpu } from './fallback.js';
 
@@ -46,3 +46,7 @@ export function normalizeAxes(axis: number | number[] | undefined | null, rank: 
   const list = Array.isArray(axis) ? axis : [axis];
   return list.map((a) => (a < 0 ? a + rank : a));
 }
+
+/** A kernel run by name from a gradient function, its one output as a tensor (the kernels gradients are made of). */
+export const runKernel = (kernel: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}): Tensor =>
+  engine().runKernel(kernel, inputs, attrs) as Tensor;

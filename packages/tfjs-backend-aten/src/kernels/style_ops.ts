@@ -1,9 +1,9 @@
 // Kernels of StyleGAN-style networks (native/style_ops.cc), not tfjs kernels: ganforge's layers run them where a
 // backend registers them and compose the same maths from tfjs ops elsewhere. Their gradients are built from the
 // same kernels, so they stay differentiable to any order (R1 and path-length regularisation differentiate twice).
-import { engine, KernelConfig, NamedAttrMap, registerGradient, reshape, sum, Tensor, zerosLike } from '@tensorflow/tfjs-core';
+import { KernelConfig, NamedAttrMap, registerGradient, reshape, sum, Tensor, zerosLike } from '@tensorflow/tfjs-core';
 import type { AtenNative } from '../native.js';
-import { atenKernel } from '../kernel_util.js';
+import { atenKernel, runKernel as run } from '../kernel_util.js';
 
 /**
  * x [B, H, W, C] → gain · x resampled 2× with the separable [1, 3, 3, 1] filter, zeros outside: attrs up (true:
@@ -35,8 +35,6 @@ export function styleKernels(native: AtenNative): KernelConfig[] {
     atenKernel(CHANNEL_DOT, (b, { a, b: other }) => b.output(native.channelDot(b.handle(a), b.handle(other)))),
   ];
 }
-
-const run = (kernel: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap) => engine().runKernel(kernel, inputs, attrs) as Tensor;
 
 /** Installs the gradients of the kernels above (once). */
 export function registerStyleGradients(): void {
