@@ -81,13 +81,18 @@ export function stepRate(state: StepState, o: { warmup: number; steps: number; b
 
 /** Kernel time of one profiled step, by kernel name and by kernel and input shapes. */
 export async function profileKernels(state: StepState): Promise<{ wall: number; total: number; count: number; byName: Map<string, { count: number; ms: number }>; byShape: Map<string, { count: number; ms: number }> }> {
+  // PROFILE_STEPS=N profiles N steps (times are for all N), steadier than one on a shared machine.
+  const steps = Number(process.env.PROFILE_STEPS ?? 1);
   const t0 = performance.now();
-  const profile = await tf.profile(() => { runStep(state); });
+  const profile = await tf.profile(() => { for (let i = 0; i < steps; i++) runStep(state); });
   const wall = performance.now() - t0;
   const byName = new Map<string, { count: number; ms: number }>();
   const byShape = new Map<string, { count: number; ms: number }>();
   let total = 0;
   for (const k of profile.kernels) {
+    // A custom-gradient op (tf.fused.conv2d, tf.fused.matMul) is recorded under its scope's name, `NAME__op`, around
+    // the kernel it runs, which is recorded too: counting both would count that kernel's time twice.
+    if (k.name.endsWith('__op')) continue;
     const ms = k.kernelTimeMs as number;
     const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
     const e = byShape.get(key) ?? { count: 0, ms: 0 };
@@ -107,7 +112,7 @@ export async function profileStep(state: StepState, label: string, warmup: numbe
   for (let i = 0; i < Math.max(1, warmup); i++) runStep(state);
   const p = await profileKernels(state);
   log(`${label}: ${p.count} kernels, ${p.total.toFixed(0)} ms in kernels of ${p.wall.toFixed(0)} ms (profiled)`);
-  log('by kernel: ' + [...p.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15).map(([n, e]) => `${n} ${e.ms.toFixed(0)}`).join(', '));
+  log('by kernel (ms, calls): ' + [...p.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20).map(([n, e]) => `${n} ${e.ms.toFixed(0)} x${e.count}`).join(', '));
   for (const [key, e] of [...p.byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} ${key}`);
   disposeState(state);
 }

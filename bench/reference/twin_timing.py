@@ -2,6 +2,7 @@
 steps, then timed steps, printing the wall-clock rate and the rate per CPU-second of this process, steadier on a
 shared machine, as bench/step_bench.ts reads them), and DCGAN's upsampling count, the side a generator starts from
 (src/models/dcgan.ts `upsamplings`)."""
+import os
 import time
 
 import torch
@@ -15,6 +16,20 @@ def time_steps(step, steps, warmup, batch):
         step()
     n = steps * batch
     print('img/s=%.3f cpu_img/s=%.3f' % (n / (time.perf_counter() - t), n / (time.process_time() - cpu)))
+    if os.environ.get('TWIN_PROFILE'):
+        profile_step(step, int(os.environ['TWIN_PROFILE']))
+
+
+def profile_step(step, top, steps=5):
+    """TWIN_PROFILE=N: five more steps under torch.profiler; the costliest ops by self CPU time, by name and then the
+    N costliest with their input shapes, to set beside the aten bench's --profile table (times are for all five)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(steps):
+            step()
+    print('torch.profiler, %d steps' % steps)
+    print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=20))
+    print(prof.key_averages(group_by_input_shape=True).table(sort_by='self_cpu_time_total', row_limit=top))
 
 
 def upsamplings(side):

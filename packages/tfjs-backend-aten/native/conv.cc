@@ -90,11 +90,34 @@ at::Tensor filterFromWeightGrad(const at::Tensor& gw, const std::vector<int64_t>
 // 4×4/s2 conv from [4, 4, 4, 512] to [4, 2, 2, 1024] took 790 ms, the same product as a GEMM 9-157 ms; a
 // [1, 32, 32, 128] → [1, 16, 16, 256] 3×3/s2 one 47 ms against 4 ms. Below these output sizes (batch × pixels)
 // the patches are few, so the patch matrix is small and the GEMM path wins; above them oneDNN does.
-constexpr int64_t kGemmMaxPixelsWeightGrad = 256;
-constexpr int64_t kGemmMaxPixels = 128;
+// The filter gradient's limit was 256 until measured on an AVX-512 EPYC (bench/conv_shapes.ts, and the steps): at
+// 256 output pixels oneDNN was the faster one for batch 16 (3×3 256→256 on 4×4 maps 2.2 against 3.0 ms, 384→256
+// 3.4 against 4.5) and batch 1, GEMM only for batch 4 (2.3 against 2.8), and stackgan's step went from 348 to 280 ms
+// (median of 6 interleaved runs), attngan's from 443 to 357; pix2pix and cyclegan did not move. At 64 pixels and
+// fewer GEMM stays far ahead there too (512→1024 4×4/s2 at batch 4: 12 against 60 ms).
+constexpr int64_t kGemmMaxPixelsWeightGradDefault = 128;
+constexpr int64_t kGemmMaxPixelsDefault = 128;
+// GANFORGE_CONV_GEMM_PIXELS / GANFORGE_CONV_GEMM_PIXELS_WGRAD replace the two limits (for measuring them).
+static int64_t envLimit(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? fallback : std::atoll(v);
+}
+static const int64_t kGemmMaxPixelsWeightGrad = envLimit("GANFORGE_CONV_GEMM_PIXELS_WGRAD", kGemmMaxPixelsWeightGradDefault);
+static const int64_t kGemmMaxPixels = envLimit("GANFORGE_CONV_GEMM_PIXELS", kGemmMaxPixelsDefault);
+
+// GANFORGE_CONV_PATH=gemm|onednn forces one path wherever both apply (for measuring the rule; unset: the rule).
+static int forcedPath() {
+  static const int forced = [] {
+    const char* v = std::getenv("GANFORGE_CONV_PATH");
+    return v == nullptr ? 0 : std::string(v) == "gemm" ? 1 : std::string(v) == "onednn" ? 2 : 0;
+  }();
+  return forced;
+}
 
 bool gemmPath(int64_t outPixels, const ConvGeometry& g, int64_t maxPixels) {
-  return outPixels <= maxPixels && g.dilation[0] == 1 && g.dilation[1] == 1;
+  if (g.dilation[0] != 1 || g.dilation[1] != 1) return false;
+  if (forcedPath() != 0) return forcedPath() == 1;
+  return outPixels <= maxPixels;
 }
 
 // A kernel that covers the whole unpadded image (a discriminator's last, "valid" conv to a 1×1 logit map): each
