@@ -86,17 +86,20 @@ at::Tensor filterFromWeightGrad(const at::Tensor& gw, const std::vector<int64_t>
 
 // ---- Small outputs: im2col + one matrix product ----
 // oneDNN (and ATen's fallback) spend far longer on convolutions whose output has few pixels and many channels
-// than their FLOPs need: measured on this machine (libtorch 1.13, 2 threads) the weight gradient of a U-Net's
+// than their FLOPs need: measured on an earlier 2-core machine (libtorch 1.13, 2 threads) the weight gradient of a U-Net's
 // 4×4/s2 conv from [4, 4, 4, 512] to [4, 2, 2, 1024] took 790 ms, the same product as a GEMM 9-157 ms; a
 // [1, 32, 32, 128] → [1, 16, 16, 256] 3×3/s2 one 47 ms against 4 ms. Below these output sizes (batch × pixels)
 // the patches are few, so the patch matrix is small and the GEMM path wins; above them oneDNN does.
-// The filter gradient's limit was 256 until measured on an AVX-512 EPYC (bench/conv_shapes.ts, and the steps): at
-// 256 output pixels oneDNN was the faster one for batch 16 (3×3 256→256 on 4×4 maps 2.2 against 3.0 ms, 384→256
-// 3.4 against 4.5) and batch 1, GEMM only for batch 4 (2.3 against 2.8), and stackgan's step went from 348 to 280 ms
-// (median of 6 interleaved runs), attngan's from 443 to 357; pix2pix and cyclegan did not move. At 64 pixels and
-// fewer GEMM stays far ahead there too (512→1024 4×4/s2 at batch 4: 12 against 60 ms).
-constexpr int64_t kGemmMaxPixelsWeightGradDefault = 128;
-constexpr int64_t kGemmMaxPixelsDefault = 128;
+// Both limits were higher (128, and 256 for the filter gradient) until measured on an AVX-512 EPYC
+// (bench/conv_shapes.ts for single convolutions, and the family steps, interleaved): at 128 and 256 output pixels
+// oneDNN was the faster path for batches 1, 8 and 16 (dfgan's 3×3 384→32 on 4×4 maps at batch 8: input gradient 0.20
+// against 1.30 ms; stackgan's 256→256 at batch 16: filter gradient 2.2 against 3.0 ms), GEMM only at batch 4 and
+// 256 pixels (2.3 against 2.8 ms). Steps, medians of 5–6 interleaved runs: stackgan 348 → 280 ms, attngan 443 → 357
+// (filter limit 256 → 128), dfgan 227 → 168 (both 128 → 64); pix2pix and cyclegan did not move. At 64 pixels and
+// fewer GEMM stays far ahead (3×3 512→512 on 2×2 maps at batch 16: filter gradient 3.6 against 8.1 ms; 4×4/s2
+// 512→1024 at batch 4: 12 against 60 ms).
+constexpr int64_t kGemmMaxPixelsWeightGradDefault = 64;
+constexpr int64_t kGemmMaxPixelsDefault = 64;
 // GANFORGE_CONV_GEMM_PIXELS / GANFORGE_CONV_GEMM_PIXELS_WGRAD replace the two limits (for measuring them).
 static int64_t envLimit(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);

@@ -62,15 +62,15 @@ test('DepthwiseConv2dNative forward and gradients', async () => {
   }
 });
 
-// Small outputs (batch × pixels ≤ 128) take the im2col + GEMM path, larger ones oneDNN: the shapes below land on
+// Small outputs (batch × pixels ≤ 64) take the im2col + GEMM path, larger ones oneDNN: the shapes below land on
 // either side of that limit, with the special cases of each path.
 test('Conv2D and conv2dTranspose on both paths: few-pixel/many-channel, in between, and large outputs', async () => {
   const cases: [number[], number[], number, Pad][] = [
     [[3, 4, 4, 24], [4, 4, 24, 20], 2, 'same'],                      // 12 output pixels: GEMM everywhere
     [[2, 5, 5, 6], [2, 2, 6, 5], 2, 'valid'],                        // a row and column left over
     [[1, 3, 5, 7], [3, 3, 7, 9], 1, [[0, 0], [2, 0], [1, 2], [0, 0]]], // asymmetric explicit padding
-    [[2, 8, 8, 4], [3, 3, 4, 5], 1, 'same'],                         // 128: the largest output on the GEMM path
-    [[2, 9, 9, 4], [3, 3, 4, 5], 1, 'same'],                         // 162: the smallest here on oneDNN
+    [[1, 8, 8, 4], [3, 3, 4, 5], 1, 'same'],                         // 64: the largest output on the GEMM path
+    [[2, 8, 8, 4], [3, 3, 4, 5], 1, 'same'],                         // 128: the smallest here on oneDNN
     [[2, 13, 11, 3], [3, 2, 3, 4], 1, 'same'],                       // 286: oneDNN everywhere
     [[6, 4, 4, 8], [4, 4, 8, 1], 1, 'valid'],                        // the kernel covers the image: a 1×1 logit map
     [[3, 3, 5, 4], [3, 5, 4, 6], 2, 'valid'],                        // the same, non-square, any stride
