@@ -4,7 +4,7 @@
  * median of --reps calls after warm-up, in ms. Run it under GANFORGE_CONV_PATH=gemm or =onednn to time one path of
  * the native rule (packages/tfjs-backend-aten/native/conv.cc) wherever both apply.
  *
- *   node dist/bench/conv_shapes.js [--cases stackgan|attngan|dfgan|small] [--reps 20] [--torch]
+ *   node dist/bench/conv_shapes.js [--cases stackgan|attngan|dfgan|esrgan|small] [--reps 20] [--torch]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,13 @@ export const DFGAN_CONVS: ConvCase[] = [
   c([8, 4, 4, 384], [3, 3, 384, 32], 1), c([8, 4, 4, 128], [3, 3, 128, 128], 1), c([8, 8, 8, 64], [4, 4, 64, 128], 2),
   c([8, 8, 8, 64], [3, 3, 64, 64], 1), c([8, 16, 16, 32], [3, 3, 32, 32], 1), c([8, 16, 16, 32], [4, 4, 32, 64], 2),
   c([8, 32, 32, 3], [3, 3, 3, 16], 1), c([8, 32, 32, 16], [3, 3, 16, 32], 1),
+];
+
+/** esrgan's at 32 px HR, ×4, batch 4 (bench/sr_speed.ts defaults): dense blocks on 8×8 maps, the rest on 16–32 px. */
+export const ESRGAN_CONVS: ConvCase[] = [
+  c([4, 8, 8, 48], [3, 3, 48, 16], 1), c([4, 8, 8, 96], [3, 3, 96, 32], 1), c([4, 4, 4, 64], [3, 3, 64, 128], 1),
+  c([4, 8, 8, 64], [3, 3, 64, 64], 1), c([4, 8, 8, 32], [3, 3, 32, 16], 1), c([4, 32, 32, 16], [3, 3, 16, 16], 1),
+  c([4, 32, 32, 32], [3, 3, 32, 32], 1), c([4, 32, 32, 3], [3, 3, 3, 16], 1), c([4, 16, 16, 32], [3, 3, 32, 32], 1),
 ];
 
 function median(xs: number[]): number {
@@ -96,7 +103,7 @@ function torchTimes(cases: ConvCase[], reps: number): [number, number, number][]
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { reps: { type: 'string', default: '20' }, torch: { type: 'boolean', default: false }, cases: { type: 'string', default: 'stackgan' } } });
   const reps = Number(values.reps);
-  const sets: Record<string, ConvCase[]> = { stackgan: STACKGAN_CONVS, attngan: ATTNGAN_CONVS, dfgan: DFGAN_CONVS, small: SMALL_OUTPUT_CONVS };
+  const sets: Record<string, ConvCase[]> = { stackgan: STACKGAN_CONVS, attngan: ATTNGAN_CONVS, dfgan: DFGAN_CONVS, esrgan: ESRGAN_CONVS, small: SMALL_OUTPUT_CONVS };
   const cases = sets[values.cases!];
   if (!cases) throw new Error(`--cases: one of ${Object.keys(sets).join(', ')}, not ${values.cases}`);
   await initBackend({ prefer: 'aten' });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded
 import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, explicitConfig, parseNumber } from './options.js';
 import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand, type SampleOptions } from './commands.js';
