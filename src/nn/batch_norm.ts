@@ -9,6 +9,11 @@ import { backendHas } from './backend_kernels.js';
  *  own statistics over every axis but the last (variance biased, as tf.moments). */
 export const BATCH_NORM_TRAINING_KERNEL = 'BatchNormTraining';
 
+/** Kernel name of the moving-statistics update a backend may register beside it (tfjs-backend-aten does): inputs
+ *  movingMean, movingVariance, mean, variance [C], attribute momentum; outputs m − (m − batch)·(1 − momentum) for
+ *  each, in float32 and that order, as tfjs-layers computes them. */
+export const BATCH_NORM_MOVING_STATS_KERNEL = 'BatchNormMovingStats';
+
 // tfjs-layers exports the factory, not the class; its serialization entry is the class itself.
 const TfjsBatchNorm = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization']![0] as unknown as
   typeof TfjsBatchNormalization;
@@ -47,11 +52,15 @@ export class BatchNormalization extends TfjsBatchNorm {
     return tf.tidy(() => {
       const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING_KERNEL,
         { x, scale: f.gamma!.read(), offset: f.beta!.read() }, { epsilon: f.epsilon }) as tf.Tensor[];
-      // The moving averages as tfjs-layers updates them: m ← m − (m − batch)·(1 − momentum).
-      for (const [variable, value] of [[f.movingMean, mean], [f.movingVariance, variance]] as const) {
-        const old = variable.read();
-        variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - f.momentum)));
-      }
+      // The moving averages as tfjs-layers updates them: m ← m − (m − batch)·(1 − momentum); one kernel for both
+      // where the backend has it (six per layer and pass otherwise, each costing more to dispatch than to run).
+      const update = (old: tf.Tensor, value: tf.Tensor) => tf.sub(old, tf.mul(tf.sub(old, value), 1 - f.momentum));
+      const [movingMean, movingVariance] = backendHas(BATCH_NORM_MOVING_STATS_KERNEL)
+        ? tf.engine().runKernel(BATCH_NORM_MOVING_STATS_KERNEL, { movingMean: f.movingMean.read(), movingVariance: f.movingVariance.read(),
+          mean, variance }, { momentum: f.momentum }) as tf.Tensor[]
+        : [update(f.movingMean.read(), mean), update(f.movingVariance.read(), variance)];
+      f.movingMean.write(movingMean!);
+      f.movingVariance.write(movingVariance!);
       return y;
     });
   }

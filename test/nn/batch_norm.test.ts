@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { BatchNormalization, batchNormalization, BATCH_NORM_TRAINING_KERNEL } from '../../src/nn/batch_norm.js';
+import { BatchNormalization, batchNormalization, BATCH_NORM_MOVING_STATS_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '../../src/nn/batch_norm.js';
 import { loadModel, saveModel } from '../../src/gan/model_io.js';
 
 await initBackend({ quiet: true });
@@ -68,6 +68,8 @@ test('on aten the training pass runs the fused kernel and no moments', async () 
   const names = p.kernels.map((k) => k.name);
   assert.ok(names.includes(BATCH_NORM_TRAINING_KERNEL) && names.includes(`${BATCH_NORM_TRAINING_KERNEL}Grad`), names.join(' '));
   assert.ok(!names.includes('FusedBatchNorm') && !names.includes('Mean'), names.join(' '));
+  // The moving statistics in one kernel, not two Sub and a Multiply each.
+  assert.ok(names.includes(BATCH_NORM_MOVING_STATS_KERNEL) && !names.includes('Sub'), names.join(' '));
   tf.dispose(x);
   for (const v of layer.weights) v.dispose();
 });

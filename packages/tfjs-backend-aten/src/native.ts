@@ -69,6 +69,8 @@ export interface AtenNative {
   channelDot(a: Handle, b: Handle): Handle;
   /** [y, mean, variance]: batch norm with the batch's own statistics over every axis but the last. */
   batchNormTraining(x: Handle, scale: Handle, offset: Handle, epsilon: number): Handle[];
+  /** [movingMean', movingVariance']: m − (m − batch)·(1 − momentum) for each, as tfjs-layers' batch norm updates them. */
+  batchNormMovingStats(movingMean: Handle, movingVariance: Handle, mean: Handle, variance: Handle, momentum: number): Handle[];
   /** [dx, dScale, dOffset] of batchNormTraining, given the gradients reaching y, mean (0: none) and variance (0: none). */
   batchNormTrainingGrad(dy: Handle, x: Handle, mean: Handle, variance: Handle, scale: Handle, dMean: Handle, dVariance: Handle,
     epsilon: number): Handle[];

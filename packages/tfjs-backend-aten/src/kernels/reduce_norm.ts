@@ -18,6 +18,7 @@ export const INSTANCE_NORM = 'InstanceNorm';
 export const INSTANCE_NORM_GRAD = 'InstanceNormGrad';
 export const BATCH_NORM_TRAINING = 'BatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
+export const BATCH_NORM_MOVING_STATS = 'BatchNormMovingStats';
 export const CHANNEL_AFFINE = 'ChannelAffine';
 export const CHANNEL_AFFINE_GRAD = 'ChannelAffineGrad';
 
@@ -52,6 +53,10 @@ export function reduceNormKernels(native: AtenNative): KernelConfig[] {
     atenKernel(BATCH_NORM_TRAINING_GRAD, (b, { dy, x, mean, variance, scale, dMean, dVariance }, { epsilon }) =>
       b.outputs(native.batchNormTrainingGrad(b.handle(dy), b.handle(x), b.handle(mean), b.handle(variance), scale ? b.handle(scale) : 0,
         dMean ? b.handle(dMean) : 0, dVariance ? b.handle(dVariance) : 0, epsilon as number))),
+    // The same layer's moving statistics after a training pass: inputs movingMean, movingVariance, mean, variance [C],
+    // attribute momentum; outputs m − (m − batch)·(1 − momentum) for each (no gradient: they never reach a loss).
+    atenKernel(BATCH_NORM_MOVING_STATS, (b, { movingMean, movingVariance, mean, variance }, { momentum }) =>
+      b.outputs(native.batchNormMovingStats(b.handle(movingMean), b.handle(movingVariance), b.handle(mean), b.handle(variance), momentum as number))),
     // Per-sample, per-channel affine map for ganforge's ChannelAffine (DF-GAN's fusion): x [B, H, W, C], gamma and beta
     // [B, C]; y = gamma·x + beta.
     atenKernel(CHANNEL_AFFINE, (b, { x, gamma, beta }) => b.output(native.channelAffine(b.handle(x), b.handle(gamma), b.handle(beta)))),
