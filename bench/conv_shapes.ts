@@ -1,10 +1,12 @@
 /**
  * Per-shape convolution timings on the aten backend against PyTorch (bench/reference/conv_shapes_torch.py), for the
  * convolutions of a text-to-image step (stackgan's, by default): forward, input gradient and weight gradient of each,
- * median of --reps calls after warm-up, in ms. Run it under GANFORGE_CONV_PATH=gemm or =onednn to time one path of
- * the native rule (packages/tfjs-backend-aten/native/conv.cc) wherever both apply.
+ * best of --reps calls after warm-up, in ms. Run it under GANFORGE_CONV_PATH=gemm or =onednn to time one path of
+ * the native rule (packages/tfjs-backend-aten/native/conv.cc) wherever both apply. --flush MB writes that many MB
+ * before each timed call (both sides), so that the call starts with cold caches, as it does inside a training step,
+ * where other layers' activations and weights ran through the caches since this convolution's inputs were made.
  *
- *   node dist/bench/conv_shapes.js [--cases stackgan|attngan|dfgan|esrgan|small] [--reps 20] [--torch]
+ *   node dist/bench/conv_shapes.js [--cases stackgan|attngan|dfgan|esrgan|small] [--reps 20] [--flush 0] [--torch]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
@@ -55,15 +57,17 @@ export const ESRGAN_CONVS: ConvCase[] = [
   c([4, 32, 32, 32], [3, 3, 32, 32], 1), c([4, 32, 32, 3], [3, 3, 3, 16], 1), c([4, 16, 16, 32], [3, 3, 32, 32], 1),
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[0]!;
+let flushBuffer = new Float32Array(0);
+/** Writes the flush buffer (--flush MB), evicting the caches' contents. */
+function flushCaches(): void {
+  for (let i = 0; i < flushBuffer.length; i += 16) flushBuffer[i] += 1;
 }
 
 function timeMs(fn: () => tf.Tensor, reps: number): number {
   for (let i = 0; i < 3; i++) fn().dispose();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
+    flushCaches();
     const t0 = performance.now();
     // aten runs each kernel to completion in the call; reading the result back would add a copy into tfjs's
     // layout that a training step never makes (a weight gradient goes to Adam in the layout it came in).
@@ -71,7 +75,7 @@ function timeMs(fn: () => tf.Tensor, reps: number): number {
     times.push(performance.now() - t0);
     y.dispose();
   }
-  return median(times);
+  return Math.min(...times);
 }
 
 /** [forward, input gradient, weight gradient] ms of one case on the current backend. */
@@ -89,9 +93,10 @@ export function atenTimes(k: ConvCase, reps: number): [number, number, number] {
 }
 
 /** The same three times per case from the PyTorch side (NCHW, as a PyTorch model holds them). */
-function torchTimes(cases: ConvCase[], reps: number): [number, number, number][] | null {
+function torchTimes(cases: ConvCase[], reps: number, flushMb: number): [number, number, number][] | null {
   try {
-    const out = execFileSync(twinPython(), [path.join(referenceDir, 'conv_shapes_torch.py'), '--reps', String(reps), '--threads', String(benchThreads()), JSON.stringify(cases)],
+    const out = execFileSync(twinPython(), [path.join(referenceDir, 'conv_shapes_torch.py'), '--reps', String(reps), '--threads', String(benchThreads()),
+      '--flush', String(flushMb), JSON.stringify(cases)],
       { encoding: 'utf8', env: { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' } });
     return JSON.parse(out) as [number, number, number][];
   } catch (e) {
@@ -101,15 +106,20 @@ function torchTimes(cases: ConvCase[], reps: number): [number, number, number][]
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reps: { type: 'string', default: '20' }, torch: { type: 'boolean', default: false }, cases: { type: 'string', default: 'stackgan' } } });
-  const reps = Number(values.reps);
+  const { values } = parseArgs({ options: {
+    reps: { type: 'string', default: '20' }, torch: { type: 'boolean', default: false }, cases: { type: 'string', default: 'stackgan' },
+    flush: { type: 'string', default: '0' },
+  } });
+  const reps = Number(values.reps), flushMb = Number(values.flush);
+  if (!(flushMb >= 0)) throw new Error(`--flush: megabytes ≥ 0, not ${values.flush}`);
+  flushBuffer = new Float32Array((flushMb * 2 ** 20) / 4);
   const sets: Record<string, ConvCase[]> = { stackgan: STACKGAN_CONVS, attngan: ATTNGAN_CONVS, dfgan: DFGAN_CONVS, esrgan: ESRGAN_CONVS, small: SMALL_OUTPUT_CONVS };
   const cases = sets[values.cases!];
   if (!cases) throw new Error(`--cases: one of ${Object.keys(sets).join(', ')}, not ${values.cases}`);
   await initBackend({ prefer: 'aten' });
   const ours = cases.map((k) => atenTimes(k, reps));
-  const theirs = values.torch ? torchTimes(cases, reps) : null;
-  console.log(`conv path: ${process.env.GANFORGE_CONV_PATH ?? 'rule'}; ms, best of ${reps}: forward / input grad / weight grad` + (theirs ? ' (aten | torch)' : ''));
+  const theirs = values.torch ? torchTimes(cases, reps, flushMb) : null;
+  console.log(`conv path: ${process.env.GANFORGE_CONV_PATH ?? 'rule'}; ms, best of ${reps}${flushMb ? `, each after writing ${flushMb} MB` : ''}: forward / input grad / weight grad` + (theirs ? ' (aten | torch)' : ''));
   let sumOurs = 0, sumTheirs = 0;
   cases.forEach((k, i) => {
     const o = ours[i]!, t = theirs?.[i];

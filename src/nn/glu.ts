@@ -1,12 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { runBackendKernel } from './backend_kernels.js';
 
 type Shape = (number | null)[];
+
+/** Kernel name of the fused unit a backend may register (tfjs-backend-aten does, with its gradient): one pass each
+ *  way instead of two slices, a sigmoid and a product forward and five kernels backward. */
+export const GLU_KERNEL = 'GatedLinearUnit';
 
 /** a ⊙ σ(b) where [a, b] are the two halves of x's last axis: [..., 2n] → [..., n]. */
 export function glu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
+    const fused = runBackendKernel(GLU_KERNEL, { x });
+    if (fused) return fused;
     const [a, b] = tf.split(x, 2, -1);
     return tf.mul(a, tf.sigmoid(b));
   });

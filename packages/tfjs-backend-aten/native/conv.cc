@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <ATen/Parallel.h>
+
 #include "common.h"
 
 namespace aten_backend {
@@ -130,20 +132,87 @@ bool wholeImagePatch(const std::vector<int64_t>& nhwc, const ConvGeometry& g, in
   return nhwc[1] == kh && nhwc[2] == kw && g.top == 0 && g.bottom == 0 && g.left == 0 && g.right == 0;
 }
 
+// The CPU float32 patch copy: one pass over the rows, each a run of kh·kw channel vectors copied straight from
+// x (zeros where a tap falls in the padding), where ATen's route (pad, unfold, permute, a strided 6-d copy) made
+// two. Its adjoint below replaces four passes (a permuted copy, col2im, a crop, an NHWC copy) with one: input
+// gradients on this path 10-35 % faster with cold caches (bench/conv_shapes.ts --cases small --flush 64, medians of
+// 3 interleaved runs; e.g. [16, 2, 2, 512] 3×3 512→512 6.3 → 4.0 ms), forward and filter gradients unchanged.
+bool directPatches(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+
+at::Tensor patchRowsCpu(const at::Tensor& xIn, const ConvGeometry& g, int64_t kh, int64_t kw, int64_t ho, int64_t wo) {
+  const at::Tensor x = xIn.contiguous();
+  const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3), row = kh * kw * C;
+  at::Tensor rows = at::empty({B * ho * wo, row}, x.options());
+  const float* px = x.data_ptr<float>();
+  float* pr = rows.data_ptr<float>();
+  at::parallel_for(0, B * ho, std::max<int64_t>(1, 16384 / (wo * row + 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t b = r / ho, oy = r % ho;
+      float* dst = pr + r * wo * row;
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        for (int64_t ky = 0; ky < kh; ++ky) {
+          const int64_t iy = oy * g.stride[0] - g.top + ky;
+          for (int64_t kx = 0; kx < kw; ++kx, dst += C) {
+            const int64_t ix = ox * g.stride[1] - g.left + kx;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) std::fill(dst, dst + C, 0.0f);
+            else std::copy(px + ((b * H + iy) * W + ix) * C, px + ((b * H + iy) * W + ix + 1) * C, dst);
+          }
+        }
+      }
+    }
+  });
+  return rows;
+}
+
+// Adjoint of patchRowsCpu, as a gather: each input pixel sums the patch entries that read it, so threads write
+// disjoint pixels and every pixel once (no zero-fill pass, no col2im, no layout copies).
+at::Tensor foldRowsCpu(const at::Tensor& rowsIn, const std::vector<int64_t>& inShape, const ConvGeometry& g, int64_t kh,
+                       int64_t kw, int64_t ho, int64_t wo) {
+  const at::Tensor rows = rowsIn.contiguous();
+  const int64_t B = inShape[0], H = inShape[1], W = inShape[2], C = inShape[3], row = kh * kw * C;
+  const int64_t sy = g.stride[0], sx = g.stride[1];
+  at::Tensor dx = at::empty({B, H, W, C}, rows.options());
+  const float* pr = rows.data_ptr<float>();
+  float* pd = dx.data_ptr<float>();
+  at::parallel_for(0, B * H, std::max<int64_t>(1, 16384 / (W * C * kh * kw + 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t b = r / H, iy = r % H;
+      for (int64_t ix = 0; ix < W; ++ix) {
+        float* __restrict out = pd + (r * W + ix) * C;
+        std::fill(out, out + C, 0.0f);
+        for (int64_t ky = 0; ky < kh; ++ky) {
+          const int64_t ty = iy + g.top - ky;  // oy·sy when this tap of output row oy reads input row iy
+          if (ty < 0 || ty % sy != 0 || ty / sy >= ho) continue;
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const int64_t tx = ix + g.left - kx;
+            if (tx < 0 || tx % sx != 0 || tx / sx >= wo) continue;
+            const float* __restrict src = pr + ((b * ho + ty / sy) * wo + tx / sx) * row + (ky * kw + kx) * C;
+            for (int64_t c = 0; c < C; ++c) out[c] += src[c];
+          }
+        }
+      }
+    }
+  });
+  return dx;
+}
+
 // Patches of an NHWC input as rows: [B·Ho·Wo, kh·kw·C], columns in the order of a flattened tfjs filter
-// [kh, kw, C, O], so a filter viewed as [kh·kw·C, O] multiplies it directly. Device-agnostic (views + one copy).
+// [kh, kw, C, O], so a filter viewed as [kh·kw·C, O] multiplies it directly. Other devices: views + one copy.
 at::Tensor patchRows(const at::Tensor& x, const ConvGeometry& g, int64_t kh, int64_t kw) {
   if (wholeImagePatch(x.sizes().vec(), g, kh, kw)) return x.reshape({x.size(0), -1});
+  const int64_t ho = (x.size(1) + g.top + g.bottom - kh) / g.stride[0] + 1, wo = (x.size(2) + g.left + g.right - kw) / g.stride[1] + 1;
+  if (directPatches(x)) return patchRowsCpu(x, g, kh, kw, ho, wo);
   at::Tensor padded = at::constant_pad_nd(x, {0, 0, g.left, g.right, g.top, g.bottom});
   at::Tensor u = padded.unfold(1, kh, g.stride[0]).unfold(2, kw, g.stride[1]);  // [B, Ho, Wo, C, kh, kw]
   return u.permute({0, 1, 2, 4, 5, 3}).reshape({-1, kh * kw * x.size(3)});
 }
 
-// Adjoint of patchRows: rows [B·Ho·Wo, kh·kw·C] summed back onto an NHWC input of `inShape` through ATen's
+// Adjoint of patchRows: rows [B·Ho·Wo, kh·kw·C] summed back onto an NHWC input of `inShape`. Other devices: ATen's
 // col2im (NCHW, symmetric padding), computed on the padded size and cropped for tfjs's asymmetric padding.
 at::Tensor foldRows(const at::Tensor& rows, const std::vector<int64_t>& inShape, const ConvGeometry& g, int64_t kh,
                     int64_t kw, int64_t ho, int64_t wo) {
   if (wholeImagePatch(inShape, g, kh, kw)) return rows.reshape({inShape[0], inShape[1], inShape[2], inShape[3]});
+  if (directPatches(rows)) return foldRowsCpu(rows, inShape, g, kh, kw, ho, wo);
   const int64_t b = inShape[0], c = inShape[3];
   const int64_t hp = inShape[1] + g.top + g.bottom, wp = inShape[2] + g.left + g.right;
   at::Tensor cols = rows.view({b, ho * wo, kh, kw, c}).permute({0, 4, 2, 3, 1}).reshape({b, c * kh * kw, ho * wo});

@@ -289,6 +289,23 @@ ATEN_BINDING(AddN, "AddN") {
   return returnTensor(info.Env(), ids.Length() == 1 ? sum.clone() : sum);
 }
 
+// ---- The gated linear unit over the last axis: [..., 2n] → [..., n], a ⊙ σ(b) with [a, b] the two halves ----
+// Composed of tfjs ops it is two slices, a sigmoid and a product forward and five kernels backward (two products,
+// the sigmoid's gradient, two pads and their sum); ATen's glu and glu_backward are one pass each way.
+ATEN_BINDING(Glu, "GatedLinearUnit") {
+  const at::Tensor& x = argTensor(info, 0);
+  TORCH_CHECK(x.dim() >= 1 && x.size(-1) % 2 == 0, "the last axis must be even, got ", x.sizes());
+  return returnTensor(info.Env(), at::glu(x, -1));
+}
+
+// gluGrad(dy, x) → dx: [dy·σ(b), dy·a·σ(b)(1 − σ(b))] along the last axis.
+ATEN_BINDING(GluGrad, "GatedLinearUnitGrad") {
+  const at::Tensor &dy = argTensor(info, 0), &x = argTensor(info, 1);
+  TORCH_CHECK(x.dim() >= 1 && x.size(-1) % 2 == 0 && dy.dim() == x.dim() && dy.size(-1) * 2 == x.size(-1),
+              "dy must be x's shape with half its last axis, got ", dy.sizes(), " and ", x.sizes());
+  return returnTensor(info.Env(), at::glu_backward(dy, x, -1));
+}
+
 void registerElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unaryOps", opNames(env, kUnaryOps));
   exports.Set("binaryOps", opNames(env, kBinaryOps));
@@ -299,6 +316,8 @@ void registerElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("addN", Napi::Function::New(env, AddN));
   exports.Set("activationGrad", Napi::Function::New(env, ActivationGrad));
   exports.Set("preluGrad", Napi::Function::New(env, PreluGrad));
+  exports.Set("glu", Napi::Function::New(env, Glu));
+  exports.Set("gluGrad", Napi::Function::New(env, GluGrad));
 }
 
 }  // namespace aten_backend

@@ -20,17 +20,20 @@
 //   be differentiable (a gradient penalty through a batch-normed D).
 // - ChannelAffine (aten's γ[b, c]·x + β[b, c], which ganforge's ChannelAffine runs): dx, dγ and dβ in one native pass,
 //   or tfjs ops where the gradient must be differentiable.
+// - GatedLinearUnit (aten's a ⊙ σ(b) over x's two halves, which ganforge's GatedLinearUnit runs): dx in one native
+//   pass, or tfjs ops where the gradient must be differentiable.
 // - LstmSequence (aten's own masked LSTM, which ganforge's FusedLSTM runs where it exists): backpropagation through
 //   time in one native call for all four inputs. First order only: a gradient of it (a penalty differentiated
 //   through the text encoder) throws and names the kernel.
 // - GruSequence (aten's own masked GRU, which ganforge's FusedGRU runs where it exists): the same, for a GRU.
 import {
-  add, broadcastTo, cast, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
-  NamedAttrMap, registerGradient, reshape, rsqrt, sub, sum, Tensor, Tensor4D, transpose, util, zerosLike,
+  add, broadcastTo, cast, concat, depthToSpace, div, engine, getBackend, getGradient, KernelConfig, mean, moments, mul,
+  NamedAttrMap, registerGradient, reshape, rsqrt, sigmoid, split, sub, sum, Tensor, Tensor4D, transpose, util, zerosLike,
 } from '@tensorflow/tfjs-core';
 import {
   BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_AFFINE, CHANNEL_AFFINE_GRAD, INSTANCE_NORM, INSTANCE_NORM_GRAD,
 } from './kernels/reduce_norm.js';
+import { GLU, GLU_GRAD } from './kernels/elementwise.js';
 import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from './kernels/rnn.js';
 import { SPACE_TO_DEPTH } from './kernels/shape_ops.js';
 import type { AtenNative } from './native.js';
@@ -144,6 +147,16 @@ export function registerFusedGradients(): void {
       }
       const [dx, dGamma, dBeta] = engine().runKernel(CHANNEL_AFFINE_GRAD, { dy: dy as Tensor, x, gamma }) as Tensor[];
       return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
+    },
+  });
+  registerGradient({
+    kernelName: GLU,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => {
+      if (!engine().isTapeOn()) return { x: () => run(GLU_GRAD, { dy: dy as Tensor, x }) };
+      const [a, b] = split(x, 2, -1);
+      const s = sigmoid(b);
+      return { x: () => concat([mul(dy as Tensor, s), mul(mul(dy as Tensor, a), mul(s, sub(1, s)))], -1) };
     },
   });
   registerGradient({

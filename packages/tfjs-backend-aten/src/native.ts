@@ -27,6 +27,10 @@ export interface AtenNative {
   activationGrad(kind: 0 | 1, dy: Handle, x: Handle, alpha: number): Handle;
   /** which 0: dx, 1: dalpha (alpha's shape). */
   preluGrad(which: 0 | 1, dy: Handle, x: Handle, alpha: Handle): Handle;
+  /** a ⊙ σ(b) for x = [a, b] split in halves along the last axis. */
+  glu(x: Handle): Handle;
+  /** glu's gradient for x: [dy·σ(b), dy·a·σ(b)(1 − σ(b))]. */
+  gluGrad(dy: Handle, x: Handle): Handle;
   batchNormGrad(which: number, x: Handle, mean: Handle, variance: Handle, scale: Handle, dy: Handle, epsilon: number): Handle;
   adamUpdate(value: Handle, m: Handle, v: Handle, g: Handle, lr: number, beta1: number, beta2: number, epsilon: number,
     oneMinusAccBeta1: number, oneMinusAccBeta2: number): boolean;

@@ -32,6 +32,11 @@ function unaryAttrs(op: string, attrs: Record<string, unknown>): [number, number
   }
 }
 
+/** x [..., 2n] → a ⊙ σ(b) [..., n], where [a, b] are x's halves along the last axis (ganforge's GatedLinearUnit). */
+export const GLU = 'GatedLinearUnit';
+/** GLU's gradient for x: inputs dy [..., n] and x [..., 2n]. */
+export const GLU_GRAD = 'GatedLinearUnitGrad';
+
 export function elementwiseKernels(native: AtenNative): KernelConfig[] {
   const unary = native.unaryOps.map((op, index) =>
     atenKernel(op, (b, { x }, attrs) => {
@@ -54,5 +59,7 @@ export function elementwiseKernels(native: AtenNative): KernelConfig[] {
       const tensors = Object.values(inputs) as TensorInfo[];
       return b.output(native.addN(tensors.map((t) => b.handle(t))));
     }),
+    atenKernel(GLU, (b, { x }) => b.output(native.glu(b.handle(x)))),
+    atenKernel(GLU_GRAD, (b, { dy, x }) => b.output(native.gluGrad(b.handle(dy), b.handle(x)))),
   ];
 }
