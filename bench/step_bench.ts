@@ -80,14 +80,14 @@ export function stepRate(state: StepState, o: { warmup: number; steps: number; b
 }
 
 /** Kernel time of one profiled step, by kernel name and by kernel and input shapes. */
-export async function profileKernels(state: StepState): Promise<{ wall: number; total: number; count: number; byName: Map<string, { count: number; ms: number }>; byShape: Map<string, { count: number; ms: number }> }> {
+export async function profileKernels(state: StepState): Promise<{ wall: number; total: number; count: number; byName: Map<string, { count: number; ms: number }>; byShape: Map<string, { count: number; ms: number; calls: number[] }> }> {
   // PROFILE_STEPS=N profiles N steps (times are for all N), steadier than one on a shared machine.
   const steps = Number(process.env.PROFILE_STEPS ?? 1);
   const t0 = performance.now();
   const profile = await tf.profile(() => { for (let i = 0; i < steps; i++) runStep(state); });
   const wall = performance.now() - t0;
   const byName = new Map<string, { count: number; ms: number }>();
-  const byShape = new Map<string, { count: number; ms: number }>();
+  const byShape = new Map<string, { count: number; ms: number; calls: number[] }>();
   let total = 0;
   for (const k of profile.kernels) {
     // A custom-gradient op (tf.fused.conv2d, tf.fused.matMul) is recorded under its scope's name, `NAME__op`, around
@@ -95,8 +95,9 @@ export async function profileKernels(state: StepState): Promise<{ wall: number; 
     if (k.name.endsWith('__op')) continue;
     const ms = k.kernelTimeMs as number;
     const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-    const e = byShape.get(key) ?? { count: 0, ms: 0 };
-    byShape.set(key, { count: e.count + 1, ms: e.ms + ms });
+    const e = byShape.get(key) ?? { count: 0, ms: 0, calls: [] };
+    e.calls.push(ms);
+    byShape.set(key, { count: e.count + 1, ms: e.ms + ms, calls: e.calls });
     const n = byName.get(k.name) ?? { count: 0, ms: 0 };
     byName.set(k.name, { count: n.count + 1, ms: n.ms + ms });
     total += ms;
@@ -113,7 +114,11 @@ export async function profileStep(state: StepState, label: string, warmup: numbe
   const p = await profileKernels(state);
   log(`${label}: ${p.count} kernels, ${p.total.toFixed(0)} ms in kernels of ${p.wall.toFixed(0)} ms (profiled)`);
   log('by kernel (ms, calls): ' + [...p.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20).map(([n, e]) => `${n} ${e.ms.toFixed(0)} x${e.count}`).join(', '));
-  for (const [key, e] of [...p.byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} ${key}`);
+  // The median call beside the total: a shape whose total is far above count × median has a tail of slow calls.
+  for (const [key, e] of [...p.byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+    const median = [...e.calls].sort((a, b) => a - b)[e.calls.length >> 1]!;
+    log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} (median ${median.toFixed(2)}) ${key}`);
+  }
   disposeState(state);
 }
 
