@@ -73,6 +73,8 @@ test('Conv2D and conv2dTranspose on both paths: few-pixel/many-channel, in betwe
     [[2, 8, 8, 4], [3, 3, 4, 5], 1, 'same'],                         // 128: the smallest here on oneDNN
     [[2, 13, 11, 3], [3, 2, 3, 4], 1, 'same'],                       // 286: oneDNN everywhere
     [[6, 4, 4, 8], [4, 4, 8, 1], 1, 'valid'],                        // the kernel covers the image: a 1×1 logit map
+    [[8, 4, 4, 16], [3, 3, 16, 12], 1, 'same'],                      // 128 on 4×4 maps: oneDNN
+    [[9, 3, 3, 5], [2, 2, 5, 4], 1, 'same'],                         // the same with tfjs's uneven 'same' padding
     [[3, 3, 5, 4], [3, 5, 4, 6], 2, 'valid'],                        // the same, non-square, any stride
   ];
   for (const [xs, fs, stride, pad] of cases) {
