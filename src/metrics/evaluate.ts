@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { loadData } from '../data/registry.js';
+import { loadData, PLAIN_IMAGE_DATASETS } from '../data/registry.js';
 import type { ArraySource, SequenceInfo } from '../data/types.js';
 import { MIXTURES, mixtureSource } from '../data/toy2d.js';
 import { loadSamplingNetworks } from '../gan/checkpoint.js';
@@ -142,7 +142,7 @@ export function fromSamples(result: SampleResult, kind: 'image' | 'points' | 'se
 }
 
 /** The accepted `--ref` forms. */
-export const REFERENCE_SPECS = ['fashion-mnist:test', 'fashion-mnist:train', 'mnist:test', 'mnist:train', 'folder:PATH', 'FILE.npy', 'toy:ring8', 'toy:grid25', 'NAME (an image dataset, e.g. twemoji)'];
+export const REFERENCE_SPECS = ['fashion-mnist:test', 'fashion-mnist:train', 'mnist:test', 'mnist:train', 'folder:PATH', 'FILE.npy', 'toy:ring8', 'toy:grid25', ...PLAIN_IMAGE_DATASETS];
 
 /** Load the first `count` examples of the reference set named by `spec`. Returns the set and its canonical name. */
 export async function loadReference(spec: string, count: number, seed: number): Promise<{ set: SampleSet; name: string; available: number | undefined; selection: string }> {
@@ -179,7 +179,7 @@ export async function loadReference(spec: string, count: number, seed: number): 
       const values = Uint8Array.from(x, (v) => Math.round((v + 1) * 127.5));
       return { set: { kind: 'image', source: spec, values, n: count, h, w, c }, name, available: undefined, selection: `${count} random crops, seed ${seed} ^ 0x7eface` };
     }
-    if (loaded.kind !== 'array' || loaded.info.kind !== 'image' || loaded.info.input) throw new UserError(`--ref ${spec} is not a plain image dataset; use one of: ${REFERENCE_SPECS.join(', ')}, or a named image dataset`);
+    if (loaded.kind !== 'array' || loaded.info.kind !== 'image' || loaded.info.input) throw new UserError(`--ref ${spec} is not a plain image dataset; use one of: ${REFERENCE_SPECS.join(', ')}`);
     src = loaded;
   } else {
     throw unknownChoice('reference', spec, REFERENCE_SPECS);

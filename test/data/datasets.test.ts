@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_ENV, loadFashionMnist } from '../../src/data/fashion_mnist.js';
 import { writeIdx } from '../../src/data/idx.js';
 import { loadMnist } from '../../src/data/mnist.js';
-import { DATASET_SPECS, loadData } from '../../src/data/registry.js';
+import { DATASET_SPECS, loadData, PLAIN_IMAGE_DATASETS } from '../../src/data/registry.js';
 import { UserError } from '../../src/util/errors.js';
 
 function labelHistogram(labels: Int32Array): number[] {
@@ -94,4 +94,9 @@ test('loadData parses specs, adapts size/channels, and suggests on typos', async
   await assert.rejects(loadData('toy:ring9'), /did you mean 'toy:ring8'/);
   await assert.rejects(loadData('cifar'), (e: unknown) => e instanceof UserError && DATASET_SPECS.every((d) => e.message.includes(d.spec)));
   await assert.rejects(loadData('folder:/nonexistent/imgs'), /\/nonexistent\/imgs/);
+});
+
+test('the plain image datasets eval --ref names are all datasets the registry knows', () => {
+  const specs = new Set(DATASET_SPECS.map((d) => d.spec));
+  for (const name of PLAIN_IMAGE_DATASETS) assert.ok(specs.has(name), `${name} is not in DATASET_SPECS`);
 });
