@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
 import type { ArraySource } from './types.js';
-import { compact, forEachBounded, toRaw } from './decode.js';
+import { WHITE, colourHex, compact, forEachBounded, toRaw, type Rgb } from './decode.js';
 import { cachedImages, ensureNpmPackage, stderrLog, type CachedImages, type Log, type NpmDataPackage } from './package_data.js';
 import { translationSource, type Direction } from './translation.js';
 
@@ -38,6 +38,8 @@ export interface EmojiOptions {
   /** Default: 1 for line art, 3 for colour. */
   channels?: 1 | 3;
   skipBad?: boolean;
+  /** The colour the emoji are drawn on (--background; default white): their SVGs have no background of their own. */
+  background?: Rgb;
   direction?: Direction;
   /** Cache folder (default $GANFORGE_CACHE or ~/.cache/ganforge) and where progress lines go (default stderr). */
   cache?: string;
@@ -63,7 +65,7 @@ export function isTestKey(key: string): boolean {
 }
 
 /**
- * One emoji set rendered at `imageSize` on white: uint8 [N, S, S, C], `names` = code point keys. Installs the
+ * One emoji set rendered at `imageSize` on the background (white by default): uint8 [N, S, S, C], `names` = code point keys. Installs the
  * npm package on first use and caches the render under <cache>/arrays.
  */
 export async function loadEmoji(style: EmojiStyle, opts: EmojiOptions = {}): Promise<ArraySource> {
@@ -127,16 +129,19 @@ async function renderStyle(style: EmojiStyle, pkgDir: string, files: EmojiFile[]
   const size = opts.imageSize ?? 64;
   if (!Number.isInteger(size) || size < 1) throw new UserError(`imageSize must be a positive integer, got ${size}`);
   const c = opts.channels ?? STYLES[style].channels;
-  const key = `${pkg.name.replace('/', '+')}@${pkg.version}-${style}-${size}px-${c}ch-${opts.split ?? 'train'}-${opts.limit ?? 'all'}${opts.skipBad ? '-skipbad' : ''}`;
+  const background = opts.background ?? WHITE;
+  const onWhite = colourHex(background) === colourHex(WHITE);
+  // Renders on white keep the cache name they always had; other backgrounds are cached apart.
+  const key = `${pkg.name.replace('/', '+')}@${pkg.version}-${style}-${size}px-${c}ch${onWhite ? '' : `-on-${colourHex(background).slice(1)}`}-${opts.split ?? 'train'}-${opts.limit ?? 'all'}${opts.skipBad ? '-skipbad' : ''}`;
   return cachedImages(key, async () => {
-    (opts.log ?? stderrLog)(`ganforge: rendering ${files.length} ${style} SVGs at ${size} px (first use only; cached)…`);
+    (opts.log ?? stderrLog)(`ganforge: rendering ${files.length} ${style} SVGs at ${size} px${onWhite ? '' : ` on ${colourHex(background)}`} (first use only; cached)…`);
     const per = size * size * c;
     const values = new Uint8Array(files.length * per);
     const ok = new Uint8Array(files.length);
     await forEachBounded(files.length, 4, async (i) => {
       const path = join(pkgDir, folder, files[i].file);
       try {
-        values.set(await renderSvg(path, size, c), i * per);
+        values.set(await renderSvg(path, size, c, background), i * per);
         ok[i] = 1;
       } catch (e) {
         if (!opts.skipBad) throw new UserError(`cannot render ${path}: ${(e as Error).message} (pass skipBad to skip it)`);
@@ -147,14 +152,15 @@ async function renderStyle(style: EmojiStyle, pkgDir: string, files: EmojiFile[]
   }, opts.cache);
 }
 
-/** Render one SVG to uint8 [size, size, c], fitted inside the square on white (emoji have no background). */
-export async function renderSvg(path: string, size: number, c: number): Promise<Uint8Array> {
+/** Render one SVG to uint8 [size, size, c], fitted inside the square on `background` (emoji have none of their own). */
+export async function renderSvg(path: string, size: number, c: number, background: Rgb = WHITE): Promise<Uint8Array> {
   const svg = await readFile(path);
   // Render at the density that makes the viewBox `size` pixels, so strokes are drawn sharp rather than scaled.
   const vb = /viewBox\s*=\s*["'][-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)/.exec(svg.toString('latin1'));
   const side = vb ? Math.max(Number(vb[1]), Number(vb[2])) : 0;
   const density = side > 0 ? Math.min(10000, Math.max(1, (72 * size) / side)) : 72;
-  const white = { r: 255, g: 255, b: 255, alpha: 1 };
-  const p = sharp(svg, { density }).resize(size, size, { fit: 'contain', background: white }).flatten({ background: white }).removeAlpha();
+  const [r, g, b] = background;
+  const colour = { r, g, b, alpha: 1 };
+  const p = sharp(svg, { density }).resize(size, size, { fit: 'contain', background: colour }).flatten({ background: colour }).removeAlpha();
   return toRaw(p, [size, size, c]);
 }

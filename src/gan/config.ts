@@ -220,7 +220,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   imageSize: setting(0, nonNegativeInt, 'resize images to N×N (0 = size of the first image)'),
   skipBad: setting(false, z.boolean(), 'skip image files that cannot be decoded (their count is reported) instead of stopping'),
   stream: setting<RunConfig['stream']>('auto', z.enum(['auto', 'on', 'off']), 'folder: data: stream images from disk in decode threads (on), decode all into memory (off), or stream when over a quarter of RAM (auto)'),
-  background: setting('white', z.string().refine((s) => isColour(s), { message: 'expected #rrggbb, #rgb, white, black or grey' }), 'colour transparent pixels are composited on (folder:, fluent-emoji): #rrggbb | #rgb | white | black | grey'),
+  background: setting('white', z.string().refine((s) => isColour(s), { message: 'expected #rrggbb, #rgb, white, black or grey' }), 'colour transparent pixels are composited on (folder:, captions:, the emoji sets): #rrggbb | #rgb | white | black | grey'),
   xflip: setting(false, z.boolean(), 'dataset x-flips: every image also appears mirrored left–right, doubling an epoch (images only)'),
   ordinal: setting(false, z.boolean(), 'folder: data: sub-folders are ordered bins of one attribute (agecgan), sorted by numeric prefix (2-child < 10-adult) or else by name'),
   direction: setting<RunConfig['direction']>('AtoB', z.enum(['AtoB', 'BtoA']), 'translation data: AtoB (A is the input) or BtoA (the domains swapped)'),

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OPENMOJI, TWEMOJI, codePointKey, isTestKey, loadOpenmoji, renderSvg } from '../../src/data/emoji.js';
+import { OPENMOJI, TWEMOJI, codePointKey, isTestKey, loadEmoji, loadOpenmoji, renderSvg } from '../../src/data/emoji.js';
 import { cacheDir, cachedImages, ensureNpmPackage } from '../../src/data/package_data.js';
 import { loadData } from '../../src/data/registry.js';
 import type { ArraySource } from '../../src/data/types.js';
@@ -107,4 +107,30 @@ test('a broken SVG is an error naming the file', async () => {
   await writeFile(good, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect x="0" y="0" width="5" height="10" fill="#000"/></svg>');
   const px = await renderSvg(good, 8, 1);
   assert.deepEqual([px[0], px[7]], [0, 255]); // left half black, right half the white background
+  const green = await renderSvg(good, 8, 3, [0, 200, 0]);
+  assert.deepEqual([...green.subarray(0, 3), ...green.subarray(7 * 3, 8 * 3)], [0, 0, 0, 0, 200, 0]); // the uncovered half takes the background
+});
+
+test('--background: an emoji set drawn on another colour, cached apart from the white render', async () => {
+  const log: string[] = [];
+  const opts = { limit: 4, imageSize: 16, cache, log: (l: string) => log.push(l) };
+  const white = await loadEmoji('twemoji', opts);
+  const green = await loadEmoji('twemoji', { ...opts, background: [0, 200, 0] });
+  assert.ok(log.some((l) => /rendering 4 twemoji SVGs at 16 px on #00c800/.test(l)), log.join('\n'));
+  // Pixels the emoji leaves transparent: the background's colour exactly (white in one render, green in the other).
+  const count = (src: ArraySource, i: number, [r, g, b]: number[]) => {
+    const v = (src.values as Uint8Array).subarray(i * 16 * 16 * 3, (i + 1) * 16 * 16 * 3);
+    let n = 0;
+    for (let p = 0; p < v.length; p += 3) if (v[p] === r && v[p + 1] === g && v[p + 2] === b) n++;
+    return n;
+  };
+  let bare = 0;
+  for (let i = 0; i < 4; i++) {
+    const n = count(green, i, [0, 200, 0]);
+    bare += n;
+    assert.ok(count(white, i, [255, 255, 255]) >= n && count(white, i, [0, 200, 0]) === 0, `${white.names![i]} on white`);
+  }
+  assert.ok(bare >= 20, `${bare} pixels of the green background in 4 emoji`); // most fill their square but their corners
+  const viaRegistry = await loadData('twemoji', { ...opts, background: [0, 200, 0] }) as ArraySource;
+  assert.deepEqual([...(viaRegistry.values as Uint8Array)], [...(green.values as Uint8Array)]);
 });
