@@ -98,7 +98,7 @@ export interface LoadDataOptions {
    * or stream it when its decoded size is over a quarter of the machine's memory ('auto', the CLI's default).
    */
   stream?: StreamMode;
-  /** Colour transparent pixels are composited on (folder:, fluent-emoji); default white. */
+  /** Colour transparent pixels are composited on (folder:, captions:, the emoji sets); default white. */
   background?: Rgb;
   /** masked: data: how its holes are drawn, or the folder of mask images they come from (default rectangles). */
   masks?: MaskOptions;
