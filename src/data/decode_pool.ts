@@ -21,9 +21,13 @@ export interface DecodeReply {
   error?: { file?: string; message: string };
 }
 
-/** Threads a pool starts by default: one per core but one (the training thread), at most 4, at least 1. */
-export function defaultDecodeThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
+/**
+ * Threads a pool starts by default: one per core but one (the training thread), at least 1, and at most libuv's
+ * thread pool (UV_THREADPOOL_SIZE, default 4), which sharp's decodes in every worker share: more decode threads
+ * than that would only queue. The CLI sizes that pool to the machine's cores (src/cli/threadpool.ts).
+ */
+export function defaultDecodeThreads(cores = availableParallelism(), uvPool = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
+  return Math.max(1, Math.min(uvPool, cores - 1));
 }
 
 /** How long `take` waits for one job before it gives up (a huge image on a slow disk takes seconds, not minutes). */

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeNpy } from '../../src/io/npy.js';
 import { MODEL_NAMES } from '../../src/models/registry.js';
+import { defaultDecodeThreads } from '../../src/data/decode_pool.js';
 import { fails, ok } from './helpers.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-cli-'));
@@ -113,4 +114,15 @@ test('train refuses an --out that already holds a run and leaves it untouched', 
   await fails(['train', 'vanilla', '--data', 'toy:ring8', '--steps', '9', '--hidden', '4', '--out', run], tmp, /already holds a run.*ganforge resume/);
   assert.equal(await fs.readFile(path.join(run, 'config.json'), 'utf8'), before);
   assert.equal(await lastStep(run), 5);
+});
+
+test('doctor: the CLI sizes libuv\'s pool to the cores (at least 4), and decode threads follow it', async () => {
+  const cores = os.availableParallelism();
+  const pool = Math.max(4, cores);
+  const r = await ok(['doctor'], os.tmpdir());
+  assert.match(r.stdout, new RegExp(`image decode threads \\(streamed folders\\): ${Math.max(1, Math.min(pool, cores - 1))} \\(libuv pool ${pool}\\)`));
+});
+
+test('defaultDecodeThreads: one per core but the training thread, at most libuv\'s pool, at least 1', () => {
+  assert.deepEqual([defaultDecodeThreads(1, 4), defaultDecodeThreads(2, 4), defaultDecodeThreads(16, 4), defaultDecodeThreads(16, 16), defaultDecodeThreads(8, 64)], [1, 1, 4, 15, 7]);
 });
