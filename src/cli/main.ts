@@ -1,5 +1,4 @@
 #!/usr/bin/env -S node --single-threaded
-import './threadpool.js'; // first: sizes libuv's pool before anything starts it
 import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, explicitConfig, parseNumber } from './options.js';
 import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand, type SampleOptions } from './commands.js';

@@ -24,7 +24,8 @@ export interface DecodeReply {
 /**
  * Threads a pool starts by default: one per core but one (the training thread), at least 1, and at most libuv's
  * thread pool (UV_THREADPOOL_SIZE, default 4), which sharp's decodes in every worker share: more decode threads
- * than that would only queue. The CLI sizes that pool to the machine's cores (src/cli/threadpool.ts).
+ * than that would only queue. libuv reads the variable once, when its pool starts, and under ESM the module loader
+ * starts it before any of our code runs, so it must be set when node is launched (`UV_THREADPOOL_SIZE=16 ganforge …`).
  */
 export function defaultDecodeThreads(cores = availableParallelism(), uvPool = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
   return Math.max(1, Math.min(uvPool, cores - 1));

@@ -116,11 +116,11 @@ test('train refuses an --out that already holds a run and leaves it untouched', 
   assert.equal(await lastStep(run), 5);
 });
 
-test('doctor: the CLI sizes libuv\'s pool to the cores (at least 4), and decode threads follow it', async () => {
+test('doctor: decode threads for streamed folders, and the libuv pool that bounds them', async () => {
   const cores = os.availableParallelism();
-  const pool = Math.max(4, cores);
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   const r = await ok(['doctor'], os.tmpdir());
-  assert.match(r.stdout, new RegExp(`image decode threads \\(streamed folders\\): ${Math.max(1, Math.min(pool, cores - 1))} \\(libuv pool ${pool}\\)`));
+  assert.match(r.stdout, new RegExp(`image decode threads \\(streamed folders\\): ${Math.max(1, Math.min(pool, cores - 1))} \\(libuv pool ${pool}`));
 });
 
 test('defaultDecodeThreads: one per core but the training thread, at most libuv\'s pool, at least 1', () => {
