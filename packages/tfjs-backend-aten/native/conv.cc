@@ -134,9 +134,10 @@ bool wholeImagePatch(const std::vector<int64_t>& nhwc, const ConvGeometry& g, in
 
 // The CPU float32 patch copy: one pass over the rows, each a run of kh·kw channel vectors copied straight from
 // x (zeros where a tap falls in the padding), where ATen's route (pad, unfold, permute, a strided 6-d copy) made
-// two. Its adjoint below replaces four passes (a permuted copy, col2im, a crop, an NHWC copy) with one: input
-// gradients on this path 10-35 % faster with cold caches (bench/conv_shapes.ts --cases small --flush 64, medians of
-// 3 interleaved runs; e.g. [16, 2, 2, 512] 3×3 512→512 6.3 → 4.0 ms), forward and filter gradients unchanged.
+// two. Its adjoint below replaces four passes (a permuted copy, col2im, a crop, an NHWC copy) with one. With cold
+// caches (bench/conv_shapes.ts --cases small --flush 64, medians of 3 interleaved runs) three of the nine input
+// gradients there got 12-36 % faster (e.g. [16, 2, 2, 512] 3×3 512→512 6.3 → 4.0 ms), the others and the forward
+// and filter gradients moved within the runs' noise (about ±15 %).
 bool directPatches(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
 
 at::Tensor patchRowsCpu(const at::Tensor& xIn, const ConvGeometry& g, int64_t kh, int64_t kw, int64_t ho, int64_t wo) {
