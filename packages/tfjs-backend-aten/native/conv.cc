@@ -199,9 +199,8 @@ at::Tensor foldRowsCpu(const at::Tensor& rowsIn, const std::vector<int64_t>& inS
 
 // Patches of an NHWC input as rows: [B·Ho·Wo, kh·kw·C], columns in the order of a flattened tfjs filter
 // [kh, kw, C, O], so a filter viewed as [kh·kw·C, O] multiplies it directly. Other devices: views + one copy.
-at::Tensor patchRows(const at::Tensor& x, const ConvGeometry& g, int64_t kh, int64_t kw) {
+at::Tensor patchRows(const at::Tensor& x, const ConvGeometry& g, int64_t kh, int64_t kw, int64_t ho, int64_t wo) {
   if (wholeImagePatch(x.sizes().vec(), g, kh, kw)) return x.reshape({x.size(0), -1});
-  const int64_t ho = (x.size(1) + g.top + g.bottom - kh) / g.stride[0] + 1, wo = (x.size(2) + g.left + g.right - kw) / g.stride[1] + 1;
   if (directPatches(x)) return patchRowsCpu(x, g, kh, kw, ho, wo);
   at::Tensor padded = at::constant_pad_nd(x, {0, 0, g.left, g.right, g.top, g.bottom});
   at::Tensor u = padded.unfold(1, kh, g.stride[0]).unfold(2, kw, g.stride[1]);  // [B, Ho, Wo, C, kh, kw]
@@ -237,7 +236,7 @@ at::Tensor conv2dForward(const Napi::CallbackInfo& info, bool depthwise) {
   if (!depthwise && gemmPath(x.size(0) * ho * wo, g, kGemmMaxPixels)) {
     at::Tensor w = filterMatrix(filter);  // [kh·kw·C, O]
     bool biasInProduct = bias && bias->numel() == outC && bias->dim() <= 1;
-    at::Tensor rows = patchRows(x, g, kh, kw);
+    at::Tensor rows = patchRows(x, g, kh, kw, ho, wo);
     at::Tensor out = (biasInProduct ? at::addmm(bias->reshape({-1}), rows, w) : at::mm(rows, w)).view({x.size(0), ho, wo, outC});
     if (bias && !biasInProduct) out = out + *bias;
     std::string activation = info.Length() > 6 ? argString(info, 6) : "linear";
@@ -298,7 +297,7 @@ at::Tensor conv2dBackpropFilter(const Napi::CallbackInfo& info, bool depthwise) 
   if (!depthwise && gemmPath(dy.size(0) * dy.size(1) * dy.size(2), g, kGemmMaxPixelsWeightGrad)) {
     // dWᵀ = dyᵀ · patches: [O, kh·kw·C], i.e. dW in the channels-last order filterArg keeps filters in, so
     // Adam's in-place update walks value, moments and gradient in one memory order.
-    at::Tensor rows = patchRows(x, g, filterShape[0], filterShape[1]);
+    at::Tensor rows = patchRows(x, g, filterShape[0], filterShape[1], dy.size(1), dy.size(2));
     at::Tensor dwT = at::mm(dy.reshape({-1, dy.size(3)}).t(), rows);
     return dwT.view({filterShape[3], filterShape[0], filterShape[1], filterShape[2]}).permute({1, 2, 3, 0});
   }
