@@ -10,7 +10,7 @@ import type { Trainer } from '../gan/trainer.js';
 import { loadSamplingNetworks, readCheckpointState, resolveCheckpoint } from '../gan/checkpoint.js';
 import { checkTruncation, oneHotLabels, resultPng, sampleFamily, sampledClasses, sequenceInfoOf } from '../gan/sampling.js';
 import { unscale } from '../data/sequences.js';
-import { defaultDecodeThreads } from '../data/decode_pool.js';
+import { defaultDecodeThreads, libuvPoolSize } from '../data/decode_pool.js';
 import { stringify } from 'csv-stringify/sync';
 import { parseMixLayers, parseSeedList, styleMixGrid } from '../gan/style_mixing.js';
 import { MetricsLog, RunFolder, listDirs } from '../gan/run_folder.js';
@@ -283,7 +283,7 @@ export function modelsCommand(): void {
 
 export async function doctorCommand(): Promise<void> {
   await initBackend({ quiet: true });
-  const decode = `image decode threads (streamed folders): ${defaultDecodeThreads()} (libuv pool ${process.env.UV_THREADPOOL_SIZE ?? '4, the default'})`;
+  const decode = `image decode threads (streamed folders): ${defaultDecodeThreads()} (libuv pool ${libuvPoolSize()})`;
   process.stdout.write([...(await backendReport()), decode].join('\n') + '\n');
 }
 

@@ -27,8 +27,13 @@ export interface DecodeReply {
  * than that would only queue. libuv reads the variable once, when its pool starts, and under ESM the module loader
  * starts it before any of our code runs, so it must be set when node is launched (`UV_THREADPOOL_SIZE=16 ganforge …`).
  */
-export function defaultDecodeThreads(cores = availableParallelism(), uvPool = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
+export function defaultDecodeThreads(cores = availableParallelism(), uvPool = libuvPoolSize()): number {
   return Math.max(1, Math.min(uvPool, cores - 1));
+}
+
+/** libuv's thread pool size as libuv reads it: UV_THREADPOOL_SIZE when it is a positive number, else 4. */
+export function libuvPoolSize(): number {
+  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
 }
 
 /** How long `take` waits for one job before it gives up (a huge image on a slow disk takes seconds, not minutes). */

@@ -65,8 +65,8 @@ export function isTestKey(key: string): boolean {
 }
 
 /**
- * One emoji set rendered at `imageSize` on the background (white by default): uint8 [N, S, S, C], `names` = code point keys. Installs the
- * npm package on first use and caches the render under <cache>/arrays.
+ * One emoji set rendered at `imageSize` on the background (white by default): uint8 [N, S, S, C], `names` = code
+ * point keys. Installs the npm package on first use and caches the render under <cache>/arrays.
  */
 export async function loadEmoji(style: EmojiStyle, opts: EmojiOptions = {}): Promise<ArraySource> {
   const { pkg } = STYLES[style];

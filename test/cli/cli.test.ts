@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeNpy } from '../../src/io/npy.js';
 import { MODEL_NAMES } from '../../src/models/registry.js';
-import { defaultDecodeThreads } from '../../src/data/decode_pool.js';
+import { defaultDecodeThreads, libuvPoolSize } from '../../src/data/decode_pool.js';
 import { fails, ok } from './helpers.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-cli-'));
@@ -118,7 +118,7 @@ test('train refuses an --out that already holds a run and leaves it untouched', 
 
 test('doctor: decode threads for streamed folders, and the libuv pool that bounds them', async () => {
   const cores = os.availableParallelism();
-  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const pool = libuvPoolSize();
   const r = await ok(['doctor'], os.tmpdir());
   assert.match(r.stdout, new RegExp(`image decode threads \\(streamed folders\\): ${Math.max(1, Math.min(pool, cores - 1))} \\(libuv pool ${pool}`));
 });
