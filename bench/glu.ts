@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { glu } from '../src/nn/glu.js';
+import { median } from './step_bench.js';
 
 const SHAPES = [[16, 4096], [16, 8, 8, 256], [16, 16, 16, 128], [16, 16, 16, 256], [16, 32, 32, 128]];
 
@@ -26,8 +27,6 @@ function timeUnit(unit: (x: tf.Tensor) => tf.Tensor, x: tf.Variable, w: tf.Tenso
   for (let i = 0; i < reps; i++) step();
   return (performance.now() - t0) / reps;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, reps: { type: 'string', default: '20' } } });

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
+import { median } from './step_bench.js';
 
 const { values } = parseArgs({ options: { ops: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '5' } } });
 const N = Number(values.ops), rounds = Number(values.rounds);
@@ -29,7 +30,7 @@ function perOp(run: () => void): number {
     run();
     times.push(((performance.now() - t0) * 1000) / N);
   }
-  return times.sort((a, b) => a - b)[times.length >> 1]!;
+  return median(times);
 }
 
 for (const backend of ['aten', 'cpu'] as const) {

@@ -96,8 +96,10 @@ export async function profileKernels(state: StepState): Promise<{ wall: number; 
     const ms = k.kernelTimeMs as number;
     const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
     const e = byShape.get(key) ?? { count: 0, ms: 0, calls: [] };
+    e.count++;
+    e.ms += ms;
     e.calls.push(ms);
-    byShape.set(key, { count: e.count + 1, ms: e.ms + ms, calls: e.calls });
+    byShape.set(key, e);
     const n = byName.get(k.name) ?? { count: 0, ms: 0 };
     byName.set(k.name, { count: n.count + 1, ms: n.ms + ms });
     total += ms;
@@ -116,10 +118,14 @@ export async function profileStep(state: StepState, label: string, warmup: numbe
   log('by kernel (ms, calls): ' + [...p.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20).map(([n, e]) => `${n} ${e.ms.toFixed(0)} x${e.count}`).join(', '));
   // The median call beside the total: a shape whose total is far above count × median has a tail of slow calls.
   for (const [key, e] of [...p.byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
-    const median = [...e.calls].sort((a, b) => a - b)[e.calls.length >> 1]!;
-    log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} (median ${median.toFixed(2)}) ${key}`);
+    log(`  ${e.ms.toFixed(1).padStart(8)} ms x${e.count} (median ${median(e.calls).toFixed(2)}) ${key}`);
   }
   disposeState(state);
+}
+
+/** The middle value of xs (the upper one of the two middle values for an even count). */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 }
 
 /** "mean ± sample std" of xs. */
