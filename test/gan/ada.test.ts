@@ -40,6 +40,29 @@ function reflect(k: number, n: number): number {
   return i;
 }
 
+type M3 = number[]; // row-major 3×3 on homogeneous (y, x, 1)
+const mul3 = (a: M3, b: M3): M3 => [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j]));
+const apply3 = (m: M3, y: number, x: number): [number, number] => [m[0] * y + m[1] * x + m[2], m[3] * y + m[4] * x + m[5]];
+function invert3(m: M3): M3 {
+  const [a, b, c, d, e, f, g, h, k] = m;
+  const det = a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g);
+  return [e * k - f * h, c * h - b * k, b * f - c * e, f * g - d * k, a * k - c * g, c * d - a * f, d * h - e * g, b * g - a * h, a * e - b * d].map((v) => v / det);
+}
+
+/**
+ * The geometric part as the forward map of source (y, x) to output, composed as matrices in the paper's order about
+ * the centre: isotropic scale, rotation, anisotropic scale (x by a, y by 1/a), rotation, fractional translation. A
+ * rotation by θ maps (y, x) ↦ (y cos θ − x sin θ, y sin θ + x cos θ) (counter-clockwise as displayed, y down).
+ */
+function geometricForward(d: AdaDraw, h: number, w: number): M3 {
+  const cy = (h - 1) / 2, cx = (w - 1) / 2;
+  const shift = (ty: number, tx: number): M3 => [1, 0, ty, 0, 1, tx, 0, 0, 1];
+  const scale = (sy: number, sx: number): M3 => [sy, 0, 0, 0, sx, 0, 0, 0, 1];
+  const rotate = (t: number): M3 => [Math.cos(t), -Math.sin(t), 0, Math.sin(t), Math.cos(t), 0, 0, 0, 1];
+  const steps = [shift(-cy, -cx), scale(d.scale, d.scale), rotate(d.preRotation), scale(1 / d.aniso, d.aniso), rotate(d.postRotation), shift(cy + d.fy, cx + d.fx)];
+  return steps.reduce((m, step) => mul3(step, m));
+}
+
 /** x [B, H, W, C] as nested arrays x[b][i][j][c]. */
 function nested(x: tf.Tensor): number[][][][] {
   return x.arraySync() as number[][][][];
@@ -47,8 +70,8 @@ function nested(x: tf.Tensor): number[][][][] {
 
 /**
  * The pipeline written out per pixel, as a second implementation: rotation by index arithmetic, then flip,
- * translation (reflect-continued) and bilinear scaling about the centre, then each colour step by its own
- * formula in the paper's order.
+ * translation (reflect-continued), then bilinear sampling where the inverse of the geometric part's forward matrix
+ * sends each output pixel, then each colour step by its own formula in the paper's order.
  */
 function reference(x: number[][][][], draws: AdaDraw[]): number[][][][] {
   return x.map((img, b) => {
@@ -67,12 +90,12 @@ function reference(x: number[][][][], draws: AdaDraw[]): number[][][][] {
       const jj = reflect(j - d.tx, w);
       return rot(reflect(i - d.ty, n), d.flip ? w - 1 - jj : jj);
     };
-    const at = (i: number, size: number) => (d.scale === 1 ? i : (i + 0.5 - size / 2) / d.scale + size / 2 - 0.5);
+    const inverse = invert3(geometricForward(d, n, w));
     const out: number[][][] = [];
     for (let i = 0; i < n; i++) {
       out.push([]);
       for (let j = 0; j < w; j++) {
-        const ci = at(i, n), cj = at(j, w);
+        const [ci, cj] = apply3(inverse, i, j);
         const fi = Math.floor(ci), fj = Math.floor(cj), ti = ci - fi, tj = cj - fj;
         let px = [0, 1, 2].slice(0, ch).map((c) =>
           (1 - ti) * (1 - tj) * moved(fi, fj)[c] + (1 - ti) * tj * moved(fi, fj + 1)[c] + ti * (1 - tj) * moved(fi + 1, fj)[c] + ti * tj * moved(fi + 1, fj + 1)[c]);
@@ -123,6 +146,30 @@ for (const backend of backends()) {
     const ramp = tf.tensor4d(Array.from({ length: 16 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4)), [1, 4, 4, 1]);
     const c = [0.75, 1.25, 1.75, 2.25];
     close(applyAda(ramp, [draw({ scale: 2 })]).dataSync(), c.flatMap((ci) => c.map((cj) => 10 * ci + cj)), 1e-6, 'ramp scaled by 2');
+    // arbitrary rotation: a quarter turn before or after the anisotropic scaling reads as rot = 1, a half turn as rot = 2
+    const quarter = [draw({ preRotation: Math.PI / 2 }), draw({ postRotation: Math.PI / 2 }), draw({ preRotation: Math.PI }), draw({ postRotation: -Math.PI / 2 })];
+    const asRot = [1, 1, 2, 3].map((k) => draw({ rot: k as AdaDraw['rot'] }));
+    close(applyAda(x, quarter).dataSync(), applyAda(x, asRot).dataSync(), 1e-5, 'rotation by π/2, π, −π/2 = rot90 1, 2, 3');
+    // on ramps (bilinear reproduces a linear function where no reflection is needed): out = the ramp at the source
+    const side = 9, c4 = 4; // centre pixel 4
+    const rampY = tf.tensor4d(Array.from({ length: side * side }, (_, k) => Math.floor(k / side)), [1, side, side, 1]);
+    const rampX = tf.tensor4d(Array.from({ length: side * side }, (_, k) => k % side), [1, side, side, 1]);
+    const grid = (f: (i: number, j: number) => number) => Array.from({ length: side * side }, (_, k) => f(Math.floor(k / side), k % side));
+    // anisotropic 0.8: content 0.8× as wide and 1.25× as tall, so y reads 0.8·(i − c) and x would read (j − c)/0.8
+    close(applyAda(rampY, [draw({ aniso: 0.8 })]).dataSync(), grid((i) => c4 + 0.8 * (i - c4)), 1e-5, 'anisotropic on the vertical ramp');
+    close(applyAda(rampX, [draw({ aniso: 1.25 })]).dataSync(), grid((_, j) => c4 + (j - c4) / 1.25), 1e-5, 'anisotropic on the horizontal ramp');
+    // fractional translation right by 0.25: out[i][j] = j − 0.25 away from the left edge
+    const moved = applyAda(rampX, [draw({ fx: 0.25 })]).dataSync();
+    close(moved.filter((_, k) => k % side > 0), grid((_, j) => j - 0.25).filter((_, k) => k % side > 0), 1e-5, 'fractional translation');
+    // rotation by 0.3 rad: x reads c + cos θ·(j − c) − sin θ·(i − c) inside the disc whose sources stay in the image
+    const theta = 0.3, inDisc = (k: number) => (Math.floor(k / side) - c4) ** 2 + ((k % side) - c4) ** 2 <= 9;
+    const turned = applyAda(rampX, [draw({ preRotation: theta })]).dataSync();
+    close(turned.filter((_, k) => inDisc(k)), grid((i, j) => c4 + Math.cos(theta) * (j - c4) - Math.sin(theta) * (i - c4)).filter((_, k) => inDisc(k)), 1e-5, 'rotation by 0.3 rad');
+    // every geometric augmentation at once against the per-pixel reference
+    const all = [draw({ scale: 1.3, preRotation: 0.4, aniso: 0.7, postRotation: -1.1, fx: 0.6, fy: -1.2, flip: true, tx: 1 }), draw({ rot: 3, postRotation: 2.5, fy: 0.3 }),
+      draw({ scale: 0.6, aniso: 1.4 }), draw({})];
+    close(applyAda(x, all).dataSync(), flat(reference(xs, all)), 1e-5, 'geometric set');
+    tf.dispose([rampY, rampX]);
     // colour, per pixel: brightness adds, contrast multiplies, luma flip subtracts twice the mean, saturation
     // scales the distance from the mean, hue by 2π/3 about the grey axis permutes (r, g, b) → (b, r, g)
     const px = xs.map((img) => img.flat(1)); // [B][H·W][3]
@@ -154,12 +201,24 @@ for (const backend of backends()) {
       assert.ok(drawAda(new Rng(1), 4, 8, 8, 0).every((d) => JSON.stringify(d) === JSON.stringify(IDENTITY_DRAW)));
       x.dispose();
     }
+    // Non-square images: no quarter turns are drawn, the rest applies.
+    const wide = randn([6, 6, 8, 3], 11) as tf.Tensor4D;
+    const wideDraws = drawAda(new Rng(12), 6, 6, 8, 1);
+    assert.ok(wideDraws.every((d) => d.rot % 2 === 0), 'rot 0 or 2 on 6×8');
+    close(applyAda(wide, wideDraws).dataSync(), flat(reference(nested(wide), wideDraws)), 1e-4, 'pipeline on [6,6,8,3]');
+    wide.dispose();
     // At p = 0.3 about 30% of the examples get each augmentation.
     const many = drawAda(new Rng(5), 4000, 32, 32, 0.3);
     const share = many.filter((d) => d.scale !== 1).length / many.length;
     assert.ok(Math.abs(share - 0.3) < 0.03, `share scaled ${share}`);
     const shifts = many.filter((d) => d.tx !== 0).map((d) => Math.abs(d.tx));
     assert.ok(Math.max(...shifts) === 4, 'translation up to ⅛ of 32 pixels');
+    // Arbitrary rotation twice at 1 − √(1 − p) each: at least one with probability p.
+    const rotated = many.filter((d) => d.preRotation !== 0 || d.postRotation !== 0).length / many.length;
+    assert.ok(Math.abs(rotated - 0.3) < 0.03, `share rotated ${rotated}`);
+    const fractions = many.filter((d) => d.fx !== 0).map((d) => d.fx / 32);
+    const fracStd = Math.sqrt(fractions.reduce((a, v) => a + v * v, 0) / fractions.length);
+    assert.ok(Math.abs(fracStd - 0.125) < 0.015, `fractional translation std ${fracStd} of the side`);
   });
 
   test(`[${backend}] the pipeline's gradient in x matches finite differences`, async () => {

@@ -88,6 +88,24 @@ ATEN_BINDING(UnsortedSegmentSum, "UnsortedSegmentSum") {
   flat.insert(flat.end(), x.sizes().begin() + ids.dim(), x.sizes().end());
   checkIndicesOnDevice(ids, {shape[0]}, "segment ids");
   at::Tensor out = at::zeros(shape, x.options());
+  if (x.is_cpu() && x.scalar_type() == at::kFloat && ids.scalar_type() == at::kInt) {
+    // ATen's CPU index_add_ runs one strided add per index: ~40 ns a row, 20 ms for the 0.5 M three-float rows of a
+    // bilinear gather's gradient. A plain loop over contiguous rows is an order of magnitude faster.
+    const at::Tensor rows = x.reshape(flat).contiguous(), segment = ids.reshape({-1}).contiguous();
+    const int64_t n = segment.numel(), width = n == 0 ? 0 : rows.numel() / n, segments = shape[0];
+    const int32_t* id = segment.data_ptr<int32_t>();
+    const float* from = rows.data_ptr<float>();
+    float* to = out.data_ptr<float>();
+    for (int64_t r = 0; r < n; r++) {
+      if (id[r] < 0 || id[r] >= segments) {
+        throw std::out_of_range("segment ids out of range: each must be in [0, " + std::to_string(segments) + ")");
+      }
+      float* dst = to + static_cast<int64_t>(id[r]) * width;
+      const float* src = from + r * width;
+      for (int64_t k = 0; k < width; k++) dst[k] += src[k];
+    }
+    return returnTensor(info.Env(), out);
+  }
   out.index_add_(0, ids.reshape({-1}).to(at::kLong), x.reshape(flat));
   return returnTensor(info.Env(), out);
 }

@@ -1,4 +1,5 @@
 import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { matchesCpu, rand, randInt, setup, tf } from './helpers.js';
 
 before(setup);
@@ -50,6 +51,11 @@ test('gather, gatherND, scatterND, oneHot, unsortedSegmentSum, where', async () 
   await matchesCpu('scatterND', () => tf.scatterND(tf.tensor2d([[1, 2], [4, 0], [1, 2]], [3, 2], 'int32'), tf.tensor2d(upd, [3, 3]), [5, 4, 3]));
   await matchesCpu('oneHot', () => [tf.oneHot(tf.tensor1d([0, 3, 1, 7, -1], 'int32'), 4), tf.oneHot(tf.tensor1d([2, 0], 'int32'), 3, 5, -1, 'float32')]);
   await matchesCpu('unsortedSegmentSum', () => tf.unsortedSegmentSum(tf.tensor3d(x, [5, 4, 3]), tf.tensor1d([0, 2, 0, 1, 2], 'int32'), 4));
+  // The float32 fast path on many rows of 3 floats (a bilinear gather's gradient), and ids past the end.
+  const ids = Array.from({ length: 200 }, (_, i) => (i * 37) % 23), rows = rand([200, 3]);
+  await matchesCpu('unsortedSegmentSum, 200 rows', () => tf.unsortedSegmentSum(tf.tensor2d(rows, [200, 3]), tf.tensor1d(ids, 'int32'), 25));
+  await tf.setBackend('aten');
+  assert.throws(() => tf.unsortedSegmentSum(tf.tensor2d(x.slice(0, 6), [2, 3]), tf.tensor1d([0, 5], 'int32'), 2).dataSync(), /out of range/);
   await matchesCpu('topk values', () => tf.topk(tf.tensor2d(top, [3, 8]), 3).values);
 });
 

@@ -18,6 +18,15 @@ export interface AdaDraw {
   ty: number;
   /** Isotropic scale factor about the image centre (2: content twice as large). */
   scale: number;
+  /** Rotation about the centre before the anisotropic scaling, in radians, counter-clockwise as displayed. */
+  preRotation: number;
+  /** Anisotropic scale: content stretched by this factor left–right and by its inverse up–down. */
+  aniso: number;
+  /** Rotation about the centre after the anisotropic scaling (radians, as preRotation). */
+  postRotation: number;
+  /** Fractional translation in pixels, down (fy) and right (fx), applied last. */
+  fx: number;
+  fy: number;
   /** Added to every channel. */
   brightness: number;
   /** Multiplies every channel (about 0, the middle of [−1, 1]). */
@@ -30,11 +39,13 @@ export interface AdaDraw {
   saturation: number;
 }
 
-export const IDENTITY_DRAW: Readonly<AdaDraw> = { rot: 0, flip: false, tx: 0, ty: 0, scale: 1, brightness: 0, contrast: 1, lumaFlip: false, hue: 0, saturation: 1 };
+export const IDENTITY_DRAW: Readonly<AdaDraw> = { rot: 0, flip: false, tx: 0, ty: 0, scale: 1, preRotation: 0, aniso: 1, postRotation: 0, fx: 0, fy: 0, brightness: 0, contrast: 1, lumaFlip: false, hue: 0, saturation: 1 };
 
 /** Spreads of the draws (the paper's defaults, appendix B). */
 const TRANSLATE_MAX = 0.125; // of the image side, uniform in ±
 const SCALE_STD = 0.2; // of log2(scale)
+const ANISO_STD = 0.2; // of log2(aniso)
+const FRACTIONAL_STD = 0.125; // of the image side, normal per axis
 const BRIGHTNESS_STD = 0.2;
 const CONTRAST_STD = 0.5; // of log2(contrast)
 const SATURATION_STD = 1; // of log2(saturation)
@@ -42,8 +53,10 @@ const SATURATION_STD = 1; // of log2(saturation)
 /**
  * `b` draws for [B, h, w, C] images: each augmentation is applied to each example independently with
  * probability p, its parameter drawn as in the paper — rotation k ~ U{0..3}; translation round(t·side),
- * t ~ U(−⅛, ⅛) per axis; scale 2^N(0, 0.2²); brightness N(0, 0.2²); contrast 2^N(0, 0.5²); luma flip with
- * probability ½; hue θ ~ U(−π, π); saturation 2^N(0, 1). p = 0 draws nothing.
+ * t ~ U(−⅛, ⅛) per axis; scale 2^N(0, 0.2²); arbitrary rotation θ ~ U(−π, π) before and again after the
+ * anisotropic scaling, each with probability 1 − √(1 − p) so that at least one happens with probability p;
+ * anisotropic scale 2^N(0, 0.2²); fractional translation N(0, (⅛·side)²) per axis; brightness N(0, 0.2²); contrast
+ * 2^N(0, 0.5²); luma flip with probability ½; hue θ ~ U(−π, π); saturation 2^N(0, 1). p = 0 draws nothing.
  */
 export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): AdaDraw[] {
   const on = () => rng.uniform() < p;
@@ -51,12 +64,21 @@ export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): A
     const d: AdaDraw = { ...IDENTITY_DRAW };
     if (p <= 0) return d;
     if (on()) d.flip = rng.uniform() < 0.5;
-    if (on()) d.rot = rng.int(4) as AdaDraw['rot'];
+    // A quarter turn needs a square; other sides get the half turn or none.
+    if (on()) d.rot = (h === w ? rng.int(4) : 2 * rng.int(2)) as AdaDraw['rot'];
     if (on()) {
       d.tx = Math.round((2 * rng.uniform() - 1) * TRANSLATE_MAX * w);
       d.ty = Math.round((2 * rng.uniform() - 1) * TRANSLATE_MAX * h);
     }
     if (on()) d.scale = 2 ** (SCALE_STD * rng.normal());
+    const pRotation = 1 - Math.sqrt(1 - p);
+    if (rng.uniform() < pRotation) d.preRotation = (2 * rng.uniform() - 1) * Math.PI;
+    if (on()) d.aniso = 2 ** (ANISO_STD * rng.normal());
+    if (rng.uniform() < pRotation) d.postRotation = (2 * rng.uniform() - 1) * Math.PI;
+    if (on()) {
+      d.fx = FRACTIONAL_STD * w * rng.normal();
+      d.fy = FRACTIONAL_STD * h * rng.normal();
+    }
     if (on()) d.brightness = BRIGHTNESS_STD * rng.normal();
     if (on()) d.contrast = 2 ** (CONTRAST_STD * rng.normal());
     if (on()) d.lumaFlip = rng.uniform() < 0.5;
@@ -67,11 +89,12 @@ export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): A
 }
 
 /**
- * ADA's augmentation of D's input at probability p (Karras et al. 2020): per example, a random rotation by a
- * multiple of 90°, x-flip, integer translation, isotropic scaling and colour changes (brightness, contrast,
- * luma flip, hue, saturation), each with probability p (see drawAda). Differentiable in x: every step is a
+ * ADA's augmentation of D's input at probability p (Karras et al. 2020): per example, the blit set (x-flip,
+ * rotation by a multiple of 90°, integer translation), the geometric set (isotropic scaling, arbitrary rotation,
+ * anisotropic scaling, fractional translation) and colour changes (brightness, contrast, luma flip, hue,
+ * saturation), each with probability p (see drawAda). Differentiable in x: every step is a
  * linear map of x, so G gets gradients through it, and at p < 1 D still sees clean images often enough that
- * the augmentations do not leak into G's distribution. Images [B, H, W, C] in [−1, 1], square, C = 1 or 3.
+ * the augmentations do not leak into G's distribution. Images [B, H, W, C] in [−1, 1], C = 1 or 3 (square where a draw rotates by 90°).
  *
  * @example
  * const xa = adaAugment(x, 0.3, rng); // [B, H, W, C], differentiable in x
@@ -84,35 +107,15 @@ export function adaAugment(x: tf.Tensor, p: number, rng: Rng): tf.Tensor {
 }
 
 /**
- * The augmentations of `draws` (one per example) applied to x [B, H, W, C]: rotation (pixel-exact, by
- * transposes and reversals selected per example with masks), then x-flip, integer translation and scaling as
- * one resampling per axis, out = M_y · x · M_xᵀ with per-example matrices (bilinear, the boundary continued
- * by reflection about the edge pixels, as the paper pads), then the colour as one affine map per example.
+ * The augmentations of `draws` (one per example) applied to x [B, H, W, C]: the geometry as one resampling (see
+ * geometry), then the colour as one affine map per example.
  */
 export function applyAda(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   if (draws.length !== b) throw new Error(`applyAda: ${draws.length} draws for a batch of ${b}`);
   if (draws.some((d) => d.rot % 2 === 1) && h !== w) throw new UserError(`--ada-target rotates by 90°, which needs square images; these are ${h}×${w}`);
   if (c !== 1 && c !== 3) throw new UserError(`--ada-target's colour transforms need 1 or 3 channels; these images have ${c}`);
-  return tf.tidy(() => colour(resample(rotate(x, draws), draws), draws));
-}
-
-/** Per-example selection mask [B, 1, 1, 1]: 1 where `pick` holds. */
-function mask(draws: readonly AdaDraw[], pick: (d: AdaDraw) => boolean): tf.Tensor4D {
-  return tf.tensor4d(draws.map((d) => (pick(d) ? 1 : 0)), [draws.length, 1, 1, 1]);
-}
-
-function rotate(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
-  if (draws.every((d) => d.rot === 0)) return x;
-  const rotations: ((t: tf.Tensor4D) => tf.Tensor4D)[] = [
-    (t) => t,
-    (t) => tf.reverse(tf.transpose(t, [0, 2, 1, 3]), 1), // out[i][j] = x[j][n−1−i]
-    (t) => tf.reverse(t, [1, 2]),
-    (t) => tf.reverse(tf.transpose(t, [0, 2, 1, 3]), 2), // out[i][j] = x[n−1−j][i]
-  ];
-  // Σ_k m_k · rot_k(x) with one-hot masks: exactly rot_k(x) per example (the other terms are +0).
-  const terms = rotations.flatMap((f, k) => (draws.some((d) => d.rot === k) ? [tf.mul(f(x), mask(draws, (d) => d.rot === k))] : []));
-  return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D;
+  return tf.tidy(() => colour(geometry(x, draws), draws));
 }
 
 /** Index k of a signal of length n continued by reflection about its end samples (…, 2, 1, 0, 1, 2, …, n−1, n−2, …). */
@@ -123,49 +126,90 @@ export function reflect(k: number, n: number): number {
   return m < n ? m : period - m;
 }
 
+/** A 2×3 affine map of pixel coordinates (y, x) ↦ (a·y + b·x + c, d·y + e·x + f), as [a, b, c, d, e, f]. */
+type Affine = [number, number, number, number, number, number];
+
+/** The map p ↦ outer(inner(p)). */
+function compose(outer: Affine, inner: Affine): Affine {
+  const [a, b, c, d, e, f] = outer, [p, q, r, s, t, u] = inner;
+  return [a * p + b * s, a * q + b * t, a * r + b * u + c, d * p + e * s, d * q + e * t, d * r + e * u + f];
+}
+
 /**
- * Row i of the resampling along one axis of length n, as weights on the source samples: flip (`flip`), then
- * translation by `shift`, then bilinear scaling by `scale` about the centre. Output sample i reads the scaled
- * image at c = (i + ½ − n/2)/scale + n/2 − ½, i.e. the translated image at ⌊c⌋ and ⌊c⌋ + 1, which is the
- * source at reflect(· − shift), mirrored when flipped.
+ * Where pixel (i, j) of the blit's output reads its source, any integers (the source is continued by reflection about
+ * its edge pixels, as the paper pads): integer translation, then x-flip, then rotation by rot·90°
+ * (out[i][j] = x[j][n−1−i] for rot = 1). Flips and quarter turns are symmetries of the reflected continuation, so
+ * reflecting after this map is the same as reflecting at each step.
  */
-export function resampleMatrix(n: number, shift: number, scale: number, flip: boolean): Float32Array {
-  const m = new Float32Array(n * n);
-  const source = (k: number) => {
-    const j = reflect(k - shift, n);
-    return flip ? n - 1 - j : j;
-  };
-  for (let i = 0; i < n; i++) {
-    const at = scale === 1 ? i : (i + 0.5 - n / 2) / scale + n / 2 - 0.5;
-    const f = Math.floor(at);
-    const t = at - f;
-    m[i * n + source(f)] += 1 - t;
-    if (t > 0) m[i * n + source(f + 1)] += t;
-  }
-  return m;
+function blitSource(d: AdaDraw, h: number, w: number): Affine {
+  const translate: Affine = [1, 0, -d.ty, 0, 1, -d.tx];
+  const flip: Affine = d.flip ? [1, 0, 0, 0, -1, w - 1] : [1, 0, 0, 0, 1, 0];
+  const rotations: Affine[] = [[1, 0, 0, 0, 1, 0], [0, 1, 0, -1, 0, h - 1], [-1, 0, h - 1, 0, -1, w - 1], [0, -1, h - 1, 1, 0, 0]];
+  return compose(rotations[d.rot], compose(flip, translate));
 }
 
-function resample(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
+function isGeometricIdentity(d: AdaDraw): boolean {
+  return d.scale === 1 && d.preRotation === 0 && d.aniso === 1 && d.postRotation === 0 && d.fx === 0 && d.fy === 0;
+}
+
+/**
+ * Where output pixel (i, j) of a draw's geometric part reads the blit's output, in its pixel coordinates: about the
+ * image centre, the inverse of (isotropic scale, pre-rotation, anisotropic scale, post-rotation, fractional
+ * translation), the order of the paper's pipeline. A rotation by θ = π/2 reads as rot = 1 does.
+ */
+function geometricSource(d: AdaDraw, h: number, w: number): Affine {
+  if (isGeometricIdentity(d)) return [1, 0, 0, 0, 1, 0];
+  const cy = (h - 1) / 2, cx = (w - 1) / 2;
+  const unrotate = (theta: number): Affine => [Math.cos(theta), Math.sin(theta), 0, -Math.sin(theta), Math.cos(theta), 0];
+  const steps: Affine[] = [
+    [1, 0, -cy - d.fy, 0, 1, -cx - d.fx], unrotate(d.postRotation), [d.aniso, 0, 0, 0, 1 / d.aniso, 0], unrotate(d.preRotation),
+    [1 / d.scale, 0, cy, 0, 1 / d.scale, cx],
+  ];
+  return steps.reduce((m, step) => compose(step, m));
+}
+
+/**
+ * Every geometric augmentation of the draws as one gather from x. Per example the blit and geometric parts compose
+ * into one affine map from output pixels to source coordinates; each output pixel is the bilinear mix of the four
+ * source pixels around that point (one, exactly, when no draw moves content by a fraction of a pixel), the image
+ * continued by reflection. The result is a linear map of x and its gradient is tfjs's gather gradient (a segment
+ * sum). (The authors' code interpolates on a 2× upsampled image through a wavelet filter, against aliasing; this is
+ * plain bilinear.)
+ */
+function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  const alongH = draws.some((d) => d.ty !== 0 || d.scale !== 1);
-  const alongW = draws.some((d) => d.tx !== 0 || d.scale !== 1 || d.flip);
-  let y = x;
-  if (alongH) {
-    const my = stack(draws.map((d) => resampleMatrix(h, d.ty, d.scale, false)), h); // [B, H, H]
-    y = tf.reshape(tf.matMul(my, tf.reshape(y, [b, h, w * c])), [b, h, w, c]);
-  }
-  if (alongW) {
-    const mx = stack(draws.map((d) => resampleMatrix(w, d.tx, d.scale, d.flip)), w); // [B, W, W]
-    const t = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [b, w, h * c]); // [B, W, H·C]
-    y = tf.transpose(tf.reshape(tf.matMul(mx, t), [b, w, h, c]), [0, 2, 1, 3]);
-  }
-  return y;
-}
-
-function stack(matrices: Float32Array[], n: number): tf.Tensor3D {
-  const all = new Float32Array(matrices.length * n * n);
-  matrices.forEach((m, k) => all.set(m, k * n * n));
-  return tf.tensor3d(all, [matrices.length, n, n]);
+  const moves = (d: AdaDraw) => d.rot !== 0 || d.flip || d.tx !== 0 || d.ty !== 0 || !isGeometricIdentity(d);
+  if (!draws.some(moves)) return x;
+  const pixels = h * w;
+  const taps = draws.every(isGeometricIdentity) ? 1 : 4;
+  const index = new Int32Array(b * pixels * taps);
+  const weight = new Float32Array(b * pixels * taps);
+  draws.forEach((d, n) => {
+    const [a0, a1, a2, a3, a4, a5] = compose(blitSource(d, h, w), geometricSource(d, h, w));
+    const base = n * pixels;
+    let o = n * pixels * taps;
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++, o += taps) {
+        const sy = a0 * i + a1 * j + a2, sx = a3 * i + a4 * j + a5;
+        const fy = Math.floor(sy), fx = Math.floor(sx), ty = sy - fy, tx = sx - fx;
+        const y0 = reflect(fy, h) * w, x0 = reflect(fx, w);
+        index[o] = base + y0 + x0;
+        weight[o] = (1 - ty) * (1 - tx);
+        if (taps === 1) continue;
+        const y1 = reflect(fy + 1, h) * w, x1 = reflect(fx + 1, w);
+        index[o + 1] = base + y0 + x1;
+        index[o + 2] = base + y1 + x0;
+        index[o + 3] = base + y1 + x1;
+        weight[o + 1] = (1 - ty) * tx;
+        weight[o + 2] = ty * (1 - tx);
+        weight[o + 3] = ty * tx;
+      }
+    }
+  });
+  const gathered = tf.gather(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')); // [B·H·W·taps, C]
+  if (taps === 1) return tf.reshape(gathered, [b, h, w, c]);
+  const weighted = tf.mul(tf.reshape(gathered, [b * pixels, taps, c]), tf.tensor3d(weight, [b * pixels, taps, 1]));
+  return tf.reshape(tf.sum(weighted, 1), [b, h, w, c]);
 }
 
 type Mat4 = number[]; // row-major 4×4, acting on homogeneous colours [r, g, b, 1]
