@@ -137,6 +137,16 @@ export class AtenBackend extends KernelBackend {
     return this.data.has(t.dataId) && this.data.get(t.dataId).handle !== 0;
   }
 
+  /**
+   * The same data under a second tensor (Identity, a cast to the dtype it has): a reference, as the CPU backend
+   * makes, instead of a native call and a new handle. tfjs clones every tensor a gradient saves, so a training
+   * step makes hundreds of these. In-place updates stay safe: adamUpdateInPlace refuses data with refCount > 1.
+   */
+  share(t: TensorInfo): TensorInfo {
+    this.incRef(t.dataId);
+    return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+  }
+
   /** Wraps a handle just returned by the addon, reading dtype/shape from the meta buffer. */
   output(handle: Handle, metaOffset = 0): TensorInfo {
     const dtype = DTYPE_NAMES[this.meta[metaOffset]];

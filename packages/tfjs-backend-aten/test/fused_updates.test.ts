@@ -69,7 +69,19 @@ test('adamUpdateInPlace gives tfjs Adam\'s result and refuses buffers other tens
   const before = Array.from(alias.dataSync());
   assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), false);
   assert.deepEqual(Array.from(alias.dataSync()), before);
-  tf.dispose([value, m, v, g, alias]);
+  // Identity and a cast to the same dtype share the data id (no native call, no new buffer), and the update then
+  // refuses too: tfjs clones every tensor a gradient saves, so a variable is often shared this way.
+  alias.dispose();
+  const tensorsBefore = backend.memory().nativeTensors;
+  const clone = tf.clone(value), cast = tf.cast(value, 'float32');
+  assert.equal(backend.memory().nativeTensors, tensorsBefore, 'no native tensor made');
+  assert.equal(backend.refCount(value.dataId), 3);
+  assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), false);
+  assert.deepEqual(Array.from(clone.dataSync()), before);
+  tf.dispose([clone, cast]);
+  assert.equal(backend.refCount(value.dataId), 1, 'the clones released the data');
+  assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), true);
+  tf.dispose([value, m, v, g]);
 });
 
 test('adamUpdateInPlace gives the same bits as tfjs\'s Adam composed of ops (β1 0.9 and 0.5, β2 0.999)', async () => {

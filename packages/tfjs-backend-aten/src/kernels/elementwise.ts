@@ -53,7 +53,8 @@ export function elementwiseKernels(native: AtenNative): KernelConfig[] {
   return [
     ...unary,
     ...binary,
-    atenKernel('Cast', (b, { x }, { dtype }) => b.output(native.cast(b.handle(x), dtypeCode(dtype as DataType)))),
+    atenKernel('Cast', (b, { x }, { dtype }) =>
+      (x.dtype === dtype ? b.share(x) : b.output(native.cast(b.handle(x), dtypeCode(dtype as DataType))))),
     atenKernel('Select', (b, { condition, t, e }) => b.output(native.select(b.handle(condition), b.handle(t), b.handle(e)))),
     atenKernel('AddN', (b: AtenBackend, inputs) => {
       const tensors = Object.values(inputs) as TensorInfo[];

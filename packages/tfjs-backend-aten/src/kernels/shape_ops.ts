@@ -23,7 +23,7 @@ export function shapeKernels(native: AtenNative): KernelConfig[] {
     atenKernel('Transpose', (b, { x }, { perm }) => b.output(native.transpose(b.handle(x), perm as number[]))),
     atenKernel('Reshape', (b, { x }, { shape }) =>
       b.output(native.reshape(b.handle(x), util.inferFromImplicitShape(shape as number[], util.sizeFromShape(x.shape))))),
-    atenKernel('Identity', (b, { x }) => b.output(native.identity(b.handle(x)))),
+    atenKernel('Identity', (b, { x }) => b.share(x)),
     atenKernel('BroadcastTo', (b, { x }, { reps, shape }) =>
       shape ? b.output(native.broadcastTo(b.handle(x), shape as number[])) : b.output(native.tile(b.handle(x), reps as number[]))),
     atenKernel('Slice', (b, { x }, { begin, size }) => {
