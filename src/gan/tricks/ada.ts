@@ -183,7 +183,7 @@ function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
   const pixels = h * w;
   const taps = draws.every(isGeometricIdentity) ? 1 : 4;
   const index = new Int32Array(b * pixels * taps);
-  const weight = new Float32Array(b * pixels * taps);
+  const weight = taps === 1 ? undefined : new Float32Array(b * pixels * taps); // one tap: weight 1
   draws.forEach((d, n) => {
     const [a0, a1, a2, a3, a4, a5] = compose(blitSource(d, h, w), geometricSource(d, h, w));
     const base = n * pixels;
@@ -194,8 +194,8 @@ function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
         const fy = Math.floor(sy), fx = Math.floor(sx), ty = sy - fy, tx = sx - fx;
         const y0 = reflect(fy, h) * w, x0 = reflect(fx, w);
         index[o] = base + y0 + x0;
+        if (!weight) continue;
         weight[o] = (1 - ty) * (1 - tx);
-        if (taps === 1) continue;
         const y1 = reflect(fy + 1, h) * w, x1 = reflect(fx + 1, w);
         index[o + 1] = base + y0 + x1;
         index[o + 2] = base + y1 + x0;
@@ -207,7 +207,7 @@ function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
     }
   });
   const gathered = tf.gather(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')); // [B·H·W·taps, C]
-  if (taps === 1) return tf.reshape(gathered, [b, h, w, c]);
+  if (!weight) return tf.reshape(gathered, [b, h, w, c]);
   const weighted = tf.mul(tf.reshape(gathered, [b * pixels, taps, c]), tf.tensor3d(weight, [b * pixels, taps, 1]));
   return tf.reshape(tf.sum(weighted, 1), [b, h, w, c]);
 }
