@@ -54,7 +54,13 @@ test('gather, gatherND, scatterND, oneHot, unsortedSegmentSum, where', async () 
   // The float32 fast path on many rows of 3 floats (a bilinear gather's gradient), and ids past the end.
   const ids = Array.from({ length: 200 }, (_, i) => (i * 37) % 23), rows = rand([200, 3]);
   await matchesCpu('unsortedSegmentSum, 200 rows', () => tf.unsortedSegmentSum(tf.tensor2d(rows, [200, 3]), tf.tensor1d(ids, 'int32'), 25));
+  // scatterND with one index per row (gatherRows's transpose) takes the same row loop: repeated rows add up.
+  await matchesCpu('scatterND, rows of a matrix', () => [
+    tf.scatterND(tf.tensor2d(ids, [200, 1], 'int32'), tf.tensor2d(rows, [200, 3]), [25, 3]),
+    tf.scatterND(tf.tensor2d([3, 0, 3], [3, 1], 'int32'), tf.tensor1d([1, 2, 3], 'int32'), [4]),
+  ]);
   await tf.setBackend('aten');
+  assert.throws(() => tf.scatterND(tf.tensor2d([0, 9], [2, 1], 'int32'), tf.tensor2d(x.slice(0, 6), [2, 3]), [4, 3]).dataSync(), /out of range/);
   assert.throws(() => tf.unsortedSegmentSum(tf.tensor2d(x.slice(0, 6), [2, 3]), tf.tensor1d([0, 5], 'int32'), 2).dataSync(), /out of range/);
   await matchesCpu('topk values', () => tf.topk(tf.tensor2d(top, [3, 8]), 3).values);
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
 import { LOSSES, type AdversarialLoss } from '../losses.js';
+import { gatherRows } from '../../nn/gather_rows.js';
 
 /**
  * One example's draw of ADA's augmentations (Karras et al. 2020, "Training Generative Adversarial Networks
@@ -172,8 +173,8 @@ function geometricSource(d: AdaDraw, h: number, w: number): Affine {
  * Every geometric augmentation of the draws as one gather from x. Per example the blit and geometric parts compose
  * into one affine map from output pixels to source coordinates; each output pixel is the bilinear mix of the four
  * source pixels around that point (one, exactly, when no draw moves content by a fraction of a pixel), the image
- * continued by reflection. The result is a linear map of x and its gradient is tfjs's gather gradient (a segment
- * sum). (The authors' code interpolates on a 2× upsampled image through a wavelet filter, against aliasing; this is
+ * continued by reflection. The result is a linear map of x; its gradient is the transposed scatter-add (gatherRows).
+ * (The authors' code interpolates on a 2× upsampled image through a wavelet filter, against aliasing; this is
  * plain bilinear.)
  */
 function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
@@ -206,7 +207,7 @@ function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
       }
     }
   });
-  const gathered = tf.gather(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')); // [B·H·W·taps, C]
+  const gathered = gatherRows(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')); // [B·H·W·taps, C]
   if (!weight) return tf.reshape(gathered, [b, h, w, c]);
   const weighted = tf.mul(tf.reshape(gathered, [b * pixels, taps, c]), tf.tensor3d(weight, [b * pixels, taps, 1]));
   return tf.reshape(tf.sum(weighted, 1), [b, h, w, c]);
