@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LOSS_NAMES } from './losses.js';
 import { UserError, editDistance } from '../util/errors.js';
 import { DIFF_AUGMENT_POLICIES, parseDiffAugment } from './tricks/diff_augment.js';
-import { adaCentre } from './tricks/ada.js';
+import { ADA_RESAMPLE, adaCentre, type AdaResample } from './tricks/ada.js';
 import { isColour } from '../util/colour.js';
 import type { SequenceLoadOptions } from '../data/registry.js';
 
@@ -164,6 +164,8 @@ export interface RunConfig {
   adaKimg: number;
   /** ADA: p at the start of the run. */
   adaP: number;
+  /** ADA: how fractional geometry resamples: the authors' 2× Symlet-6 filtered path, or plain bilinear (cheaper, aliases). */
+  adaResample: AdaResample;
   /** Clip each player's gradient to this global norm before its update (0 = off). */
   gradClip: number;
   /** Text data: words a caption keeps; longer captions are cut with a notice (AttnGAN: 18). */
@@ -281,6 +283,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   adaInterval: setting(4, positiveInt, 'with --ada-target: adjust p every N steps, from the r_t of those steps (4 = the paper\'s)'),
   adaKimg: setting(500, z.number().positive().finite(), "with --ada-target: thousands of images over which p can go from 0 to 1 (500 = the paper's, for runs of millions of images; a short run wants about a tenth of the images it sees, e.g. 10 for 2000 steps of 64)"),
   adaP: setting(0, z.number().min(0).max(1), "with --ada-target: the augmentation probability p at the start (0 = the paper's)"),
+  adaResample: setting<AdaResample>('sym6', z.enum(ADA_RESAMPLE as unknown as [AdaResample, ...AdaResample[]]), "with --ada-target: how rotations, scalings and fractional moves resample: sym6 (the paper's: 2× upsampling through a Symlet-6 filter, against aliasing) | bilinear (plain, cheaper, aliases when content shrinks)"),
   gradClip: setting(0, weight, "clip each player's gradient to this global norm (0 = off)"),
   maxWords: setting(18, z.number().int().min(1).max(256), "text data: words a caption keeps, longer captions cut with a notice (18 = AttnGAN's; text families only)"),
   textEncoder: setting('', z.string(), "text families: start the text (and image) encoders from pretrained DAMSM encoders: a folder from 'ganforge text-encoder' or a text run's folder; the run's captions are tokenized with their vocabulary ('' = pretrain them first for --text-encoder-steps)"),
@@ -296,7 +299,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
 export const OPTIONAL_SETTINGS = [
   'loss', 'latentDim', 'hidden', 'width', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue',
   'labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching',
-  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'gradClip',
+  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'adaResample', 'gradClip',
   'init', 'maxWords', 'textEncoder', 'textEncoderSteps',
 ] as const satisfies readonly (keyof RunConfig)[];
 export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
@@ -385,6 +388,7 @@ function checkCombinations(config: RunConfig): void {
     throw new UserError(`--ada-target and --diff-augment both augment D's inputs; use one of them (--ada-target ${config.adaTarget} with --diff-augment ${config.diffAugment})`);
   }
   if (config.adaP > 0 && config.adaTarget === 0) throw new UserError(`--ada-p ${config.adaP} sets ADA's starting p; it needs --ada-target (0 turns ADA off)`);
+  if (config.adaResample !== 'sym6' && config.adaTarget === 0) throw new UserError(`--ada-resample ${config.adaResample} chooses how ADA resamples; it needs --ada-target (0 turns ADA off)`);
   // r_t = E[sign D(x)] needs D's outputs to have a fixed level that separates real from fake.
   if (config.adaTarget > 0 && adaCentre(config.loss) === null) {
     const levelled = LOSS_NAMES.filter((name) => adaCentre(name) !== null).join(', ');

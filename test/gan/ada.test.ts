@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
 import { resolveConfig, validatePartialConfig } from '../../src/gan/config.js';
 import { IDENTITY_DRAW, colourMatrix, type AdaDraw } from '../../src/gan/tricks/ada.js';
+import { SYM6 } from '../../src/gan/tricks/ada_resample.js';
 import {
   AdaController, StepTricks, TrickState, adaAugment, applyAda, createTrickState, drawAda, trickProblem,
 } from '../../src/gan/tricks/index.js';
@@ -68,12 +69,57 @@ function nested(x: tf.Tensor): number[][][][] {
   return x.arraySync() as number[][][][];
 }
 
+const isGeometricIdentity = (d: AdaDraw) => d.scale === 1 && d.preRotation === 0 && d.aniso === 1 && d.postRotation === 0 && d.fx === 0 && d.fy === 0;
+
+/** Where output pixel (i, j) of the blit (rotation, flip, integer translation) reads its source, for real (i, j). */
+function blitInverse(d: AdaDraw, n: number, w: number, i: number, j: number): [number, number] {
+  const a = i - d.ty, t = j - d.tx, b = d.flip ? w - 1 - t : t;
+  switch (d.rot) {
+    case 0: return [a, b];
+    case 1: return [b, n - 1 - a];
+    case 2: return [n - 1 - a, w - 1 - b];
+    default: return [n - 1 - b, a];
+  }
+}
+
 /**
- * The pipeline written out per pixel, as a second implementation: rotation by index arithmetic, then flip,
- * translation (reflect-continued), then bilinear sampling where the inverse of the geometric part's forward matrix
- * sends each output pixel, then each colour step by its own formula in the paper's order.
+ * The authors' anti-aliased resampling written out per output pixel: the source upsampled 2× through the Symlet-6
+ * filter (continued by reflection up to one side beyond each edge, zeros past that), read bilinearly where the
+ * inverse maps each 2× sample's position, filtered and decimated. Sample k of a 2× grid sits at (k + a − m)/2, with m
+ * the filter's centroid and a its rounding: where linear content is reproduced exactly.
  */
-function reference(x: number[][][][], draws: AdaDraw[]): number[][][][] {
+function filteredSample(img: number[][][], src: (i: number, j: number) => [number, number], i: number, j: number, c: number): number {
+  const n = img.length, w = img[0].length, taps = SYM6.length;
+  const m = SYM6.reduce((s, v, k) => s + k * v, 0), a = Math.round(m);
+  const pos = (k: number) => (k + a - m) / 2, at = (s: number) => 2 * s - a + m;
+  const up = (r: number, q: number): number => {
+    if (r < Math.floor(at(-(n - 1))) || r > Math.ceil(at(2 * (n - 1))) || q < Math.floor(at(-(w - 1))) || q > Math.ceil(at(2 * (w - 1)))) return 0;
+    let v = 0;
+    for (let y = Math.ceil((r + a - taps + 1) / 2); 2 * y <= r + a; y++) {
+      for (let x = Math.ceil((q + a - taps + 1) / 2); 2 * x <= q + a; x++) v += 4 * SYM6[r - 2 * y + a] * SYM6[q - 2 * x + a] * img[reflect(y, n)][reflect(x, w)][c];
+    }
+    return v;
+  };
+  let out = 0;
+  for (let s = 0; s < taps; s++) {
+    for (let t = 0; t < taps; t++) {
+      const [sy, sx] = src(pos(2 * i - a + s), pos(2 * j - a + t));
+      const ry = at(sy), rx = at(sx), fy = Math.floor(ry), fx = Math.floor(rx), ty = ry - fy, tx = rx - fx;
+      const warped = (1 - ty) * (1 - tx) * up(fy, fx) + (1 - ty) * tx * up(fy, fx + 1) + ty * (1 - tx) * up(fy + 1, fx) + ty * tx * up(fy + 1, fx + 1);
+      out += SYM6[s] * SYM6[t] * warped;
+    }
+  }
+  return out;
+}
+
+/**
+ * The pipeline written out per pixel, as a second implementation. Geometry: a batch whose draws all move by whole
+ * pixels reads rotation by index arithmetic, then flip, then translation (reflect-continued); any other batch is
+ * resampled whole through filteredSample, the blit composed into the inverse map, or with 'bilinear' from the four
+ * blitted pixels around each point. Then each colour step by its own formula in the paper's order.
+ */
+function reference(x: number[][][][], draws: AdaDraw[], resample: 'sym6' | 'bilinear' = 'sym6'): number[][][][] {
+  const resampled = !draws.every(isGeometricIdentity);
   return x.map((img, b) => {
     const d = draws[b];
     const n = img.length, w = img[0].length, ch = img[0][0].length;
@@ -91,14 +137,20 @@ function reference(x: number[][][][], draws: AdaDraw[]): number[][][][] {
       return rot(reflect(i - d.ty, n), d.flip ? w - 1 - jj : jj);
     };
     const inverse = invert3(geometricForward(d, n, w));
+    const src = (i: number, j: number) => {
+      const [ci, cj] = apply3(inverse, i, j);
+      return blitInverse(d, n, w, ci, cj);
+    };
     const out: number[][][] = [];
     for (let i = 0; i < n; i++) {
       out.push([]);
       for (let j = 0; j < w; j++) {
+        // Plain bilinear: the four blitted pixels around the point where the geometric part's inverse sends (i, j).
         const [ci, cj] = apply3(inverse, i, j);
         const fi = Math.floor(ci), fj = Math.floor(cj), ti = ci - fi, tj = cj - fj;
-        let px = [0, 1, 2].slice(0, ch).map((c) =>
-          (1 - ti) * (1 - tj) * moved(fi, fj)[c] + (1 - ti) * tj * moved(fi, fj + 1)[c] + ti * (1 - tj) * moved(fi + 1, fj)[c] + ti * tj * moved(fi + 1, fj + 1)[c]);
+        const bilinear = (c: number) =>
+          (1 - ti) * (1 - tj) * moved(fi, fj)[c] + (1 - ti) * tj * moved(fi, fj + 1)[c] + ti * (1 - tj) * moved(fi + 1, fj)[c] + ti * tj * moved(fi + 1, fj + 1)[c];
+        let px = [0, 1, 2].slice(0, ch).map((c) => (!resampled ? moved(i, j)[c] : resample === 'sym6' ? filteredSample(img, src, i, j, c) : bilinear(c)));
         const grey = ch === 1;
         let rgb = grey ? [px[0], px[0], px[0]] : px;
         const mean = (v: number[]) => (v[0] + v[1] + v[2]) / 3;
@@ -142,29 +194,34 @@ for (const backend of backends()) {
     assert.deepEqual(Array.from(row), [2, 1, 0, 1, 2, 3], 'a shift right by 2 reflects about the first pixel');
     // scaling by 1 is the identity, exactly
     assert.deepEqual(applyAda(x, [0, 1, 2, 3].map(() => draw({ scale: 1 }))).dataSync(), x.dataSync(), 'scale 1');
-    // scaling a linear ramp x[i][j] = 10i + j by 2: bilinear reads c = (i − 1.5)/2 + 1.5, so out = 10·c_i + c_j
-    const ramp = tf.tensor4d(Array.from({ length: 16 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4)), [1, 4, 4, 1]);
-    const c = [0.75, 1.25, 1.75, 2.25];
-    close(applyAda(ramp, [draw({ scale: 2 })]).dataSync(), c.flatMap((ci) => c.map((cj) => 10 * ci + cj)), 1e-6, 'ramp scaled by 2');
-    // arbitrary rotation: a quarter turn before or after the anisotropic scaling reads as rot = 1, a half turn as rot = 2
-    const quarter = [draw({ preRotation: Math.PI / 2 }), draw({ postRotation: Math.PI / 2 }), draw({ preRotation: Math.PI }), draw({ postRotation: -Math.PI / 2 })];
-    const asRot = [1, 1, 2, 3].map((k) => draw({ rot: k as AdaDraw['rot'] }));
-    close(applyAda(x, quarter).dataSync(), applyAda(x, asRot).dataSync(), 1e-5, 'rotation by π/2, π, −π/2 = rot90 1, 2, 3');
-    // on ramps (bilinear reproduces a linear function where no reflection is needed): out = the ramp at the source
-    const side = 9, c4 = 4; // centre pixel 4
+    // Fractional geometry runs through the 2× filtered resampling, which reproduces linear content exactly: on ramps,
+    // away from the edges (where the reflected continuation bends the ramp within the filter's reach), out = the ramp
+    // at the source point.
+    const side = 25, c4 = 12; // centre pixel 12
     const rampY = tf.tensor4d(Array.from({ length: side * side }, (_, k) => Math.floor(k / side)), [1, side, side, 1]);
     const rampX = tf.tensor4d(Array.from({ length: side * side }, (_, k) => k % side), [1, side, side, 1]);
     const grid = (f: (i: number, j: number) => number) => Array.from({ length: side * side }, (_, k) => f(Math.floor(k / side), k % side));
-    // anisotropic 0.8: content 0.8× as wide and 1.25× as tall, so y reads 0.8·(i − c) and x would read (j − c)/0.8
-    close(applyAda(rampY, [draw({ aniso: 0.8 })]).dataSync(), grid((i) => c4 + 0.8 * (i - c4)), 1e-5, 'anisotropic on the vertical ramp');
-    close(applyAda(rampX, [draw({ aniso: 1.25 })]).dataSync(), grid((_, j) => c4 + (j - c4) / 1.25), 1e-5, 'anisotropic on the horizontal ramp');
-    // fractional translation right by 0.25: out[i][j] = j − 0.25 away from the left edge
-    const moved = applyAda(rampX, [draw({ fx: 0.25 })]).dataSync();
-    close(moved.filter((_, k) => k % side > 0), grid((_, j) => j - 0.25).filter((_, k) => k % side > 0), 1e-5, 'fractional translation');
-    // rotation by 0.3 rad: x reads c + cos θ·(j − c) − sin θ·(i − c) inside the disc whose sources stay in the image
-    const theta = 0.3, inDisc = (k: number) => (Math.floor(k / side) - c4) ** 2 + ((k % side) - c4) ** 2 <= 9;
-    const turned = applyAda(rampX, [draw({ preRotation: theta })]).dataSync();
-    close(turned.filter((_, k) => inDisc(k)), grid((i, j) => c4 + Math.cos(theta) * (j - c4) - Math.sin(theta) * (i - c4)).filter((_, k) => inDisc(k)), 1e-5, 'rotation by 0.3 rad');
+    const near = (v: number) => v >= 5 && v <= side - 6; // read points whose filters stay inside the image
+    const where = (a: ArrayLike<number>, keep: (i: number, j: number) => boolean) => Array.from(a).filter((_, k) => keep(Math.floor(k / side), k % side));
+    const onRamp = (got: tf.Tensor, want: (i: number, j: number) => number, keep: (i: number, j: number) => boolean, what: string) =>
+      close(Float32Array.from(where(got.dataSync(), keep)), where(grid(want), keep), 1e-4, what);
+    // scaling by 2 reads (i − c)/2 + c
+    onRamp(applyAda(rampX, [draw({ scale: 2 })]), (_, j) => (j - c4) / 2 + c4, () => true, 'x ramp scaled by 2');
+    // anisotropic 0.8: content 0.8× as wide and 1.25× as tall, so y reads 0.8·(i − c) and x reads (j − c)/0.8
+    onRamp(applyAda(rampY, [draw({ aniso: 0.8 })]), (i) => c4 + 0.8 * (i - c4), (i) => near(c4 + 0.8 * (i - c4)), 'anisotropic on the vertical ramp');
+    onRamp(applyAda(rampX, [draw({ aniso: 1.25 })]), (_, j) => c4 + (j - c4) / 1.25, (_, j) => near(c4 + (j - c4) / 1.25), 'anisotropic on the horizontal ramp');
+    // fractional translation right by 0.25: out[i][j] = j − 0.25
+    onRamp(applyAda(rampX, [draw({ fx: 0.25 })]), (_, j) => j - 0.25, (_, j) => near(j), 'fractional translation');
+    // rotation by 0.3 rad: x reads c + cos θ·(j − c) − sin θ·(i − c); inside the disc whose sources stay inside
+    const theta = 0.3, inDisc = (i: number, j: number) => (i - c4) ** 2 + (j - c4) ** 2 <= 49;
+    onRamp(applyAda(rampX, [draw({ preRotation: theta })]), (i, j) => c4 + Math.cos(theta) * (j - c4) - Math.sin(theta) * (i - c4), inDisc, 'rotation by 0.3 rad');
+    // a quarter turn before the anisotropic scaling and one back after it, on the same ramp: the composition signs
+    onRamp(applyAda(rampX, [draw({ preRotation: Math.PI / 2, postRotation: -Math.PI / 2, aniso: 0.8 })]), (_, j) => c4 + 0.8 * (j - c4), (_, j) => near(c4 + 0.8 * (j - c4)), 'turn, stretch, turn back');
+    // The filter is orthogonal to its even shifts: in a resampled batch, examples that stay put or move by whole
+    // pixels come out exactly (within the reflected margin), including fractional-translation draws of whole pixels.
+    const mixed = [draw({ fx: 0.5, scale: 1.2 }), draw({}), draw({ tx: 2, ty: -1 }), draw({ fx: 1, fy: -1 })];
+    const exact = [draw({}), draw({}), draw({ tx: 2, ty: -1 }), draw({ tx: 1, ty: -1 })];
+    close(applyAda(x, mixed).dataSync().slice(6 * 6 * 3), applyAda(x, exact).dataSync().slice(6 * 6 * 3), 1e-5, 'whole-pixel moves in a resampled batch');
     // every geometric augmentation at once against the per-pixel reference
     const all = [draw({ scale: 1.3, preRotation: 0.4, aniso: 0.7, postRotation: -1.1, fx: 0.6, fy: -1.2, flip: true, tx: 1 }), draw({ rot: 3, postRotation: 2.5, fy: 0.3 }),
       draw({ scale: 0.6, aniso: 1.4 }), draw({})];
@@ -187,7 +244,7 @@ for (const backend of backends()) {
     const gd = [draw({ brightness: -0.2, contrast: 0.5, hue: 1, saturation: 3 }), draw({ lumaFlip: true })];
     const gs = nested(grey).map((img) => img.flat(2));
     close(applyAda(grey, gd).dataSync(), [...gs[0].map((v) => (v - 0.2) * 0.5), ...gs[1].map((v) => -v)], 1e-5, 'grey');
-    tf.dispose([x, flipped, ramp, grey]);
+    tf.dispose([x, flipped, grey]);
   });
 
   test(`[${backend}] random draws at p = 1 equal the per-pixel loop; p = 0 is the identity`, async () => {
@@ -197,6 +254,7 @@ for (const backend of backends()) {
       const draws = drawAda(new Rng(seed), shape[0], shape[1], shape[2], 1);
       assert.ok(draws.every((d) => d.scale !== 1 && d.contrast !== 1 && d.hue !== 0), 'p = 1 turns every augmentation on');
       close(applyAda(x, draws).dataSync(), flat(reference(nested(x), draws)), 1e-4, `pipeline on [${shape}]`);
+      close(applyAda(x, draws, 'bilinear').dataSync(), flat(reference(nested(x), draws, 'bilinear')), 1e-4, `bilinear pipeline on [${shape}]`);
       assert.equal(adaAugment(x, 0, new Rng(1)), x, 'p = 0: x itself');
       assert.ok(drawAda(new Rng(1), 4, 8, 8, 0).every((d) => JSON.stringify(d) === JSON.stringify(IDENTITY_DRAW)));
       x.dispose();
@@ -219,6 +277,31 @@ for (const backend of backends()) {
     const fractions = many.filter((d) => d.fx !== 0).map((d) => d.fx / 32);
     const fracStd = Math.sqrt(fractions.reduce((a, v) => a + v * v, 0) / fractions.length);
     assert.ok(Math.abs(fracStd - 0.125) < 0.015, `fractional translation std ${fracStd} of the side`);
+  });
+
+  test(`[${backend}] the filtered resampling does not alias: content shrunk past the Nyquist rate fades instead of folding`, async () => {
+    await tf.setBackend(backend);
+    // Columns cos(2π·0.42·j): below the Nyquist rate (0.5 cycles a pixel). Scaled by ½ they would be 0.84 cycles a
+    // pixel, which a grid cannot hold: band-limited resampling removes them, while point-wise bilinear sampling folds
+    // them into a false wave of 1 − 0.84 = 0.16 cycles a pixel. Measured away from the edges.
+    const side = 33; // odd: the centre is a pixel, so bilinear reads whole pixels and folds at full amplitude
+    const wave = (j: number) => Math.cos(2 * Math.PI * 0.42 * j);
+    const x = tf.tensor4d(Array.from({ length: side * side }, (_, k) => wave(k % side)), [1, side, side, 1]);
+    const rms = (v: ArrayLike<number>) => {
+      let s = 0, n = 0;
+      for (let k = 0; k < v.length; k++) if (Math.floor(k / side) >= 8 && Math.floor(k / side) < 25 && k % side >= 8 && k % side < 25) { s += v[k] ** 2; n++; }
+      return Math.sqrt(s / n);
+    };
+    const filtered = rms(applyAda(x, [draw({ scale: 0.5 })]).dataSync());
+    // --ada-resample bilinear reads whole pixels 2(j − c) + c here: the folded wave, at full amplitude.
+    const bilinear = rms(applyAda(x, [draw({ scale: 0.5 })], 'bilinear').dataSync());
+    assert.ok(bilinear > 0.5, `bilinear sampling folds the wave back (rms ${bilinear})`);
+    assert.ok(filtered < 0.1 * bilinear, `the filtered resampling removes it: rms ${filtered} against bilinear's ${bilinear}`);
+    // Content the grid can hold passes: a wave of 0.1 cycles a pixel scaled by ½ keeps its amplitude (rms ≈ 1/√2).
+    const slow = tf.tensor4d(Array.from({ length: side * side }, (_, k) => Math.cos(2 * Math.PI * 0.1 * (k % side))), [1, side, side, 1]);
+    const kept = rms(applyAda(slow, [draw({ scale: 0.5 })]).dataSync());
+    assert.ok(Math.abs(kept - Math.SQRT1_2) < 0.1, `a representable wave keeps its amplitude: rms ${kept}`);
+    tf.dispose([x, slow]);
   });
 
   test(`[${backend}] the pipeline's gradient in x matches finite differences`, async () => {
@@ -352,7 +435,10 @@ test('ADA settings are validated at the edge, errors naming the flags', () => {
   const d = resolveConfig();
   assert.throws(() => validatePartialConfig({ adaP: 1.5 }, 'flags'), /--ada-p/);
   assert.throws(() => resolveConfig({ adaP: 0.2 }), /--ada-p 0.2 .* needs --ada-target/);
-  assert.deepEqual([d.adaTarget, d.adaInterval, d.adaKimg, d.adaP], [0, 4, 500, 0]);
+  assert.throws(() => validatePartialConfig({ adaResample: 'bicubic' } as never, 'flags'), /--ada-resample/);
+  assert.throws(() => resolveConfig({ adaResample: 'bilinear' }), /--ada-resample bilinear .* needs --ada-target/);
+  assert.equal(resolveConfig({ adaTarget: 0.6, adaResample: 'bilinear' }).adaResample, 'bilinear');
+  assert.deepEqual([d.adaTarget, d.adaInterval, d.adaKimg, d.adaP, d.adaResample], [0, 4, 500, 0, 'sym6']);
   assert.equal(createTrickState(d), undefined, 'off by default: no trick state');
   const on = resolveConfig({ adaTarget: 0.6 });
   assert.match(trickProblem({ name: 'toy:ring8', kind: 'points', shape: [2] }, on) ?? '', /--ada-target augments images/);

@@ -3,6 +3,11 @@ import type { Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
 import { LOSSES, type AdversarialLoss } from '../losses.js';
 import { gatherRows } from '../../nn/gather_rows.js';
+import { bilinearWarp, filteredWarp, reflect, type Affine } from './ada_resample.js';
+
+/** How ADA's fractional geometry resamples (--ada-resample): the authors' 2× Symlet-6 filtered path, or plain bilinear. */
+export type AdaResample = 'sym6' | 'bilinear';
+export const ADA_RESAMPLE: readonly AdaResample[] = ['sym6', 'bilinear'];
 
 /**
  * One example's draw of ADA's augmentations (Karras et al. 2020, "Training Generative Adversarial Networks
@@ -100,35 +105,24 @@ export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): A
  * @example
  * const xa = adaAugment(x, 0.3, rng); // [B, H, W, C], differentiable in x
  */
-export function adaAugment(x: tf.Tensor, p: number, rng: Rng): tf.Tensor {
+export function adaAugment(x: tf.Tensor, p: number, rng: Rng, resample: AdaResample = 'sym6'): tf.Tensor {
   if (p <= 0) return x;
   if (x.rank !== 4) throw new UserError(`--ada-target augments images [B, H, W, C]; D's input has shape [${x.shape.join(', ')}]`);
   const [b, h, w] = x.shape;
-  return applyAda(x as tf.Tensor4D, drawAda(rng, b, h, w, p));
+  return applyAda(x as tf.Tensor4D, drawAda(rng, b, h, w, p), resample);
 }
 
 /**
  * The augmentations of `draws` (one per example) applied to x [B, H, W, C]: the geometry as one resampling (see
  * geometry), then the colour as one affine map per example.
  */
-export function applyAda(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
+export function applyAda(x: tf.Tensor4D, draws: readonly AdaDraw[], resample: AdaResample = 'sym6'): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   if (draws.length !== b) throw new Error(`applyAda: ${draws.length} draws for a batch of ${b}`);
   if (draws.some((d) => d.rot % 2 === 1) && h !== w) throw new UserError(`--ada-target rotates by 90°, which needs square images; these are ${h}×${w}`);
   if (c !== 1 && c !== 3) throw new UserError(`--ada-target's colour transforms need 1 or 3 channels; these images have ${c}`);
-  return tf.tidy(() => colour(geometry(x, draws), draws));
+  return tf.tidy(() => colour(geometry(x, draws, resample), draws));
 }
-
-/** Index k of a signal of length n continued by reflection about its end samples (…, 2, 1, 0, 1, 2, …, n−1, n−2, …). */
-export function reflect(k: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const m = ((k % period) + period) % period;
-  return m < n ? m : period - m;
-}
-
-/** A 2×3 affine map of pixel coordinates (y, x) ↦ (a·y + b·x + c, d·y + e·x + f), as [a, b, c, d, e, f]. */
-type Affine = [number, number, number, number, number, number];
 
 /** The map p ↦ outer(inner(p)). */
 function compose(outer: Affine, inner: Affine): Affine {
@@ -170,47 +164,26 @@ function geometricSource(d: AdaDraw, h: number, w: number): Affine {
 }
 
 /**
- * Every geometric augmentation of the draws as one gather from x. Per example the blit and geometric parts compose
- * into one affine map from output pixels to source coordinates; each output pixel is the bilinear mix of the four
- * source pixels around that point (one, exactly, when no draw moves content by a fraction of a pixel), the image
- * continued by reflection. The result is a linear map of x; its gradient is the transposed scatter-add (gatherRows).
- * (The authors' code interpolates on a 2× upsampled image through a wavelet filter, against aliasing; this is
- * plain bilinear.)
+ * Every geometric augmentation of the draws. Per example the blit and geometric parts compose into one affine map
+ * from output pixels to source coordinates. When every draw moves content by whole pixels only (flips, quarter
+ * turns, integer translations), that is one exact gather from x continued by reflection. Otherwise the whole batch
+ * is resampled through the authors' 2× wavelet-filtered interpolation (filteredWarp; examples whose maps move by
+ * whole pixels come out of it unchanged or moved exactly) or, with resample 'bilinear', plain bilinear (bilinearWarp).
  */
-function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
+function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[], resample: AdaResample): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const moves = (d: AdaDraw) => d.rot !== 0 || d.flip || d.tx !== 0 || d.ty !== 0 || !isGeometricIdentity(d);
   if (!draws.some(moves)) return x;
+  const maps = draws.map((d) => compose(blitSource(d, h, w), geometricSource(d, h, w)));
+  if (!draws.every(isGeometricIdentity)) return resample === 'sym6' ? filteredWarp(x, maps) : bilinearWarp(x, maps);
   const pixels = h * w;
-  const taps = draws.every(isGeometricIdentity) ? 1 : 4;
-  const index = new Int32Array(b * pixels * taps);
-  const weight = taps === 1 ? undefined : new Float32Array(b * pixels * taps); // one tap: weight 1
-  draws.forEach((d, n) => {
-    const [a0, a1, a2, a3, a4, a5] = compose(blitSource(d, h, w), geometricSource(d, h, w));
-    const base = n * pixels;
-    let o = n * pixels * taps;
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++, o += taps) {
-        const sy = a0 * i + a1 * j + a2, sx = a3 * i + a4 * j + a5;
-        const fy = Math.floor(sy), fx = Math.floor(sx), ty = sy - fy, tx = sx - fx;
-        const y0 = reflect(fy, h) * w, x0 = reflect(fx, w);
-        index[o] = base + y0 + x0;
-        if (!weight) continue;
-        weight[o] = (1 - ty) * (1 - tx);
-        const y1 = reflect(fy + 1, h) * w, x1 = reflect(fx + 1, w);
-        index[o + 1] = base + y0 + x1;
-        index[o + 2] = base + y1 + x0;
-        index[o + 3] = base + y1 + x1;
-        weight[o + 1] = (1 - ty) * tx;
-        weight[o + 2] = ty * (1 - tx);
-        weight[o + 3] = ty * tx;
-      }
+  const index = new Int32Array(b * pixels);
+  maps.forEach(([a0, a1, a2, a3, a4, a5], n) => {
+    for (let i = 0, o = n * pixels; i < h; i++) {
+      for (let j = 0; j < w; j++, o++) index[o] = n * pixels + reflect(a0 * i + a1 * j + a2, h) * w + reflect(a3 * i + a4 * j + a5, w);
     }
   });
-  const gathered = gatherRows(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')); // [B·H·W·taps, C]
-  if (!weight) return tf.reshape(gathered, [b, h, w, c]);
-  const weighted = tf.mul(tf.reshape(gathered, [b * pixels, taps, c]), tf.tensor3d(weight, [b * pixels, taps, 1]));
-  return tf.reshape(tf.sum(weighted, 1), [b, h, w, c]);
+  return tf.reshape(gatherRows(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')), [b, h, w, c]);
 }
 
 type Mat4 = number[]; // row-major 4×4, acting on homogeneous colours [r, g, b, 1]
