@@ -113,15 +113,15 @@ function filteredSample(img: number[][][], src: (i: number, j: number) => [numbe
 }
 
 /**
- * The pipeline written out per pixel, as a second implementation. Geometry: a batch whose draws all move by whole
- * pixels reads rotation by index arithmetic, then flip, then translation (reflect-continued); any other batch is
- * resampled whole through filteredSample, the blit composed into the inverse map, or with 'bilinear' from the four
- * blitted pixels around each point. Then each colour step by its own formula in the paper's order.
+ * The pipeline written out per pixel, as a second implementation. Geometry: an example whose draw moves by whole
+ * pixels reads rotation by index arithmetic, then flip, then translation (reflect-continued); any other is resampled
+ * through filteredSample, the blit composed into the inverse map, or with 'bilinear' from the four blitted pixels
+ * around each point. Then each colour step by its own formula in the paper's order.
  */
 function reference(x: number[][][][], draws: AdaDraw[], resample: 'sym6' | 'bilinear' = 'sym6'): number[][][][] {
-  const resampled = !draws.every(isGeometricIdentity);
   return x.map((img, b) => {
     const d = draws[b];
+    const resampled = !isGeometricIdentity(d);
     const n = img.length, w = img[0].length, ch = img[0][0].length;
     const rot = (i: number, j: number): number[] => {
       switch (d.rot) {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
 import { LOSSES, type AdversarialLoss } from '../losses.js';
-import { gatherRows } from '../../nn/gather_rows.js';
+import { gatherRows, scatterAddRows } from '../../nn/gather_rows.js';
 import { bilinearWarp, filteredWarp, reflect, type Affine } from './ada_resample.js';
 
 /** How ADA's fractional geometry resamples (--ada-resample): the authors' 2× Symlet-6 filtered path, or plain bilinear. */
@@ -165,25 +165,36 @@ function geometricSource(d: AdaDraw, h: number, w: number): Affine {
 
 /**
  * Every geometric augmentation of the draws. Per example the blit and geometric parts compose into one affine map
- * from output pixels to source coordinates. When every draw moves content by whole pixels only (flips, quarter
- * turns, integer translations), that is one exact gather from x continued by reflection. Otherwise the whole batch
- * is resampled through the authors' 2× wavelet-filtered interpolation (filteredWarp; examples whose maps move by
- * whole pixels come out of it unchanged or moved exactly) or, with resample 'bilinear', plain bilinear (bilinearWarp).
+ * from output pixels to source coordinates. Examples whose maps move content by whole pixels only (flips, quarter
+ * turns, integer translations) are one exact gather from x continued by reflection; the others are resampled
+ * through the authors' 2× wavelet-filtered interpolation (filteredWarp) or, with resample 'bilinear', plain
+ * bilinear (bilinearWarp), as a sub-batch scattered back into place, so its cost follows how many draws need it.
  */
 function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[], resample: AdaResample): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const moves = (d: AdaDraw) => d.rot !== 0 || d.flip || d.tx !== 0 || d.ty !== 0 || !isGeometricIdentity(d);
   if (!draws.some(moves)) return x;
   const maps = draws.map((d) => compose(blitSource(d, h, w), geometricSource(d, h, w)));
-  if (!draws.every(isGeometricIdentity)) return resample === 'sym6' ? filteredWarp(x, maps) : bilinearWarp(x, maps);
+  const warp = resample === 'sym6' ? filteredWarp : bilinearWarp;
+  const resampled = draws.flatMap((d, n) => (isGeometricIdentity(d) ? [] : [n]));
+  if (resampled.length === b) return warp(x, maps);
   const pixels = h * w;
   const index = new Int32Array(b * pixels);
   maps.forEach(([a0, a1, a2, a3, a4, a5], n) => {
+    if (!isGeometricIdentity(draws[n])) {
+      index.fill(n * pixels, n * pixels, (n + 1) * pixels); // resampled below; these rows are masked out
+      return;
+    }
     for (let i = 0, o = n * pixels; i < h; i++) {
       for (let j = 0; j < w; j++, o++) index[o] = n * pixels + reflect(a0 * i + a1 * j + a2, h) * w + reflect(a3 * i + a4 * j + a5, w);
     }
   });
-  return tf.reshape(gatherRows(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')), [b, h, w, c]);
+  const whole = tf.reshape(gatherRows(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')), [b, h, w, c]) as tf.Tensor4D;
+  if (resampled.length === 0) return whole;
+  const picked = tf.tensor1d(resampled, 'int32');
+  const part = warp(tf.reshape(gatherRows(tf.reshape(x, [b, pixels * c]), picked), [resampled.length, h, w, c]), resampled.map((n) => maps[n]));
+  const keep = tf.tensor4d(draws.map((d) => (isGeometricIdentity(d) ? 1 : 0)), [b, 1, 1, 1]); // the whole-pixel examples' rows of `whole`
+  return tf.add(tf.mul(whole, keep), tf.reshape(scatterAddRows(tf.reshape(part, [resampled.length, pixels * c]), picked, b), [b, h, w, c]));
 }
 
 type Mat4 = number[]; // row-major 4×4, acting on homogeneous colours [r, g, b, 1]
