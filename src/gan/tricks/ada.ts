@@ -176,12 +176,13 @@ function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[], resample: AdaResamp
   if (!draws.some(moves)) return x;
   const maps = draws.map((d) => compose(blitSource(d, h, w), geometricSource(d, h, w)));
   const warp = resample === 'sym6' ? filteredWarp : bilinearWarp;
-  const resampled = draws.flatMap((d, n) => (isGeometricIdentity(d) ? [] : [n]));
+  const exact = draws.map(isGeometricIdentity); // whole-pixel maps
+  const resampled = exact.flatMap((e, n) => (e ? [] : [n]));
   if (resampled.length === b) return warp(x, maps);
   const pixels = h * w;
   const index = new Int32Array(b * pixels);
   maps.forEach(([a0, a1, a2, a3, a4, a5], n) => {
-    if (!isGeometricIdentity(draws[n])) {
+    if (!exact[n]) {
       index.fill(n * pixels, n * pixels, (n + 1) * pixels); // resampled below; these rows are masked out
       return;
     }
@@ -193,7 +194,7 @@ function geometry(x: tf.Tensor4D, draws: readonly AdaDraw[], resample: AdaResamp
   if (resampled.length === 0) return whole;
   const picked = tf.tensor1d(resampled, 'int32');
   const part = warp(tf.reshape(gatherRows(tf.reshape(x, [b, pixels * c]), picked), [resampled.length, h, w, c]), resampled.map((n) => maps[n]));
-  const keep = tf.tensor4d(draws.map((d) => (isGeometricIdentity(d) ? 1 : 0)), [b, 1, 1, 1]); // the whole-pixel examples' rows of `whole`
+  const keep = tf.tensor4d(exact.map(Number), [b, 1, 1, 1]); // the whole-pixel examples' rows of `whole`
   return tf.add(tf.mul(whole, keep), tf.reshape(scatterAddRows(tf.reshape(part, [resampled.length, pixels * c]), picked, b), [b, h, w, c]));
 }
 

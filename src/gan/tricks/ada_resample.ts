@@ -54,6 +54,16 @@ function downsampleRows(n: number): tf.Tensor2D {
   return tf.tensor2d(m, [n, count]);
 }
 
+/** The bilinear weight of tap t (0: (⌊y⌋, ⌊x⌋), 1: (⌊y⌋, ⌊x⌋ + 1), 2: (⌊y⌋ + 1, ⌊x⌋), 3: both + 1) at fractions (ty, tx). */
+const tapWeight = (t: number, ty: number, tx: number) => (t >> 1 ? ty : 1 - ty) * (t & 1 ? tx : 1 - tx);
+
+/** Σ over 4 taps of weight · source[index]: source [R, C], index and weight 4 per output row → [N, C]. */
+function mixTaps(source: tf.Tensor2D, index: Int32Array, weight: Float32Array): tf.Tensor2D {
+  const n = index.length / 4, c = source.shape[1];
+  const read = gatherRows(source, tf.tensor1d(index, 'int32')); // [N·4, C]
+  return tf.sum(tf.mul(tf.reshape(read, [n, 4, c]), tf.tensor3d(weight, [n, 4, 1])), 1);
+}
+
 /** rows · x · colsᵀ for each example and channel: x [B, H, W, C], rows [H′, H], cols [W′, W] → [B, H′, W′, C]. */
 function separable(x: tf.Tensor4D, rows: tf.Tensor2D, cols: tf.Tensor2D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
@@ -101,15 +111,14 @@ export function filteredWarp(x: tf.Tensor4D, maps: readonly Affine[]): tf.Tensor
           const r = fy + (t >> 1), q = fx + (t & 1);
           if (r < 0 || r >= rows || q < 0 || q >= cols) continue; // zeros past the margin: weight 0, index 0
           index[o + t] = (n * rows + r) * cols + q;
-          weight[o + t] = (t >> 1 ? ty : 1 - ty) * (t & 1 ? tx : 1 - tx);
+          weight[o + t] = tapWeight(t, ty, tx);
         }
       }
     }
   });
   return tf.tidy(() => {
     const up = separable(x, upsampleRows(h, y0, rows), upsampleRows(w, x0, cols)); // [B, rows, cols, C] at 2×
-    const read = gatherRows(tf.reshape(up, [b * rows * cols, c]), tf.tensor1d(index, 'int32')); // [B·kh·kw·4, C]
-    const warped = tf.sum(tf.mul(tf.reshape(read, [b * kh * kw, 4, c]), tf.tensor3d(weight, [b * kh * kw, 4, 1])), 1);
+    const warped = mixTaps(tf.reshape(up, [b * rows * cols, c]), index, weight); // [B·kh·kw, C]
     return separable(tf.reshape(warped, [b, kh, kw, c]), downsampleRows(h), downsampleRows(w));
   });
 }
@@ -132,13 +141,10 @@ export function bilinearWarp(x: tf.Tensor4D, maps: readonly Affine[]): tf.Tensor
         const fy = Math.floor(sy), fx = Math.floor(sx), ty = sy - fy, tx = sx - fx;
         for (let t = 0; t < 4; t++) {
           index[o + t] = n * pixels + reflect(fy + (t >> 1), h) * w + reflect(fx + (t & 1), w);
-          weight[o + t] = (t >> 1 ? ty : 1 - ty) * (t & 1 ? tx : 1 - tx);
+          weight[o + t] = tapWeight(t, ty, tx);
         }
       }
     }
   });
-  return tf.tidy(() => {
-    const read = gatherRows(tf.reshape(x, [b * pixels, c]), tf.tensor1d(index, 'int32')); // [B·H·W·4, C]
-    return tf.reshape(tf.sum(tf.mul(tf.reshape(read, [b * pixels, 4, c]), tf.tensor3d(weight, [b * pixels, 4, 1])), 1), [b, h, w, c]);
-  });
+  return tf.tidy(() => tf.reshape(mixTaps(tf.reshape(x, [b * pixels, c]), index, weight), [b, h, w, c]));
 }
