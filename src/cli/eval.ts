@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { METRIC_NAMES, SEQUENCE_METRIC_NAMES } from '../metrics/registry.js';
-import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult } from '../metrics/evaluate.js';
+import { NET_NAMES, REFERENCE_SPECS, evaluateSets, formatResult, loadGenerated, loadReference, resolveNet, type MetricResult, type SampleSet } from '../metrics/evaluate.js';
 import { evalSequenceRun, evalSequenceSamples, sequenceSamplesRun } from './eval_sequences.js';
 import { parseNumber } from './options.js';
 import { parsePsiList, pplMetric, truncationCurve } from './style_tools.js';
@@ -15,6 +15,7 @@ import { sampleFamily } from '../gan/sampling.js';
 import { CAS_CLASSIFIER, casMetric } from '../metrics/cas.js';
 import { getModel } from '../models/registry.js';
 import { exists } from '../util/fs.js';
+import { defaultEvalRef } from '../training_eval.js';
 import * as path from 'node:path';
 
 export interface EvalCliOptions {
@@ -83,9 +84,18 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
     if (rest.length === 0) return;
     opts = { ...opts, metrics: rest.join(',') };
   } else if (opts.casSteps !== undefined) throw new UserError('--cas-steps goes with --metrics cas');
-  if (opts.ref === undefined) throw new UserError(`--ref is required: the reference set to compare with (${REFERENCE_SPECS.join(' | ')})`);
-  const fake = await loadGenerated(target, opts.count, opts.seed, { truncation: opts.truncation });
-  const ref = await loadReference(opts.ref, fake.n, opts.seed);
+  let fake: SampleSet;
+  let ref: Awaited<ReturnType<typeof loadReference>>;
+  if (opts.ref === undefined) {
+    // The run's own data (its test split where it has one), whole when smaller than the default count.
+    const own = await ownReference(target);
+    log(`--ref defaults to the run's data: ${own.spec} (pass --ref to compare with another set)`);
+    ref = await loadReference(own.spec, opts.count ?? 10_000, opts.seed, { upTo: opts.count === undefined, imageSize: own.imageSize });
+    fake = await loadGenerated(target, ref.set.n, opts.seed, { truncation: opts.truncation });
+  } else {
+    fake = await loadGenerated(target, opts.count, opts.seed, { truncation: opts.truncation });
+    ref = await loadReference(opts.ref, fake.n, opts.seed);
+  }
   const net = fake.kind === 'image' ? await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, fake, ref.name) : undefined;
   try {
     const results = evaluateSets(fake, ref.set, net, ref, {
@@ -97,15 +107,26 @@ export async function evalCommand(target: string, opts: EvalCliOptions): Promise
   }
 }
 
+/** The reference a run is scored against when --ref is not given: its training data (test split where there is one). */
+async function ownReference(target: string): Promise<{ spec: string; imageSize?: number }> {
+  const refuse = (why: string) => new UserError(`--ref is required${why}: the reference set to compare with (${REFERENCE_SPECS.join(' | ')})`);
+  if (path.extname(target).toLowerCase() === '.npy' || !(await exists(target))) throw refuse('');
+  const { data, config } = await readCheckpointState(await resolveCheckpoint(target));
+  const spec = defaultEvalRef(data.name);
+  const plain = data.kind === 'points' ? spec.startsWith('toy:') : data.kind === 'image' && !data.input && !data.text;
+  if (!plain) throw refuse(` (the run's data ${data.name} is not a reference set of its own)`);
+  return { spec, ...(config.imageSize > 0 ? { imageSize: config.imageSize } : {}) };
+}
+
 /** `eval RUN --truncation-curve 0.2,…,1 --ref R --plot FILE.png`: precision and recall at each ψ. */
 async function evalTruncationCurve(target: string, opts: EvalCliOptions, log: (line: string) => void): Promise<void> {
-  if (opts.ref === undefined) throw new UserError(`--truncation-curve needs --ref, the reference set (${REFERENCE_SPECS.join(' | ')})`);
   if (opts.plot === undefined || !opts.plot.toLowerCase().endsWith('.png')) throw new UserError('--truncation-curve needs --plot FILE.png (the numbers go beside it as FILE.json)');
   if (path.extname(target).toLowerCase() === '.npy') throw new UserError(`--truncation-curve samples a run's generator; ${target} is a samples file`);
   const { config, data } = await readCheckpointState(await resolveCheckpoint(target));
   const psis = parsePsiList(opts.truncationCurve!, getModel(config.model));
   if (data.kind !== 'image') throw new UserError('--truncation-curve needs an image generator');
-  const ref = await loadReference(opts.ref, opts.count ?? 10_000, opts.seed);
+  const own = opts.ref === undefined ? await ownReference(target) : undefined;
+  const ref = await loadReference(opts.ref ?? own!.spec, opts.count ?? 10_000, opts.seed, { upTo: opts.count === undefined, imageSize: own?.imageSize });
   if (ref.set.kind !== 'image') throw new UserError(`--truncation-curve compares images; the reference ${ref.name} is 2-D points`);
   const net = await resolveNet({ net: opts.net, layer: opts.layer, logitsLayer: opts.logitsLayer, inceptionWeights: opts.inceptionWeights }, { c: data.shape[2] }, ref.name);
   try {

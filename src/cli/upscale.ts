@@ -107,7 +107,10 @@ function generatorForTiles(family: GanFamily, nets: GanNetworks, run: { config: 
 function upscaleTile(family: GanFamily, nets: GanNetworks, run: { config: RunConfig; data: DatasetInfo }, t: PlainImage, tile: number, s: number): PlainImage {
   const input = tf.tidy(() => {
     const x = tf.tensor4d(t.values as Float32Array, [1, t.h, t.w, t.c]);
-    return t.h === tile && t.w === tile ? x : tf.mirrorPad(x, [[0, 0], [0, tile - t.h], [0, tile - t.w], [0, 0]], 'symmetric');
+    if (t.h === tile && t.w === tile) return x;
+    // Edge rows and columns repeated out to the tile: any amount of padding works, even beyond the image's own size.
+    const clamped = (n: number) => tf.tensor1d(Array.from({ length: tile }, (_, i) => Math.min(i, n - 1)), 'int32');
+    return tf.gather(tf.gather(x, clamped(t.h), 1), clamped(t.w), 2);
   });
   try {
     const sample = family.sample!(nets, { count: 1, seed: 0, input }, run);

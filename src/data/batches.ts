@@ -155,7 +155,7 @@ export class BatchStream implements AsyncIterable<Batch> {
         this.augmenter = new Augmenter([h, w], source.augment, source.info.name);
       }
       if (this.dropLast && this.size < this.batchSize) {
-        throw new UserError(`batch size ${this.batchSize} is larger than the ${this.size} examples in ${source.info.name}`);
+        throw new UserError(`--batch-size ${this.batchSize} is larger than the ${this.size} examples in ${source.info.name}; pass --batch-size ${this.size} or less`);
       }
     }
     this.epochRng = this.rng.state();

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
@@ -238,24 +238,32 @@ export function readStoredImage(store: ImageStore, k: number): { values: Uint8Ar
 }
 
 /**
- * `folder:PATH --random-crop`: the images directly in PATH at their own sizes (shrunk to PHOTO_MAX_SIDE),
+ * `folder:PATH --random-crop`: the images in PATH and its sub-folders (labels play no part in crops) at their own
+ * sizes (shrunk to PHOTO_MAX_SIDE),
  * stored once under a key of their names, sizes and times, then random `imageSize` crops with flips (train)
  * or one centre crop each (test split), exactly as `photos`.
  */
 export async function loadFolderCrops(dir: string, opts: { imageSize?: number; channels?: 1 | 3; limit?: number; split?: 'train' | 'test'; log?: Log }): Promise<CropSampler | ArraySource> {
-  const { listImageFiles, stem } = await import('./decode.js');
-  let paths = await listImageFiles(dir).catch(() => { throw new UserError(`folder:${dir}: cannot read the folder`); });
+  const { walkImageFiles } = await import('./decode.js');
+  let paths = await walkImageFiles(dir).catch(() => { throw new UserError(`folder:${dir}: cannot read the folder`); });
   if (opts.limit !== undefined) paths = paths.slice(0, Math.max(0, Math.floor(opts.limit)));
-  if (paths.length === 0) throw new UserError(`folder:${dir}: no image files directly in it (--random-crop reads one folder of images, not class sub-folders)`);
+  if (paths.length === 0) throw new UserError(`folder:${dir}: no image files in it or its sub-folders`);
   let hash = 0x811c9dc5;
   for (const p of paths) {
     const st = statSync(p);
     for (const ch of `${p}|${st.size}|${st.mtimeMs};`) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   }
   const c = opts.channels ?? 3;
-  const store = await imageStore(`folder-${hash.toString(16)}-${paths.length}-${PHOTO_MAX_SIDE}px-${c}ch`, paths.map((p) => ({ name: stem(p), path: p })), { c, log: opts.log });
+  const store = await imageStore(`folder-${hash.toString(16)}-${paths.length}-${PHOTO_MAX_SIDE}px-${c}ch`, paths.map((p) => ({ name: cropName(dir, p), path: p })), { c, log: opts.log });
   const size = opts.imageSize ?? 96;
   const name = `folder:${dir}`;
   if (opts.split === 'test') return centreCrops(store, name, size);
   return cropSampler(store, { name, size, notices: [`${name}: ${store.images.length} images at their own size, random ${size} px crops with flips`] });
+}
+
+/** A stored image's name: its stem, with the sub-folders it sits in before it ('cats/im0' → 'cats_im0'), unique. */
+function cropName(dir: string, path: string): string {
+  const rel = relative(dir, path);
+  const ext = extname(rel);
+  return rel.slice(0, rel.length - ext.length).split(sep).join('_');
 }

@@ -18,6 +18,21 @@ export async function listImageFiles(dir: string): Promise<string[]> {
   return items.filter((d) => d.isFile() && isImageFile(d.name)).map((d) => d.name).sort().map((n) => join(dir, n));
 }
 
+/** All image files below `dir` (sub-folders included, hidden entries skipped), sorted by path, so load order
+ * never depends on the file system. */
+export async function walkImageFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const items = await readdir(dir, { withFileTypes: true });
+  items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const d of items) {
+    if (d.name.startsWith('.')) continue;
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...(await walkImageFiles(p)));
+    else if (d.isFile() && isImageFile(d.name)) out.push(p);
+  }
+  return out;
+}
+
 /** A file's name without folder and extension: 'A/cat.png' → 'cat'. Pairs are matched on it. */
 export function stem(path: string): string {
   const name = basename(path);

@@ -79,7 +79,11 @@ export function lowresSpec(opts: LoadDataOptions): DegradeSpec {
 async function lowresInput(name: string, b: Domain, d: DegradeSpec, upsample: boolean): Promise<Pick<Domain, 'name' | 'values' | 'shape'>> {
   const [h, w, c] = b.shape;
   if (h % d.scale !== 0 || w % d.scale !== 0) {
-    throw new UserError(`${name}: height and width must be divisible by --scale ${d.scale}, got ${w}×${h}; pass --image-size (e.g. ${Math.max(d.scale, Math.round(h / d.scale) * d.scale)})`);
+    const side = Math.max(d.scale, Math.round(Math.min(h, w) / d.scale) * d.scale);
+    throw new UserError(
+      `${name}: height and width must be divisible by --scale ${d.scale}, got ${h}×${w}; pass --image-size ${side} to resize to ${side}×${side}, ` +
+        `or, for a folder:, --random-crop --image-size ${side} to train on crops of the images at their own size`,
+    );
   }
   const rng = new Rng(NOISE_SEED);
   const per = h * w * c;

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
 import type { ArraySource, DatasetInfo } from './types.js';
 import {
-  IMAGE_EXTENSIONS, WHITE, compact, conversionNotice, decodeFile, forEachBounded, headerOf, isImageFile,
+  IMAGE_EXTENSIONS, WHITE, compact, conversionNotice, decodeFile, forEachBounded, headerOf, isImageFile, walkImageFiles,
   type DecodeTarget, type ImageHeader, type Rgb,
 } from './decode.js';
 
@@ -161,7 +161,7 @@ async function listImages(dir: string): Promise<{ entries: FolderEntry[]; classN
   const loose = items.filter((d) => d.isFile() && isImageFile(d.name)).map((d) => d.name).sort();
   const classes: { name: string; files: string[] }[] = [];
   for (const d of items.filter((d) => d.isDirectory() && !d.name.startsWith('.')).sort(byName)) {
-    const files = await walk(join(dir, d.name));
+    const files = await walkImageFiles(join(dir, d.name));
     if (files.length > 0) classes.push({ name: d.name, files });
   }
   if (classes.length === 0) return { entries: loose.map((n) => ({ path: join(dir, n) })) };
@@ -184,18 +184,6 @@ async function listImages(dir: string): Promise<{ entries: FolderEntry[]; classN
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** All image files below `dir`, sorted by path, so load order does not depend on the file system. */
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of (await readdir(dir, { withFileTypes: true })).sort(byName)) {
-    if (d.name.startsWith('.')) continue;
-    const p = join(dir, d.name);
-    if (d.isDirectory()) out.push(...(await walk(p)));
-    else if (d.isFile() && isImageFile(d.name)) out.push(p);
-  }
-  return out;
 }
 
 function resolveSize(size: ImageFolderOptions['imageSize'], probe: ImageHeader): [number, number] {

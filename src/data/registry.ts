@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { UserError, editDistance, unknownChoice } from '../util/errors.js';
 import { isStored, type DataSource, type StoredSource } from './types.js';
 import type { Rgb } from './decode.js';
@@ -245,6 +246,22 @@ function unknownDataset(spec: string): UserError {
   const rest = spec.includes(':') ? spec.slice(spec.indexOf(':') + 1) : '';
   const forms = DATASET_SPECS.map((d) => (d.spec.includes(':') ? `${d.spec.slice(0, d.spec.indexOf(':') + 1)}${rest}` : d.spec));
   const nearest = [...new Set(forms)].sort((x, y) => editDistance(spec, x) - editDistance(spec, y))[0];
-  const hint = editDistance(spec, nearest) <= Math.max(2, spec.length / 3) ? ` (did you mean '${nearest}'?)` : '';
+  const onDisk = pathForm(spec);
+  const hint = onDisk !== undefined ? ` (it is a path on disk: did you mean '${onDisk}'?)`
+    : editDistance(spec, nearest) <= Math.max(2, spec.length / 3) ? ` (did you mean '${nearest}'?)` : '';
   return new UserError(`unknown dataset '${spec}'${hint}; valid: ${DATASET_SPECS.map((d) => d.spec).join(', ')}`);
+}
+
+/** The spec a bare path most likely meant: a folder of images, a CSV of series, a JSONL of captions. */
+function pathForm(spec: string): string | undefined {
+  let st;
+  try {
+    st = statSync(spec);
+  } catch {
+    return undefined;
+  }
+  if (st.isDirectory()) return `folder:${spec}`;
+  if (/\.csv$/i.test(spec)) return `csv:${spec}`;
+  if (/\.jsonl$/i.test(spec)) return `captions:${spec}`;
+  return undefined;
 }

@@ -145,8 +145,13 @@ export function fromSamples(result: SampleResult, kind: 'image' | 'points' | 'se
 export const REFERENCE_SPECS = ['fashion-mnist:test', 'fashion-mnist:train', 'mnist:test', 'mnist:train', 'folder:PATH', 'FILE.npy', 'toy:ring8', 'toy:grid25', ...PLAIN_IMAGE_DATASETS];
 
 /** Load the first `count` examples of the reference set named by `spec`. Returns the set and its canonical name. */
-export async function loadReference(spec: string, count: number, seed: number): Promise<{ set: SampleSet; name: string; available: number | undefined; selection: string }> {
+export async function loadReference(
+  spec: string, count: number, seed: number, opts: { upTo?: boolean; imageSize?: number } = {},
+): Promise<{ set: SampleSet; name: string; available: number | undefined; selection: string }> {
+  // upTo: a smaller set is taken whole instead of refused (the default reference when --count was not given).
+  // imageSize: a folder or named set decoded at this size (a run's own data, as it trained on it).
   const need = (available: number, name: string) => {
+    if (opts.upTo) count = Math.min(count, available);
     if (available < count) throw new UserError(`reference ${name} has ${available} examples, fewer than --count ${count}; lower --count to at most ${available} or use a larger reference set`);
   };
   if (spec.toLowerCase().endsWith('.npy')) {
@@ -170,7 +175,7 @@ export async function loadReference(spec: string, count: number, seed: number): 
   } else if (spec.startsWith('folder:') || !spec.includes(':')) {
     // A folder, or any named image dataset (e.g. twemoji): its first `count` training examples.
     name = spec;
-    const loaded = await loadData(spec, { limit: count });
+    const loaded = await loadData(spec, { limit: count, ...(opts.imageSize ? { imageSize: opts.imageSize } : {}) });
     if (loaded.kind === 'sampler' && loaded.info.kind === 'image' && !loaded.info.input) {
       // Random crops of photos: `count` fresh crops, drawn with a seed distinct from the generator's latent seed.
       const [h, w, c] = loaded.info.shape;

@@ -66,7 +66,7 @@ export const inpaint: GanFamily = {
     if (!data.input || data.input.pairing !== 'paired' || data.input.shape[2] !== c + 1 || data.input.shape[0] !== h || data.input.shape[1] !== w) {
       return `inpaint learns from images with holes, whose input is the masked image plus its mask as one more channel; ${data.name} is not such data — use --data masked:SPEC (e.g. masked:folder:PATH)`;
     }
-    if (h !== w) return `inpaint needs square images, got ${w}×${h}; pass --image-size N`;
+    if (h !== w) return `inpaint needs square images, got ${h}×${w}; pass --image-size N`;
     try {
       unetDepth(h);
       patchGanLayers(h);

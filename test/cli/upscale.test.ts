@@ -41,6 +41,19 @@ test('ganforge upscale: ×4 from the run, one trained-size tile = translate, any
     const big = await pixels(path.join(tmp, 'up', 'wide.png'));
     assert.deepEqual([big.width, big.height, big.channels], [200, 76, 1]);
 
+    // An image smaller than half a tile is edge-padded to it: the result is the top-left of the upscaled padded image.
+    const tiny = path.join(tmp, 'tiny.png');
+    const tinyPixel = (x: number, y: number) => (x * 41 + y * 23 + 7) % 256;
+    await fs.writeFile(tiny, await greyPng(5, 3, tinyPixel));
+    const padded = path.join(tmp, 'padded.png');
+    await fs.writeFile(padded, await greyPng(16, 16, (x, y) => tinyPixel(Math.min(x, 4), Math.min(y, 2))));
+    await ok(['upscale', run, tiny, padded, '--out', path.join(tmp, 'up'), '--tile', '16', '--overlap', '0'], tmp);
+    const [t, p] = [await pixels(path.join(tmp, 'up', 'tiny.png')), await pixels(path.join(tmp, 'up', 'padded.png'))];
+    assert.deepEqual([t.width, t.height], [20, 12]);
+    const k = p.data.length / (64 * 64); // bytes per pixel as raw() decodes it
+    const corner = Buffer.concat(Array.from({ length: 12 }, (_, y) => p.data.subarray(y * 64 * k, (y * 64 + 20) * k)));
+    assert.deepEqual(t.data, corner, 'edge padding, then the crop');
+
     // Refusals: a file that is not an image, an overlap of half the tile or more, a run that is not super-resolution.
     const junk = path.join(tmp, 'junk.png');
     await fs.writeFile(junk, 'not an image');
