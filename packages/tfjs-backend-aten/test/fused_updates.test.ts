@@ -73,12 +73,14 @@ test('adamUpdateInPlace gives tfjs Adam\'s result and refuses buffers other tens
   // refuses too: tfjs clones every tensor a gradient saves, so a variable is often shared this way.
   alias.dispose();
   const tensorsBefore = backend.memory().nativeTensors;
-  const clone = tf.clone(value), cast = tf.cast(value, 'float32');
+  // So does a reshape to the tensor's own shape (every elementwise gradient ends with one).
+  const clone = tf.clone(value), cast = tf.cast(value, 'float32'), same = tf.reshape(value, shape);
   assert.equal(backend.memory().nativeTensors, tensorsBefore, 'no native tensor made');
-  assert.equal(backend.refCount(value.dataId), 3);
+  assert.equal(backend.refCount(value.dataId), 4);
   assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), false);
   assert.deepEqual(Array.from(clone.dataSync()), before);
-  tf.dispose([clone, cast]);
+  assert.deepEqual(Array.from(same.dataSync()), before);
+  tf.dispose([clone, cast, same]);
   assert.equal(backend.refCount(value.dataId), 1, 'the clones released the data');
   assert.equal(backend.adamUpdateInPlace(value, m, v, g, hyper), true);
   tf.dispose([value, m, v, g]);

@@ -21,8 +21,11 @@ function rangeCount(start: number, stop: number, step: number): number {
 export function shapeKernels(native: AtenNative): KernelConfig[] {
   return [
     atenKernel('Transpose', (b, { x }, { perm }) => b.output(native.transpose(b.handle(x), perm as number[]))),
-    atenKernel('Reshape', (b, { x }, { shape }) =>
-      b.output(native.reshape(b.handle(x), util.inferFromImplicitShape(shape as number[], util.sizeFromShape(x.shape))))),
+    atenKernel('Reshape', (b, { x }, { shape }) => {
+      const to = util.inferFromImplicitShape(shape as number[], util.sizeFromShape(x.shape));
+      // To its own shape (every elementwise gradient ends so): the same data, as Identity.
+      return util.arraysEqual(to, x.shape) ? b.share(x) : b.output(native.reshape(b.handle(x), to));
+    }),
     atenKernel('Identity', (b, { x }) => b.share(x)),
     atenKernel('BroadcastTo', (b, { x }, { reps, shape }) =>
       shape ? b.output(native.broadcastTo(b.handle(x), shape as number[])) : b.output(native.tile(b.handle(x), reps as number[]))),
