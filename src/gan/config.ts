@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LOSS_NAMES } from './losses.js';
 import { UserError, editDistance } from '../util/errors.js';
 import { DIFF_AUGMENT_POLICIES, parseDiffAugment } from './tricks/diff_augment.js';
-import { ADA_RESAMPLE, adaCentre, type AdaResample } from './tricks/ada.js';
+import { ADA_PIPES, ADA_RESAMPLE, adaCentre, type AdaPipe, type AdaResample } from './tricks/ada.js';
 import { isColour } from '../util/colour.js';
 import type { SequenceLoadOptions } from '../data/registry.js';
 
@@ -166,6 +166,8 @@ export interface RunConfig {
   adaP: number;
   /** ADA: how fractional geometry resamples: the authors' 2× Symlet-6 filtered path, or plain bilinear (cheaper, aliases). */
   adaResample: AdaResample;
+  /** ADA: which augmentation groups run (bgc = blit, geometric, colour: the paper's default; f filter, n noise, c cutout). */
+  adaPipe: AdaPipe;
   /** Clip each player's gradient to this global norm before its update (0 = off). */
   gradClip: number;
   /** Text data: words a caption keeps; longer captions are cut with a notice (AttnGAN: 18). */
@@ -284,6 +286,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
   adaKimg: setting(500, z.number().positive().finite(), "with --ada-target: thousands of images over which p can go from 0 to 1 (500 = the paper's, for runs of millions of images; a short run wants about a tenth of the images it sees, e.g. 10 for 2000 steps of 64)"),
   adaP: setting(0, z.number().min(0).max(1), "with --ada-target: the augmentation probability p at the start (0 = the paper's)"),
   adaResample: setting<AdaResample>('sym6', z.enum(ADA_RESAMPLE as unknown as [AdaResample, ...AdaResample[]]), "with --ada-target: how rotations, scalings and fractional moves resample: sym6 (the paper's: 2× upsampling through a Symlet-6 filter, against aliasing) | bilinear (plain, cheaper, aliases when content shrinks)"),
+  adaPipe: setting<AdaPipe>('bgc', z.enum(ADA_PIPES as unknown as [AdaPipe, ...AdaPipe[]]), "with --ada-target: the augmentations, as the paper's ablation names them: bgc (blit, geometric, colour: the paper's default) | bgcf (+ band filtering) | bgcfn (+ noise) | bgcfnc (+ cutout) | blit | geom | color | filter | noise | cutout | bg"),
   gradClip: setting(0, weight, "clip each player's gradient to this global norm (0 = off)"),
   maxWords: setting(18, z.number().int().min(1).max(256), "text data: words a caption keeps, longer captions cut with a notice (18 = AttnGAN's; text families only)"),
   textEncoder: setting('', z.string(), "text families: start the text (and image) encoders from pretrained DAMSM encoders: a folder from 'ganforge text-encoder' or a text run's folder; the run's captions are tokenized with their vocabulary ('' = pretrain them first for --text-encoder-steps)"),
@@ -299,7 +302,7 @@ export const SHARED_SETTINGS: { [K in keyof RunConfig]: Setting<RunConfig[K]> } 
 export const OPTIONAL_SETTINGS = [
   'loss', 'latentDim', 'hidden', 'width', 'nCritic', 'gpWeight', 'r1Gamma', 'r2Gamma', 'regInterval', 'clipValue',
   'labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching',
-  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'adaResample', 'gradClip',
+  'minibatchDiscrimination', 'minibatchStddev', 'historicalAveraging', 'historicalAveragingG', 'emaDecay', 'diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'adaResample', 'adaPipe', 'gradClip',
   'init', 'maxWords', 'textEncoder', 'textEncoderSteps',
 ] as const satisfies readonly (keyof RunConfig)[];
 export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
@@ -389,6 +392,7 @@ function checkCombinations(config: RunConfig): void {
   }
   if (config.adaP > 0 && config.adaTarget === 0) throw new UserError(`--ada-p ${config.adaP} sets ADA's starting p; it needs --ada-target (0 turns ADA off)`);
   if (config.adaResample !== 'sym6' && config.adaTarget === 0) throw new UserError(`--ada-resample ${config.adaResample} chooses how ADA resamples; it needs --ada-target (0 turns ADA off)`);
+  if (config.adaPipe !== 'bgc' && config.adaTarget === 0) throw new UserError(`--ada-pipe ${config.adaPipe} chooses ADA's augmentations; it needs --ada-target (0 turns ADA off)`);
   // r_t = E[sign D(x)] needs D's outputs to have a fixed level that separates real from fake.
   if (config.adaTarget > 0 && adaCentre(config.loss) === null) {
     const levelled = LOSS_NAMES.filter((name) => adaCentre(name) !== null).join(', ');

@@ -13,7 +13,7 @@ export const HONOURS = {
   /** Tricks that act inside the shared D and G phases (src/gan/tricks). */
   phaseTricks: ['labelSmoothing', 'instanceNoise', 'instanceNoiseSteps', 'instanceNoiseAnneal', 'featureMatching', 'historicalAveraging', 'historicalAveragingG', 'gradClip'],
   /** Augmentation of D's inputs, DiffAugment or ADA: images, and a D loss that goes through the step tricks' discriminatorLoss (ADA reads D's real outputs there). */
-  augment: ['diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'adaResample'],
+  augment: ['diffAugment', 'adaTarget', 'adaInterval', 'adaKimg', 'adaP', 'adaResample', 'adaPipe'],
   /** The moving average of G's weights used for sampling. */
   ema: ['emaDecay'],
   /** Text-conditioned families: caption length, and the DAMSM encoders (--text-encoder) or the steps of the pretraining phase that makes them. */

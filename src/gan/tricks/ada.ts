@@ -4,10 +4,24 @@ import { UserError } from '../../util/errors.js';
 import { LOSSES, type AdversarialLoss } from '../losses.js';
 import { gatherRows, scatterAddRows } from '../../nn/gather_rows.js';
 import { bilinearWarp, filteredWarp, reflect, type Affine } from './ada_resample.js';
+import { addNoise, cutout, drawBandGains, drawCutout, drawNoise, filterImages } from './ada_image_ops.js';
 
 /** How ADA's fractional geometry resamples (--ada-resample): the authors' 2× Symlet-6 filtered path, or plain bilinear. */
 export type AdaResample = 'sym6' | 'bilinear';
 export const ADA_RESAMPLE: readonly AdaResample[] = ['sym6', 'bilinear'];
+
+/**
+ * Which of ADA's augmentation groups run (--ada-pipe), named as in the paper's ablation (Fig. 4): b(lit), g(eometric),
+ * c(olour), f(ilter), n(oise), c(utout). bgc is the paper's default and ours.
+ */
+export const ADA_PIPES = ['bgc', 'blit', 'geom', 'color', 'filter', 'noise', 'cutout', 'bg', 'bgcf', 'bgcfn', 'bgcfnc'] as const;
+export type AdaPipe = (typeof ADA_PIPES)[number];
+type Group = 'blit' | 'geom' | 'color' | 'filter' | 'noise' | 'cutout';
+const PIPE_GROUPS: Record<AdaPipe, readonly Group[]> = {
+  blit: ['blit'], geom: ['geom'], color: ['color'], filter: ['filter'], noise: ['noise'], cutout: ['cutout'],
+  bg: ['blit', 'geom'], bgc: ['blit', 'geom', 'color'], bgcf: ['blit', 'geom', 'color', 'filter'],
+  bgcfn: ['blit', 'geom', 'color', 'filter', 'noise'], bgcfnc: ['blit', 'geom', 'color', 'filter', 'noise', 'cutout'],
+};
 
 /**
  * One example's draw of ADA's augmentations (Karras et al. 2020, "Training Generative Adversarial Networks
@@ -43,9 +57,15 @@ export interface AdaDraw {
   hue: number;
   /** Scales the colour's distance from the grey axis: rgb ↦ m + s·(rgb − m), m = mean(rgb). */
   saturation: number;
+  /** Gains of the four frequency bands of image-space filtering, lowest first (see ada_image_ops.ts). */
+  bandGains: readonly number[];
+  /** Additive noise: its standard deviation (0: none) and the seed of its values. */
+  noise: { std: number; seed: number };
+  /** Cutout's centre as fractions of height and width, or null. */
+  cutout: [number, number] | null;
 }
 
-export const IDENTITY_DRAW: Readonly<AdaDraw> = { rot: 0, flip: false, tx: 0, ty: 0, scale: 1, preRotation: 0, aniso: 1, postRotation: 0, fx: 0, fy: 0, brightness: 0, contrast: 1, lumaFlip: false, hue: 0, saturation: 1 };
+export const IDENTITY_DRAW: Readonly<AdaDraw> = { rot: 0, flip: false, tx: 0, ty: 0, scale: 1, preRotation: 0, aniso: 1, postRotation: 0, fx: 0, fy: 0, brightness: 0, contrast: 1, lumaFlip: false, hue: 0, saturation: 1, bandGains: [1, 1, 1, 1], noise: { std: 0, seed: 0 }, cutout: null };
 
 /** Spreads of the draws (the paper's defaults, appendix B). */
 const TRANSLATE_MAX = 0.125; // of the image side, uniform in ±
@@ -62,13 +82,25 @@ const SATURATION_STD = 1; // of log2(saturation)
  * t ~ U(−⅛, ⅛) per axis; scale 2^N(0, 0.2²); arbitrary rotation θ ~ U(−π, π) before and again after the
  * anisotropic scaling, each with probability 1 − √(1 − p) so that at least one happens with probability p;
  * anisotropic scale 2^N(0, 0.2²); fractional translation N(0, (⅛·side)²) per axis; brightness N(0, 0.2²); contrast
- * 2^N(0, 0.5²); luma flip with probability ½; hue θ ~ U(−π, π); saturation 2^N(0, 1). p = 0 draws nothing.
+ * 2^N(0, 0.5²); luma flip with probability ½; hue θ ~ U(−π, π); saturation 2^N(0, 1); then, where `pipe` has them,
+ * band gains, noise and cutout (ada_image_ops.ts). p = 0 draws nothing; groups outside `pipe` draw nothing either.
  */
-export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): AdaDraw[] {
+export function drawAda(rng: Rng, b: number, h: number, w: number, p: number, pipe: AdaPipe = 'bgc'): AdaDraw[] {
   const on = () => rng.uniform() < p;
+  const groups = new Set(PIPE_GROUPS[pipe]);
   return Array.from({ length: b }, () => {
     const d: AdaDraw = { ...IDENTITY_DRAW };
     if (p <= 0) return d;
+    if (groups.has('blit')) drawBlit(d);
+    if (groups.has('geom')) drawGeometry(d);
+    if (groups.has('color')) drawColour(d);
+    if (groups.has('filter')) d.bandGains = drawBandGains(rng, p);
+    if (groups.has('noise')) d.noise = drawNoise(rng, p);
+    if (groups.has('cutout')) d.cutout = drawCutout(rng, p);
+    return d;
+  });
+
+  function drawBlit(d: AdaDraw): void {
     if (on()) d.flip = rng.uniform() < 0.5;
     // A quarter turn needs a square; other sides get the half turn or none.
     if (on()) d.rot = (h === w ? rng.int(4) : 2 * rng.int(2)) as AdaDraw['rot'];
@@ -76,6 +108,9 @@ export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): A
       d.tx = Math.round((2 * rng.uniform() - 1) * TRANSLATE_MAX * w);
       d.ty = Math.round((2 * rng.uniform() - 1) * TRANSLATE_MAX * h);
     }
+  }
+
+  function drawGeometry(d: AdaDraw): void {
     if (on()) d.scale = 2 ** (SCALE_STD * rng.normal());
     const pRotation = 1 - Math.sqrt(1 - p);
     if (rng.uniform() < pRotation) d.preRotation = (2 * rng.uniform() - 1) * Math.PI;
@@ -85,31 +120,33 @@ export function drawAda(rng: Rng, b: number, h: number, w: number, p: number): A
       d.fx = FRACTIONAL_STD * w * rng.normal();
       d.fy = FRACTIONAL_STD * h * rng.normal();
     }
+  }
+
+  function drawColour(d: AdaDraw): void {
     if (on()) d.brightness = BRIGHTNESS_STD * rng.normal();
     if (on()) d.contrast = 2 ** (CONTRAST_STD * rng.normal());
     if (on()) d.lumaFlip = rng.uniform() < 0.5;
     if (on()) d.hue = (2 * rng.uniform() - 1) * Math.PI;
     if (on()) d.saturation = 2 ** (SATURATION_STD * rng.normal());
-    return d;
-  });
+  }
 }
 
 /**
  * ADA's augmentation of D's input at probability p (Karras et al. 2020): per example, the blit set (x-flip,
  * rotation by a multiple of 90°, integer translation), the geometric set (isotropic scaling, arbitrary rotation,
  * anisotropic scaling, fractional translation) and colour changes (brightness, contrast, luma flip, hue,
- * saturation), each with probability p (see drawAda). Differentiable in x: every step is a
+ * saturation), each with probability p (see drawAda); with a longer `pipe`, band filtering, noise and cutout too. Differentiable in x: every step is a
  * linear map of x, so G gets gradients through it, and at p < 1 D still sees clean images often enough that
  * the augmentations do not leak into G's distribution. Images [B, H, W, C] in [−1, 1], C = 1 or 3 (square where a draw rotates by 90°).
  *
  * @example
  * const xa = adaAugment(x, 0.3, rng); // [B, H, W, C], differentiable in x
  */
-export function adaAugment(x: tf.Tensor, p: number, rng: Rng, resample: AdaResample = 'sym6'): tf.Tensor {
+export function adaAugment(x: tf.Tensor, p: number, rng: Rng, resample: AdaResample = 'sym6', pipe: AdaPipe = 'bgc'): tf.Tensor {
   if (p <= 0) return x;
   if (x.rank !== 4) throw new UserError(`--ada-target augments images [B, H, W, C]; D's input has shape [${x.shape.join(', ')}]`);
   const [b, h, w] = x.shape;
-  return applyAda(x as tf.Tensor4D, drawAda(rng, b, h, w, p), resample);
+  return applyAda(x as tf.Tensor4D, drawAda(rng, b, h, w, p, pipe), resample);
 }
 
 /**
@@ -121,7 +158,16 @@ export function applyAda(x: tf.Tensor4D, draws: readonly AdaDraw[], resample: Ad
   if (draws.length !== b) throw new Error(`applyAda: ${draws.length} draws for a batch of ${b}`);
   if (draws.some((d) => d.rot % 2 === 1) && h !== w) throw new UserError(`--ada-target rotates by 90°, which needs square images; these are ${h}×${w}`);
   if (c !== 1 && c !== 3) throw new UserError(`--ada-target's colour transforms need 1 or 3 channels; these images have ${c}`);
-  return tf.tidy(() => colour(geometry(x, draws, resample), draws));
+  return tf.tidy(() => imageSpace(colour(geometry(x, draws, resample), draws), draws));
+}
+
+/** Filtering, noise and cutout, in the paper's order, each only where some draw asks for it. */
+function imageSpace(x: tf.Tensor4D, draws: readonly AdaDraw[]): tf.Tensor4D {
+  let y = x;
+  if (draws.some((d) => d.bandGains.some((g) => g !== 1))) y = filterImages(y, draws.map((d) => d.bandGains));
+  if (draws.some((d) => d.noise.std !== 0)) y = addNoise(y, draws.map((d) => d.noise));
+  if (draws.some((d) => d.cutout !== null)) y = cutout(y, draws.map((d) => d.cutout));
+  return y;
 }
 
 /** The map p ↦ outer(inner(p)). */

@@ -143,7 +143,7 @@ export class StepTricks implements PhaseTricks {
 
   /** What D sees of x (real or generated): DiffAugment or ADA's augmentations, then instance noise. Differentiable in x. */
   dInput(x: tf.Tensor): tf.Tensor {
-    return addInstanceNoise(diffAugment(adaAugment(x, this.adaP, this.rng, this.config.adaResample), this.policies, this.rng), this.sigma, this.rng);
+    return addInstanceNoise(diffAugment(adaAugment(x, this.adaP, this.rng, this.config.adaResample, this.config.adaPipe), this.policies, this.rng), this.sigma, this.rng);
   }
 
   /** Keep the D phase's real batch (and its labels) for feature matching in the G phase that follows. */
