@@ -112,6 +112,17 @@ export function seriesFromTable(table: CsvTable, opts: CsvSeriesOptions = {}, cl
     }
   } else {
     const candidates = header.map((_, j) => j).filter((j) => !specialIndex.has(header[j]));
+    // A column of numbers with a stray word in it is a broken cell, not a text column: dropping it silently would
+    // train on fewer features than the user meant.
+    for (const j of candidates) {
+      const numbers = rows.filter((row) => isNumber(row[j])).length;
+      const bad = rows.findIndex((row) => !isMissing(row[j]) && !isNumber(row[j]));
+      if (bad >= 0 && numbers >= 0.9 * rows.length) {
+        const others = candidates.filter((k) => k !== j).map((k) => header[k]).join(',');
+        throw new UserError(`${where(bad)}, column '${header[j]}': '${rows[bad][j]}' is not a number, though ${numbers} of the column's ${rows.length} cells are; ` +
+          `fix the cell, make it missing (empty or NA, with --fill), or leave the column out${others ? ` (--columns ${others})` : ''}`);
+      }
+    }
     featureIdx = candidates.filter((j) => rows.some((row) => isNumber(row[j])) && rows.every((row) => isMissing(row[j]) || isNumber(row[j])));
     if (featureIdx.length === 0) throw new UserError(`csv:${file}: no column holds only numbers (columns: ${header.join(', ')}); name the features with --columns`);
     const left = candidates.filter((j) => !featureIdx.includes(j)).map((j) => header[j]);

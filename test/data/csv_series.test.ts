@@ -99,6 +99,9 @@ test('csv: a non-numeric cell in --columns, an unknown column, a constant column
   const file = await csv('bad.csv', 'a,b,flat\n1,2,5\n\n3,x,5\n4,5,5\n');
   // Line 4: the empty line 3 counts, so the number is the file's line.
   await assert.rejects(loadCsvSeries(file, { columns: ['a', 'b'], window: 2 }), refused(/bad\.csv line 4, column 'b': 'x' is not a number/));
+  // Without --columns a column of numbers with one word in it is a broken cell, refused by line; a text column is left out.
+  const stray = await csv('stray.csv', lines('a,b,note', Array.from({ length: 20 }, (_, i) => [i, i === 12 ? 'n/a?' : 2 * i, `row ${i}`])));
+  await assert.rejects(loadCsvSeries(stray, { window: 2 }), refused(/stray\.csv line 14, column 'b': 'n\/a\?' is not a number, though 19 of the column's 20 cells are; .*--columns a/));
   await assert.rejects(loadCsvSeries(file, { columns: ['a', 'bb'], window: 2 }), refused(/bad\.csv --columns: unknown column 'bb' \(did you mean 'b'\?\); valid: a, b, flat/));
   await assert.rejects(loadCsvSeries(file, { timeColumn: 'tme', window: 2 }), refused(/--time-column: unknown column 'tme'/));
   const flat = await csv('flat.csv', lines('a,flat', Array.from({ length: 10 }, (_, i) => [i, 5])));
