@@ -153,7 +153,8 @@ export interface SampleOptions {
   count: number;
   seed: number;
   out: string;
-  class?: number;
+  /** An index, or a class name (resolved against the run's classes). */
+  class?: number | string;
   code?: string[];
   vary?: string;
   raw?: boolean;
@@ -186,13 +187,16 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   if (opts.condition !== undefined) {
     if (opts.class !== undefined) throw new UserError('--condition and --class both pick the class; pass one');
     opts = { ...opts, class: conditionClass(opts.condition, data) };
+  } else if (typeof opts.class === 'string') {
+    opts = { ...opts, class: conditionClass(opts.class, data, '--class') };
   }
+  const k = opts.class as number | undefined;
   // The family decides what sampling means: noise, a class (--class), infogan's codes (--code/--vary), truncation.
   let result;
   try {
     const family = getModel(config.model);
     const text = await sentencesOf(opts);
-    const request = { count: opts.count, seed: opts.seed, class: opts.class, code: opts.code, vary: opts.vary, truncation: opts.truncation, standingStats: opts.standingStats, text, textTo: opts.textTo };
+    const request = { count: opts.count, seed: opts.seed, class: k, code: opts.code, vary: opts.vary, truncation: opts.truncation, standingStats: opts.standingStats, text, textTo: opts.textTo };
     result = opts.styleMix ? mixGrid(family, nets, request, opts.styleMix, opts.mixLayers, { config, data }) : sampleFamily(family, nets, request, { config, data });
   } finally {
     for (const [, model] of allNetworks(nets)) model.dispose();
@@ -204,7 +208,7 @@ export async function sampleCommand(target: string, opts: SampleOptions): Promis
   } else if (data.kind === 'sequence') {
     // Original units: the scaling saved with the run undone, [N, T, F] in .npy or one row per time step in .csv.
     const values = unscale(result.values, sequenceInfoOf(data).scaling);
-    const classes = sampledClassNames(count, data, opts.class);
+    const classes = sampledClassNames(count, data, k);
     await writeFileAtomic(opts.out, ext === '.csv' ? sequencesCsv(values, count, data, classes) : encodeNpy(values, [count, ...result.shape]));
   } else if (data.kind === 'image') {
     await writeFileAtomic(opts.out, encodeNpy(toUint8Images(result.values), [count, ...result.shape])); // uint8 [N, H, W, C]
@@ -291,16 +295,16 @@ export async function doctorCommand(): Promise<void> {
  * `--condition VALUE`: the class whose name is VALUE (a CSV condition column's value, a folder's sub-folder), or
  * its index; refused for an unconditional run, naming what would make one.
  */
-export function conditionClass(value: string, data: DatasetInfo): number {
+export function conditionClass(value: string, data: DatasetInfo, flag = '--condition'): number {
   const names = data.classNames ?? [];
   if (names.length === 0) {
-    throw new UserError(`--condition ${value}: this run of ${data.name} is unconditional (its data has no classes); train a conditional family (rcgan, cgan, acgan) on data with classes (--condition-column for CSV series) to sample by condition`);
+    throw new UserError(`${flag} ${value}: this run of ${data.name} is unconditional (its data has no classes); train a conditional family (rcgan, cgan, acgan) on data with classes (--condition-column for CSV series) to sample by condition`);
   }
   const at = names.indexOf(value);
   if (at >= 0) return at;
   const k = Number(value);
   if (/^\d+$/.test(value) && k < names.length) return k;
-  throw new UserError(`--condition ${value}: not one of this run's conditions (${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})`);
+  throw new UserError(`${flag} ${value}: not one of this run's ${flag === '--class' ? 'classes' : 'conditions'} (${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})`);
 }
 
 /** The class name of each sample, when the run is class-conditional: the one asked for, else the classes cycled as sampling draws them. */

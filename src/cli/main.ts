@@ -56,7 +56,7 @@ program
   .requiredOption('--out <file>', 'output file: .npy, .csv (sequence runs) or .png')
   .option('--count <n>', 'number of samples', int('--count'), 64)
   .option('--seed <n>', 'seed for the latents', int('--seed'), 0)
-  .option('--class <k>', 'class to draw from a conditional model (cgan, acgan, biggan on labelled data); default: cycle through the classes', int('--class'))
+  .option('--class <k>', 'class to draw from a conditional model (cgan, acgan, biggan, stylegan2 on labelled data), by index or by name (a class folder\'s name); default: cycle through the classes', (v: string) => (/^\d+$/.test(v.trim()) ? Number(v) : v))
   .option('--condition <value>', "a conditional run's condition by name (rcgan: a value of the CSV's --condition-column; a class-conditional run: a class name) or index")
   .option('--code <name=value>', 'infogan runs: fix latent codes, e.g. cat=3 or cat=3,cont1=0.5 (repeatable); the rest are drawn from the prior', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('--vary <name>', 'infogan runs: sweep one code along the grid’s columns (cont0, cont1: −2 … 2 in 9 steps; cat: 0 … 9); rows are the categories, or ⌊count / columns⌋ draws when cat is fixed')

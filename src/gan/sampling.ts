@@ -122,7 +122,7 @@ export function styleSample(space: StyleSpace, request: { count: number; seed: n
  */
 export function sampledClasses(family: GanFamily, data: DatasetInfo, k: number | undefined): number {
   const classes = conditionOf(family, data) === 'class' ? (data.numClasses ?? 0) : 0;
-  if (k !== undefined && classes === 0) throw new UserError(`--class needs a class-conditional model (cgan, acgan, biggan on labelled data); this ${family.name} run is not one`);
+  if (k !== undefined && classes === 0) throw new UserError(`--class needs a class-conditional model (cgan, acgan, biggan, stylegan2 on labelled data); this ${family.name} run is not one`);
   if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k < classes)) throw new UserError(`--class must be in 0..${classes - 1}, got ${k}`);
   return classes;
 }

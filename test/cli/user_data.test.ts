@@ -1,7 +1,7 @@
 // A user's own folder, as a new user would give it: class sub-folders of images of mixed sizes and formats.
 // Bare paths are answered with the spec they meant, a batch larger than the data names the flag, `eval` on a
-// folder run scores against that folder at the run's size without --ref, and super-resolution crops read
-// images in sub-folders too.
+// folder run scores against that folder at the run's size without --ref, a conditional run samples a class by
+// its folder's name, and super-resolution crops read images in sub-folders too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -41,6 +41,12 @@ test('a user folder: bare paths, batch size, eval without --ref, SR crops below 
     assert.match(r.stdout, new RegExp(`reference  folder:${pets}, 12 \\(first 12\\), resize bilinear \\(half-pixel centres\\) 16×16→32×32`));
     assert.match(r.stdout, /generated .*, 12, resize bilinear \(half-pixel centres\) 16×16→32×32/);
     await fails(['eval', run, '--metrics', 'fid', '--count', '20'], tmp, /has 12 examples, fewer than --count 20/);
+
+    // A class-conditional run on the folder samples a class by its folder's name.
+    const cond = path.join(tmp, 'cond');
+    await ok(['train', 'cgan', '--data', `folder:${pets}`, '--image-size', '16', '--batch-size', '4', '--steps', '1', '--sample-every', '0', '--out', cond], tmp);
+    await ok(['sample', cond, '--class', 'dogs', '--count', '2', '--out', path.join(tmp, 'dogs.npy')], tmp);
+    await fails(['sample', cond, '--class', 'cows', '--count', '2', '--out', path.join(tmp, 'x.npy')], tmp, /--class cows: not one of this run's classes \(cats, dogs\)/);
 
     const sr = path.join(tmp, 'sr');
     await fails(['train', 'srresnet', '--data', `lowres:folder:${pets}`, '--steps', '1', '--out', sr], tmp, /--random-crop --image-size \d+ to train on crops/);
