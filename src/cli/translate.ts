@@ -12,6 +12,7 @@ import { imageGrid, toUint8Images } from '../io/png.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { WHITE, parseColour, type Rgb } from '../util/colour.js';
 
 export interface TranslateOptions {
   out: string;
@@ -50,7 +51,7 @@ export async function translateCommand(target: string, inputs: string[], opts: T
     const backwards = opts.direction === 'BtoA';
     const inShape = backwards ? data.shape : data.input.shape; // [H, W, C] the generator takes
     const files = await listInputs(inputs);
-    const read = await readImages(files, inShape);
+    const read = await readImages(files, inShape, parseColour(state.config.background ?? 'white'));
     if (read.resized > 0) process.stderr.write(`ganforge: resized ${read.resized} of ${files.length} input(s) to ${inShape[0]}×${inShape[1]}, the size the run was trained at\n`);
     const input = tf.tensor(read.values, [files.length, ...inShape]);
     let result;
@@ -92,8 +93,12 @@ export async function listInputs(inputs: string[]): Promise<string[]> {
   return files;
 }
 
-/** Decode, resize (fill) and convert each file to `shape` = [H, W, C]; a file that cannot be decoded is an error naming it. */
-export async function readImages(files: string[], shape: number[]): Promise<ReadImages> {
+/**
+ * Decode, resize (fill) and convert each file to `shape` = [H, W, C]: upright by its EXIF orientation (as training
+ * data are), transparent pixels composited on `background` (the run's --background; white by default). A file that
+ * cannot be decoded is an error naming it.
+ */
+export async function readImages(files: string[], shape: number[], background: Rgb = WHITE): Promise<ReadImages> {
   const [h, w, c] = shape;
   const values = new Float32Array(files.length * h * w * c);
   const names: string[] = [];
@@ -101,9 +106,11 @@ export async function readImages(files: string[], shape: number[]): Promise<Read
   for (const [i, file] of files.entries()) {
     let raw: Buffer;
     try {
-      const img = sharp(file).removeAlpha();
-      const meta = await img.metadata();
-      if (meta.width !== w || meta.height !== h) resized++;
+      const meta = await sharp(file).metadata();
+      const [r, g, b] = background;
+      const img = sharp(file).rotate().flatten({ background: { r, g, b } });
+      const turned = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
+      if ((turned ? meta.height : meta.width) !== w || (turned ? meta.width : meta.height) !== h) resized++;
       const chain = c === 1 ? img.greyscale() : img.toColourspace('srgb');
       raw = await chain.resize(w, h, { fit: 'fill' }).raw().toBuffer();
     } catch (e) {
