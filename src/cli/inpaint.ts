@@ -10,6 +10,7 @@ import { getModel } from '../models/registry.js';
 import { holeArea, readMask, type Mask } from '../data/masks.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
+import { parseColour, type Rgb } from '../util/colour.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface InpaintOptions {
@@ -47,7 +48,7 @@ export async function inpaintCommand(target: string, image: string, opts: Inpain
     if (family.condition !== 'image' || state.data.input?.shape[2] !== c + 1) {
       throw new UserError(`inpaint needs a run trained on images with holes (e.g. ganforge train inpaint --data masked:SPEC); '${target}' is a ${state.config.model} run on ${state.data.name}`);
     }
-    const picture = await readPicture(image, c);
+    const picture = await readPicture(image, c, parseColour(state.config.background ?? 'white'));
     const meta = await sharp(opts.mask).metadata().catch(() => {
       throw new UserError(`--mask ${opts.mask}: not a readable image`);
     });
@@ -132,9 +133,11 @@ export function fillByTiles(picture: Picture, hole: Mask, size: number, run: (in
   return result;
 }
 
-async function readPicture(file: string, c: number): Promise<Picture> {
+/** The image upright, transparent pixels on `background` (the run's, as its training data were composited). */
+async function readPicture(file: string, c: number, background: Rgb): Promise<Picture> {
   try {
-    const img = sharp(file).rotate().removeAlpha();
+    const [r, g, b] = background;
+    const img = sharp(file).rotate().flatten({ background: { r, g, b } });
     const { data, info } = await (c === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
     return { values: Float32Array.from(data, (v) => v / 127.5 - 1), h: info.height, w: info.width, c };
   } catch (e) {

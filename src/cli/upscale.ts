@@ -12,6 +12,7 @@ import { getModel } from '../models/registry.js';
 import { initBackend } from '../backend/index.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
+import { parseColour, type Rgb } from '../util/colour.js';
 import { listInputs } from './translate.js';
 
 export interface UpscaleOptions {
@@ -49,7 +50,7 @@ export async function upscaleCommand(target: string, inputs: string[], opts: Ups
     for (const file of files) {
       const out = path.join(opts.out, `${path.parse(file).name}.png`);
       if (path.resolve(out) === path.resolve(file)) throw new UserError(`--out ${opts.out} would overwrite the input ${file}; choose another folder`);
-      const image = await decode(file, channels);
+      const image = await decode(file, channels, parseColour(state.config.background ?? 'white'));
       if (image.h * scale * image.w * scale > LARGE_OUTPUT) {
         const mb = Math.round((image.w * scale * image.h * scale * image.c) / 2 ** 20);
         process.stderr.write(`ganforge: ${path.basename(file)} is ${image.w}×${image.h}: its ×${scale} output is ${image.w * scale}×${image.h * scale} (${mb} MiB as 8-bit), upscaled a band of tiles at a time\n`);
@@ -124,10 +125,14 @@ function upscaleTile(family: GanFamily, nets: GanNetworks, run: { config: RunCon
   }
 }
 
-/** The image at its own size, as `channels` channels in [−1, 1]; a file that is not an image is an error naming it. */
-async function decode(file: string, channels: number): Promise<PlainImage> {
+/**
+ * The image at its own size, upright, transparent pixels on `background` (the run's), as `channels` channels in
+ * [−1, 1]; a file that is not an image is an error naming it.
+ */
+async function decode(file: string, channels: number, background: Rgb): Promise<PlainImage> {
   try {
-    let img = sharp(file).rotate().removeAlpha();
+    const [r, g, b] = background;
+    let img = sharp(file).rotate().flatten({ background: { r, g, b } });
     if (channels === 1) img = img.greyscale();
     const { data, info } = await img.toColourspace(channels === 1 ? 'b-w' : 'srgb').raw().toBuffer({ resolveWithObject: true });
     const values = new Float32Array(data.length);
