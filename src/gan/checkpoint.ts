@@ -218,6 +218,20 @@ async function loadMainNetworks(dir: string, state: CheckpointState): Promise<Ga
 
 export async function loadCheckpoint(target: string): Promise<LoadedCheckpoint> {
   const dir = await resolveCheckpoint(target);
+  try {
+    return await loadCheckpointAt(dir);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    // A damaged checkpoint (a truncated file, say) need not end the run: name the earlier ones to resume from.
+    const earlier = (await listDirs(path.dirname(dir), /^step-\d+$/)).filter((n) => n < path.basename(dir)).reverse();
+    const complete: string[] = [];
+    for (const name of earlier) if (await isComplete(path.join(path.dirname(dir), name))) complete.push(name);
+    if (complete.length === 0) throw e;
+    throw new UserError(`${e.message}\nearlier checkpoints of this run: ${complete.join(', ')}; resume from one by its folder, e.g. ganforge resume ${path.join(path.dirname(dir), complete[0])}`);
+  }
+}
+
+async function loadCheckpointAt(dir: string): Promise<LoadedCheckpoint> {
   const state = await readCheckpointState(dir);
   const nets = await loadMainNetworks(dir, state);
   const extraNets = state.extras?.nets ?? [];

@@ -1,7 +1,8 @@
 // A user's own folder, as a new user would give it: class sub-folders of images of mixed sizes and formats.
 // Bare paths are answered with the spec they meant, a batch larger than the data names the flag, `eval` on a
-// folder run scores against that folder at the run's size without --ref, a conditional run samples a class by
-// its folder's name, and super-resolution crops read images in sub-folders too.
+// folder run scores against that folder at the run's size without --ref, a damaged newest checkpoint names the
+// earlier ones, a conditional run samples a class by its folder's name, and super-resolution crops read images in
+// sub-folders too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -25,7 +26,7 @@ async function petsFolder(root: string): Promise<string> {
   return dir;
 }
 
-test('a user folder: bare paths, batch size, eval without --ref, SR crops below class folders', async () => {
+test('a user folder: bare paths, batch size, eval without --ref, a damaged checkpoint, class names, SR crops below class folders', async () => {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ganforge-userdata-'));
   try {
     const pets = await petsFolder(tmp);
@@ -41,6 +42,13 @@ test('a user folder: bare paths, batch size, eval without --ref, SR crops below 
     assert.match(r.stdout, new RegExp(`reference  folder:${pets}, 12 \\(first 12\\), resize bilinear \\(half-pixel centres\\) 16×16→32×32`));
     assert.match(r.stdout, /generated .*, 12, resize bilinear \(half-pixel centres\) 16×16→32×32/);
     await fails(['eval', run, '--metrics', 'fid', '--count', '20'], tmp, /has 12 examples, fewer than --count 20/);
+
+    // A damaged newest checkpoint (a truncated weights file) is named, with the earlier one to resume from; nothing is deleted.
+    const latest = path.join(run, 'checkpoints', 'step-000002', 'generator', 'weights.bin');
+    await fs.truncate(latest, 100);
+    await fails(['resume', run, '--steps', '3'], tmp, /weights file holds 100 bytes.*\n.*earlier checkpoints of this run: step-000000; resume from one by its folder/);
+    assert.equal((await fs.stat(latest)).size, 100, 'the damaged file is left as it was');
+    await ok(['resume', path.join(run, 'checkpoints', 'step-000000'), '--steps', '3'], tmp);
 
     // A class-conditional run on the folder samples a class by its folder's name.
     const cond = path.join(tmp, 'cond');
