@@ -19,6 +19,8 @@ export interface TranslateOptions {
   grid?: string;
   direction?: 'AtoB' | 'BtoA';
   targets?: string;
+  /** Write each output at its input's own size (resized back, so the aspect is the input's), not the run's. */
+  keepSize?: boolean;
   backend?: string;
 }
 
@@ -27,12 +29,15 @@ export interface ReadImages {
   values: Float32Array;
   names: string[];
   resized: number;
+  /** Each file's own [width, height], upright. */
+  sizes: [number, number][];
 }
 
 /**
  * `ganforge translate RUN INPUT… --out DIR`: each input image (files, or every image in a folder) through a
  * translator's generator (pix2pix; CycleGAN's G or, with --direction BtoA, F), written under the same name as a
- * PNG in DIR. Inputs of another size are resized to the generator's, and grey/colour converted, with a notice.
+ * PNG in DIR. Inputs of another size are resized to the generator's, and grey/colour converted, with a notice;
+ * `--keep-size` resizes each output back to its input's size (times the run's factor for super-resolution).
  * `--grid FILE.png` also writes input | output rows (| target, with --targets DIR holding images of the same names).
  */
 export async function translateCommand(target: string, inputs: string[], opts: TranslateOptions): Promise<void> {
@@ -64,8 +69,15 @@ export async function translateCommand(target: string, inputs: string[], opts: T
     const [h, w, c] = result.shape;
     const pixels = toUint8Images(result.values);
     const size = h * w * c;
+    // A translator's output is its input's size times the run's factor (super-resolution runs upscale).
+    const factor = [h / inShape[0], w / inShape[1]];
     for (let i = 0; i < files.length; i++) {
-      const raw = sharp(Buffer.from(pixels.subarray(i * size, (i + 1) * size)), { raw: { width: w, height: h, channels: c as 1 | 3 } });
+      let raw = sharp(Buffer.from(pixels.subarray(i * size, (i + 1) * size)), { raw: { width: w, height: h, channels: c as 1 | 3 } });
+      const [ow, oh] = read.sizes[i];
+      if (opts.keepSize && (ow * factor[1] !== w || oh * factor[0] !== h)) {
+        raw = sharp(await raw.resize(Math.round(ow * factor[1]), Math.round(oh * factor[0]), { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer(),
+          { raw: { width: Math.round(ow * factor[1]), height: Math.round(oh * factor[0]), channels: c as 1 | 3 } });
+      }
       // A grey result stays one channel (sharp would otherwise write raw grey as sRGB).
       await writeFileAtomic(path.join(opts.out, `${read.names[i]}.png`), await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
     }
@@ -102,6 +114,7 @@ export async function readImages(files: string[], shape: number[], background: R
   const [h, w, c] = shape;
   const values = new Float32Array(files.length * h * w * c);
   const names: string[] = [];
+  const sizes: [number, number][] = [];
   let resized = 0;
   for (const [i, file] of files.entries()) {
     let raw: Buffer;
@@ -110,7 +123,9 @@ export async function readImages(files: string[], shape: number[], background: R
       const [r, g, b] = background;
       const img = sharp(file).rotate().flatten({ background: { r, g, b } });
       const turned = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
-      if ((turned ? meta.height : meta.width) !== w || (turned ? meta.width : meta.height) !== h) resized++;
+      const own: [number, number] = turned ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
+      sizes.push(own);
+      if (own[0] !== w || own[1] !== h) resized++;
       const chain = c === 1 ? img.greyscale() : img.toColourspace('srgb');
       raw = await chain.resize(w, h, { fit: 'fill' }).raw().toBuffer();
     } catch (e) {
@@ -122,7 +137,7 @@ export async function readImages(files: string[], shape: number[], background: R
     }
     names.push(path.basename(file, path.extname(file)));
   }
-  return { values, names, resized };
+  return { values, names, resized, sizes };
 }
 
 /** input | output (| target) rows as one PNG. */
@@ -167,6 +182,7 @@ export function registerTranslateCommand(program: Command): void {
     .option('--grid <file.png>', 'also write input | output (| target) rows as one PNG')
     .option('--targets <dir>', 'with --grid: images of the same names to show as the third column')
     .option('--direction <AtoB|BtoA>', 'which generator of a cyclegan run: AtoB (G, default) or BtoA (F)')
+    .option('--keep-size', "write each output at its input's own size and aspect (the generator still runs at the run's size; the result is resized back)")
     .option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)')
     .action(async (run: string, inputs: string[], opts: TranslateOptions) => {
       if (opts.direction !== undefined && opts.direction !== 'AtoB' && opts.direction !== 'BtoA') {

@@ -61,6 +61,11 @@ test('a user folder: bare paths, batch size, eval without --ref, a damaged check
     const s = await ok(['train', 'srresnet', '--data', `lowres:folder:${pets}`, '--random-crop', '--image-size', '16', '--batch-size', '4', '--steps', '1',
       '--sample-every', '0', '--out', sr], tmp);
     assert.match(s.stderr, /12 images at their own size, random 16 px crops/);
+    // translate --keep-size: a 47×61 photo comes back at its own aspect, ×4 (the run's factor), not at 64×64.
+    const photo = path.join(pets, 'cats', 'im2.png');
+    await ok(['translate', sr, photo, '--keep-size', '--out', path.join(tmp, 'keep')], tmp);
+    const meta = await sharp(path.join(tmp, 'keep', 'im2.png')).metadata();
+    assert.deepEqual([meta.width, meta.height], [4 * 47, 4 * 61]);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
