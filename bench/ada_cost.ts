@@ -4,22 +4,26 @@
  * bilinear (--ada-resample bilinear), with the same draws at probability p. The two alternate round by round;
  * medians of the rounds, in ms per call. A training step calls it about three times (D's real and fake inputs, G's).
  *
- *   node --single-threaded dist/bench/ada_cost.js [--sizes 32,64] [--batch 16] [--p 0.6] [--rounds 9]
+ * `--pipe` draws another of the paper's pipelines (--ada-pipe; bgcfnc adds band filtering, noise and cutout).
+ *
+ *   node --single-threaded dist/bench/ada_cost.js [--sizes 32,64] [--batch 16] [--p 0.6] [--rounds 9] [--pipe bgc]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
-import { ADA_RESAMPLE, applyAda, drawAda } from '../src/gan/tricks/ada.js';
+import { ADA_PIPES, ADA_RESAMPLE, applyAda, drawAda, type AdaPipe } from '../src/gan/tricks/ada.js';
 import { Rng } from '../src/util/rng.js';
 import { median } from './step_bench.js';
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '32,64' }, batch: { type: 'string', default: '16' }, p: { type: 'string', default: '0.6' }, rounds: { type: 'string', default: '9' } },
+  options: { sizes: { type: 'string', default: '32,64' }, batch: { type: 'string', default: '16' }, p: { type: 'string', default: '0.6' }, rounds: { type: 'string', default: '9' }, pipe: { type: 'string', default: 'bgc' } },
 });
+const pipe = values.pipe as AdaPipe;
+if (!ADA_PIPES.includes(pipe)) throw new Error(`--pipe must be one of ${ADA_PIPES.join(', ')}, got ${values.pipe}`);
 const sizes = values.sizes.split(',').map(Number), batch = Number(values.batch), p = Number(values.p), rounds = Number(values.rounds);
 const info = await initBackend({ quiet: true });
-process.stdout.write(`ada cost — backend ${info.name}, batch ${batch}, RGB, p ${p}, ${rounds} rounds (forward + gradient in x, ms per call)\n`);
+process.stdout.write(`ada cost — backend ${info.name}, pipe ${pipe}, batch ${batch}, RGB, p ${p}, ${rounds} rounds (forward + gradient in x, ms per call)\n`);
 process.stdout.write('| side | sym6 (paper) | bilinear | ratio |\n|---|---|---|---|\n');
 for (const side of sizes) {
   const x = tf.randomNormal([batch, side, side, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -27,10 +31,11 @@ for (const side of sizes) {
   const times: Record<string, number[]> = { sym6: [], bilinear: [] };
   const rng = new Rng(3);
   for (let r = -2; r < rounds; r++) {
-    const draws = drawAda(rng, batch, side, side, p);
+    const draws = drawAda(rng, batch, side, side, p, pipe);
     for (const resample of ADA_RESAMPLE) {
       const t0 = performance.now();
-      tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(applyAda(v as tf.Tensor4D, draws, resample), w)))(x).dataSync());
+      // A block body: tidy must not get the typed array back (it would walk it element by element).
+      tf.tidy(() => { tf.grad((v: tf.Tensor) => tf.sum(tf.mul(applyAda(v as tf.Tensor4D, draws, resample), w)))(x).dataSync(); });
       if (r >= 0) times[resample].push(performance.now() - t0); // two untimed rounds first
     }
   }
