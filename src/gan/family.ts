@@ -338,6 +338,11 @@ export interface GanFamily {
    * which only the family's own loss reads. A `--loss` on a family whose D outputs an energy is refused.
    */
   discriminatorOutput?: 'score' | 'energy';
+  /**
+   * Reported losses whose size grows with the data (sums over pixels or features, e.g. VAE/GAN's L_llike): the
+   * divergence guard still stops on NaN/Inf in them but does not hold them to --explode-loss, an O(1) bound.
+   */
+  extensiveLosses?: readonly string[];
   /** Settings of its own (e.g. pix2pix's λ_L1): flags, help, defaults and validation come from this table. */
   settings?: SettingsTable;
   /**

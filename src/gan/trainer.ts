@@ -186,11 +186,12 @@ export class Trainer {
   /** Why this step counts as divergence (NaN/Inf or an exploding loss, among all the losses it reports), or null. */
   private divergence(s: StepStats): string | null {
     const limit = this.parts.config.explodeLoss;
+    const extensive = new Set(this.parts.family.extensiveLosses ?? []);
     const losses = Object.entries(s.extra ?? {}).filter(([name]) => name.startsWith('loss/'));
     const d = s.lossD === undefined ? [] : [['loss/D', s.lossD] as const];
     for (const [name, v] of [...d, ['loss/G', s.lossG] as const, ...losses]) {
       if (!Number.isFinite(v)) return `${name} = ${v}`;
-      if (limit > 0 && Math.abs(v) > limit) return `|${name}| = ${Math.abs(v).toPrecision(3)} > --explode-loss ${limit}`;
+      if (limit > 0 && !extensive.has(name) && Math.abs(v) > limit) return `|${name}| = ${Math.abs(v).toPrecision(3)} > --explode-loss ${limit}`;
     }
     return null;
   }

@@ -83,6 +83,9 @@ export const vaegan: GanFamily = {
     { name: 'd', lr: 'lrD', moves: 'the discriminator, on L_GAN' },
     { name: 'encoder', lr: 'lrG', moves: 'the encoder, on L_prior + L_llike' },
   ],
+  // L_llike is a Gaussian log-likelihood summed over D's feature map, L_prior a KL summed over z: thousands at the
+  // start for any image size, not a sign of divergence.
+  extensiveLosses: ['loss/encoder', 'loss/prior', 'loss/llike', 'loss/llike_decoder'],
 
   defaults: () => ({ optimizer: 'rmsprop', lrG: 3e-4, lrD: 3e-4, latentDim: 128, width: 64, batchSize: 64, loss: 'non-saturating' }),
 

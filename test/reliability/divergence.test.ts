@@ -115,3 +115,16 @@ test('an exploding loss (--explode-loss tiny) rolls back like NaN and ends in Di
   assert.match(String(events[0].reason), /> --explode-loss 0\.001/);
   assert.equal((await assertLoadable(r.out)).step, 0);
 });
+
+test("a family's extensive losses (VAE/GAN's sums over features) are held to NaN/Inf, not to --explode-loss", async () => {
+  const out = path.join(tmp, 'vaegan');
+  const trainer = await startRun({
+    model: 'vaegan', data: 'fashion-mnist', dataLimit: 64, batchSize: 8, width: 8, latentDim: 8, steps: 2, seed: 1,
+    checkpointEvery: 1, sampleEvery: 0, logEvery: 1, maxRollbacks: 0, explodeLoss: 100, out,
+  } as Partial<RunConfig>);
+  const seen: number[] = [];
+  trainer.stats.subscribe((_step, s) => seen.push(Math.abs(s['loss/llike'] ?? NaN)));
+  await trainer.train().finally(() => trainer.dispose());
+  assert.ok(seen.length > 0 && seen.every((v) => v > 100), `L_llike ${seen} is above --explode-loss 100, yet no rollback ran`);
+  assert.equal((await metrics(out)).filter((l) => l.event === 'rollback').length, 0);
+});
