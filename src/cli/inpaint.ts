@@ -11,6 +11,7 @@ import { holeArea, readMask, type Mask } from '../data/masks.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { parseColour, type Rgb } from '../util/colour.js';
+import { uprightOn } from '../data/decode.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface InpaintOptions {
@@ -136,8 +137,7 @@ export function fillByTiles(picture: Picture, hole: Mask, size: number, run: (in
 /** The image upright, transparent pixels on `background` (the run's, as its training data were composited). */
 async function readPicture(file: string, c: number, background: Rgb): Promise<Picture> {
   try {
-    const [r, g, b] = background;
-    const img = sharp(file).rotate().flatten({ background: { r, g, b } });
+    const img = uprightOn(file, background);
     const { data, info } = await (c === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
     return { values: Float32Array.from(data, (v) => v / 127.5 - 1), h: info.height, w: info.width, c };
   } catch (e) {

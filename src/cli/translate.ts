@@ -8,6 +8,7 @@ import { allNetworks } from '../gan/family.js';
 import { imageRows, sampleFamily } from '../gan/sampling.js';
 import { getModel } from '../models/registry.js';
 import { IMAGE_EXTENSIONS } from '../data/image_folder.js';
+import { uprightOn } from '../data/decode.js';
 import { imageGrid, toUint8Images } from '../io/png.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
@@ -120,8 +121,7 @@ export async function readImages(files: string[], shape: number[], background: R
     let raw: Buffer;
     try {
       const meta = await sharp(file).metadata();
-      const [r, g, b] = background;
-      const img = sharp(file).rotate().flatten({ background: { r, g, b } });
+      const img = uprightOn(file, background);
       const turned = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
       const own: [number, number] = turned ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
       sizes.push(own);

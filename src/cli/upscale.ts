@@ -13,6 +13,7 @@ import { initBackend } from '../backend/index.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { parseColour, type Rgb } from '../util/colour.js';
+import { uprightOn } from '../data/decode.js';
 import { listInputs } from './translate.js';
 
 export interface UpscaleOptions {
@@ -131,8 +132,7 @@ function upscaleTile(family: GanFamily, nets: GanNetworks, run: { config: RunCon
  */
 async function decode(file: string, channels: number, background: Rgb): Promise<PlainImage> {
   try {
-    const [r, g, b] = background;
-    let img = sharp(file).rotate().flatten({ background: { r, g, b } });
+    let img = uprightOn(file, background);
     if (channels === 1) img = img.greyscale();
     const { data, info } = await img.toColourspace(channels === 1 ? 'b-w' : 'srgb').raw().toBuffer({ resolveWithObject: true });
     const values = new Float32Array(data.length);

@@ -58,6 +58,11 @@ export async function probeImage(path: string): Promise<ImageProbe> {
   return { h: swap ? m.width : m.height, w: swap ? m.height : m.width, grey: isGrey(m) };
 }
 
+/** A file as sharp will decode it for a run: upright by its EXIF orientation, transparent pixels on `background`. */
+export function uprightOn(file: string, [r, g, b]: Rgb): sharp.Sharp {
+  return sharp(file).rotate().flatten({ background: { r, g, b } });
+}
+
 /** Decode to uint8 [h, w, c]: upright, alpha dropped, resized with centre-crop (`fit: cover`) as folder: does. */
 export async function decodeImage(path: string, [h, w, c]: number[]): Promise<Uint8Array> {
   return toRaw(sharp(path).rotate().removeAlpha().resize(w, h, { fit: 'cover' }), [h, w, c]);
