@@ -64,13 +64,20 @@ function mixTaps(source: tf.Tensor2D, index: Int32Array, weight: Float32Array): 
   return tf.sum(tf.mul(tf.reshape(read, [n, 4, c]), tf.tensor3d(weight, [n, 4, 1])), 1);
 }
 
-/** rows · x · colsᵀ for each example and channel: x [B, H, W, C], rows [H′, H], cols [W′, W] → [B, H′, W′, C]. */
-function separable(x: tf.Tensor4D, rows: tf.Tensor2D, cols: tf.Tensor2D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const [hh, ww] = [rows.shape[0], cols.shape[0]];
-  const byRow = tf.matMul(rows, tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [h, b * w * c])); // [H′, B·W·C]
-  const byCol = tf.matMul(cols, tf.reshape(tf.transpose(tf.reshape(byRow, [hh, b, w, c]), [2, 0, 1, 3]), [w, hh * b * c])); // [W′, H′·B·C]
-  return tf.transpose(tf.reshape(byCol, [ww, hh, b, c]), [2, 1, 0, 3]);
+/** rows · t per example and channel along H: t [B, H, W, C], rows [H′, H] → [B, H′, W, C]; one product per example
+ *  on t as laid out ([H, W·C]), the filter broadcast over the batch. */
+function alongH(t: tf.Tensor4D, rows: tf.Tensor2D): tf.Tensor4D {
+  const [b, h, w, c] = t.shape;
+  return tf.reshape(tf.matMul(tf.expandDims(rows, 0), tf.reshape(t, [b, h, w * c])), [b, rows.shape[0], w, c]);
+}
+
+/** t · colsᵀ per example and channel along W: t [B, H, W, C], cols [W′, W] → [B, H, W′, C]; W is brought to the front
+ *  for one large product (a transpose copies stride by stride, so this pass goes where the tensor is smallest). */
+function alongW(t: tf.Tensor4D, cols: tf.Tensor2D): tf.Tensor4D {
+  const [b, h, w, c] = t.shape;
+  const ww = cols.shape[0];
+  const byCol = tf.matMul(cols, tf.reshape(tf.transpose(t, [2, 0, 1, 3]), [w, b * h * c])); // [W′, B·H·C]
+  return tf.transpose(tf.reshape(byCol, [ww, b, h, c]), [1, 2, 0, 3]);
 }
 
 /**
@@ -117,9 +124,10 @@ export function filteredWarp(x: tf.Tensor4D, maps: readonly Affine[]): tf.Tensor
     }
   });
   return tf.tidy(() => {
-    const up = separable(x, upsampleRows(h, y0, rows), upsampleRows(w, x0, cols)); // [B, rows, cols, C] at 2×
+    // Separable filters, the W pass on the smaller side of each: before upsampling, after downsampling.
+    const up = alongH(alongW(x, upsampleRows(w, x0, cols)), upsampleRows(h, y0, rows)); // [B, rows, cols, C] at 2×
     const warped = mixTaps(tf.reshape(up, [b * rows * cols, c]), index, weight); // [B·kh·kw, C]
-    return separable(tf.reshape(warped, [b, kh, kw, c]), downsampleRows(h), downsampleRows(w));
+    return alongW(alongH(tf.reshape(warped, [b, kh, kw, c]), downsampleRows(h)), downsampleRows(w));
   });
 }
 
