@@ -14,6 +14,7 @@ import { RING8, modeCoverage } from '../../src/data/toy2d.js';
 import { Rng } from '../../src/util/rng.js';
 import { dOptimizer } from '../../src/gan/optimizers.js';
 import { discriminatorOf } from '../../src/gan/family.js';
+import { adam } from '../../src/nn/adam.js';
 
 const backend = await initBackend({ quiet: true });
 /** GANFORGE_VANILLA_SEED=N checks another seed by hand; the suite runs seed 0. */
@@ -27,7 +28,8 @@ test(`vanilla with its toy defaults covers ≥ 6 of 8 ring modes (seed ${SEED})`
   const nets = vanilla.build(source.info, config, root.fork());
   const stream = new BatchStream(source, { batchSize: config.batchSize, rng: root.fork() });
   const latentRng = root.fork();
-  const opt = { g: tf.train.adam(config.lrG, config.beta1, config.beta2), d: tf.train.adam(config.lrD, config.beta1, config.beta2) };
+  // The optimizer `ganforge train` makes: tfjs's Adam, updated in place where the backend can (bit for bit the same).
+  const opt = { g: adam(config.lrG, config.beta1, config.beta2), d: adam(config.lrD, config.beta1, config.beta2) };
   const loss = LOSSES[config.loss];
   assert.equal(config.loss, 'non-saturating');
 
