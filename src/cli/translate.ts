@@ -8,7 +8,7 @@ import { allNetworks } from '../gan/family.js';
 import { imageRows, sampleFamily } from '../gan/sampling.js';
 import { getModel } from '../models/registry.js';
 import { IMAGE_EXTENSIONS } from '../data/image_folder.js';
-import { uprightOn } from '../data/decode.js';
+import { probeImage, uprightOn } from '../data/decode.js';
 import { imageGrid, toUint8Images } from '../io/png.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
@@ -74,10 +74,9 @@ export async function translateCommand(target: string, inputs: string[], opts: T
     const factor = [h / inShape[0], w / inShape[1]];
     for (let i = 0; i < files.length; i++) {
       let raw = sharp(Buffer.from(pixels.subarray(i * size, (i + 1) * size)), { raw: { width: w, height: h, channels: c as 1 | 3 } });
-      const [ow, oh] = read.sizes[i];
-      if (opts.keepSize && (ow * factor[1] !== w || oh * factor[0] !== h)) {
-        raw = sharp(await raw.resize(Math.round(ow * factor[1]), Math.round(oh * factor[0]), { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer(),
-          { raw: { width: Math.round(ow * factor[1]), height: Math.round(oh * factor[0]), channels: c as 1 | 3 } });
+      const [ow, oh] = [Math.round(read.sizes[i][0] * factor[1]), Math.round(read.sizes[i][1] * factor[0])];
+      if (opts.keepSize && (ow !== w || oh !== h)) {
+        raw = sharp(await raw.resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer(), { raw: { width: ow, height: oh, channels: c as 1 | 3 } });
       }
       // A grey result stays one channel (sharp would otherwise write raw grey as sRGB).
       await writeFileAtomic(path.join(opts.out, `${read.names[i]}.png`), await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
@@ -120,12 +119,10 @@ export async function readImages(files: string[], shape: number[], background: R
   for (const [i, file] of files.entries()) {
     let raw: Buffer;
     try {
-      const meta = await sharp(file).metadata();
+      const upright = await probeImage(file);
       const img = uprightOn(file, background);
-      const turned = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
-      const own: [number, number] = turned ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
-      sizes.push(own);
-      if (own[0] !== w || own[1] !== h) resized++;
+      sizes.push([upright.w, upright.h]);
+      if (upright.w !== w || upright.h !== h) resized++;
       const chain = c === 1 ? img.greyscale() : img.toColourspace('srgb');
       raw = await chain.resize(w, h, { fit: 'fill' }).raw().toBuffer();
     } catch (e) {

@@ -58,9 +58,9 @@ export async function probeImage(path: string): Promise<ImageProbe> {
   return { h: swap ? m.width : m.height, w: swap ? m.height : m.width, grey: isGrey(m) };
 }
 
-/** A file as sharp will decode it for a run: upright by its EXIF orientation, transparent pixels on `background`. */
-export function uprightOn(file: string, [r, g, b]: Rgb): sharp.Sharp {
-  return sharp(file).rotate().flatten({ background: { r, g, b } });
+/** A file (or an opened one) as sharp will decode it for a run: upright by its EXIF orientation, transparent pixels on `background`. */
+export function uprightOn(input: string | sharp.Sharp, [r, g, b]: Rgb): sharp.Sharp {
+  return (typeof input === 'string' ? sharp(input) : input).rotate().flatten({ background: { r, g, b } });
 }
 
 /** Decode to uint8 [h, w, c]: upright, alpha dropped, resized with centre-crop (`fit: cover`) as folder: does. */
@@ -155,9 +155,7 @@ export async function decodeFile(path: string, target: DecodeTarget): Promise<{ 
 /** `decodeFile` without the header (a second read of the file): for callers that read the headers before. */
 export async function decodePixels(input: string | sharp.Sharp, target: DecodeTarget): Promise<Uint8Array> {
   const [h, w, c] = target.shape;
-  const [r, g, b] = target.background;
-  const img = typeof input === 'string' ? sharp(input) : input;
-  return toRaw(img.rotate().flatten({ background: { r, g, b } }).resize(w, h, { fit: 'cover' }), [h, w, c]);
+  return toRaw(uprightOn(input, target.background).resize(w, h, { fit: 'cover' }), [h, w, c]);
 }
 
 /**

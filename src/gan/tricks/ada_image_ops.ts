@@ -82,16 +82,18 @@ export function drawCutout(rng: Rng, p: number): [number, number] | null {
   return rng.uniform() < p ? [rng.uniform(), rng.uniform()] : null;
 }
 
-/** [n, n]: the 1-D filter Σ gains[k]·FILTER_BANK[k] as a matrix on a signal of length n continued by reflection. */
-function filterMatrix(gains: readonly number[], n: number): Float32Array {
+/** [B, n, n]: per example, the 1-D filter Σ gains[k]·FILTER_BANK[k] as a matrix on a signal of length n continued by reflection. */
+function filterMatrices(gains: readonly (readonly number[])[], n: number): tf.Tensor3D {
   const half = (FILTER_TAPS - 1) / 2;
-  const m = new Float32Array(n * n);
-  for (let t = 0; t < FILTER_TAPS; t++) {
-    const tap = gains.reduce((s, g, k) => s + g * FILTER_BANK[k][t], 0);
-    if (tap === 0) continue;
-    for (let i = 0; i < n; i++) m[i * n + reflect(i + t - half, n)] += tap;
-  }
-  return m;
+  const m = new Float32Array(gains.length * n * n);
+  gains.forEach((g, e) => {
+    for (let t = 0; t < FILTER_TAPS; t++) {
+      const tap = g.reduce((s, v, k) => s + v * FILTER_BANK[k][t], 0);
+      if (tap === 0) continue;
+      for (let i = 0; i < n; i++) m[(e * n + i) * n + reflect(i + t - half, n)] += tap;
+    }
+  });
+  return tf.tensor3d(m, [gains.length, n, n]);
 }
 
 /**
@@ -101,8 +103,8 @@ function filterMatrix(gains: readonly number[], n: number): Float32Array {
 export function filterImages(x: tf.Tensor4D, gains: readonly (readonly number[])[]): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   return tf.tidy(() => {
-    const rows = tf.tensor3d(concat(gains.map((g) => filterMatrix(g, h))), [b, h, h]);
-    const cols = tf.tensor3d(concat(gains.map((g) => filterMatrix(g, w))), [b, w, w]);
+    const rows = filterMatrices(gains, h);
+    const cols = filterMatrices(gains, w);
     const down = tf.matMul(rows, tf.reshape(x, [b, h, w * c])); // along H: [B, H, W·C]
     const across = tf.matMul(cols, tf.reshape(tf.transpose(tf.reshape(down, [b, h, w, c]), [0, 2, 1, 3]), [b, w, h * c])); // along W
     return tf.transpose(tf.reshape(across, [b, w, h, c]), [0, 2, 1, 3]) as tf.Tensor4D;
@@ -138,14 +140,4 @@ export function cutout(x: tf.Tensor4D, centres: readonly ([number, number] | nul
     }
   });
   return tf.tidy(() => tf.mul(x, tf.tensor4d(mask, [b, h, w, 1])));
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
