@@ -1,6 +1,5 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import sharp from 'sharp';
+import type { TopLevelSpec } from 'vega-lite';
+import { vegaLitePng } from './vega_png.js';
 
 export interface LineChart {
   title: string;
@@ -25,10 +24,5 @@ export async function lineChartPng(chart: LineChart): Promise<Buffer> {
       color: { field: 'series', type: 'nominal', title: null },
     },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await sharp(Buffer.from(await view.toSVG(2))).png().toBuffer();
-  } finally {
-    view.finalize();
-  }
+  return vegaLitePng(spec, 2);
 }

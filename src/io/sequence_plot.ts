@@ -1,6 +1,5 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import sharp from 'sharp';
+import type { TopLevelSpec } from 'vega-lite';
+import { vegaLitePng } from './vega_png.js';
 
 /** Sequences to draw: float [count, T, F] row-major, feature names F, and a panel title per sequence. */
 export interface SequencePanels {
@@ -47,10 +46,5 @@ export async function sequencesPng(panels: SequencePanels, opts: { cols?: number
     },
     resolve: { scale: { y: 'shared' } },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await sharp(Buffer.from(await view.toSVG(1.5))).png().toBuffer();
-  } finally {
-    view.finalize();
-  }
+  return vegaLitePng(spec, 1.5);
 }

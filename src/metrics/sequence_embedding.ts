@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import sharp from 'sharp';
+import type { TopLevelSpec } from 'vega-lite';
+import { vegaLitePng } from '../io/vega_png.js';
 import type { DatasetInfo } from '../data/types.js';
 import { Rng } from '../util/rng.js';
 import { gaussianStats, symmetricEigen } from './linalg.js';
@@ -319,12 +318,7 @@ export async function embeddingPng(e: Embedding2d, opts: { title?: string } = {}
       color: { field: 'set', type: 'nominal', title: null, scale: { domain: ['real', 'synthetic'], range: [EMBEDDING_COLOURS.real, EMBEDDING_COLOURS.synthetic] } },
     },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await sharp(Buffer.from(await view.toSVG(2))).png().toBuffer();
-  } finally {
-    view.finalize();
-  }
+  return vegaLitePng(spec, 2);
 }
 
 /** The batch view of scaled sequence values of `data` ([N, T, F] flattened). */
