@@ -14,7 +14,8 @@
       "native/optim.cc",
       "native/distributed.cc",
       "native/rnn.cc",
-      "native/style_ops.cc"
+      "native/style_ops.cc",
+      "native/tap_mix.cc"
     ],
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -15,6 +15,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   registerDistributed(env, exports);
   registerRnn(env, exports);
   registerStyleOps(env, exports);
+  registerTapMix(env, exports);
   return exports;
 }
 }  // namespace aten_backend

@@ -78,6 +78,7 @@ void registerOptim(Napi::Env env, Napi::Object exports);
 void registerDistributed(Napi::Env env, Napi::Object exports);
 void registerRnn(Napi::Env env, Napi::Object exports);
 void registerStyleOps(Napi::Env env, Napi::Object exports);
+void registerTapMix(Napi::Env env, Napi::Object exports);
 
 // NHWC <-> NCHW as views: ATen sees a channels-last NCHW tensor, no copy is made.
 inline at::Tensor nhwcToNchw(const at::Tensor& t) { return t.permute({0, 3, 1, 2}); }

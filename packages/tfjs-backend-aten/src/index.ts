@@ -14,6 +14,7 @@ import { reduceNormKernels } from './kernels/reduce_norm.js';
 import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape_ops.js';
 import { registerStyleGradients, styleKernels } from './kernels/style_ops.js';
+import { registerTapMixGradients, tapMixKernels } from './kernels/tap_mix.js';
 import { AtenNative, loadNative, nativeLoadError } from './native.js';
 import { gradientKernels, registerFusedGradients } from './gradients.js';
 
@@ -41,7 +42,7 @@ function allKernels(native: AtenNative): KernelConfig[] {
   return [
     ...elementwiseKernels(native), ...matmulKernels(native), ...convKernels(native), ...poolResizeKernels(native),
     ...reduceNormKernels(native), ...shapeKernels(native), ...indexKernels(native), ...gradientKernels(native),
-    ...rnnKernels(native), ...styleKernels(native),
+    ...rnnKernels(native), ...styleKernels(native), ...tapMixKernels(native),
   ];
 }
 
@@ -63,6 +64,7 @@ export function registerAtenBackend(priority = 3): boolean {
   registerFallbacks(() => backendInstance!);
   registerFusedGradients();
   registerStyleGradients();
+  registerTapMixGradients();
   registerBackend(BACKEND_NAME, () => backendInstance!, priority);
   registered = true;
   return true;

@@ -71,6 +71,10 @@ export interface AtenNative {
   channelScale(x: Handle, s: Handle): Handle;
   /** Σ_{H, W} a·b → [B, C]. */
   channelDot(a: Handle, b: Handle): Handle;
+  /** source [R, C], index int32 [N, T], weight [N, T] → [N, C]: Σ_t weight · source[index] (native/tap_mix.cc). */
+  tapMix(source: Handle, index: Handle, weight: Handle): Handle;
+  /** tapMix's adjoint: dy [N, C] → [rows, C], out[index] += weight · dy. */
+  tapScatter(dy: Handle, index: Handle, weight: Handle, rows: number): Handle;
   /** [y, mean, variance]: batch norm with the batch's own statistics over every axis but the last. */
   batchNormTraining(x: Handle, scale: Handle, offset: Handle, epsilon: number): Handle[];
   /** [movingMean', movingVariance']: m − (m − batch)·(1 − momentum) for each, as tfjs-layers' batch norm updates them. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows } from '../../nn/gather_rows.js';
+import { mixRows } from '../../nn/gather_rows.js';
 
 /** A 2×3 affine map of pixel coordinates (y, x) ↦ (a·y + b·x + c, d·y + e·x + f), as [a, b, c, d, e, f]. */
 export type Affine = [number, number, number, number, number, number];
@@ -58,11 +58,7 @@ function downsampleRows(n: number): tf.Tensor2D {
 const tapWeight = (t: number, ty: number, tx: number) => (t >> 1 ? ty : 1 - ty) * (t & 1 ? tx : 1 - tx);
 
 /** Σ over 4 taps of weight · source[index]: source [R, C], index and weight 4 per output row → [N, C]. */
-function mixTaps(source: tf.Tensor2D, index: Int32Array, weight: Float32Array): tf.Tensor2D {
-  const n = index.length / 4, c = source.shape[1];
-  const read = gatherRows(source, tf.tensor1d(index, 'int32')); // [N·4, C]
-  return tf.sum(tf.mul(tf.reshape(read, [n, 4, c]), tf.tensor3d(weight, [n, 4, 1])), 1);
-}
+const mixTaps = (source: tf.Tensor2D, index: Int32Array, weight: Float32Array): tf.Tensor2D => mixRows(source, index, weight, 4);
 
 /** rows · t per example and channel along H: t [B, H, W, C], rows [H′, H] → [B, H′, W, C]; one product per example
  *  on t as laid out ([H, W·C]), the filter broadcast over the batch. */
