@@ -32,7 +32,7 @@ export interface InitBackendOptions {
 interface AtenModule {
   registerAtenBackend(priority?: number): boolean;
   atenLoadError(): string | undefined;
-  atenInfo(): { libtorchVersion: string; device: string; threads: number; blas: string; mkldnn: boolean };
+  atenInfo(): { libtorchVersion: string; device: string; threads: number; blas: string; blasThreads: number; mkldnn: boolean };
 }
 
 /** A variable specifier keeps TypeScript from resolving the (possibly unbuilt) package at compile time. */
@@ -130,7 +130,7 @@ export async function backendReport(): Promise<string[]> {
     try {
       const i = mod.atenInfo();
       lines.push(`libtorch: ${i.libtorchVersion}`, `device: ${i.device}`, `threads: ${i.threads}`,
-        `BLAS: ${i.blas}`, `oneDNN (mkldnn): ${i.mkldnn ? 'yes' : 'no'}`);
+        `BLAS: ${i.blas}${i.blasThreads > 0 ? ` (OpenBLAS, ${i.blasThreads} thread${i.blasThreads === 1 ? '' : 's'})` : ''}`, `oneDNN (mkldnn): ${i.mkldnn ? 'yes' : 'no'}`);
     } catch (err) {
       problem = firstLine(err);
     }

@@ -151,6 +151,13 @@ void keepFreedHeap() {
 }
 }  // namespace
 
+// OpenBLAS's own thread pool (weak: absent where libtorch's BLAS is another). at::set_num_threads sets OpenMP's count
+// and MKL's, not OpenBLAS's, whose pthread build starts one worker per core that spins (sched_yield) between GEMMs:
+// at GANFORGE_THREADS=1 that worker burnt a second core (an acgan step: 25 CPU-seconds where 13 do the work), and
+// two ranks or two processes on one machine each kept one spinning.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int openblas_get_num_threads() __attribute__((weak));
+
 // init(metaBuffer, threads, device)
 ATEN_BINDING(Init, "init") {
   Napi::Int32Array meta = info[0].As<Napi::Int32Array>();
@@ -158,7 +165,10 @@ ATEN_BINDING(Init, "init") {
   g_meta = meta.Data();
   g_metaLength = meta.ElementLength();
   int64_t threads = argInt(info, 1);
-  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+  if (threads > 0) {
+    at::set_num_threads(static_cast<int>(threads));
+    if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(threads));
+  }
   std::string dev = argString(info, 2);
   if (dev == "cuda" || dev.rfind("cuda:", 0) == 0) {
     if (!at::hasCUDA()) {
@@ -193,6 +203,7 @@ ATEN_BINDING(Info, "info") {
   auto pos = config.find("BLAS_INFO=");
   if (pos != std::string::npos) blas = config.substr(pos + 10, config.find_first_of(", \n", pos + 10) - pos - 10);
   o.Set("blas", blas);
+  o.Set("blasThreads", openblas_get_num_threads ? openblas_get_num_threads() : -1);
   o.Set("mkldnn", at::hasMKLDNN());
   return o;
 }

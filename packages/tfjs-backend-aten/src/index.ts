@@ -26,6 +26,8 @@ export interface AtenInfo {
   device: string;
   threads: number;
   blas: string;
+  /** OpenBLAS's thread count (set to `threads` at start-up); -1 where libtorch's BLAS is not OpenBLAS. */
+  blasThreads: number;
   mkldnn: boolean;
 }
 

@@ -10,7 +10,7 @@ export type Handle = number;
 
 export interface AtenNative {
   init(meta: Int32Array, threads: number, device: string): void;
-  info(): { libtorchVersion: string; device: string; threads: number; blas: string; mkldnn: boolean };
+  info(): { libtorchVersion: string; device: string; threads: number; blas: string; blasThreads: number; mkldnn: boolean };
   write(values: ArrayBufferView, shape: number[], dtype: number): Handle;
   read(id: Handle): ArrayBuffer;
   free(id: Handle): void;

@@ -1,8 +1,14 @@
 // Backend contract: errors, fallback, memory accounting, leaks, randomness, info.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { atenFallbackKernels, atenInfo, atenMemory, atenNativeKernels } from 'tfjs-backend-aten';
 import { rand, setup, tf } from './helpers.js';
+
+/** dist/test/ → the package root, where 'tfjs-backend-aten' resolves to itself. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 before(async () => {
   await setup();
@@ -15,6 +21,23 @@ test('atenInfo reports the runtime', () => {
   assert.equal(info.device, process.env.GANFORGE_DEVICE ?? 'cpu');
   assert.ok(info.threads >= 1);
   console.log('atenInfo', info);
+});
+
+test('OpenBLAS runs as many threads as ATen: GANFORGE_THREADS=1 leaves no spinning BLAS worker', () => {
+  const script = "import { registerAtenBackend, atenInfo } from 'tfjs-backend-aten'; registerAtenBackend(); console.log(JSON.stringify(atenInfo()));";
+  const report = (threads: string | undefined) => {
+    const env = { ...process.env };
+    if (threads === undefined) delete env.GANFORGE_THREADS;
+    else env.GANFORGE_THREADS = threads;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, env, encoding: 'utf8' });
+    return JSON.parse(out) as { threads: number; blas: string; blasThreads: number };
+  };
+  const one = report('1');
+  assert.equal(one.threads, 1);
+  if (one.blasThreads === -1) return; // the BLAS behind libtorch is not OpenBLAS: no pool of its own to size
+  assert.equal(one.blasThreads, 1, 'OpenBLAS keeps one worker per core unless told');
+  const all = report(undefined);
+  assert.equal(all.blasThreads, all.threads);
 });
 
 test('bad input raises a JS error naming the kernel, and the process survives', () => {
