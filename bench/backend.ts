@@ -19,6 +19,7 @@ import { resolveConfig } from '../src/gan/config.js';
 import { generate, latents } from '../src/gan/sampling.js';
 import { Rng } from '../src/util/rng.js';
 import { dcganImagesPerSecond, FASHION_INFO } from './dcgan_step.js';
+import { twinEnv } from './step_bench.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const reference = path.join(process.env.GANFORGE_REFERENCE_DIR ?? path.resolve(here, '../../../shared/reference'), 'dcgan_torch.py');
@@ -33,7 +34,7 @@ const threads = Number(process.env.GANFORGE_THREADS ?? 0) || (await import('node
 
 function torch(code: string): string | null {
   try {
-    return execFileSync(python, ['-c', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(python, ['-c', code], { encoding: 'utf8', env: twinEnv(threads), stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
@@ -101,7 +102,7 @@ results.cpu = dcganImagesPerSecond(2, 1);
 console.log(`backend=cpu img/s=${results.cpu.toFixed(1)}`);
 
 if (existsSync(python) && existsSync(reference) && torch('import torch') !== null) {
-  const out = execFileSync(python, [onDevice, reference, device, '30', String(threads)], { encoding: 'utf8' });
+  const out = execFileSync(python, [onDevice, reference, device, '30', String(threads)], { encoding: 'utf8', env: twinEnv(threads) });
   results.pytorch = Number(/img\/s ([\d.]+)/.exec(out)?.[1]);
   console.log(`backend=pytorch img/s=${results.pytorch.toFixed(1)}`);
   console.log(`ratio aten/pytorch=${(results.aten / results.pytorch).toFixed(2)}`);

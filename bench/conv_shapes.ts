@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
-import { benchThreads, referenceDir, twinPython } from './step_bench.js';
+import { benchThreads, referenceDir, twinEnv, twinPython } from './step_bench.js';
 
 /** One convolution: NHWC input, tfjs filter [kh, kw, in, out], stride, tfjs padding. */
 export interface ConvCase { x: [number, number, number, number]; filter: [number, number, number, number]; stride: number; pad: 'same' | 'valid' }
@@ -97,7 +97,7 @@ function torchTimes(cases: ConvCase[], reps: number, flushMb: number): [number, 
   try {
     const out = execFileSync(twinPython(), [path.join(referenceDir, 'conv_shapes_torch.py'), '--reps', String(reps), '--threads', String(benchThreads()),
       '--flush', String(flushMb), JSON.stringify(cases)],
-      { encoding: 'utf8', env: { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' } });
+      { encoding: 'utf8', env: twinEnv() });
     return JSON.parse(out) as [number, number, number][];
   } catch (e) {
     if (/No module named 'torch'|ENOENT/.test(String((e as { stderr?: string }).stderr ?? e))) return null;

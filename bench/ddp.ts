@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { twinEnv } from './step_bench.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RANK = path.join(here, 'ddp_rank.js');
@@ -76,7 +77,7 @@ if (runs > 0) {
     two.push(imgPerSecond(await group(2, [RANK, '--steps', String(steps), '--warmup', String(warmup)], 1)));
     const sides = await processes(2, [RANK, '--batch', '32', '--steps', String(steps), '--warmup', String(warmup)], 1, true);
     alone.push(sides.map(imgPerSecond).reduce((a, b) => a + b, 0));
-    const twin = (ranks: number) => imgPerSecond(execFileSync(python, [TWIN, '--ranks', String(ranks), '--batch', '64', '--threads', '1', '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' }));
+    const twin = (ranks: number) => imgPerSecond(execFileSync(python, [TWIN, '--ranks', String(ranks), '--batch', '64', '--threads', '1', '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8', env: twinEnv(1) }));
     if (haveTorch) {
       torch.push(twin(2));
       torch1.push(twin(1));

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { FusedGRU } from '../src/nn/fused_gru.js';
 import { Rng } from '../src/util/rng.js';
-import { benchThreads, meanStd, referenceDir, twinArgs, twinPython } from './step_bench.js';
+import { benchThreads, meanStd, referenceDir, twinArgs, twinEnv, twinPython } from './step_bench.js';
 
 interface Sizes { batch: number; time: number; features: number; units: number; layers: number }
 interface Timing { wall: number[]; cpu: number[] }
@@ -52,7 +52,7 @@ function time(f: () => void, calls: number, repeats: number, warmup: number): Ti
 
 /** One timed repeat of the PyTorch twin, or null when python3-torch is missing. */
 function torchRun(s: Sizes, calls: number, warmup: number): Passes | null {
-  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
+  const env = twinEnv();
   const args = [path.join(referenceDir, 'gru_torch.py'), '--batch', s.batch, '--time', s.time, '--features', s.features, '--units', s.units,
     '--layers', s.layers, '--calls', calls, '--repeats', 1, '--warmup', warmup, '--threads', benchThreads()].map(String);
   try {

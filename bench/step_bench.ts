@@ -35,12 +35,20 @@ export function twinArgs(args: string[]): string[] {
 }
 
 /**
+ * The environment a twin runs in, so that both sides wait for work and use threads the same way: the aten loader set
+ * GOMP_SPINCOUNT for this process, and aten sizes OpenBLAS's pool to its thread count (torch.set_num_threads does
+ * not; OpenBLAS reads OPENBLAS_NUM_THREADS when it loads). `threads`: the twin's thread count.
+ */
+export function twinEnv(threads = benchThreads()): NodeJS.ProcessEnv {
+  return { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000', OPENBLAS_NUM_THREADS: String(threads) };
+}
+
+/**
  * Runs a PyTorch twin (`python3 SCRIPT ARGS…`, see twinPython and twinArgs) and reads its `img/s=`, `cpu_img/s=`
- * and `params G=… D=…`; null when python3-torch is missing. The aten loader set GOMP_SPINCOUNT for this process;
- * the child gets the same spin policy, so both sides wait for work the same way.
+ * and `params G=… D=…`; null when python3-torch is missing. It runs in twinEnv().
  */
 export function runTorchTwin(args: string[]): TwinRate | null {
-  const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
+  const env = twinEnv();
   try {
     const out = execFileSync(twinPython(), twinArgs(args), { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
     return {
