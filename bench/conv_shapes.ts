@@ -6,7 +6,7 @@
  * before each timed call (both sides), so that the call starts with cold caches, as it does inside a training step,
  * where other layers' activations and weights ran through the caches since this convolution's inputs were made.
  *
- *   node dist/bench/conv_shapes.js [--cases stackgan|attngan|dfgan|esrgan|small] [--reps 20] [--flush 0] [--torch]
+ *   node dist/bench/conv_shapes.js [--cases stackgan|attngan|dfgan|esrgan|srgan|small] [--reps 20] [--flush 0] [--torch]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
@@ -55,6 +55,13 @@ export const ESRGAN_CONVS: ConvCase[] = [
   c([4, 8, 8, 48], [3, 3, 48, 16], 1), c([4, 8, 8, 96], [3, 3, 96, 32], 1), c([4, 4, 4, 64], [3, 3, 64, 128], 1),
   c([4, 8, 8, 64], [3, 3, 64, 64], 1), c([4, 8, 8, 32], [3, 3, 32, 16], 1), c([4, 32, 32, 16], [3, 3, 16, 16], 1),
   c([4, 32, 32, 32], [3, 3, 32, 32], 1), c([4, 32, 32, 3], [3, 3, 3, 16], 1), c([4, 16, 16, 32], [3, 3, 32, 32], 1),
+];
+
+/** srgan's at 8 → 32 px, batch 4, width 32 (bench/sr_speed.ts defaults), its costliest in --profile: the 9×9 output
+ *  convolution to 3 channels led it. */
+export const SRGAN_CONVS: ConvCase[] = [
+  c([4, 32, 32, 32], [9, 9, 32, 3], 1), c([4, 8, 8, 3], [9, 9, 3, 32], 1), c([4, 8, 8, 32], [3, 3, 32, 32], 1),
+  c([4, 16, 16, 32], [3, 3, 32, 128], 1), c([4, 16, 16, 32], [3, 3, 32, 64], 1),
 ];
 
 let flushBuffer = new Float32Array(0);
@@ -113,7 +120,7 @@ async function main(): Promise<void> {
   const reps = Number(values.reps), flushMb = Number(values.flush);
   if (!(flushMb >= 0)) throw new Error(`--flush: megabytes ≥ 0, not ${values.flush}`);
   flushBuffer = new Float32Array((flushMb * 2 ** 20) / 4);
-  const sets: Record<string, ConvCase[]> = { stackgan: STACKGAN_CONVS, attngan: ATTNGAN_CONVS, dfgan: DFGAN_CONVS, esrgan: ESRGAN_CONVS, small: SMALL_OUTPUT_CONVS };
+  const sets: Record<string, ConvCase[]> = { stackgan: STACKGAN_CONVS, attngan: ATTNGAN_CONVS, dfgan: DFGAN_CONVS, esrgan: ESRGAN_CONVS, srgan: SRGAN_CONVS, small: SMALL_OUTPUT_CONVS };
   const cases = sets[values.cases!];
   if (!cases) throw new Error(`--cases: one of ${Object.keys(sets).join(', ')}, not ${values.cases}`);
   await initBackend({ prefer: 'aten' });

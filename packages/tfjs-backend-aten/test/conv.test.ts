@@ -76,6 +76,11 @@ test('Conv2D and conv2dTranspose on both paths: few-pixel/many-channel, in betwe
     [[8, 4, 4, 16], [3, 3, 16, 12], 1, 'same'],                      // 128 on 4×4 maps: oneDNN
     [[9, 3, 3, 5], [2, 2, 5, 4], 1, 'same'],                         // the same with tfjs's uneven 'same' padding
     [[3, 3, 5, 4], [3, 5, 4, 6], 2, 'valid'],                        // the same, non-square, any stride
+    // ≤ 8 output channels at stride 1 beyond the GEMM path: the forward runs as the mirrored input gradient
+    [[2, 12, 10, 6], [9, 9, 6, 3], 1, 'same'],                       // srgan's output layer's shape, smaller
+    [[2, 12, 10, 6], [5, 4, 6, 8], 1, 'valid'],                      // 8 channels, non-square kernel, no padding
+    [[2, 9, 11, 5], [4, 4, 5, 1], 1, [[0, 0], [3, 0], [0, 2], [0, 0]]], // one channel, asymmetric explicit padding
+    [[2, 12, 10, 6], [3, 3, 6, 9], 1, 'same'],                       // 9 channels: oneDNN's forward again
   ];
   for (const [xs, fs, stride, pad] of cases) {
     const x = rand(xs), f = rand(fs);
