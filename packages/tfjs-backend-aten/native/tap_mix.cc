@@ -67,6 +67,14 @@ void scatterRowsOf(float* __restrict po, const float* __restrict pd, const int32
   }
 }
 
+// On a GPU an index out of range is a device-side assert that poisons the context for the rest of the process, so
+// the range is checked first there too (one sync).
+void checkRangeOnDevice(const at::Tensor& index, int64_t rows) {
+  if (index.numel() > 0 && (index.lt(0) | index.ge(rows)).any().item<bool>()) {
+    throw std::out_of_range("index out of range: each must be in [0, " + std::to_string(rows) + ")");
+  }
+}
+
 // Other devices: the same sums from ATen ops.
 at::Tensor composedMix(const at::Tensor& source, const at::Tensor& index, const at::Tensor& weight, const Taps& s) {
   return (source.index_select(0, index.reshape({-1}).to(at::kLong)).view({s.n, s.taps, s.c}) * weight.unsqueeze(2)).sum(1);
@@ -78,7 +86,10 @@ at::Tensor composedMix(const at::Tensor& source, const at::Tensor& index, const 
 ATEN_BINDING(TapMix, "TapMix") {
   const at::Tensor &source = argTensor(info, 0), &index = argTensor(info, 1), &weight = argTensor(info, 2);
   const Taps s = checkTaps(source, index, weight, "source");
-  if (!source.is_cpu()) return returnTensor(info.Env(), composedMix(source, index, weight, s));
+  if (!source.is_cpu()) {
+    checkRangeOnDevice(index, source.size(0));
+    return returnTensor(info.Env(), composedMix(source, index, weight, s));
+  }
   const at::Tensor src = source.contiguous(), id = index.contiguous(), w = weight.contiguous();
   const int32_t* pi = id.data_ptr<int32_t>();
   checkRange(pi, s.n * s.taps, source.size(0));
@@ -103,6 +114,7 @@ ATEN_BINDING(TapScatter, "TapScatter") {
   TORCH_CHECK(dy.size(0) == s.n, "dy must have one row per index row (", s.n, "), got ", dy.sizes());
   TORCH_CHECK(rows >= 0, "rows must be ≥ 0, got ", rows);
   if (!dy.is_cpu()) {
+    checkRangeOnDevice(index, rows);
     const at::Tensor spread = (dy.unsqueeze(1) * weight.unsqueeze(2)).reshape({s.n * s.taps, s.c});
     return returnTensor(info.Env(), at::zeros({rows, s.c}, dy.options()).index_add_(0, index.reshape({-1}).to(at::kLong), spread));
   }
