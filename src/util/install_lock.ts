@@ -56,15 +56,22 @@ async function acquire(dir: string, opts: LockOptions): Promise<void> {
   }
 }
 
-/** True when the lock's pid file names a process that no longer runs (or the folder has stayed without one). */
+/** A lock older than this is taken over even if its pid runs: the pid may have been reused by another program after
+ *  the holder died (a container restart), and the slowest first-use install here (161 MB from Debian) takes ~1 min. */
+const STALE_AFTER_MS = 30 * 60_000;
+
+/** True when the lock's pid file names a process that no longer runs, when the folder has stayed without one, or when
+ *  it is older than STALE_AFTER_MS. */
 async function holderGone(dir: string): Promise<boolean> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (st === undefined) return false; // released meanwhile: the next mkdir takes it
+  if (Date.now() - st.mtimeMs > STALE_AFTER_MS) return true;
   let text: string;
   try {
     text = await fs.readFile(path.join(dir, 'pid'), 'utf8');
   } catch {
     // Between another process's mkdir and its pid write: give it a moment unless the folder is old.
-    const st = await fs.stat(dir).catch(() => undefined);
-    return st !== undefined && Date.now() - st.mtimeMs > 10_000;
+    return Date.now() - st.mtimeMs > 10_000;
   }
   const pid = Number.parseInt(text, 10);
   // Our own pid here is a leftover of an earlier process that had it: this process queues its own calls above.

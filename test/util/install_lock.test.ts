@@ -46,6 +46,12 @@ test('a lock left by a process that died is taken over; a live holder is waited 
   await fs.mkdir(lock, { recursive: true });
   await fs.writeFile(path.join(lock, 'pid'), String(dead.pid));
   assert.equal(await withInstallLock(lock, async () => 'ran', { onWait: () => assert.fail('waited on a dead holder') }), 'ran');
+  // A live pid (ours: this test's parent runs) on a lock untouched for an hour: a reused pid, taken over too.
+  await fs.mkdir(lock, { recursive: true });
+  await fs.writeFile(path.join(lock, 'pid'), String(process.ppid));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await fs.utimes(lock, hourAgo, hourAgo);
+  assert.equal(await withInstallLock(lock, async () => 'ran', { onWait: () => assert.fail('waited on an hour-old lock') }), 'ran');
 
   const log = path.join(tmp, 'b.log');
   const live = holder(lock, log, 600);
