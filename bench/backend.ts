@@ -19,7 +19,7 @@ import { resolveConfig } from '../src/gan/config.js';
 import { generate, latents } from '../src/gan/sampling.js';
 import { Rng } from '../src/util/rng.js';
 import { dcganImagesPerSecond, FASHION_INFO } from './dcgan_step.js';
-import { twinEnv } from './step_bench.js';
+import { benchThreads, twinEnv } from './step_bench.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const reference = path.join(process.env.GANFORGE_REFERENCE_DIR ?? path.resolve(here, '../../../shared/reference'), 'dcgan_torch.py');
@@ -30,7 +30,7 @@ const device = process.env.GANFORGE_DEVICE ?? 'cpu';
 // (Sampling ends each batch with .cpu(), the copy back that aten's sampling makes too: no numpy needed there.)
 const torchPrelude = `import torch,time\nif '${device}'!='cpu': torch.set_default_device('${device}')\n` +
   `sync=(lambda: torch.cuda.synchronize('${device}')) if '${device}'!='cpu' else (lambda: None)\n`;
-const threads = Number(process.env.GANFORGE_THREADS ?? 0) || (await import('node:os')).availableParallelism();
+const threads = benchThreads();
 
 function torch(code: string): string | null {
   try {

@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 roots=(dist/test)
 if [ -d packages/tfjs-backend-aten/dist/test ]; then roots+=(packages/tfjs-backend-aten/dist/test); fi
 mapfile -t files < <(find "${roots[@]}" -name '*.test.js' | sort)
-# Test files run side by side, one per core (at least two unless GANFORGE_TEST_JOBS says: much of a CLI test is process start-up and file I/O,
-# which leave a core idle), each with one ATen thread so that they do not fight over cores; GANFORGE_THREADS and
-# GANFORGE_TEST_JOBS override. First-use dataset installs take a lock (src/util/install_lock.ts), so files that
+# Test files run side by side, one per core (at least two unless GANFORGE_TEST_JOBS says: much of a CLI test is
+# process start-up and file I/O, which leave a core idle), each with one ATen thread so that they do not fight over
+# cores; GANFORGE_THREADS and GANFORGE_TEST_JOBS override. First-use dataset installs take a lock (src/util/install_lock.ts), so files that
 # need the same dataset install it once.
 jobs=${GANFORGE_TEST_JOBS:-$(nproc)}
 if ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then echo "GANFORGE_TEST_JOBS must be a positive integer, got '$jobs'" >&2; exit 2; fi

@@ -57,9 +57,6 @@ function downsampleRows(n: number): tf.Tensor2D {
 /** The bilinear weight of tap t (0: (⌊y⌋, ⌊x⌋), 1: (⌊y⌋, ⌊x⌋ + 1), 2: (⌊y⌋ + 1, ⌊x⌋), 3: both + 1) at fractions (ty, tx). */
 const tapWeight = (t: number, ty: number, tx: number) => (t >> 1 ? ty : 1 - ty) * (t & 1 ? tx : 1 - tx);
 
-/** Σ over 4 taps of weight · source[index]: source [R, C], index and weight 4 per output row → [N, C]. */
-const mixTaps = (source: tf.Tensor2D, index: Int32Array, weight: Float32Array): tf.Tensor2D => mixRows(source, index, weight, 4);
-
 /** rows · t per example and channel along H: t [B, H, W, C], rows [H′, H] → [B, H′, W, C]; one product per example
  *  on t as laid out ([H, W·C]), the filter broadcast over the batch. */
 function alongH(t: tf.Tensor4D, rows: tf.Tensor2D): tf.Tensor4D {
@@ -122,7 +119,7 @@ export function filteredWarp(x: tf.Tensor4D, maps: readonly Affine[]): tf.Tensor
   return tf.tidy(() => {
     // Separable filters, the W pass on the smaller side of each: before upsampling, after downsampling.
     const up = alongH(alongW(x, upsampleRows(w, x0, cols)), upsampleRows(h, y0, rows)); // [B, rows, cols, C] at 2×
-    const warped = mixTaps(tf.reshape(up, [b * rows * cols, c]), index, weight); // [B·kh·kw, C]
+    const warped = mixRows(tf.reshape(up, [b * rows * cols, c]), index, weight, 4); // [B·kh·kw, C], 4 bilinear taps each
     return alongW(alongH(tf.reshape(warped, [b, kh, kw, c]), downsampleRows(h)), downsampleRows(w));
   });
 }
@@ -150,5 +147,5 @@ export function bilinearWarp(x: tf.Tensor4D, maps: readonly Affine[]): tf.Tensor
       }
     }
   });
-  return tf.tidy(() => tf.reshape(mixTaps(tf.reshape(x, [b * pixels, c]), index, weight), [b, h, w, c]));
+  return tf.tidy(() => tf.reshape(mixRows(tf.reshape(x, [b * pixels, c]), index, weight, 4), [b, h, w, c]));
 }
