@@ -9,7 +9,7 @@ const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/
 /** Runs a node script, stderr passed through with a prefix so that progress shows; resolves to its stdout. */
 export function runNode(script: string, args: string[], tag: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', tail = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d: Buffer) => {

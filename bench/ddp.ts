@@ -44,7 +44,7 @@ async function processes(world: number, argv: string[], threads: number, indepen
   return Promise.all(Array.from({ length: world }, (_, rank) => new Promise<string>((resolve, reject) => {
     const together = world > 1 && !independent;
     const env = { ...process.env, GANFORGE_THREADS: String(threads), ...(together ? { RANK: String(rank), WORLD_SIZE: String(world), LOCAL_RANK: String(rank), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : {}) };
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

@@ -47,7 +47,7 @@ function dataSets(cifar: string): DataSet[] {
 
 function run(args: string[], quiet = true): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => { err += d; if (!quiet) process.stderr.write(d); });

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded
+#!/usr/bin/env -S node --single-threaded --max-semi-space-size=32
 import { Command, CommanderError, Option } from 'commander';
 import { addConfigOptions, explicitConfig, parseNumber } from './options.js';
 import { doctorCommand, infoCommand, modelsCommand, resumeCommand, sampleCommand, trainCommand, type SampleOptions } from './commands.js';
