@@ -10,6 +10,7 @@ import { refineImages, toUnitRange } from '../metrics/tstr.js';
 import { toUint8Images } from '../io/png.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
+import { outputPaths } from './output_paths.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { listInputs, readImages } from './translate.js';
 
@@ -26,6 +27,8 @@ interface RefineInputs {
   names: string[];
   labels?: Int32Array;
   classNames?: string[];
+  /** The file each came from (absent for a dataset's examples). */
+  files?: string[];
 }
 
 /**
@@ -45,14 +48,18 @@ export async function refineCommand(target: string, inputs: string[], opts: Refi
     }
     const shape = data.input.shape; // [H, W, C] the generator takes
     const read = await readInputs(inputs, shape, opts);
+    const outputs = outputPaths(opts.out, read.names.map((name, i) => ({ file: read.files?.[i], name })));
+    if (read.labels && outputs.paths.length === 1 && outputs.paths[0] === opts.out) {
+      throw new UserError(`--out ${opts.out}: a dataset's labels go in labels.csv beside its images; name a folder`);
+    }
     const refined = refineImages(family, nets, { config: state.config, data }, read.values, shape);
-    await fs.mkdir(opts.out, { recursive: true });
+    await fs.mkdir(outputs.folder, { recursive: true });
     const pixels = toUint8Images(refined);
     const [h, w, c] = shape;
     const size = h * w * c;
-    for (const [i, name] of read.names.entries()) {
+    for (const i of read.names.keys()) {
       const raw = sharp(Buffer.from(pixels.subarray(i * size, (i + 1) * size)), { raw: { width: w, height: h, channels: c as 1 | 3 } });
-      await writeFileAtomic(path.join(opts.out, `${name}.png`), await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
+      await writeFileAtomic(outputs.paths[i], await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
     }
     if (read.labels) {
       const rows = read.names.map((name, i) => `${name}.png,${read.labels![i]},${csvField(read.classNames?.[read.labels![i]] ?? '')}`);
@@ -73,9 +80,10 @@ async function readInputs(inputs: string[], shape: number[], opts: RefineOptions
   }
   if (specs.length === 0) {
     if (opts.split !== undefined || opts.limit !== undefined) throw new UserError('--split and --limit apply to a dataset input (e.g. font-digits), not to files');
-    const read = await readImages(await listInputs(paths), shape);
+    const files = await listInputs(paths);
+    const read = await readImages(files, shape);
     if (read.resized > 0) process.stderr.write(`ganforge: resized ${read.resized} input(s) to ${shape[0]}×${shape[1]}, the size the run was trained at\n`);
-    return read;
+    return { ...read, files };
   }
   const src = await loadData(specs[0], { split: opts.split, limit: opts.limit, imageSize: shape[0], channels: shape[2] as 1 | 3 });
   if (src.kind !== 'array' || src.info.kind !== 'image' || src.info.input) throw new UserError(`refine: '${specs[0]}' is not a plain image dataset`);
@@ -96,7 +104,7 @@ export function registerRefineCommand(program: Command, int: (flag: string) => (
     .description('refine synthetic images with a simgan run (PNGs in --out; a labelled dataset\'s labels go to labels.csv)')
     .argument('<run>', 'a run folder (newest checkpoint) or a checkpoint folder of a simgan (or translator) run')
     .argument('<inputs...>', 'image files or folders, or one dataset name (e.g. font-digits)')
-    .requiredOption('--out <dir>', 'folder for the refined images')
+    .requiredOption('--out <dir|file.png>', 'folder for the refined images (one PNG per input), or a .png file for one input')
     .option('--split <train|test>', 'dataset input: which split (default train)')
     .option('--limit <n>', 'dataset input: the first N examples', int('--limit'))
     .option('--backend <name>', 'tensor backend: auto | aten | cpu (env GANFORGE_BACKEND)')

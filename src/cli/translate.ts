@@ -12,6 +12,7 @@ import { probeImage, uprightOn } from '../data/decode.js';
 import { imageGrid, toUint8Images } from '../io/png.js';
 import { initBackend } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
+import { outputPaths } from './output_paths.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { WHITE, parseColour, type Rgb } from '../util/colour.js';
 
@@ -58,6 +59,7 @@ export async function translateCommand(target: string, inputs: string[], opts: T
     const inShape = backwards ? data.shape : data.input.shape; // [H, W, C] the generator takes
     const files = await listInputs(inputs);
     const read = await readImages(files, inShape, parseColour(state.config.background ?? 'white'));
+    const outputs = outputPaths(opts.out, files.map((file, i) => ({ file, name: read.names[i] })));
     if (read.resized > 0) process.stderr.write(`ganforge: resized ${read.resized} of ${files.length} input(s) to ${inShape[0]}×${inShape[1]}, the size the run was trained at\n`);
     const input = tf.tensor(read.values, [files.length, ...inShape]);
     let result;
@@ -66,7 +68,7 @@ export async function translateCommand(target: string, inputs: string[], opts: T
     } finally {
       input.dispose();
     }
-    await fs.mkdir(opts.out, { recursive: true });
+    await fs.mkdir(outputs.folder, { recursive: true });
     const [h, w, c] = result.shape;
     const pixels = toUint8Images(result.values);
     const size = h * w * c;
@@ -79,7 +81,7 @@ export async function translateCommand(target: string, inputs: string[], opts: T
         raw = sharp(await raw.resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer(), { raw: { width: ow, height: oh, channels: c as 1 | 3 } });
       }
       // A grey result stays one channel (sharp would otherwise write raw grey as sRGB).
-      await writeFileAtomic(path.join(opts.out, `${read.names[i]}.png`), await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
+      await writeFileAtomic(outputs.paths[i], await (c === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer());
     }
     if (opts.grid) await writeGrid(opts.grid, read, result.values, inShape, result.shape, opts.targets);
     process.stderr.write(`ganforge: translated ${files.length} image(s) ${backwards ? 'B → A' : 'A → B'} with ${family.name} (step ${state.step}) → ${opts.out}${opts.grid ? `, grid → ${opts.grid}` : ''}\n`);
@@ -175,7 +177,7 @@ export function registerTranslateCommand(program: Command): void {
     .description("run a translator (pix2pix, cyclegan) on images: the same names, as PNG, in --out")
     .argument('<run>', 'a run folder (newest checkpoint) or a checkpoint folder of a pix2pix or cyclegan run')
     .argument('<inputs...>', 'image files or folders of images')
-    .requiredOption('--out <dir>', 'folder for the translated images')
+    .requiredOption('--out <dir|file.png>', 'folder for the translated images (one PNG per input, same name), or a .png file for one input')
     .option('--grid <file.png>', 'also write input | output (| target) rows as one PNG')
     .option('--targets <dir>', 'with --grid: images of the same names to show as the third column')
     .option('--direction <AtoB|BtoA>', 'which generator of a cyclegan run: AtoB (G, default) or BtoA (F)')

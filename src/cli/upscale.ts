@@ -12,6 +12,7 @@ import { getModel } from '../models/registry.js';
 import { initBackend } from '../backend/index.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
+import { outputPaths } from './output_paths.js';
 import { parseColour, type Rgb } from '../util/colour.js';
 import { uprightOn } from '../data/decode.js';
 import { listInputs } from './translate.js';
@@ -46,11 +47,11 @@ export async function upscaleCommand(target: string, inputs: string[], opts: Ups
     const scale = upscaleFactor(family, state.data);
     checkTiles(opts);
     tiled = generatorForTiles(family, nets, run, opts.tile);
-    await fs.mkdir(opts.out, { recursive: true });
+    const outputs = outputPaths(opts.out, files.map((file) => ({ file, name: path.parse(file).name })));
+    await fs.mkdir(outputs.folder, { recursive: true });
     const channels = state.data.input!.shape[2];
-    for (const file of files) {
-      const out = path.join(opts.out, `${path.parse(file).name}.png`);
-      if (path.resolve(out) === path.resolve(file)) throw new UserError(`--out ${opts.out} would overwrite the input ${file}; choose another folder`);
+    for (const [i, file] of files.entries()) {
+      const out = outputs.paths[i];
       const image = await decode(file, channels, parseColour(state.config.background ?? 'white'));
       if (image.h * scale * image.w * scale > LARGE_OUTPUT) {
         const mb = Math.round((image.w * scale * image.h * scale * image.c) / 2 ** 20);
@@ -167,7 +168,7 @@ export function registerUpscaleCommand(program: Command, int: (flag: string) => 
     .description('upscale images of any size with a super-resolution run (srresnet, srgan, esrgan, an interpolated run), tile by tile')
     .argument('<run>', 'a run folder (newest checkpoint) or a checkpoint folder of a super-resolution run')
     .argument('<inputs...>', 'image files or folders of images')
-    .requiredOption('--out <dir>', 'folder for the upscaled PNGs (one per input, same stem)')
+    .requiredOption('--out <dir|file.png>', 'folder for the upscaled PNGs (one per input, same stem), or a .png file for one input')
     .option('--tile <n>', 'tile side in input pixels (memory grows with it; any size works for a fully convolutional G)', int('--tile'), 96)
     .option('--overlap <n>', 'input pixels neighbouring tiles share, blended across (seams fade)', int('--overlap'), 12)
     .option('--raw', 'use the trained generator, not its EMA copy')

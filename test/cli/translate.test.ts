@@ -33,6 +33,14 @@ test('pix2pix end to end: train on edges:fashion-mnist, translate files and a fo
     assert.deepEqual([meta.width, meta.height, meta.channels], [32, 32, 1]);
     assert.equal((await sharp(path.join(tmp, 'grid.png')).metadata()).width, 2 * 32 + 3 * 2, 'input | output');
 
+    // --out as a .png file for one input; an output folder that would overwrite an input is refused, the input kept.
+    await ok(['translate', run, single, '--out', path.join(tmp, 'one.png')], tmp);
+    assert.equal((await sharp(path.join(tmp, 'one.png')).metadata()).width, 32);
+    const before = await fs.readFile(path.join(inputs, 'a.png'));
+    await fails(['translate', run, inputs, '--out', inputs], tmp, /--out .*sketches would overwrite the input .*a\.png; choose another folder/);
+    assert.deepEqual(await fs.readFile(path.join(inputs, 'a.png')), before);
+    await fails(['translate', run, inputs, '--out', path.join(tmp, 'two.png')], tmp, /names one file, but there are 2 inputs/);
+
     // eval: the test split's pairs, paired metrics and the classifier's accuracy on the outputs.
     const e = await ok(['eval', run, '--count', '32', '--metrics', 'l1,psnr,ssim,accuracy', '--json'], tmp);
     const { scores } = JSON.parse(e.stdout) as { scores: Record<string, number> };
