@@ -120,6 +120,11 @@ export interface StepContext {
   rng: Rng;
   /** The family's own state (GanFamily.createState), when it keeps one. */
   state?: FamilyState;
+  /**
+   * The mean over the data-parallel ranks of a few numbers, the same on every rank: for a decision a family takes
+   * from its own losses (whether to update a player), which every rank must take alike. Absent when training alone.
+   */
+  groupMean?: (values: number[]) => number[];
 }
 
 /** A family's own training step (see GanFamily.step). */

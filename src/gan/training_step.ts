@@ -63,6 +63,7 @@ export function runStep(state: StepState): StepStats {
       latents: () => latents(rng, local, config.latentDim),
       rng,
       state: state.familyState,
+      ...(state.group && state.group.worldSize > 1 ? { groupMean: meanOver(state.group) } : {}),
     });
   } catch (e) {
     abandonStepTricks(state.nets); // frees what the tricks kept (a diverging step may throw)
@@ -75,6 +76,17 @@ export function runStep(state: StepState): StepStats {
   // EMA of G (--ema-decay) and historical averages of the weights (--historical-averaging): after the updates.
   updateAverages(state.nets, config, state.step);
   return stats;
+}
+
+/** StepContext.groupMean over `group`: one small all-reduce; every rank receives the same values. */
+function meanOver(group: Collectives): (values: number[]) => number[] {
+  return (values) => {
+    const local = tf.tensor1d(values);
+    const [mean] = group.average([local]);
+    const out = Array.from(mean.dataSync());
+    tf.dispose([local, mean]);
+    return out;
+  };
 }
 
 /** Rank `shard.rank`'s rows of the global batch's latents (drawn whole from the shared RNG on every rank). */

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks } from '../gan/family.js';
+import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks, type StepContext, type StepStats } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { HONOURS, honourList } from '../gan/settings.js';
-import { discriminatorPhase, trainableVariables, untaped, type StepContext, type StepStats } from '../gan/step.js';
+import { trainableVariables, untaped } from '../gan/step.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
 import { caKlDivergence } from '../nn/conditioning_augmentation.js';
@@ -16,6 +16,8 @@ import { batchNormalization } from '../nn/batch_norm.js';
 export interface VaeGanSettings {
   gamma: number;
   featureLayer: number;
+  equilibrium: number;
+  equilibriumMargin: number;
 }
 
 /** D's convolution blocks; Dis_l is the output of block l (1-based). */
@@ -29,6 +31,14 @@ export const VAEGAN_SETTINGS: SettingsTable = {
   featureLayer: {
     default: 3, schema: z.number().int().min(1).max(D_BLOCKS),
     help: `the layer l of D whose features Dis_l(x) measure reconstructions: the output of D's l-th convolution block, 1–${D_BLOCKS} (the authors' code: 3)`,
+  },
+  equilibrium: {
+    default: 0.68, schema: z.number().positive().finite(),
+    help: "the level of D's cross-entropy on real and on generated images that --equilibrium-margin balances the players around (the authors' code: 0.68, about ln 2, where D cannot tell)",
+  },
+  equilibriumMargin: {
+    default: 0.4, schema: z.number().nonnegative().finite(),
+    help: "skip D's update while its cross-entropy on real or on generated images is below equilibrium − margin (D too sure), the decoder's while either is above equilibrium + margin (D fooled); when both would be skipped both update. 0 turns the rule off (the authors' code: 0.4)",
   },
 };
 
@@ -67,8 +77,13 @@ const TRAINING = { training: true };
  * decoder a dense to [s, s, 4w], then ×2 transposed 5×5 convs down to w/2 channels, batch norm and ReLU, then a
  * 5×5 conv to the image's channels with tanh; D 5×5 convs w/2 (stride 1), 2w, 4w, 4w (stride 2, batch norm),
  * ReLU after each, a dense 8w with batch norm and ReLU, and a logit. RMSProp with lr 3e-4, as the paper.
- * Not here: the authors' code also skips D's (or the decoder's) update while D's real or fake loss is outside
- * 0.68 ± 0.4; this step always updates all three.
+ *
+ * Balance (the authors' code, not the paper's text): D's binary cross-entropies on the real batch and on the fakes,
+ * from the forward pass of its update, decide who moves. D's update is skipped while either is below
+ * equilibrium − margin (D too sure), the decoder's while either is above equilibrium + margin (D fooled); both move
+ * when both would be skipped. The encoder always moves. Without it, a D that wins early leaves the decoder a
+ * vanishing GAN signal (γ makes L_llike a whisper in its loss), and it collapses to one texture (measured: FID 183 at
+ * 300 steps, every sample alike; README). Data-parallel ranks decide on the mean of their cross-entropies.
  */
 export const vaegan: GanFamily = {
   name: 'vaegan',
@@ -236,10 +251,21 @@ export function encoderObjective(nets: GanNetworks, config: RunConfig, x: tf.Ten
   return { total: tf.add(prior, llike) as tf.Scalar, prior, llike };
 }
 
+/**
+ * Who updates this step under the balance rule (see vaegan above), from D's mean cross-entropies on real and on
+ * generated images. margin 0: both, always.
+ */
+export function balancedUpdates(bceReal: number, bceFake: number, equilibrium: number, margin: number): { d: boolean; decoder: boolean } {
+  if (margin === 0) return { d: true, decoder: true };
+  const d = !(bceReal < equilibrium - margin || bceFake < equilibrium - margin);
+  const decoder = !(bceReal > equilibrium + margin || bceFake > equilibrium + margin);
+  return d || decoder ? { d, decoder } : { d: true, decoder: true };
+}
+
 /** One VAE/GAN step (Algorithm 1): D on L_GAN, the decoder on γ·L_llike − L_GAN, the encoder on L_prior + L_llike. */
 export function vaeganStep(ctx: StepContext): StepStats {
   const { nets, opt, loss, config, real: x } = ctx;
-  const { gamma, featureLayer } = own(config);
+  const { gamma, featureLayer, equilibrium, equilibriumMargin } = own(config);
   const encoder = vaeganEncoder(nets);
   const features = discriminatorFeatures(discriminatorOf(nets), featureLayer);
   const encoderOpt = opt.extra?.encoder;
@@ -250,22 +276,28 @@ export function vaeganStep(ctx: StepContext): StepStats {
   // z ~ q(z|x) once: a constant to D's and the decoder's updates (neither moves the encoder).
   const zq = tf.tidy(() => posterior(encoder, x, eps)[2]); // [B, latentDim]
 
-  // The decoder runs forward once, on its tape; D's update takes its outputs as constants, off the tape.
-  let d!: ReturnType<typeof discriminatorPhase>;
+  // The decoder runs forward once, on its tape; D's update takes its outputs as constants, off the tape. Each
+  // player's gradients are computed whether or not it moves (every data-parallel rank then issues the same
+  // collectives) and applied as the balance rule says.
+  const D = discriminatorOf(nets);
+  let d!: DUpdate;
   let llikeDec: tf.Scalar | undefined;
-  const decLoss = opt.g.minimize(() => {
+  const dec = opt.g.computeGradients(() => {
     const xTilde = nets.generator.apply(zq, TRAINING) as tf.Tensor; // [B, H, W, C]
     const xp = nets.generator.apply(zp, TRAINING) as tf.Tensor;
     const fake = tf.concat([xTilde, xp], 0); // [2B, H, W, C]
     // Phase 1 — D: x is real; the reconstructions Dec(z) and the prior's decodings Dec(z_p) are fake.
-    d = untaped(() => discriminatorPhase(nets, opt, loss, x, fake));
-    // Phase 2 — decoder: γ·L_llike plus the run's G loss on both fakes, under the updated D. Only the decoder's
+    d = untaped(() => discriminatorUpdate(ctx, D, x, fake, equilibrium, equilibriumMargin));
+    // Phase 2 — decoder: γ·L_llike plus the run's G loss on both fakes, under the (updated) D. Only the decoder's
     // variables are in the list and z is a constant, so no GAN gradient reaches the encoder.
     const llike = featureLikelihoodLoss(features, x, xTilde);
     llikeDec = tf.keep(llike);
-    const adversarial = loss.g(discriminatorOf(nets).apply(fake, TRAINING) as tf.Tensor, d.realLogits);
+    const adversarial = loss.g(D.apply(fake, TRAINING) as tf.Tensor, d.realLogits);
     return tf.add(tf.mul(gamma, llike), adversarial) as tf.Scalar;
-  }, true, trainableVariables(nets.generator))!;
+  }, trainableVariables(nets.generator));
+  if (d.moves.decoder) opt.g.applyGradients(dec.grads);
+  tf.dispose(Object.values(dec.grads));
+  const decLoss = dec.value;
   d.realLogits.dispose();
   zq.dispose();
 
@@ -283,6 +315,45 @@ export function vaeganStep(ctx: StepContext): StepStats {
   tf.dispose([...kept, zp]);
   return {
     lossD: d.lossD, lossG, dReal: d.dReal, dFake: d.dFake,
-    extra: { 'loss/encoder': lossE, 'loss/prior': prior, 'loss/llike': llike, 'loss/llike_decoder': llikeD },
+    extra: {
+      'loss/encoder': lossE, 'loss/prior': prior, 'loss/llike': llike, 'loss/llike_decoder': llikeD,
+      'balance/bce_real': d.bceReal, 'balance/bce_fake': d.bceFake, 'balance/d_moved': Number(d.moves.d), 'balance/decoder_moved': Number(d.moves.decoder),
+    },
   };
+}
+
+interface DUpdate {
+  lossD: number;
+  dReal: number;
+  dFake: number;
+  bceReal: number;
+  bceFake: number;
+  /** D's logits on the real batch (the caller frees them): relativistic G losses read them. */
+  realLogits: tf.Tensor;
+  moves: { d: boolean; decoder: boolean };
+}
+
+/**
+ * D's gradient of the run's D loss with x real and `fake` fake, its cross-entropies from the same forward pass, the
+ * balance rule's decision (on the ranks' mean when data-parallel), and D's update if the rule lets it move.
+ */
+function discriminatorUpdate(ctx: StepContext, D: tfl.LayersModel, x: tf.Tensor, fake: tf.Tensor, equilibrium: number, margin: number): DUpdate {
+  const dOpt = ctx.opt.d;
+  if (!dOpt) throw new Error("vaegan: no 'd' optimizer (declare it among the players)");
+  let realLogits!: tf.Tensor;
+  const kept: tf.Scalar[] = [];
+  const { value, grads } = dOpt.computeGradients(() => {
+    const lr = D.apply(x, TRAINING) as tf.Tensor; // [B, 1]
+    const lf = D.apply(fake, TRAINING) as tf.Tensor; // [2B, 1]
+    realLogits = tf.keep(lr);
+    // −log σ(l) on real and −log(1 − σ(l)) on fake, means; then D's mean outputs.
+    kept.push(tf.keep(tf.mean(tf.softplus(tf.neg(lr)))), tf.keep(tf.mean(tf.softplus(lf))), tf.keep(tf.mean(tf.sigmoid(lr))), tf.keep(tf.mean(tf.sigmoid(lf))));
+    return ctx.loss.d(lr, lf);
+  }, trainableVariables(D));
+  const [lossD, bceRealLocal, bceFakeLocal, dReal, dFake] = [value, ...kept].map((t) => t.dataSync()[0]);
+  const [bceReal, bceFake] = ctx.groupMean ? ctx.groupMean([bceRealLocal, bceFakeLocal]) : [bceRealLocal, bceFakeLocal];
+  const moves = balancedUpdates(bceReal, bceFake, equilibrium, margin);
+  if (moves.d) dOpt.applyGradients(grads);
+  tf.dispose([value, ...kept, ...Object.values(grads)]);
+  return { lossD, dReal, dFake, bceReal, bceFake, realLogits, moves };
 }

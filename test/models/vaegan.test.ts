@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backend/index.js';
 import { getModel } from '../../src/models/registry.js';
-import { VAEGAN_SETTINGS, discriminatorFeatures, featureLikelihoodLoss, priorLoss, vaeganEncoder, vaeganStep, type VaeGanSettings } from '../../src/models/vaegan.js';
+import { VAEGAN_SETTINGS, balancedUpdates, discriminatorFeatures, featureLikelihoodLoss, priorLoss, vaeganEncoder, vaeganStep, type VaeGanSettings } from '../../src/models/vaegan.js';
 import { resolveFamilyConfig, type RunConfig } from '../../src/gan/config.js';
 import { discriminatorOf, type GanNetworks, type Optimizers } from '../../src/gan/family.js';
 import { disposeState, freshState, runStep, type StepState } from '../../src/gan/training_step.js';
@@ -61,6 +61,8 @@ test('vaegan: the encoder gives [μ, log σ²], the decoder is G, D exposes Dis_
 
   const defaults = configOf({});
   assert.deepEqual([defaults.gamma, defaults.featureLayer, defaults.optimizer, defaults.lrG, defaults.lrD, defaults.loss], [1e-6, 3, 'rmsprop', 3e-4, 3e-4, 'non-saturating']);
+  assert.deepEqual([defaults.equilibrium, defaults.equilibriumMargin], [0.68, 0.4]);
+  assert.throws(() => configOf({ equilibriumMargin: -0.1 }), /equilibrium-margin|equilibriumMargin/);
   assert.throws(() => configOf({ featureLayer: 5 }), /feature-layer|featureLayer/);
   assert.throws(() => configOf({ gamma: -1 }), /gamma/);
   assert.match(vaegan.check({ ...images.info, shape: [128, 128, 1] }, configOf()) ?? '', /--image-size/);
@@ -123,7 +125,7 @@ class Recorder extends tf.Optimizer {
 }
 
 test('gradient routing: the encoder takes no GAN gradient (the same gradients with the GAN term scaled ×0 and ×1), the decoder does', () => {
-  const config = configOf({ gamma: 1e-3 });
+  const config = configOf({ gamma: 1e-3, equilibriumMargin: 0 }); // both players move every step
   const x = batchOf(8);
   const eps = tf.randomNormal([8, 16], 0, 1, 'float32', 11) as tf.Tensor2D;
   const zp = tf.randomNormal([8, 16], 0, 1, 'float32', 12) as tf.Tensor2D;
@@ -172,6 +174,37 @@ function reconstruction(s: StepState, probe: tf.Tensor): { mse: number } {
     return { mse: tf.mean(tf.squaredDifference(xHat, probe)).dataSync()[0] };
   });
 }
+
+test('the balance rule: D rests while it is too sure (either cross-entropy < level − margin), the decoder while D is fooled (either > level + margin); both move when both would rest, and always at margin 0', () => {
+  const [level, margin] = [0.68, 0.4];
+  assert.deepEqual(balancedUpdates(0.7, 0.6, level, margin), { d: true, decoder: true });
+  assert.deepEqual(balancedUpdates(0.2, 0.7, level, margin), { d: false, decoder: true });
+  assert.deepEqual(balancedUpdates(0.7, 0.27, level, margin), { d: false, decoder: true });
+  assert.deepEqual(balancedUpdates(1.2, 0.5, level, margin), { d: true, decoder: false });
+  assert.deepEqual(balancedUpdates(0.5, 1.09, level, margin), { d: true, decoder: false });
+  assert.deepEqual(balancedUpdates(0.1, 1.5, level, margin), { d: true, decoder: true }, 'both would rest');
+  assert.deepEqual(balancedUpdates(0.01, 9, level, 0), { d: true, decoder: true });
+});
+
+test('a step applies the rule: D keeps its weights while it counts as too sure, the decoder moves; the stats say who moved', () => {
+  const s = stateOf();
+  try {
+    const first = runStep(s);
+    for (const k of ['balance/bce_real', 'balance/bce_fake']) assert.ok(first.extra![k] > 0.2 && first.extra![k] < 2, `${k} = ${first.extra![k]}`);
+    assert.deepEqual([first.extra!['balance/d_moved'], first.extra!['balance/decoder_moved']], [1, 1], 'a fresh D is balanced');
+    // Level 3, margin 2: the ordinary cross-entropies (< 1) count as "too sure", so D rests and the decoder moves.
+    const strict = { ...s, config: { ...s.config, equilibrium: 3, equilibriumMargin: 2 } as typeof s.config };
+    const d = discriminatorOf(s.nets);
+    const dBefore = d.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+    const gBefore = s.nets.generator.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+    const rested = runStep(strict);
+    assert.deepEqual([rested.extra!['balance/d_moved'], rested.extra!['balance/decoder_moved']], [0, 1]);
+    d.trainableWeights.forEach((w, i) => assert.deepEqual(Array.from(w.read().dataSync()), dBefore[i], `D's ${w.name} stayed`));
+    assert.ok(s.nets.generator.trainableWeights.some((w, i) => Array.from(w.read().dataSync()).some((v, j) => v !== gBefore[i][j])), 'the decoder moved');
+  } finally {
+    disposeState(s);
+  }
+});
 
 test('vaegan on Fashion-MNIST: finite stats, flat tensor count, no aten fallbacks, reconstructions improve within 40 steps', () => {
   const fallbackBefore = aten?.atenFallbackKernels() ?? [];
