@@ -206,6 +206,26 @@ test('a step applies the rule: D keeps its weights while it counts as too sure, 
   }
 });
 
+test('data-parallel: the rule decides on the group\'s mean cross-entropies (StepContext.groupMean), not this rank\'s own', () => {
+  const config = configOf({});
+  const x = batchOf(8);
+  const eps = tf.randomNormal([8, 16], 0, 1, 'float32', 11) as tf.Tensor2D;
+  const nets = vaegan.build(images.info, config, new Rng(1));
+  const opt: Optimizers = { g: new Recorder(), d: new Recorder(), extra: { encoder: new Recorder() } };
+  const asked: number[][] = [];
+  const stats = vaeganStep({
+    nets, opt, loss: LOSSES['non-saturating'], config, data: images.info, condition: 'none', step: 0, real: x, z: eps,
+    nextBatch: () => { throw new Error('unused'); }, latents: () => tf.randomNormal([8, 16], 0, 1, 'float32', 12) as tf.Tensor2D, rng: new Rng(1),
+    groupMean: (v) => { asked.push(v); return [0.1, 0.5]; }, // the group's D is too sure on real images
+  });
+  assert.equal(asked.length, 1);
+  assert.ok(asked[0].every((v) => v > 0.2 && v < 2), `this rank's own cross-entropies ${asked[0]}`);
+  assert.deepEqual([stats.extra!['balance/bce_real'], stats.extra!['balance/bce_fake']], [0.1, 0.5]);
+  assert.deepEqual([(opt.d as Recorder).grads.length, (opt.g as Recorder).grads.length > 0], [0, true], 'D rests, the decoder moves');
+  [nets.generator, discriminatorOf(nets), vaeganEncoder(nets)].forEach((m) => m.dispose());
+  tf.dispose([x, eps]);
+});
+
 test('vaegan on Fashion-MNIST: finite stats, flat tensor count, no aten fallbacks, reconstructions improve within 40 steps', () => {
   const fallbackBefore = aten?.atenFallbackKernels() ?? [];
   const probe = batchOf(64, 256);
