@@ -38,8 +38,9 @@ function randomImages(size: number): ArraySource {
   return { kind: 'array', count, values, info: { name: 'random', kind: 'image', shape: [size, size, 1], count } };
 }
 
+/** The balance rule off (margin 0): every step updates all three players, as the twin does. */
 function realState(o: VaeGanSpeedOptions): StepState {
-  return familyState('vaegan', randomImages(o.size), { batchSize: o.batch, width: o.width, latentDim: o.latent, featureLayer: o.layer } as Partial<RunConfig>);
+  return familyState('vaegan', randomImages(o.size), { batchSize: o.batch, width: o.width, latentDim: o.latent, featureLayer: o.layer, equilibriumMargin: 0 } as Partial<RunConfig>);
 }
 
 function torchRate(o: VaeGanSpeedOptions): TwinRate | null {
