@@ -26,6 +26,15 @@ export interface Collectives {
   barrier(): Promise<void>;
 }
 
+/** The mean over the ranks of a few numbers (one small all-reduce); every rank receives the same values. */
+export function meanOverRanks(group: Collectives, values: number[]): number[] {
+  const local = tf.tensor1d(values);
+  const [mean] = group.average([local]);
+  const out = Array.from(mean.dataSync());
+  tf.dispose([local, mean]);
+  return out;
+}
+
 /** The slice of every global batch this rank trains on, or undefined when it trains alone. */
 export function shardOf(group: Collectives | undefined): Shard | undefined {
   return group && group.worldSize > 1 ? { rank: group.rank, count: group.worldSize } : undefined;

@@ -8,7 +8,7 @@ import { standardStep } from './step.js';
 import { latents } from './sampling.js';
 import { applySchedule, disposeOptimizers, makeOptimizers } from './optimizers.js';
 import { BatchStream, shardRange, type Shard } from '../data/batches.js';
-import { averageGradientsOver, rankRng, rowsOf, shardOf, weightsFromRoot, type Collectives } from './replicas.js';
+import { averageGradientsOver, meanOverRanks, rankRng, rowsOf, shardOf, weightsFromRoot, type Collectives } from './replicas.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { abandonStepTricks, attachTrickNetworks, bindStepTricks, createTrickState, releaseStepTricks, trickProblem, updateAverages, type TrickState } from './tricks/index.js';
@@ -63,7 +63,7 @@ export function runStep(state: StepState): StepStats {
       latents: () => latents(rng, local, config.latentDim),
       rng,
       state: state.familyState,
-      ...(state.group && state.group.worldSize > 1 ? { groupMean: meanOver(state.group) } : {}),
+      ...(state.group && state.group.worldSize > 1 ? { groupMean: (values: number[]) => meanOverRanks(state.group!, values) } : {}),
     });
   } catch (e) {
     abandonStepTricks(state.nets); // frees what the tricks kept (a diverging step may throw)
@@ -76,17 +76,6 @@ export function runStep(state: StepState): StepStats {
   // EMA of G (--ema-decay) and historical averages of the weights (--historical-averaging): after the updates.
   updateAverages(state.nets, config, state.step);
   return stats;
-}
-
-/** StepContext.groupMean over `group`: one small all-reduce; every rank receives the same values. */
-function meanOver(group: Collectives): (values: number[]) => number[] {
-  return (values) => {
-    const local = tf.tensor1d(values);
-    const [mean] = group.average([local]);
-    const out = Array.from(mean.dataSync());
-    tf.dispose([local, mean]);
-    return out;
-  };
 }
 
 /** Rank `shard.rank`'s rows of the global batch's latents (drawn whole from the shared RNG on every rank). */

@@ -14,6 +14,8 @@ interface RankOutput {
   rank: number; world: number; weights: Record<string, number[]>; before?: Record<string, number[]>; grads?: number[][]; tensors?: number[];
   /** [aug/p, aug/rt] per step (null when not reported). */
   augStats?: (number | null)[][];
+  /** vaegan: [bce_real, bce_fake, d_moved, decoder_moved] per step. */
+  balance?: (number | null)[][];
 }
 
 /** Run rank_child.js as `world` ranks on loopback (world 1: alone, no group) and read what each wrote. */
@@ -88,6 +90,17 @@ test('dcgan with ADA on 2 ranks: r_t is the group\'s, so p moves the same on eve
   assert.deepEqual(p.slice(0, 3), [0.5, 0.5, Math.min(1, Math.max(0, 0.5 + 0.5 * Math.sign(rt[1]! - 0.6)))]);
   assert.equal(differing(r0.weights, r1.weights), 0, 'trainable weights differ between ranks');
   assert.equal(r0.tensors![1], r0.tensors![5], 'tensors leaked between steps');
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+test('vaegan on 2 ranks: the balance rule decides on the group\'s cross-entropies, so all three players stay identical', async () => {
+  const dir = await tmp();
+  const [r0, r1] = await ranks(2, ['replicas', '4', 'vaegan'], dir);
+  assert.deepEqual(r0.balance, r1.balance, 'cross-entropies and decisions per step on rank 0 and rank 1');
+  assert.ok(r0.balance!.every((b) => b.every((v) => Number.isFinite(v))), 'every step reports the rule');
+  assert.equal(differing(r0.weights, r1.weights), 0, 'trainable weights (encoder, decoder, D) differ between ranks');
+  assert.ok(differing(r0.before!, r0.weights) > 0, 'training moved no weight');
+  assert.equal(r0.tensors![1], r0.tensors![3], 'tensors leaked between steps');
   await fs.rm(dir, { recursive: true, force: true });
 });
 

@@ -92,23 +92,27 @@ if (mode === 'equivalence') {
   const [stepsArg] = args;
   const out = args.at(-1)!;
   const ada = args.includes('ada') ? { adaTarget: 0.6, adaInterval: 2, adaKimg: 0.032, adaP: 0.5 } : {};
-  const family = getModel('dcgan');
+  // vaegan: three players, and its balance rule decides from D's cross-entropies, which differ between ranks.
+  const model = args.includes('vaegan') ? 'vaegan' : 'dcgan';
+  const family = getModel(model);
   const n = 32;
   const values = new Uint8Array(n * 16 * 16);
   const fill = new Rng(9);
   for (let i = 0; i < values.length; i++) values[i] = Math.floor(fill.uniform() * 256);
   const source: ArraySource = { kind: 'array', info: { name: 'noise16', kind: 'image', shape: [16, 16, 1], count: n }, count: n, values };
-  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model: 'dcgan', batchSize: 8, width: 8, latentDim: 8, seed: 5, ...ada });
+  const config = resolveFamilyConfig(family.settings ?? {}, family.defaults(source.info), { model, batchSize: 8, width: 8, latentDim: 8, seed: 5, ...ada });
   const state = freshState(family, source, config, group);
   const before = weights(state.nets);
   const tensors: number[] = [];
   const augStats: (number | null)[][] = [];
+  const balance: (number | null)[][] = [];
   for (let k = 0; k < Number(stepsArg); k++) {
     const s = runStep(state);
     tensors.push(tf.memory().numTensors);
     augStats.push([s.extra?.['aug/p'] ?? null, s.extra?.['aug/rt'] ?? null]);
+    balance.push(['balance/bce_real', 'balance/bce_fake', 'balance/d_moved', 'balance/decoder_moved'].map((k) => s.extra?.[k] ?? null));
   }
-  await fs.writeFile(out, JSON.stringify({ rank, world, before, weights: weights(state.nets), tensors, augStats }));
+  await fs.writeFile(out, JSON.stringify({ rank, world, before, weights: weights(state.nets), tensors, augStats, balance }));
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -5,7 +5,7 @@ import type { AdversarialLoss } from '../losses.js';
 import { EMA_GENERATOR, type GanNetworks, discriminatorOf } from '../family.js';
 import type { DatasetInfo } from '../../data/types.js';
 import type { Rng } from '../../util/rng.js';
-import type { Collectives } from '../replicas.js';
+import { meanOverRanks, type Collectives } from '../replicas.js';
 import { UserError } from '../../util/errors.js';
 import { MinibatchDiscrimination, MinibatchStddev } from '../../nn/minibatch.js';
 import { smoothLabels } from './label_smoothing.js';
@@ -229,11 +229,8 @@ export class StepTricks implements PhaseTricks {
  */
 function groupTotals(group: Collectives): (signSum: number, count: number) => [number, number] {
   return (signSum, count) => {
-    const local = tf.tensor1d([signSum, count]);
-    const [mean] = group.average([local]);
-    const v = mean.dataSync();
-    tf.dispose([local, mean]);
-    return [Math.round(v[0] * group.worldSize), Math.round(v[1] * group.worldSize)];
+    const [meanSum, meanCount] = meanOverRanks(group, [signSum, count]);
+    return [Math.round(meanSum * group.worldSize), Math.round(meanCount * group.worldSize)];
   };
 }
 
