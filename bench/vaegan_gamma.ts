@@ -34,8 +34,8 @@ try {
       const out = path.join(tmp, `g${gamma}-m${margin}-s${seed}`);
       await ganforge(['train', 'vaegan', '--data', 'fashion-mnist', '--steps', values.steps!, '--width', values.width!, '--seed', String(seed),
         '--gamma', gamma, '--equilibrium-margin', margin, '--sample-every', '0', '--out', out], `γ ${gamma} m ${margin} s${seed}`);
-      const e = JSON.parse(await ganforge(['eval', out, '--metrics', 'fid', '--count', values.count!, '--json'], 'eval')) as { scores: { fid: number } };
-      fids.push(e.scores.fid);
+      const e = JSON.parse(await ganforge(['eval', out, '--metrics', 'fid', '--count', values.count!, '--json'], 'eval')) as { values: { fid: number } };
+      fids.push(e.values.fid);
       await fs.rm(out, { recursive: true, force: true });
     }
     console.log(`gamma ${gamma.padEnd(6)} margin ${margin.padEnd(4)} FID ${formatMeanStd(fids, 1)} | ${formatPerSeed(fids, 1)}`);
