@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { discriminatorOf, extraNetwork, type GanFamily, type GanNetworks, type StepContext, type StepStats } from '../gan/family.js';
 import { settingsOf, type RunConfig, type SettingsTable } from '../gan/config.js';
 import { HONOURS, honourList } from '../gan/settings.js';
+import { dOptimizer } from '../gan/optimizers.js';
 import { trainableVariables, untaped } from '../gan/step.js';
 import type { DatasetInfo } from '../data/types.js';
 import { SeededInit } from '../nn/init.js';
@@ -341,8 +342,7 @@ interface DUpdate {
  * balance rule's decision (on the ranks' mean when data-parallel), and D's update if the rule lets it move.
  */
 function discriminatorUpdate(ctx: StepContext, D: tfl.LayersModel, x: tf.Tensor, fake: tf.Tensor, equilibrium: number, margin: number): DUpdate {
-  const dOpt = ctx.opt.d;
-  if (!dOpt) throw new Error("vaegan: no 'd' optimizer (declare it among the players)");
+  const dOpt = dOptimizer(ctx.opt);
   let realLogits!: tf.Tensor;
   const kept: tf.Scalar[] = [];
   const { value, grads } = dOpt.computeGradients(() => {
