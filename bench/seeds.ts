@@ -1,9 +1,10 @@
 /**
- * Shared by the benches that repeat a run over seeds (bench:toy, bench:zoo): the --seeds and --losses lists,
+ * Shared by the benches that repeat a run over seeds (bench:toy, bench:zoo): the --seeds, --losses and --set lists,
  * and mean ± sample standard deviation (n − 1) of each figure over the seeds, with the per-seed values.
  */
 import { LOSS_NAMES, type LossName } from '../src/gan/losses.js';
 import { UserError, unknownChoice } from '../src/util/errors.js';
+import type { RunConfig } from '../src/gan/config.js';
 
 export const DEFAULT_SEEDS = [0, 1, 2];
 
@@ -45,4 +46,16 @@ export function formatMeanStd(xs: readonly number[], digits: number): string {
 /** The per-seed values, '8 / 3 / 8'. */
 export function formatPerSeed(xs: readonly number[], digits: number): string {
   return xs.map((x) => (Number.isFinite(x) ? x.toFixed(digits) : '—')).join(' / ');
+}
+
+/** `key=value,key=value` → config keys; numbers and booleans are read as such, anything else stays a string. */
+export function parseSet(raw: string): Partial<RunConfig> {
+  const out: Record<string, unknown> = {};
+  for (const pair of raw.split(',').filter((s) => s.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set takes key=value pairs separated by commas (config keys, e.g. margin=0.1); got '${pair}'`);
+    const [key, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+    out[key] = value === 'true' ? true : value === 'false' ? false : value !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  return out as Partial<RunConfig>;
 }

@@ -7,6 +7,7 @@
  *   npm run bench:toy                                                  # 3,000 steps, seeds 0, 1, 2
  *   node dist/bench/toy.js --steps 1000 --seeds 0,1 --models vanilla,wgan-gp
  *   node dist/bench/toy.js --models vanilla,dcgan --losses non-saturating,f-kl,f-reverse-kl,f-js
+ *   node dist/bench/toy.js --models ebgan --set margin=0.3                # a family setting (config key), validated
  *
  * Each model trains exactly as `ganforge train <model> --data toy:<mixture> --seed S [--loss L]` would — its
  * family's toy defaults (batch size, widths, learning rates, n_critic) — for the same number of generator steps.
@@ -29,9 +30,9 @@ import type { DatasetInfo } from '../src/data/types.js';
 import { MIXTURES, modeCoverage } from '../src/data/toy2d.js';
 import { Rng } from '../src/util/rng.js';
 import { UserError, unknownChoice } from '../src/util/errors.js';
-import { formatMeanStd, formatPerSeed, parseLosses, parseSeeds } from './seeds.js';
+import { formatMeanStd, formatPerSeed, parseLosses, parseSeeds, parseSet } from './seeds.js';
 
-const USAGE = 'usage: node dist/bench/toy.js [--steps N] [--seeds 0,1,2] [--models a,b,…] [--losses l1,l2,…]';
+const USAGE = 'usage: node dist/bench/toy.js [--steps N] [--seeds 0,1,2] [--models a,b,…] [--losses l1,l2,…] [--set key=value,…]';
 const SAMPLES = 2500;
 
 function parseOptions(argv: string[]) {
@@ -39,7 +40,7 @@ function parseOptions(argv: string[]) {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { steps: { type: 'string' }, seeds: { type: 'string' }, models: { type: 'string' }, losses: { type: 'string' } },
+      options: { steps: { type: 'string' }, seeds: { type: 'string' }, models: { type: 'string' }, losses: { type: 'string' }, set: { type: 'string' } },
       strict: true,
     }) as { values: Record<string, string | undefined> });
   } catch (e) {
@@ -49,7 +50,7 @@ function parseOptions(argv: string[]) {
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps needs an integer ≥ 1, got '${values.steps}'`);
   const models = (values.models ?? '').split(',').filter((s) => s !== '');
   for (const name of models) if (!MODELS[name]) throw unknownChoice('model in --models', name, Object.keys(MODELS));
-  return { steps, seeds: parseSeeds(values.seeds), models, losses: parseLosses(values.losses) };
+  return { steps, seeds: parseSeeds(values.seeds), models, losses: parseLosses(values.losses), set: parseSet(values.set ?? '') };
 }
 
 /** The losses to run `family` under: each of --losses when it takes --loss on this data, else its own (undefined). */
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const models = Object.values(MODELS)
     .filter((m) => conditionProblem(m, bare) === null && m.check(bare, familyConfig(m, bare)) === null)
     .filter((m) => opts.models.length === 0 || opts.models.includes(m.name));
-  process.stdout.write(`bench:toy — ${opts.steps} steps (each family's toy defaults), seeds ${opts.seeds.join(', ')}, ${SAMPLES} samples, backend ${info.name}\n`);
+  process.stdout.write(`bench:toy — ${opts.steps} steps (each family's toy defaults${Object.keys(opts.set).length > 0 ? `, set ${JSON.stringify(opts.set)}` : ''}), seeds ${opts.seeds.join(', ')}, ${SAMPLES} samples, backend ${info.name}\n`);
   process.stdout.write(`${'model'.padEnd(10)} ${'loss'.padEnd(22)} ${'data'.padEnd(7)} ${'seed'.padStart(4)} ${'modes'.padStart(7)} ${'HQ share'.padStart(9)} ${'s'.padStart(6)}\n`);
 
   interface Row { model: string; loss: string; data: string; modes: number[]; total: number; hq: number[]; seconds: number[] }
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
         for (const seed of opts.seeds) {
           let state: ReturnType<typeof freshState> | undefined;
           try {
-            const config = familyConfig(family, source.info, { model: family.name, steps: opts.steps, seed, ...(loss ? { loss: loss as never } : {}) });
+            const config = familyConfig(family, source.info, { ...opts.set, model: family.name, steps: opts.steps, seed, ...(loss ? { loss: loss as never } : {}) });
             row.loss = loss ?? (honouredSettings(family, source.info).includes('loss') ? config.loss : '(own)');
             state = freshState(family, source, config);
             const started = performance.now();

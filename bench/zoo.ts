@@ -10,6 +10,7 @@
  *   npm run bench:zoo                                              # 300 steps, 2,000 samples, seeds 0, 1, 2
  *   node dist/bench/zoo.js --steps 1000 --count 5000 --seeds 0     # a longer one, one seed
  *   node dist/bench/zoo.js --models dcgan --losses non-saturating,f-kl,f-reverse-kl,f-pearson,f-hellinger,f-js
+ *   node dist/bench/zoo.js --models ebgan --set margin=0.1                 # a family setting (config key), validated as in --config
  *
  * Models are read from the registry when the bench runs, so a newly registered family is included; those
  * whose `check` refuses Fashion-MNIST are listed as skipped. Each keeps its family's own defaults (learning
@@ -35,9 +36,9 @@ import { loadClassifierNet } from '../src/metrics/features.js';
 import { fidFromFeatures } from '../src/metrics/fid.js';
 import { classHistogram } from '../src/metrics/class_histogram.js';
 import { UserError, unknownChoice } from '../src/util/errors.js';
-import { formatMeanStd, formatPerSeed, parseLosses, parseSeeds } from './seeds.js';
+import { formatMeanStd, formatPerSeed, parseLosses, parseSeeds, parseSet } from './seeds.js';
 
-const USAGE = 'usage: node dist/bench/zoo.js [--steps N] [--count N] [--batch-size N] [--seeds 0,1,2] [--models a,b,…] [--losses l1,l2,…]';
+const USAGE = 'usage: node dist/bench/zoo.js [--steps N] [--count N] [--batch-size N] [--seeds 0,1,2] [--models a,b,…] [--losses l1,l2,…] [--set key=value,…]';
 
 interface Options {
   steps: number;
@@ -48,6 +49,8 @@ interface Options {
   losses: string[];
   /** Only these registered models ('' = all that accept Fashion-MNIST). */
   models: string;
+  /** Config keys set for every model (a family setting such as margin=0.1), checked by the config's validation. */
+  set: Partial<RunConfig>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -55,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { steps: { type: 'string' }, count: { type: 'string' }, 'batch-size': { type: 'string' }, seeds: { type: 'string' }, models: { type: 'string' }, losses: { type: 'string' } },
+      options: { steps: { type: 'string' }, count: { type: 'string' }, 'batch-size': { type: 'string' }, seeds: { type: 'string' }, models: { type: 'string' }, losses: { type: 'string' }, set: { type: 'string' } },
       strict: true,
     }) as { values: Record<string, string | undefined> });
   } catch (e) {
@@ -75,15 +78,16 @@ function parseOptions(argv: string[]): Options {
   // FID needs a covariance of at least two samples per set (and many more to mean anything).
   return {
     steps: int('steps', 300, 1), count: int('count', 2000, 2), batchSize: int('batch-size', 64, 1),
-    seeds: parseSeeds(values.seeds), models, losses: parseLosses(values.losses),
+    seeds: parseSeeds(values.seeds), models, losses: parseLosses(values.losses), set: parseSet(values.set ?? ''),
   };
 }
+
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const backend = await initBackend({ quiet: true });
   const source = await loadData('fashion-mnist');
-  const shared: Partial<RunConfig> = { data: 'fashion-mnist', steps: opts.steps, batchSize: opts.batchSize };
+  const shared: Partial<RunConfig> = { data: 'fashion-mnist', steps: opts.steps, batchSize: opts.batchSize, ...opts.set };
 
   // The reference is embedded once, the same for every seed: the first `count` test images through the shipped classifier.
   const net = await loadClassifierNet('fashion-mnist');
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
   const families = Object.values(MODELS).filter((f) => wanted.length === 0 || wanted.includes(f.name));
   process.stdout.write(
     `bench:zoo — fashion-mnist, ${opts.steps} steps, batch ${opts.batchSize}, seeds ${opts.seeds.join(', ')}, ${opts.count} samples vs ${ref.name} (${ref.selection}), ` +
+      (Object.keys(opts.set).length > 0 ? `set ${JSON.stringify(opts.set)}, ` : '') +
       `${net.info.name} (${featureDim}-d, weights ${net.info.weightsSha256}), backend ${backend.name}\n`,
   );
   process.stdout.write(`${'model'.padEnd(12)} ${'loss'.padEnd(16)} ${'seed'.padStart(4)} ${'FID'.padStart(9)} ${'classes'.padStart(8)} ${'max share'.padStart(10)} ${'KL→unif'.padStart(8)} ${'train s'.padStart(8)} ${'eval s'.padStart(7)}  last step\n`);

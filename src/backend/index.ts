@@ -103,6 +103,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   const kernels = installFastCpuKernels();
   await tf.setBackend('cpu');
+  silenceTfjsNodeAdvert();
   lastFallbackReason = reason;
   if (!opts.quiet) {
     log(prefer === 'cpu'
@@ -110,6 +111,16 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       : `ganforge: native backend unavailable (${reason}); using the JS cpu backend (slow). Run npm run setup to build it.`);
   }
   return { name: 'cpu', detail: `TF.js cpu backend with ${kernels.length} ganforge JS kernels (${reason})` };
+}
+
+/**
+ * TF.js's cpu backend prints a banner on its first tensor in Node asking the user to install @tensorflow/tfjs-node,
+ * which cannot install here and which ganforge replaces with ATen; our own line above says what to do instead. The
+ * banner is keyed on the backend's public `firstUse` flag, cleared here before any tensor is made.
+ */
+function silenceTfjsNodeAdvert(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
 /** Lines for `ganforge doctor`: the active backend, the native build's details or why it is unusable. */

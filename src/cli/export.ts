@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { exportGenerator } from '../studio/export.js';
+import { initBackend } from '../backend/index.js';
 
 export function registerExportCommand(program: Command): void {
   program
@@ -8,6 +9,7 @@ export function registerExportCommand(program: Command): void {
     .argument('<run-or-checkpoint>', 'a run folder (newest checkpoint) or a checkpoint folder')
     .requiredOption('--out <dir>', 'output folder (created)')
     .action(async (target: string, opts: { out: string }) => {
+      await initBackend({ quiet: true }); // a text run's encoder is read with tensors; pick the backend as every command does
       const { dir, checkpoint, info } = await exportGenerator(target, opts.out);
       const what = info.directions
         ? `translator ${Object.keys(info.directions).join(', ')}, ${info.shapes.input!.join('×')} → ${info.shapes.output.join('×')}`

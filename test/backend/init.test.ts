@@ -67,3 +67,15 @@ test('backendReport describes the active backend', async () => {
   assert.ok(lines.some((l) => /^native backend: unavailable|^libtorch: /.test(l)));
   assert.ok(lines.some((l) => l.startsWith('fallback: JS cpu backend')));
 });
+
+test("the cpu backend does not print TF.js's banner asking to install tfjs-node (ganforge's own line says what to do)", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const backendModule = fileURLToPath(new URL('../../src/backend/index.js', import.meta.url));
+  const script = `import * as tf from '@tensorflow/tfjs-core'; const { initBackend } = await import(${JSON.stringify(backendModule)});` +
+    `await initBackend({ prefer: 'cpu', quiet: true }); console.log('sum', tf.sum(tf.ones([3])).dataSync()[0]);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /sum 3/);
+  assert.doesNotMatch(run.stdout + run.stderr, /tfjs-node/);
+});
