@@ -80,7 +80,7 @@ def main():
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--width', type=int, default=64)
     p.add_argument('--latent', type=int, default=100)
-    p.add_argument('--margin', type=float, default=1.0)
+    p.add_argument('--margin', type=float, default=0.3)  # ebgan's default (src/models/ebgan.ts)
     p.add_argument('--pt-weight', type=float, default=0.1)
     add_timing_args(p, steps=10, warmup=2)
     args = parse_twin_args(p)
