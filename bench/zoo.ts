@@ -18,7 +18,8 @@
  * makes five D updates per step: the budget is steps, not gradient evaluations — the seconds column shows
  * the cost. With --losses, a family that takes --loss gets one row per loss; the others keep their own ('(own)').
  * A short budget shows early behaviour, not each paper's converged result. Conditional models sample with
- * labels cycling through the classes (as `ganforge sample` does), which flatters their histogram.
+ * labels cycling through the classes (as `ganforge sample` does), which flatters their histogram; for them the
+ * 'agree' column is the share of samples the classifier puts in the class they were drawn for (10 % is chance).
  */
 import '@tensorflow/tfjs-layers'; // registers gradients in Node
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,14 +28,14 @@ import { initBackend } from '../src/backend/index.js';
 import { MODELS } from '../src/models/registry.js';
 import type { RunConfig } from '../src/gan/config.js';
 import { familyConfig } from '../src/gan/settings.js';
-import { honouredSettings } from '../src/gan/family.js';
+import { conditionOf, honouredSettings } from '../src/gan/family.js';
 import { sampleFamily } from '../src/gan/sampling.js';
 import { disposeState, freshState, runStep } from '../src/gan/training_step.js';
 import { loadData } from '../src/data/registry.js';
 import { fromSamples, loadReference } from '../src/metrics/evaluate.js';
 import { loadClassifierNet } from '../src/metrics/features.js';
 import { fidFromFeatures } from '../src/metrics/fid.js';
-import { classHistogram } from '../src/metrics/class_histogram.js';
+import { classHistogram, labelAgreement } from '../src/metrics/class_histogram.js';
 import { UserError, unknownChoice } from '../src/util/errors.js';
 import { formatMeanStd, formatPerSeed, parseLosses, parseSeeds, parseSet } from './seeds.js';
 
@@ -103,9 +104,9 @@ async function main(): Promise<void> {
       (Object.keys(opts.set).length > 0 ? `set ${JSON.stringify(opts.set)}, ` : '') +
       `${net.info.name} (${featureDim}-d, weights ${net.info.weightsSha256}), backend ${backend.name}\n`,
   );
-  process.stdout.write(`${'model'.padEnd(12)} ${'loss'.padEnd(16)} ${'seed'.padStart(4)} ${'FID'.padStart(9)} ${'classes'.padStart(8)} ${'max share'.padStart(10)} ${'KL→unif'.padStart(8)} ${'train s'.padStart(8)} ${'eval s'.padStart(7)}  last step\n`);
+  process.stdout.write(`${'model'.padEnd(12)} ${'loss'.padEnd(16)} ${'seed'.padStart(4)} ${'FID'.padStart(9)} ${'classes'.padStart(8)} ${'max share'.padStart(10)} ${'KL→unif'.padStart(8)} ${'agree'.padStart(6)} ${'train s'.padStart(8)} ${'eval s'.padStart(7)}  last step\n`);
 
-  interface Row { model: string; loss: string; fid: number[]; classes: number[]; maxShare: number[]; kl: number[]; seconds: number[]; note: string }
+  interface Row { model: string; loss: string; fid: number[]; classes: number[]; maxShare: number[]; kl: number[]; agree: number[]; seconds: number[]; note: string }
   const rows: Row[] = [];
   for (const family of families) {
     const problem = family.check(source.info, familyConfig(family, source.info, { ...shared, model: family.name }));
@@ -116,7 +117,9 @@ async function main(): Promise<void> {
     const ownLoss = !honouredSettings(family, source.info).includes('loss') || (family.discriminatorOutput ?? 'score') !== 'score';
     const losses: (string | undefined)[] = opts.losses.length > 0 && !ownLoss ? opts.losses : [undefined];
     for (const loss of losses) {
-      const row: Row = { model: family.name, loss: loss ?? '', fid: [], classes: [], maxShare: [], kl: [], seconds: [], note: family.condition === 'class' ? '  (labels cycled)' : '' };
+      // A class-conditional family samples with labels cycling through the classes (sample i: class i mod C).
+      const conditional = conditionOf(family, source.info) === 'class';
+      const row: Row = { model: family.name, loss: loss ?? '', fid: [], classes: [], maxShare: [], kl: [], agree: [], seconds: [], note: conditional ? '  (labels cycled)' : '' };
       rows.push(row);
       for (const seed of opts.seeds) {
         // A family that fails (e.g. one still being written) gets its error on its line; the others still run.
@@ -139,18 +142,20 @@ async function main(): Promise<void> {
           const hist = classHistogram(emb.logits!, fake.n, classes!);
           const t2 = performance.now();
           const maxShare = (100 * Math.max(...hist.counts)) / fake.n;
+          const agree = conditional ? 100 * labelAgreement(emb.logits!, Array.from({ length: fake.n }, (_, i) => i % classes!), classes!) : NaN;
           row.fid.push(fid);
           row.classes.push(hist.classesPresent);
           row.maxShare.push(maxShare);
           row.kl.push(hist.klToUniform);
+          row.agree.push(agree);
           row.seconds.push((t1 - t0) / 1000);
           process.stdout.write(
             `${family.name.padEnd(12)} ${row.loss.padEnd(16)} ${String(seed).padStart(4)} ${fid.toFixed(2).padStart(9)} ${`${hist.classesPresent}/${classes}`.padStart(8)} ` +
-              `${`${maxShare.toFixed(1)}%`.padStart(10)} ${hist.klToUniform.toFixed(3).padStart(8)} ` +
+              `${`${maxShare.toFixed(1)}%`.padStart(10)} ${hist.klToUniform.toFixed(3).padStart(8)} ${(conditional ? `${agree.toFixed(1)}%` : '—').padStart(6)} ` +
               `${((t1 - t0) / 1000).toFixed(1).padStart(8)} ${((t2 - t1) / 1000).toFixed(1).padStart(7)}  ${last}${row.note}\n`,
           );
         } catch (e) {
-          for (const figure of [row.fid, row.classes, row.maxShare, row.kl]) figure.push(NaN);
+          for (const figure of [row.fid, row.classes, row.maxShare, row.kl, row.agree]) figure.push(NaN);
           process.stdout.write(`${family.name.padEnd(12)} ${(loss ?? '').padEnd(16)} ${String(seed).padStart(4)} failed: ${(e as Error).message.split('\n')[0]}\n`);
         } finally {
           if (state) disposeState(state);
@@ -160,12 +165,12 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`\nsummary — mean ± std over seeds ${opts.seeds.join(', ')} (per-seed FID and classes after '|')\n`);
-  process.stdout.write(`${'model'.padEnd(12)} ${'loss'.padEnd(16)} ${'FID'.padStart(16)} ${'classes'.padStart(12)} ${'max share %'.padStart(12)} ${'KL→unif'.padStart(15)} ${'train s'.padStart(8)} | FID per seed; classes per seed\n`);
+  process.stdout.write(`${'model'.padEnd(12)} ${'loss'.padEnd(16)} ${'FID'.padStart(16)} ${'classes'.padStart(12)} ${'max share %'.padStart(12)} ${'KL→unif'.padStart(15)} ${'agree %'.padStart(12)} ${'train s'.padStart(8)} | FID per seed; classes per seed\n`);
   for (const r of rows) {
     const seconds = r.seconds.length > 0 ? r.seconds.reduce((a, b) => a + b, 0) / r.seconds.length : NaN;
     process.stdout.write(
       `${r.model.padEnd(12)} ${r.loss.padEnd(16)} ${formatMeanStd(r.fid, 2).padStart(16)} ${formatMeanStd(r.classes, 1).padStart(12)} ${formatMeanStd(r.maxShare, 1).padStart(12)} ` +
-        `${formatMeanStd(r.kl, 3).padStart(15)} ${seconds.toFixed(1).padStart(8)} | ${formatPerSeed(r.fid, 2)}; ${formatPerSeed(r.classes, 0)}${r.note}\n`,
+        `${formatMeanStd(r.kl, 3).padStart(15)} ${(r.note ? formatMeanStd(r.agree, 1) : '—').padStart(12)} ${seconds.toFixed(1).padStart(8)} | ${formatPerSeed(r.fid, 2)}; ${formatPerSeed(r.classes, 0)}${r.note}\n`,
     );
   }
   net.dispose();

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { kernelInceptionDistance, unbiasedMmd2 } from '../../src/metrics/kid.js';
 import { inceptionScore, softmaxRows } from '../../src/metrics/inception_score.js';
 import { knnRadii, precisionRecallDensityCoverage } from '../../src/metrics/prdc.js';
-import { classHistogram } from '../../src/metrics/class_histogram.js';
+import { classHistogram, labelAgreement } from '../../src/metrics/class_histogram.js';
 import { mixtureModeCoverage } from '../../src/metrics/mode_coverage.js';
 import { RING8, mixtureSource } from '../../src/data/toy2d.js';
 import { Rng } from '../../src/util/rng.js';
@@ -72,6 +72,16 @@ test('class histogram and KL to uniform', () => {
   const expected = 0.5 * Math.log(1.5) + 2 * 0.25 * Math.log(0.75);
   assert.ok(Math.abs(h.klToUniform - expected) < 1e-12);
   assert.ok(Math.abs(classHistogram(Float32Array.of(1, 0, 1, 0), 2, 2).klToUniform - Math.log(2)) < 1e-12);
+});
+
+test('label agreement: the share of samples predicted as the class they were drawn for, blind to a balanced histogram', () => {
+  // Predicted 0, 1, 2, 0 (rows of 3 logits) against the labels 0, 1, 2, 0 → all agree; shifted by one → none do,
+  // though both histograms are the same.
+  const logits = Float32Array.of(5, 0, 0, 0, 5, 0, 0, 0, 5, 5, 0, 0);
+  assert.equal(labelAgreement(logits, [0, 1, 2, 0], 3), 1);
+  assert.equal(labelAgreement(logits, [1, 2, 0, 1], 3), 0);
+  assert.equal(labelAgreement(logits, [0, 2, 2, 1], 3), 0.5);
+  assert.ok(Number.isNaN(labelAgreement(logits, [], 3)));
 });
 
 test('mode coverage wraps the toy-mixture convention', () => {
