@@ -36,7 +36,6 @@ function perOp(run: () => void): number {
 for (const backend of ['aten', 'cpu'] as const) {
   const info = await initBackend({ prefer: backend, quiet: true });
   if (info.name !== backend) { console.log(`${backend}: not available`); continue; }
-  if (backend === 'cpu') (tf.findBackend('cpu') as unknown as { firstUse: boolean }).firstUse = false; // its tfjs-node advert
   const x = tf.variable(tf.ones([4])), b = tf.ones([4]);
   const rows: [string, number][] = [];
   for (const [name, op] of [['add', tf.add], ['mul', tf.mul]] as const) {

@@ -83,7 +83,6 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const backend = await initBackend({ quiet: true });
@@ -106,7 +105,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${'model'.padEnd(12)} ${'loss'.padEnd(16)} ${'seed'.padStart(4)} ${'FID'.padStart(9)} ${'classes'.padStart(8)} ${'max share'.padStart(10)} ${'KL→unif'.padStart(8)} ${'agree'.padStart(6)} ${'train s'.padStart(8)} ${'eval s'.padStart(7)}  last step\n`);
 
-  interface Row { model: string; loss: string; fid: number[]; classes: number[]; maxShare: number[]; kl: number[]; agree: number[]; seconds: number[]; note: string }
+  interface Row { model: string; loss: string; fid: number[]; classes: number[]; maxShare: number[]; kl: number[]; agree: number[]; seconds: number[]; conditional: boolean; note: string }
   const rows: Row[] = [];
   for (const family of families) {
     const problem = family.check(source.info, familyConfig(family, source.info, { ...shared, model: family.name }));
@@ -117,9 +116,10 @@ async function main(): Promise<void> {
     const ownLoss = !honouredSettings(family, source.info).includes('loss') || (family.discriminatorOutput ?? 'score') !== 'score';
     const losses: (string | undefined)[] = opts.losses.length > 0 && !ownLoss ? opts.losses : [undefined];
     for (const loss of losses) {
-      // A class-conditional family samples with labels cycling through the classes (sample i: class i mod C).
-      const conditional = conditionOf(family, source.info) === 'class';
-      const row: Row = { model: family.name, loss: loss ?? '', fid: [], classes: [], maxShare: [], kl: [], agree: [], seconds: [], note: conditional ? '  (labels cycled)' : '' };
+      // A class-conditional family draws sample i from class i mod C (the classes cycled, as `ganforge sample` does);
+      // agreement is scored against these same labels.
+      const labels = conditionOf(family, source.info) === 'class' ? Array.from({ length: opts.count }, (_, i) => i % classes!) : undefined;
+      const row: Row = { model: family.name, loss: loss ?? '', fid: [], classes: [], maxShare: [], kl: [], agree: [], seconds: [], conditional: labels !== undefined, note: labels ? '  (labels cycled)' : '' };
       rows.push(row);
       for (const seed of opts.seeds) {
         // A family that fails (e.g. one still being written) gets its error on its line; the others still run.
@@ -135,14 +135,14 @@ async function main(): Promise<void> {
             last = `D ${(s.lossD ?? NaN).toFixed(3)} G ${s.lossG.toFixed(3)}${Object.entries(s.extra ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join('')}`;
           }
           const t1 = performance.now();
-          const fake = fromSamples(sampleFamily(family, state.nets, { count: opts.count, seed: seed + 1 }, { config, data: source.info }), 'image', family.name);
+          const fake = fromSamples(sampleFamily(family, state.nets, { count: opts.count, seed: seed + 1, classes: labels }, { config, data: source.info }), 'image', family.name);
           if (fake.kind !== 'image') throw new Error('expected images');
           const emb = net.embed(fake);
           const fid = fidFromFeatures(real.features, ref.set.n, emb.features, fake.n, featureDim).fid;
           const hist = classHistogram(emb.logits!, fake.n, classes!);
           const t2 = performance.now();
           const maxShare = (100 * Math.max(...hist.counts)) / fake.n;
-          const agree = conditional ? 100 * labelAgreement(emb.logits!, Array.from({ length: fake.n }, (_, i) => i % classes!), classes!) : NaN;
+          const agree = labels ? 100 * labelAgreement(emb.logits!, labels, classes!) : NaN;
           row.fid.push(fid);
           row.classes.push(hist.classesPresent);
           row.maxShare.push(maxShare);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
           row.seconds.push((t1 - t0) / 1000);
           process.stdout.write(
             `${family.name.padEnd(12)} ${row.loss.padEnd(16)} ${String(seed).padStart(4)} ${fid.toFixed(2).padStart(9)} ${`${hist.classesPresent}/${classes}`.padStart(8)} ` +
-              `${`${maxShare.toFixed(1)}%`.padStart(10)} ${hist.klToUniform.toFixed(3).padStart(8)} ${(conditional ? `${agree.toFixed(1)}%` : '—').padStart(6)} ` +
+              `${`${maxShare.toFixed(1)}%`.padStart(10)} ${hist.klToUniform.toFixed(3).padStart(8)} ${(labels ? `${agree.toFixed(1)}%` : '—').padStart(6)} ` +
               `${((t1 - t0) / 1000).toFixed(1).padStart(8)} ${((t2 - t1) / 1000).toFixed(1).padStart(7)}  ${last}${row.note}\n`,
           );
         } catch (e) {
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     const seconds = r.seconds.length > 0 ? r.seconds.reduce((a, b) => a + b, 0) / r.seconds.length : NaN;
     process.stdout.write(
       `${r.model.padEnd(12)} ${r.loss.padEnd(16)} ${formatMeanStd(r.fid, 2).padStart(16)} ${formatMeanStd(r.classes, 1).padStart(12)} ${formatMeanStd(r.maxShare, 1).padStart(12)} ` +
-        `${formatMeanStd(r.kl, 3).padStart(15)} ${(r.note ? formatMeanStd(r.agree, 1) : '—').padStart(12)} ${seconds.toFixed(1).padStart(8)} | ${formatPerSeed(r.fid, 2)}; ${formatPerSeed(r.classes, 0)}${r.note}\n`,
+        `${formatMeanStd(r.kl, 3).padStart(15)} ${(r.conditional ? formatMeanStd(r.agree, 1) : '—').padStart(12)} ${seconds.toFixed(1).padStart(8)} | ${formatPerSeed(r.fid, 2)}; ${formatPerSeed(r.classes, 0)}${r.note}\n`,
     );
   }
   net.dispose();

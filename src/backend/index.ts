@@ -116,9 +116,10 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
 /**
  * TF.js's cpu backend prints a banner on its first tensor in Node asking the user to install @tensorflow/tfjs-node,
  * which cannot install here and which ganforge replaces with ATen; our own line above says what to do instead. The
- * banner is keyed on the backend's public `firstUse` flag, cleared here before any tensor is made.
+ * banner is keyed on the backend's public `firstUse` flag, cleared here before any tensor is made. Exported for code
+ * that runs the cpu backend without initBackend (tests' oracles).
  */
-function silenceTfjsNodeAdvert(): void {
+export function silenceTfjsNodeAdvert(): void {
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, installFastCpuKernels, uninstallFastCpuKernels } from '../../src/backend/index.js';
+import { initBackend, installFastCpuKernels, silenceTfjsNodeAdvert, uninstallFastCpuKernels } from '../../src/backend/index.js';
 import {
   buildCyclegan, buildPix2pix, cycleganStep, disposeNets, imagePair, pix2pixStep, type StepLosses, type TranslateNets,
 } from '../../bench/translate_step.js';
@@ -17,7 +17,7 @@ const aten = skip ? null : (await import('tfjs-backend-aten' as string)) as { at
 // The reference run on cpu uses ganforge's fast convolution kernels (tfjs's own take minutes per step).
 before(() => {
   installFastCpuKernels();
-  (tf.findBackend('cpu') as unknown as { firstUse: boolean } | null)!.firstUse = false; // its tfjs-node advert is noise here
+  silenceTfjsNodeAdvert(); // its tfjs-node advert is noise here
 });
 after(() => uninstallFastCpuKernels());
 
